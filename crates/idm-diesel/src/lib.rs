@@ -1,0 +1,190 @@
+//! # idm-diesel
+//!
+//! The persistence adapter: Diesel 2 over SQLite (bundled) and PostgreSQL behind one
+//! `#[derive(MultiConnection)]`, an r2d2 pool, embedded migrations, and the implementations of
+//! every `idm-ports` trait. Layer rule: no web framework here, and nothing Diesel leaves this
+//! crate — driver errors become [`RepoError`] at the seam.
+//!
+//! Diesel is synchronous, so every port call is one `spawn_blocking` that checks a connection
+//! out of the pool ([`Store::run`]); no query ever runs on an async worker thread.
+
+mod applications;
+mod caller;
+mod clients;
+mod credentials;
+mod devices;
+mod personal_questions;
+mod pool;
+mod profiles;
+mod rows;
+pub mod schema;
+mod terms;
+mod units;
+mod users;
+
+use std::time::Duration;
+
+use idm_ports::RepoError;
+
+pub use pool::{Backend, DbConnection, PoolSettings, PoolStats};
+
+/// Error type inside adapter closures: lets `?` turn Diesel errors into [`RepoError`] and lets
+/// a closure abort a transaction with a port-level error (e.g. a stale version).
+#[derive(Debug)]
+pub(crate) struct E(pub RepoError);
+
+impl From<diesel::result::Error> for E {
+    fn from(e: diesel::result::Error) -> Self {
+        E(translate(e))
+    }
+}
+
+impl From<RepoError> for E {
+    fn from(e: RepoError) -> Self {
+        E(e)
+    }
+}
+
+pub(crate) type R<T> = Result<T, E>;
+
+/// Translates a Diesel error into the port error. Unique and foreign-key violations carry the
+/// constraint text of either backend (`users.login_id` on SQLite, `users_client_id_login_id_key`
+/// on PostgreSQL) so services can tell which uniqueness failed.
+pub(crate) fn translate(e: diesel::result::Error) -> RepoError {
+    use diesel::result::{DatabaseErrorKind as K, Error};
+    match e {
+        Error::NotFound => RepoError::NotFound,
+        Error::DatabaseError(kind, info) => {
+            let text = format!(
+                "{} {}",
+                info.constraint_name().unwrap_or_default(),
+                info.message()
+            );
+            match kind {
+                K::UniqueViolation => RepoError::Conflict {
+                    constraint: format!("unique:{text}"),
+                },
+                K::ForeignKeyViolation => RepoError::Conflict {
+                    constraint: format!("foreign_key:{text}"),
+                },
+                K::ClosedConnection | K::ReadOnlyTransaction => RepoError::Unavailable(text),
+                _ if is_busy(info.message()) => RepoError::Unavailable(text),
+                _ => RepoError::Other(format!("{kind:?}: {text}")),
+            }
+        }
+        Error::RollbackTransaction => RepoError::Other("transaction rolled back".into()),
+        other => {
+            let text = other.to_string();
+            if is_busy(&text) {
+                RepoError::Unavailable(text)
+            } else {
+                RepoError::Other(text)
+            }
+        }
+    }
+}
+
+/// SQLite reports lock contention past `busy_timeout` as an ordinary error; it means "try
+/// later", not "your data is wrong".
+fn is_busy(message: &str) -> bool {
+    message.contains("database is locked") || message.contains("database is busy")
+}
+
+/// The adapter: a pool plus the backend it talks to. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: pool::Pool,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens a pool for `settings.url` (`sqlite://PATH`, a bare path, or `postgres://...`).
+    /// Connections are made lazily, so this succeeds even while the database is down.
+    ///
+    /// # Errors
+    /// An unusable URL or SQLite directory.
+    pub fn open(settings: &PoolSettings) -> Result<Self, RepoError> {
+        let (pool, backend) = pool::build(settings)?;
+        Ok(Store { pool, backend })
+    }
+
+    /// Which database this store talks to.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Pool gauges for `/metrics`.
+    pub fn pool_stats(&self) -> PoolStats {
+        let state = self.pool.state();
+        PoolStats {
+            max_size: self.pool.max_size(),
+            connections: state.connections,
+            idle: state.idle_connections,
+        }
+    }
+
+    /// Applies the pending migrations of this backend's tree; returns the versions applied.
+    ///
+    /// # Errors
+    /// `Unavailable` if the database cannot be reached, `Other` if a migration fails.
+    pub async fn migrate(&self) -> Result<Vec<String>, RepoError> {
+        self.run(|conn| pool::run_migrations(conn).map_err(E)).await
+    }
+
+    /// True when the database answers a trivial query (readiness).
+    pub async fn ping(&self) -> bool {
+        self.run(|conn| {
+            use diesel::connection::SimpleConnection;
+            conn.batch_execute("SELECT 1")?;
+            Ok(())
+        })
+        .await
+        .is_ok()
+    }
+
+    /// Runs `f` with a pooled connection on the blocking thread pool. Everything Diesel does
+    /// goes through here.
+    pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, RepoError>
+    where
+        F: FnOnce(&mut DbConnection) -> R<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let joined = tokio::task::spawn_blocking(move || {
+            let mut conn = pool
+                .get()
+                .map_err(|e| RepoError::Unavailable(format!("connection pool: {e}")))?;
+            f(&mut conn).map_err(|E(e)| e)
+        })
+        .await;
+        match joined {
+            Ok(result) => result,
+            Err(join) => Err(RepoError::Other(format!("blocking task failed: {join}"))),
+        }
+    }
+
+    /// Runs `f` inside one transaction on a pooled connection.
+    pub(crate) async fn tx<T, F>(&self, f: F) -> Result<T, RepoError>
+    where
+        F: FnOnce(&mut DbConnection) -> R<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| {
+            use diesel::Connection;
+            conn.transaction(f)
+        })
+        .await
+    }
+}
+
+/// Default checkout timeout: long enough to ride out a burst, short enough that a dead
+/// database turns into a prompt 503.
+pub const DEFAULT_CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);

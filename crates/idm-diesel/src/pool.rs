@@ -1,0 +1,237 @@
+//! Connections, the pool and migrations for both backends.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use idm_ports::RepoError;
+
+use crate::E;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+/// One connection to either backend; queries are written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    /// PostgreSQL.
+    Postgresql(PgConnection),
+    /// SQLite (bundled library).
+    Sqlite(SqliteConnection),
+}
+
+/// The database kind, chosen from the URL scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `sqlite://PATH`, `sqlite::memory:` or a bare path.
+    Sqlite,
+    /// `postgres://` or `postgresql://`.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a URL selects.
+    pub fn from_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    /// Default pool size: SQLite serialises writers anyway, PostgreSQL benefits from more.
+    pub fn default_pool_size(self) -> u32 {
+        match self {
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        }
+    }
+}
+
+/// How to open the pool.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    /// Database URL.
+    pub url: String,
+    /// Maximum connections; `None` = backend default.
+    pub pool_size: Option<u32>,
+    /// How long a request waits for a free connection before the database counts as
+    /// unavailable.
+    pub checkout_timeout: Duration,
+    /// SQLite `busy_timeout`.
+    pub sqlite_busy_timeout: Duration,
+}
+
+impl PoolSettings {
+    /// Settings with defaults for `url`.
+    pub fn new(url: impl Into<String>) -> Self {
+        PoolSettings {
+            url: url.into(),
+            pool_size: None,
+            checkout_timeout: crate::DEFAULT_CHECKOUT_TIMEOUT,
+            sqlite_busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Pool gauges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Configured maximum.
+    pub max_size: u32,
+    /// Open connections.
+    pub connections: u32,
+    /// Of which idle.
+    pub idle: u32,
+}
+
+pub(crate) type Pool = r2d2::Pool<Manager>;
+
+/// Opens connections by URL scheme and applies the SQLite pragmas on each new connection.
+#[derive(Debug)]
+pub(crate) struct Manager {
+    backend: Backend,
+    target: String,
+    busy_timeout_ms: u128,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ManagerError {
+    #[error("{0}")]
+    Connection(#[from] diesel::ConnectionError),
+    #[error("{0}")]
+    Query(#[from] diesel::result::Error),
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = ManagerError;
+
+    fn connect(&self) -> Result<DbConnection, ManagerError> {
+        match self.backend {
+            Backend::Postgres => Ok(DbConnection::Postgresql(PgConnection::establish(
+                &self.target,
+            )?)),
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(&self.target)?;
+                // WAL lets readers run beside the one writer; busy_timeout turns lock
+                // contention into waiting instead of an error; foreign keys are off by
+                // default in SQLite and the cascades depend on them.
+                conn.batch_execute(&format!(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {};",
+                    self.busy_timeout_ms
+                ))?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ManagerError> {
+        conn.batch_execute("SELECT 1")?;
+        Ok(())
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// The SQLite file path of a URL, without the scheme.
+fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url)
+}
+
+pub(crate) fn build(settings: &PoolSettings) -> Result<(Pool, Backend), RepoError> {
+    let backend = Backend::from_url(&settings.url);
+    let target = match backend {
+        Backend::Postgres => settings.url.clone(),
+        Backend::Sqlite => {
+            let path = sqlite_path(&settings.url);
+            if path.is_empty() {
+                return Err(RepoError::Other("empty SQLite path in database.url".into()));
+            }
+            if path != ":memory:" {
+                if let Some(dir) = PathBuf::from(path).parent() {
+                    if !dir.as_os_str().is_empty() {
+                        std::fs::create_dir_all(dir).map_err(|e| {
+                            RepoError::Other(format!(
+                                "cannot create database directory {}: {e}",
+                                dir.display()
+                            ))
+                        })?;
+                    }
+                }
+            }
+            path.to_string()
+        }
+    };
+    let manager = Manager {
+        backend,
+        target,
+        busy_timeout_ms: settings.sqlite_busy_timeout.as_millis(),
+    };
+    let size = settings
+        .pool_size
+        .unwrap_or_else(|| backend.default_pool_size())
+        .max(1);
+    let pool = r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(1))
+        .connection_timeout(settings.checkout_timeout)
+        .build_unchecked(manager);
+    Ok((pool, backend))
+}
+
+pub(crate) fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, RepoError> {
+    let applied = match conn {
+        DbConnection::Postgresql(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.iter().map(ToString::to_string).collect()),
+        DbConnection::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|v| v.iter().map(ToString::to_string).collect()),
+    };
+    applied.map_err(|e| RepoError::Other(format!("migration failed: {e}")))
+}
+
+impl From<E> for RepoError {
+    fn from(E(e): E) -> Self {
+        e
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn versions(dir: &str) -> Vec<String> {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations/");
+        let mut names: Vec<String> = std::fs::read_dir(format!("{root}{dir}"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn both_migration_trees_have_the_same_version_names() {
+        let sqlite = versions("sqlite");
+        assert!(!sqlite.is_empty());
+        assert_eq!(sqlite, versions("postgres"));
+    }
+
+    #[test]
+    fn backend_is_chosen_from_the_url_scheme() {
+        assert_eq!(Backend::from_url("postgres://u@h/db"), Backend::Postgres);
+        assert_eq!(Backend::from_url("postgresql://u@h/db"), Backend::Postgres);
+        assert_eq!(Backend::from_url("sqlite://data/idm.db"), Backend::Sqlite);
+        assert_eq!(Backend::from_url("data/idm.db"), Backend::Sqlite);
+        assert_eq!(sqlite_path("sqlite://data/idm.db"), "data/idm.db");
+    }
+}

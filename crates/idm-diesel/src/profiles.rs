@@ -1,0 +1,145 @@
+//! Profiles adapter.
+
+use async_trait::async_trait;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use idm_domain::model::Profile;
+use idm_domain::values::Validity;
+use idm_ports::profiles::ProfileRepo;
+use idm_ports::{RepoError, RepoResult};
+
+use crate::rows::{meta, parse};
+use crate::schema::profiles;
+use crate::{DbConnection, Store, R};
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = profiles)]
+pub(crate) struct ProfileRow {
+    id: i64,
+    client_id: i64,
+    user_id: i64,
+    unit_id: i64,
+    ext_id: String,
+    name: Option<String>,
+    state: String,
+    is_default_profile: bool,
+    remarks: Option<String>,
+    modification_comment: Option<String>,
+    valid_from: Option<NaiveDateTime>,
+    valid_to: Option<NaiveDateTime>,
+    created: NaiveDateTime,
+    last_modified: NaiveDateTime,
+    version: i64,
+}
+
+/// The joined columns a profile DTO needs besides its own row.
+pub(crate) type ProfileJoin = (ProfileRow, String, String, String, String);
+
+impl ProfileRow {
+    pub(crate) fn into_domain(
+        self,
+        client_ext_id: String,
+        user_ext_id: String,
+        unit_ext_id: String,
+        unit_path: String,
+    ) -> R<Profile> {
+        Ok(Profile {
+            client_id: self.client_id,
+            client_ext_id,
+            user_id: self.user_id,
+            user_ext_id,
+            unit_id: self.unit_id,
+            unit_ext_id,
+            unit_path,
+            name: self.name,
+            state: parse(&self.state, "profile state")?,
+            is_default_profile: self.is_default_profile,
+            remarks: self.remarks,
+            modification_comment: self.modification_comment,
+            validity: Validity {
+                from: self.valid_from.map(|t| t.and_utc()),
+                to: self.valid_to.map(|t| t.and_utc()),
+            },
+            meta: meta(
+                self.id,
+                self.ext_id,
+                self.created,
+                self.last_modified,
+                self.version,
+            ),
+        })
+    }
+}
+
+pub(crate) fn from_join(j: ProfileJoin) -> R<Profile> {
+    let (row, c, u, n, p) = j;
+    row.into_domain(c, u, n, p)
+}
+
+/// Profiles joined with what their DTO needs, ready to filter.
+macro_rules! profile_query {
+    () => {
+        crate::schema::profiles::table
+            .inner_join(
+                crate::schema::clients::table
+                    .on(crate::schema::clients::id.eq(crate::schema::profiles::client_id)),
+            )
+            .inner_join(crate::schema::users::table)
+            .inner_join(
+                crate::schema::units::table
+                    .on(crate::schema::units::id.eq(crate::schema::profiles::unit_id)),
+            )
+            .select((
+                crate::profiles::ProfileRow::as_select(),
+                crate::schema::clients::ext_id,
+                crate::schema::users::ext_id,
+                crate::schema::units::ext_id,
+                crate::schema::units::path,
+            ))
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use profile_query;
+
+pub(crate) fn find(conn: &mut DbConnection, client_id: i64, ext_id: &str) -> R<Option<Profile>> {
+    profile_query!()
+        .filter(profiles::client_id.eq(client_id))
+        .filter(profiles::ext_id.eq(ext_id))
+        .first::<ProfileJoin>(conn)
+        .optional()?
+        .map(from_join)
+        .transpose()
+}
+
+#[async_trait]
+impl ProfileRepo for Store {
+    async fn profile_by_ext_id(&self, client_id: i64, ext_id: &str) -> RepoResult<Option<Profile>> {
+        let ext_id = ext_id.to_owned();
+        self.run(move |conn| find(conn, client_id, &ext_id)).await
+    }
+
+    async fn create_profile(&self, p: Profile) -> RepoResult<Profile> {
+        self.tx(move |conn| {
+            diesel::insert_into(profiles::table)
+                .values((
+                    profiles::client_id.eq(p.client_id),
+                    profiles::user_id.eq(p.user_id),
+                    profiles::unit_id.eq(p.unit_id),
+                    profiles::ext_id.eq(&p.meta.ext_id),
+                    profiles::name.eq(p.name.as_deref()),
+                    profiles::state.eq(p.state.as_str()),
+                    profiles::is_default_profile.eq(p.is_default_profile),
+                    profiles::remarks.eq(p.remarks.as_deref()),
+                    profiles::modification_comment.eq(p.modification_comment.as_deref()),
+                    profiles::valid_from.eq(p.validity.from.map(|t| t.naive_utc())),
+                    profiles::valid_to.eq(p.validity.to.map(|t| t.naive_utc())),
+                    profiles::created.eq(p.meta.created),
+                    profiles::last_modified.eq(p.meta.last_modified),
+                    profiles::version.eq(1_i64),
+                ))
+                .execute(conn)?;
+            Ok(find(conn, p.client_id, &p.meta.ext_id)?.ok_or(RepoError::NotFound)?)
+        })
+        .await
+    }
+}

@@ -1,0 +1,296 @@
+//! Diesel table definitions, written once for both backends (portable types only).
+
+// Generated from migrations/*/2026-11-22-000001_initial/up.sql; keep in step with it.
+
+diesel::table! {
+    clients (id) {
+        id -> BigInt,
+        ext_id -> Text,
+        name -> Text,
+        display_name -> Text,
+        remarks -> Nullable<Text>,
+        created -> Timestamp,
+        last_modified -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    units (id) {
+        id -> BigInt,
+        client_id -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        ext_id -> Text,
+        path -> Text,
+        hierarchical_name -> Text,
+        name -> Text,
+        location -> Nullable<Text>,
+        description -> Nullable<Text>,
+        state -> Text,
+        display_name -> Text,
+        abbreviation -> Text,
+        profileless -> Bool,
+        modification_comment -> Nullable<Text>,
+        valid_from -> Nullable<Timestamp>,
+        valid_to -> Nullable<Timestamp>,
+        created -> Timestamp,
+        last_modified -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        client_id -> BigInt,
+        ext_id -> Text,
+        login_id -> Text,
+        state -> Text,
+        language_code -> Nullable<Text>,
+        is_technical_user -> Bool,
+        title -> Nullable<Text>,
+        first_name -> Nullable<Text>,
+        family_name -> Nullable<Text>,
+        sex -> Nullable<Text>,
+        gender -> Nullable<Text>,
+        birth_date -> Nullable<Text>,
+        email -> Nullable<Text>,
+        mobile -> Nullable<Text>,
+        telephone -> Nullable<Text>,
+        telefax -> Nullable<Text>,
+        address -> Text,
+        remarks -> Nullable<Text>,
+        modification_comment -> Nullable<Text>,
+        valid_from -> Nullable<Timestamp>,
+        valid_to -> Nullable<Timestamp>,
+        created -> Timestamp,
+        last_modified -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    password_credentials (id) {
+        id -> BigInt,
+        client_id -> BigInt,
+        user_id -> BigInt,
+        ext_id -> Text,
+        hash -> Text,
+        state -> Text,
+        created -> Timestamp,
+        last_modified -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    profiles (id) {
+        id -> BigInt,
+        client_id -> BigInt,
+        user_id -> BigInt,
+        unit_id -> BigInt,
+        ext_id -> Text,
+        name -> Nullable<Text>,
+        state -> Text,
+        is_default_profile -> Bool,
+        remarks -> Nullable<Text>,
+        modification_comment -> Nullable<Text>,
+        valid_from -> Nullable<Timestamp>,
+        valid_to -> Nullable<Timestamp>,
+        created -> Timestamp,
+        last_modified -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    applications (id) {
+        id -> BigInt,
+        ext_id -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        url -> Nullable<Text>,
+        displayed -> Bool,
+        display_name -> Text,
+        created -> Timestamp,
+        last_modified -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    roles (id) {
+        id -> BigInt,
+        application_id -> BigInt,
+        ext_id -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        created -> Timestamp,
+        last_modified -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    authorizations (id) {
+        id -> BigInt,
+        client_id -> BigInt,
+        profile_id -> BigInt,
+        role_id -> BigInt,
+        ext_id -> Text,
+        client_global -> Bool,
+        unit_global -> Bool,
+        app_global -> Bool,
+        enterprise_role_global -> Bool,
+        valid_from -> Nullable<Timestamp>,
+        valid_to -> Nullable<Timestamp>,
+        created -> Timestamp,
+        last_modified -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    terms (id) {
+        id -> BigInt,
+        ext_id -> Text,
+        name -> Text,
+        active -> Bool,
+        silent_acceptance -> Bool,
+        terms_version -> Text,
+        urls -> Text,
+        created -> Timestamp,
+        last_modified -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    terms_applications (terms_id, application_id) {
+        terms_id -> BigInt,
+        application_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    consents (id) {
+        id -> BigInt,
+        client_id -> BigInt,
+        user_id -> BigInt,
+        terms_id -> BigInt,
+        ext_id -> Text,
+        terms_version -> Text,
+        acceptance_date -> Timestamp,
+        created -> Timestamp,
+        last_modified -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    personal_questions (id) {
+        id -> BigInt,
+        client_id -> BigInt,
+        ext_id -> Text,
+        description -> Nullable<Text>,
+        state -> Text,
+        display_name -> Text,
+        content -> Text,
+        created -> Timestamp,
+        last_modified -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    dispatch_targets (id) {
+        id -> BigInt,
+        client_id -> BigInt,
+        user_id -> BigInt,
+        ext_id -> Text,
+        target_type -> Text,
+        device_id -> Text,
+        target -> Text,
+        dispatcher -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        encryption_key -> Nullable<Text>,
+        signing_key -> Text,
+        app_id -> Text,
+        name -> Text,
+        state -> Text,
+        created -> Timestamp,
+        last_modified -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    app_attestations (id) {
+        id -> BigInt,
+        client_id -> BigInt,
+        user_id -> BigInt,
+        dispatch_target_id -> BigInt,
+        ext_id -> Text,
+        name -> Nullable<Text>,
+        counter -> BigInt,
+        receipt -> Text,
+        public_key -> Text,
+        device_id -> Text,
+        environment -> Nullable<Text>,
+        created -> Timestamp,
+        last_modified -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    fido_uaf_credentials (id) {
+        id -> BigInt,
+        client_id -> BigInt,
+        user_id -> BigInt,
+        dispatch_target_id -> Nullable<BigInt>,
+        ext_id -> Text,
+        aaid -> Text,
+        key_id -> Text,
+        authenticator_version -> Text,
+        public_key -> Text,
+        public_key_algorithm -> Text,
+        app_id -> Text,
+        device_id -> Nullable<Text>,
+        state -> Text,
+        created -> Timestamp,
+        last_modified -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(units -> clients (client_id));
+diesel::joinable!(users -> clients (client_id));
+diesel::joinable!(password_credentials -> users (user_id));
+diesel::joinable!(profiles -> users (user_id));
+diesel::joinable!(roles -> applications (application_id));
+diesel::joinable!(authorizations -> profiles (profile_id));
+diesel::joinable!(consents -> terms (terms_id));
+diesel::joinable!(dispatch_targets -> users (user_id));
+diesel::joinable!(app_attestations -> dispatch_targets (dispatch_target_id));
+diesel::joinable!(fido_uaf_credentials -> users (user_id));
+diesel::joinable!(personal_questions -> clients (client_id));
+diesel::joinable!(terms_applications -> terms (terms_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    clients,
+    units,
+    users,
+    password_credentials,
+    profiles,
+    applications,
+    roles,
+    authorizations,
+    terms,
+    terms_applications,
+    consents,
+    personal_questions,
+    dispatch_targets,
+    app_attestations,
+    fido_uaf_credentials,
+);

@@ -1,0 +1,196 @@
+//! Users adapter.
+
+use async_trait::async_trait;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use idm_domain::model::{Contacts, PersonName, User};
+use idm_domain::values::Validity;
+use idm_ports::users::UserRepo;
+use idm_ports::{RepoError, RepoResult};
+
+use crate::rows::{meta, parse};
+use crate::schema::{clients, users};
+use crate::{DbConnection, Store, R};
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub(crate) struct UserRow {
+    id: i64,
+    client_id: i64,
+    ext_id: String,
+    login_id: String,
+    state: String,
+    language_code: Option<String>,
+    is_technical_user: bool,
+    title: Option<String>,
+    first_name: Option<String>,
+    family_name: Option<String>,
+    sex: Option<String>,
+    gender: Option<String>,
+    birth_date: Option<String>,
+    email: Option<String>,
+    mobile: Option<String>,
+    telephone: Option<String>,
+    telefax: Option<String>,
+    address: String,
+    remarks: Option<String>,
+    modification_comment: Option<String>,
+    valid_from: Option<NaiveDateTime>,
+    valid_to: Option<NaiveDateTime>,
+    created: NaiveDateTime,
+    last_modified: NaiveDateTime,
+    version: i64,
+}
+
+impl UserRow {
+    pub(crate) fn into_domain(self, client_ext_id: String) -> R<User> {
+        let address = match serde_json::from_str::<serde_json::Value>(&self.address) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => return Err(RepoError::Other("corrupt user address in database".into()).into()),
+        };
+        Ok(User {
+            client_id: self.client_id,
+            client_ext_id,
+            login_id: self.login_id,
+            state: parse(&self.state, "user state")?,
+            language_code: self
+                .language_code
+                .as_deref()
+                .map(|l| parse(l, "language code"))
+                .transpose()?,
+            is_technical_user: self.is_technical_user,
+            name: PersonName {
+                title: self.title,
+                first_name: self.first_name,
+                family_name: self.family_name,
+            },
+            sex: self.sex,
+            gender: self.gender,
+            birth_date: self.birth_date,
+            contacts: Contacts {
+                telephone: self.telephone,
+                telefax: self.telefax,
+                mobile: self.mobile,
+                email: self.email,
+            },
+            address,
+            remarks: self.remarks,
+            modification_comment: self.modification_comment,
+            validity: Validity {
+                from: self.valid_from.map(|t| t.and_utc()),
+                to: self.valid_to.map(|t| t.and_utc()),
+            },
+            meta: meta(
+                self.id,
+                self.ext_id,
+                self.created,
+                self.last_modified,
+                self.version,
+            ),
+        })
+    }
+}
+
+/// Column values of a user as written by insert and update.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = users, treat_none_as_null = true)]
+pub(crate) struct UserValues<'a> {
+    login_id: &'a str,
+    state: &'a str,
+    language_code: Option<&'a str>,
+    is_technical_user: bool,
+    title: Option<&'a str>,
+    first_name: Option<&'a str>,
+    family_name: Option<&'a str>,
+    sex: Option<&'a str>,
+    gender: Option<&'a str>,
+    birth_date: Option<&'a str>,
+    email: Option<&'a str>,
+    mobile: Option<&'a str>,
+    telephone: Option<&'a str>,
+    telefax: Option<&'a str>,
+    address: String,
+    remarks: Option<&'a str>,
+    modification_comment: Option<&'a str>,
+    valid_from: Option<NaiveDateTime>,
+    valid_to: Option<NaiveDateTime>,
+}
+
+impl<'a> UserValues<'a> {
+    pub(crate) fn of(u: &'a User) -> Self {
+        UserValues {
+            login_id: &u.login_id,
+            state: u.state.as_str(),
+            language_code: u.language_code.map(|l| l.as_str()),
+            is_technical_user: u.is_technical_user,
+            title: u.name.title.as_deref(),
+            first_name: u.name.first_name.as_deref(),
+            family_name: u.name.family_name.as_deref(),
+            sex: u.sex.as_deref(),
+            gender: u.gender.as_deref(),
+            birth_date: u.birth_date.as_deref(),
+            email: u.contacts.email.as_deref(),
+            mobile: u.contacts.mobile.as_deref(),
+            telephone: u.contacts.telephone.as_deref(),
+            telefax: u.contacts.telefax.as_deref(),
+            address: serde_json::Value::Object(u.address.clone()).to_string(),
+            remarks: u.remarks.as_deref(),
+            modification_comment: u.modification_comment.as_deref(),
+            valid_from: u.validity.from.map(|t| t.naive_utc()),
+            valid_to: u.validity.to.map(|t| t.naive_utc()),
+        }
+    }
+}
+
+pub(crate) fn find(conn: &mut DbConnection, client_id: i64, ext_id: &str) -> R<Option<User>> {
+    users::table
+        .inner_join(clients::table)
+        .filter(users::client_id.eq(client_id))
+        .filter(users::ext_id.eq(ext_id))
+        .select((UserRow::as_select(), clients::ext_id))
+        .first::<(UserRow, String)>(conn)
+        .optional()?
+        .map(|(row, c)| row.into_domain(c))
+        .transpose()
+}
+
+#[async_trait]
+impl UserRepo for Store {
+    async fn user_by_ext_id(&self, client_id: i64, ext_id: &str) -> RepoResult<Option<User>> {
+        let ext_id = ext_id.to_owned();
+        self.run(move |conn| find(conn, client_id, &ext_id)).await
+    }
+
+    async fn user_by_login_id(&self, client_id: i64, login_id: &str) -> RepoResult<Option<User>> {
+        let login_id = login_id.to_owned();
+        self.run(move |conn| {
+            users::table
+                .inner_join(clients::table)
+                .filter(users::client_id.eq(client_id))
+                .filter(users::login_id.eq(&login_id))
+                .select((UserRow::as_select(), clients::ext_id))
+                .first::<(UserRow, String)>(conn)
+                .optional()?
+                .map(|(row, c)| row.into_domain(c))
+                .transpose()
+        })
+        .await
+    }
+
+    async fn create_user(&self, user: User) -> RepoResult<User> {
+        self.tx(move |conn| {
+            diesel::insert_into(users::table)
+                .values((
+                    users::client_id.eq(user.client_id),
+                    users::ext_id.eq(&user.meta.ext_id),
+                    users::created.eq(user.meta.created),
+                    users::last_modified.eq(user.meta.last_modified),
+                    users::version.eq(1_i64),
+                    UserValues::of(&user),
+                ))
+                .execute(conn)?;
+            Ok(find(conn, user.client_id, &user.meta.ext_id)?.ok_or(RepoError::NotFound)?)
+        })
+        .await
+    }
+}

@@ -1,0 +1,47 @@
+//! Applications, their roles, and authorizations (role grants on profiles).
+
+use async_trait::async_trait;
+use idm_domain::model::{Application, Authorization, Role};
+
+use crate::RepoResult;
+
+/// Persistence of applications, roles and authorizations.
+#[async_trait]
+pub trait ApplicationRepo {
+    /// The application with this extId, if any.
+    ///
+    /// # Errors
+    /// `Unavailable` / `Other` on database failure.
+    async fn application_by_ext_id(&self, ext_id: &str) -> RepoResult<Option<Application>>;
+
+    /// The application with this name, if any.
+    ///
+    /// # Errors
+    /// `Unavailable` / `Other` on database failure.
+    async fn application_by_name(&self, name: &str) -> RepoResult<Option<Application>>;
+
+    /// Stores a new application.
+    ///
+    /// # Errors
+    /// `Conflict { "unique:applications.name" | "unique:applications.ext_id" }` on a duplicate.
+    async fn create_application(&self, application: Application) -> RepoResult<Application>;
+
+    /// The role with this name in the application, if any.
+    ///
+    /// # Errors
+    /// `Unavailable` / `Other` on database failure.
+    async fn role_by_name(&self, application_id: i64, name: &str) -> RepoResult<Option<Role>>;
+
+    /// Stores a new role.
+    ///
+    /// # Errors
+    /// `Conflict { "unique:roles.name" | "unique:roles.ext_id" }` on a duplicate.
+    async fn create_role(&self, role: Role) -> RepoResult<Role>;
+
+    /// Stores a new authorization.
+    ///
+    /// # Errors
+    /// `Conflict { "unique:authorizations.role" }` if the profile already has the role.
+    async fn create_authorization(&self, authorization: Authorization)
+        -> RepoResult<Authorization>;
+}

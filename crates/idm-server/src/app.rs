@@ -1,0 +1,260 @@
+//! Wiring: settings → store → services → HTTP server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::dev::{ServerHandle, Service};
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use idm_diesel::{PoolSettings, Store};
+use idm_service::bootstrap::AdminSpec;
+use idm_service::{AuthConfig, KeySource, ServiceConfig, Services};
+
+use crate::settings::Settings;
+use crate::state::AppState;
+
+/// Opens the store (lazily connecting) for the configured database.
+///
+/// # Errors
+/// An unusable database URL.
+pub fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    let mut pool = PoolSettings::new(settings.database.url.0.clone());
+    pool.pool_size = settings.database.pool_size;
+    pool.checkout_timeout = Duration::from_millis(settings.database.checkout_timeout_ms);
+    pool.sqlite_busy_timeout = Duration::from_millis(settings.database.sqlite_busy_timeout_ms);
+    Store::open(&pool).map_err(|e| anyhow::anyhow!("cannot open database: {e}"))
+}
+
+fn read_key(path: &std::path::Path) -> anyhow::Result<KeySource> {
+    let pem =
+        std::fs::read(path).with_context(|| format!("cannot read key file {}", path.display()))?;
+    let text = String::from_utf8_lossy(&pem);
+    // An EC key is recognised by trying it as such; everything else is treated as RSA and
+    // rejected later if it is not one.
+    if text.contains("EC PUBLIC KEY")
+        || jsonwebtoken::DecodingKey::from_ec_pem(&pem).is_ok() && !text.contains("RSA")
+    {
+        Ok(KeySource::Ec(pem))
+    } else {
+        Ok(KeySource::Rsa(pem))
+    }
+}
+
+/// Builds the use cases from settings. An unset X-Token secret is generated (and warned
+/// about: X-Tokens then do not survive a restart or work across instances).
+///
+/// # Errors
+/// Unreadable or unusable keys.
+pub fn services(settings: &Settings, store: &Store) -> anyhow::Result<Services> {
+    let xtoken_secret = match &settings.xtoken.secret {
+        Some(s) => s.0.clone(),
+        None => {
+            tracing::warn!(
+                "xtoken.secret is not set: generated a random one; X-Tokens will not survive a restart or work across instances"
+            );
+            random_secret()
+        }
+    };
+    let public_keys = settings
+        .auth
+        .public_key_files
+        .iter()
+        .map(|p| read_key(p))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let identifier_policy = idm_domain::policy::IdentifierPolicy::new(
+        &settings.policy.identifier_regex,
+        settings.policy.identifier_max_length,
+    )?;
+    let config = ServiceConfig {
+        auth: AuthConfig {
+            hs256_secret: settings.auth.hs256_secret.as_ref().map(|s| s.0.clone()),
+            public_keys,
+            algorithms: settings.auth.algorithms.clone(),
+            issuer: settings.auth.issuer.clone(),
+            audience: settings.auth.audience.clone(),
+            leeway_seconds: settings.auth.leeway_seconds,
+            xtoken_secret,
+            xtoken_ttl_seconds: settings.xtoken.ttl_seconds,
+        },
+        identifier_policy,
+        password_policy: settings.policy.password.clone(),
+    };
+    Services::new(Arc::new(store.clone()), config).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// A random URL-safe secret (32 bytes of entropy).
+pub fn random_secret() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// A server that is listening.
+#[derive(Debug)]
+pub struct Running {
+    /// The bound address (port 0 resolved).
+    pub addr: SocketAddr,
+    /// Stops the server.
+    pub handle: ServerHandle,
+    /// The use cases, for harnesses that want to mint tokens or seed data.
+    pub services: Services,
+    /// Completes when the server has stopped.
+    pub done: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Options of `start` that only embedders and tests change.
+#[derive(Debug, Clone, Copy)]
+pub struct StartOptions {
+    /// Let the server react to SIGTERM/SIGINT itself (the binary); harnesses stop it through
+    /// the handle.
+    pub handle_signals: bool,
+    /// Create the default admin on an empty database.
+    pub bootstrap_default_admin: bool,
+}
+
+impl Default for StartOptions {
+    fn default() -> Self {
+        StartOptions {
+            handle_signals: true,
+            bootstrap_default_admin: true,
+        }
+    }
+}
+
+/// Migrates, bootstraps the built-ins (and the default admin on an empty database), binds and
+/// starts serving in the background.
+///
+/// # Errors
+/// Database unreachable at start, migration failure, or the address is taken.
+pub async fn start(settings: &Settings, options: StartOptions) -> anyhow::Result<Running> {
+    let store = open_store(settings)?;
+    let applied = store
+        .migrate()
+        .await
+        .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    if !applied.is_empty() {
+        tracing::info!(migrations = ?applied, "applied migrations");
+    }
+    let services = services(settings, &store)?;
+    let empty = services
+        .is_empty()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if empty && options.bootstrap_default_admin {
+        bootstrap_default_admin(settings, &services).await?;
+    } else {
+        services
+            .bootstrap(None)
+            .await
+            .map_err(|e| anyhow::anyhow!("bootstrap failed: {e}"))?;
+    }
+    let state = web::Data::new(AppState {
+        services: services.clone(),
+        store: store.clone(),
+        body_limit: settings.server.body_limit_bytes,
+    });
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap_fn(|req, srv| {
+                let started = Instant::now();
+                let method = req.method().clone();
+                let path = req.path().to_owned();
+                let fut = srv.call(req);
+                async move {
+                    let res = fut.await?;
+                    tracing::info!(
+                        target: "idm::http",
+                        %method,
+                        %path,
+                        status = res.status().as_u16(),
+                        latency_us = started.elapsed().as_micros() as u64,
+                        "request"
+                    );
+                    Ok(res)
+                }
+            })
+            .configure(crate::routes::configure)
+            .default_service(web::to(crate::routes::not_found))
+    })
+    .shutdown_timeout(settings.server.shutdown_timeout_seconds)
+    .bind((settings.server.host.as_str(), settings.server.port))
+    .with_context(|| {
+        format!(
+            "cannot listen on {}:{}",
+            settings.server.host, settings.server.port
+        )
+    })?;
+    if let Some(w) = settings.server.workers {
+        server = server.workers(w.max(1));
+    }
+    if !options.handle_signals {
+        server = server.disable_signals();
+    }
+    let addr = server
+        .addrs()
+        .first()
+        .copied()
+        .context("server bound no address")?;
+    let server = server.run();
+    let handle = server.handle();
+    let done = tokio::spawn(server);
+    tracing::info!(%addr, backend = ?store.backend(), "idm listening");
+    Ok(Running {
+        addr,
+        handle,
+        services,
+        done,
+    })
+}
+
+async fn bootstrap_default_admin(settings: &Settings, services: &Services) -> anyhow::Result<()> {
+    let (password, generated) = match &settings.bootstrap.admin_password {
+        Some(p) => (p.0.clone(), false),
+        None => (format!("Adm1n-{}", uuid::Uuid::new_v4().simple()), true),
+    };
+    let report = services
+        .bootstrap(Some(AdminSpec {
+            client_ext_id: "Default".into(),
+            client_name: "Default".into(),
+            admin_ext_id: "admin".into(),
+            admin_login: "admin".into(),
+            admin_password: password.clone(),
+        }))
+        .await
+        .map_err(|e| anyhow::anyhow!("bootstrap failed: {e}"))?;
+    if let Some(admin) = report.admin.filter(|a| a.created) {
+        if generated {
+            // Printed once, on stdout, not logged: it must not end up in log aggregation.
+            println!(
+                "idm: created admin '{}' in client 'Default' with generated password: {password}",
+                admin.login_id
+            );
+        }
+        tracing::info!(
+            "empty database: created client 'Default' with admin '{}'; get a bearer token with `idm token --client-ext-id {} --user-ext-id {}`",
+            admin.login_id,
+            admin.client_ext_id,
+            admin.user_ext_id
+        );
+    }
+    Ok(())
+}
+
+/// Installs the tracing subscriber (text or JSON, level from settings unless `RUST_LOG`).
+pub fn init_logging(settings: &Settings) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(settings.log.level.clone()));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if settings.log.format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}

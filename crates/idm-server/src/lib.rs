@@ -1,0 +1,16 @@
+//! # idm-server
+//!
+//! The outer layer: actix-web routes and DTOs, the single mapping from errors to HTTP,
+//! configuration, the CLI and the wiring of the adapters. Handlers are thin: extract, call one
+//! use case, map the result.
+
+pub mod app;
+pub mod dto;
+pub mod error;
+pub mod extract;
+pub mod routes;
+pub mod settings;
+pub mod state;
+
+pub use app::{start, Running, StartOptions};
+pub use settings::Settings;

@@ -1,0 +1,187 @@
+//! `idm` — the identity-management server and its admin commands.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use idm_server::{app, Settings, StartOptions};
+use idm_service::bootstrap::AdminSpec;
+
+/// idm: a nevisIDM-compatible identity-management server (core and principal REST API).
+#[derive(Debug, Parser)]
+#[command(name = "idm", version, about, long_about = None)]
+struct Cli {
+    /// Configuration file, layered over config/default.toml and under IDM__SECTION__KEY
+    /// environment variables.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Migrate the database and serve the REST API (bootstraps an admin on an empty database).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create the built-in application and roles; optionally a client with a Root admin.
+    Bootstrap {
+        /// extId of the client to create.
+        #[arg(long, requires_all = ["client_name", "admin_ext_id", "admin_login", "admin_password"])]
+        client_ext_id: Option<String>,
+        /// Name of the client.
+        #[arg(long)]
+        client_name: Option<String>,
+        /// extId of the admin user.
+        #[arg(long)]
+        admin_ext_id: Option<String>,
+        /// loginId of the admin user.
+        #[arg(long)]
+        admin_login: Option<String>,
+        /// Password of the admin user.
+        #[arg(long)]
+        admin_password: Option<String>,
+        /// Print what exists as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a bearer JWT signed with the configured HS256 key (auth.hs256_secret).
+    Token {
+        /// The caller's client extId.
+        #[arg(long)]
+        client_ext_id: String,
+        /// The caller's user extId.
+        #[arg(long)]
+        user_ext_id: String,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = 3600)]
+        ttl: u64,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("idm: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    app::init_logging(&settings);
+    let result = actix_web::rt::System::new().block_on(run(cli.command, settings));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("idm: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => {
+            let running = app::start(&settings, StartOptions::default()).await?;
+            running.done.await??;
+            tracing::info!("idm stopped");
+            Ok(())
+        }
+        Command::Migrate => {
+            let store = app::open_store(&settings)?;
+            let applied = store.migrate().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("applied {} migration(s)", applied.len());
+            Ok(())
+        }
+        Command::Bootstrap {
+            client_ext_id,
+            client_name,
+            admin_ext_id,
+            admin_login,
+            admin_password,
+            json,
+        } => {
+            let store = app::open_store(&settings)?;
+            store.migrate().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let services = app::services(&settings, &store)?;
+            let spec = match (
+                client_ext_id,
+                client_name,
+                admin_ext_id,
+                admin_login,
+                admin_password,
+            ) {
+                (Some(c), Some(n), Some(u), Some(l), Some(p)) => Some(AdminSpec {
+                    client_ext_id: c,
+                    client_name: n,
+                    admin_ext_id: u,
+                    admin_login: l,
+                    admin_password: p,
+                }),
+                _ => None,
+            };
+            let report = services
+                .bootstrap(spec)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if json {
+                let admin = report.admin.as_ref().map(|a| {
+                    serde_json::json!({
+                        "clientExtId": a.client_ext_id,
+                        "userExtId": a.user_ext_id,
+                        "loginId": a.login_id,
+                        "profileExtId": a.profile_ext_id,
+                        "created": a.created,
+                    })
+                });
+                let roles: Vec<_> = report
+                    .roles
+                    .iter()
+                    .map(|(n, e)| serde_json::json!({"name": n, "extId": e}))
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "applicationExtId": report.application_ext_id,
+                        "roles": roles,
+                        "admin": admin,
+                    })
+                );
+            } else {
+                println!(
+                    "built-in application '{}' with {} roles",
+                    report.application_ext_id,
+                    report.roles.len()
+                );
+                if let Some(a) = report.admin {
+                    println!(
+                        "admin '{}' (extId {}) in client {}: {}",
+                        a.login_id,
+                        a.user_ext_id,
+                        a.client_ext_id,
+                        if a.created {
+                            "created"
+                        } else {
+                            "already present"
+                        }
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Token {
+            client_ext_id,
+            user_ext_id,
+            ttl,
+        } => {
+            let store = app::open_store(&settings)?;
+            let services = app::services(&settings, &store)?;
+            let token = services
+                .mint_bearer(&client_ext_id, &user_ext_id, ttl)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{token}");
+            Ok(())
+        }
+    }
+}

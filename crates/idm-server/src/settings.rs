@@ -1,0 +1,282 @@
+//! Typed, layered configuration: built-in defaults → `config/default.toml` (if present) →
+//! `--config FILE` → `IDM__SECTION__KEY` environment variables. Validated once at start-up.
+
+use std::path::{Path, PathBuf};
+
+use idm_domain::policy::PasswordPolicy;
+use serde::Deserialize;
+
+/// A secret value: usable, but never printed by `Debug` (so never logged by accident).
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+/// All settings.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default)]
+pub struct Settings {
+    /// HTTP listener.
+    pub server: ServerSettings,
+    /// Database.
+    pub database: DatabaseSettings,
+    /// Bearer-token verification.
+    pub auth: AuthSettings,
+    /// X-Token issuing and checking.
+    pub xtoken: XTokenSettings,
+    /// Identifier and password policies.
+    pub policy: PolicySettings,
+    /// Default admin creation.
+    pub bootstrap: BootstrapSettings,
+    /// Logging.
+    pub log: LogSettings,
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ServerSettings {
+    /// Listen host.
+    pub host: String,
+    /// Listen port; 0 picks a free one.
+    pub port: u16,
+    /// Larger request bodies get 413.
+    pub body_limit_bytes: usize,
+    /// Seconds in-flight requests get after a stop signal.
+    pub shutdown_timeout_seconds: u64,
+    /// Worker threads; default = number of cores.
+    pub workers: Option<usize>,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            host: "127.0.0.1".into(),
+            port: 8080,
+            body_limit_bytes: 1024 * 1024,
+            shutdown_timeout_seconds: 30,
+            workers: None,
+        }
+    }
+}
+
+/// `[database]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct DatabaseSettings {
+    /// `sqlite://PATH` or `postgres://...`.
+    pub url: Secret,
+    /// Pool size; default depends on the backend.
+    pub pool_size: Option<u32>,
+    /// How long a request waits for a pooled connection.
+    pub checkout_timeout_ms: u64,
+    /// SQLite busy timeout.
+    pub sqlite_busy_timeout_ms: u64,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        DatabaseSettings {
+            url: Secret("sqlite://data/idm.db".into()),
+            pool_size: None,
+            checkout_timeout_ms: 5000,
+            sqlite_busy_timeout_ms: 5000,
+        }
+    }
+}
+
+/// `[auth]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AuthSettings {
+    /// HS256 secret (development).
+    pub hs256_secret: Option<Secret>,
+    /// PEM public keys (RS256/ES256).
+    pub public_key_files: Vec<PathBuf>,
+    /// Accepted algorithms; default derived from the keys.
+    pub algorithms: Vec<String>,
+    /// Required `iss`.
+    pub issuer: Option<String>,
+    /// Required `aud`.
+    pub audience: Option<String>,
+    /// Clock leeway, at most 30 s.
+    pub leeway_seconds: u64,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            hs256_secret: None,
+            public_key_files: Vec::new(),
+            algorithms: Vec::new(),
+            issuer: None,
+            audience: None,
+            leeway_seconds: 5,
+        }
+    }
+}
+
+/// `[xtoken]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct XTokenSettings {
+    /// HS256 secret of X-Tokens; generated at start if unset.
+    pub secret: Option<Secret>,
+    /// Lifetime in seconds.
+    pub ttl_seconds: u64,
+}
+
+impl Default for XTokenSettings {
+    fn default() -> Self {
+        XTokenSettings {
+            secret: None,
+            ttl_seconds: 3600,
+        }
+    }
+}
+
+/// `[policy]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct PolicySettings {
+    /// Identifier naming policy regex.
+    pub identifier_regex: String,
+    /// Identifier maximum length.
+    pub identifier_max_length: usize,
+    /// Password policy.
+    pub password: PasswordPolicy,
+}
+
+impl Default for PolicySettings {
+    fn default() -> Self {
+        let p = idm_domain::policy::IdentifierPolicy::default();
+        PolicySettings {
+            identifier_regex: p.regex_source().to_owned(),
+            identifier_max_length: p.max_length(),
+            password: PasswordPolicy::default(),
+        }
+    }
+}
+
+/// `[bootstrap]`
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default)]
+pub struct BootstrapSettings {
+    /// Default admin password on an empty database; generated and printed once if unset.
+    pub admin_password: Option<Secret>,
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct LogSettings {
+    /// Default level filter; `RUST_LOG` overrides.
+    pub level: String,
+    /// `text` or `json`.
+    pub format: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings {
+            level: "info".into(),
+            format: "text".into(),
+        }
+    }
+}
+
+/// A configuration problem, worded for the operator.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl Settings {
+    /// Loads the layers. `file` is `--config FILE`.
+    ///
+    /// # Errors
+    /// A file that cannot be read or parsed, a value of the wrong type, or a value that fails
+    /// validation.
+    pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::with_name("config/default.toml").required(false));
+        if let Some(f) = file {
+            builder = builder.add_source(config::File::from(f.to_path_buf()).required(true));
+        }
+        builder = builder.add_source(
+            config::Environment::with_prefix("IDM")
+                .prefix_separator("__")
+                .separator("__")
+                .list_separator(",")
+                .with_list_parse_key("auth.public_key_files")
+                .with_list_parse_key("auth.algorithms")
+                .try_parsing(true),
+        );
+        let settings: Settings = builder
+            .build()
+            .and_then(config::Config::try_deserialize)
+            .map_err(|e| ConfigError(e.to_string()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks values that parse but make no sense.
+    ///
+    /// # Errors
+    /// The first offending key, named.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: String| Err(ConfigError(m));
+        if self.server.body_limit_bytes == 0 {
+            return bad("server.body_limit_bytes must be > 0".into());
+        }
+        if self.database.url.0.trim().is_empty() {
+            return bad("database.url must not be empty".into());
+        }
+        if self.database.pool_size == Some(0) {
+            return bad("database.pool_size must be > 0".into());
+        }
+        if self.auth.leeway_seconds > 30 {
+            return bad("auth.leeway_seconds must be at most 30".into());
+        }
+        if let Some(s) = &self.auth.hs256_secret {
+            if s.0.len() < 16 {
+                return bad("auth.hs256_secret must be at least 16 bytes".into());
+            }
+        }
+        if let Some(s) = &self.xtoken.secret {
+            if s.0.len() < 16 {
+                return bad("xtoken.secret must be at least 16 bytes".into());
+            }
+        }
+        if self.xtoken.ttl_seconds == 0 {
+            return bad("xtoken.ttl_seconds must be > 0".into());
+        }
+        for alg in &self.auth.algorithms {
+            if !matches!(alg.as_str(), "HS256" | "RS256" | "ES256") {
+                return bad(format!(
+                    "auth.algorithms: unsupported algorithm {alg:?} (HS256, RS256, ES256)"
+                ));
+            }
+        }
+        if self.log.format != "text" && self.log.format != "json" {
+            return bad(format!(
+                "log.format must be \"text\" or \"json\", not {:?}",
+                self.log.format
+            ));
+        }
+        idm_domain::policy::IdentifierPolicy::new(
+            &self.policy.identifier_regex,
+            self.policy.identifier_max_length,
+        )
+        .map_err(|e| ConfigError(format!("policy.identifier_regex: {e}")))?;
+        self.policy
+            .password
+            .validate()
+            .map_err(|e| ConfigError(format!("policy.password: {e}")))?;
+        Ok(())
+    }
+}

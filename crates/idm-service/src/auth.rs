@@ -1,0 +1,385 @@
+//! Who is calling: bearer-JWT verification, caller resolution, X-Tokens and password hashing.
+
+use std::collections::HashSet;
+
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use idm_domain::access::{Caller, CallerIdentity, Grant};
+use idm_domain::roles::role_rights;
+use idm_domain::values::UserState;
+use idm_domain::{DomainError, ErrorCode};
+use jsonwebtoken::{
+    decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{AppError, AppResult, Services};
+
+/// A public key for RS256 or ES256 bearer tokens, as PEM bytes.
+#[derive(Clone)]
+pub enum KeySource {
+    /// RSA public key (RS256).
+    Rsa(Vec<u8>),
+    /// EC P-256 public key (ES256).
+    Ec(Vec<u8>),
+}
+
+impl std::fmt::Debug for KeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            KeySource::Rsa(_) => "KeySource::Rsa(..)",
+            KeySource::Ec(_) => "KeySource::Ec(..)",
+        })
+    }
+}
+
+/// How tokens are checked and issued.
+#[derive(Clone)]
+pub struct AuthConfig {
+    /// HS256 secret for bearer tokens (development); also signs `idm token` output.
+    pub hs256_secret: Option<String>,
+    /// RS256/ES256 public keys.
+    pub public_keys: Vec<KeySource>,
+    /// Accepted algorithms (`HS256`, `RS256`, `ES256`); empty = derived from the keys.
+    pub algorithms: Vec<String>,
+    /// Required `iss`.
+    pub issuer: Option<String>,
+    /// Required `aud`.
+    pub audience: Option<String>,
+    /// Clock leeway in seconds (at most 30).
+    pub leeway_seconds: u64,
+    /// HS256 secret of X-Tokens.
+    pub xtoken_secret: String,
+    /// X-Token lifetime in seconds.
+    pub xtoken_ttl_seconds: u64,
+}
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthConfig")
+            .field("hs256_secret", &self.hs256_secret.as_ref().map(|_| "***"))
+            .field("public_keys", &self.public_keys)
+            .field("algorithms", &self.algorithms)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("leeway_seconds", &self.leeway_seconds)
+            .field("xtoken_ttl_seconds", &self.xtoken_ttl_seconds)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Claims of a bearer token.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct BearerClaims {
+    /// The caller's user extId.
+    pub sub: String,
+    /// The caller's client extId.
+    #[serde(rename = "clientExtId")]
+    pub client_ext_id: String,
+    /// Expiry (seconds since the epoch).
+    pub exp: u64,
+    /// Issued at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<u64>,
+    /// Issuer, when configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// Audience, when configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct XTokenClaims {
+    sub: String,
+    exp: u64,
+    iat: u64,
+}
+
+/// Verifies bearer tokens against the configured keys with a pinned algorithm list.
+pub(crate) struct TokenVerifier {
+    keys: Vec<(Algorithm, DecodingKey)>,
+    allowed: HashSet<Algorithm>,
+    validation_base: Validation,
+    xtoken_key: DecodingKey,
+}
+
+fn parse_alg(name: &str) -> AppResult<Algorithm> {
+    match name {
+        "HS256" => Ok(Algorithm::HS256),
+        "RS256" => Ok(Algorithm::RS256),
+        "ES256" => Ok(Algorithm::ES256),
+        other => Err(AppError::Internal(format!("unsupported algorithm {other}"))),
+    }
+}
+
+impl TokenVerifier {
+    pub(crate) fn new(config: &AuthConfig) -> AppResult<Self> {
+        let mut keys = Vec::new();
+        if let Some(secret) = &config.hs256_secret {
+            keys.push((
+                Algorithm::HS256,
+                DecodingKey::from_secret(secret.as_bytes()),
+            ));
+        }
+        for key in &config.public_keys {
+            match key {
+                KeySource::Rsa(pem) => keys.push((
+                    Algorithm::RS256,
+                    DecodingKey::from_rsa_pem(pem)
+                        .map_err(|e| AppError::Internal(format!("bad RSA public key: {e}")))?,
+                )),
+                KeySource::Ec(pem) => keys.push((
+                    Algorithm::ES256,
+                    DecodingKey::from_ec_pem(pem)
+                        .map_err(|e| AppError::Internal(format!("bad EC public key: {e}")))?,
+                )),
+            }
+        }
+        // The accepted algorithms are pinned: configured explicitly, or exactly those of the
+        // configured keys. A key is only ever used with its own algorithm, so an HS secret can
+        // never verify a token that claims RS256 or ES256.
+        let allowed: HashSet<Algorithm> = if config.algorithms.is_empty() {
+            keys.iter().map(|(a, _)| *a).collect()
+        } else {
+            config
+                .algorithms
+                .iter()
+                .map(|a| parse_alg(a))
+                .collect::<AppResult<_>>()?
+        };
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = config.leeway_seconds.min(30);
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        match &config.audience {
+            Some(aud) => validation.set_audience(&[aud]),
+            None => validation.validate_aud = false,
+        }
+        if let Some(iss) = &config.issuer {
+            validation.set_issuer(&[iss]);
+        }
+        Ok(TokenVerifier {
+            keys,
+            allowed,
+            validation_base: validation,
+            xtoken_key: DecodingKey::from_secret(config.xtoken_secret.as_bytes()),
+        })
+    }
+
+    fn verify(&self, token: &str) -> Option<BearerClaims> {
+        let header = decode_header(token).ok()?;
+        if !self.allowed.contains(&header.alg) {
+            return None;
+        }
+        let mut validation = self.validation_base.clone();
+        validation.algorithms = vec![header.alg];
+        self.keys
+            .iter()
+            .filter(|(alg, _)| *alg == header.alg)
+            .find_map(|(_, key)| decode::<BearerClaims>(token, key, &validation).ok())
+            .map(|data| data.claims)
+    }
+}
+
+fn unauthenticated(why: &str) -> AppError {
+    AppError::Domain(DomainError::Unauthenticated(why.to_owned()))
+}
+
+fn invalid_jwt() -> AppError {
+    AppError::Domain(DomainError::unprocessable(
+        ErrorCode::InvalidJWTToken,
+        "Invalid JWT token.",
+    ))
+}
+
+fn now_secs() -> u64 {
+    u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0)
+}
+
+/// An issued X-Token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedToken {
+    /// The JWT.
+    pub access_token: String,
+    /// Lifetime in seconds.
+    pub expires_in: u64,
+}
+
+impl Services {
+    /// Authenticates a bearer token and resolves the caller (user, client, grants) with one
+    /// repository round trip.
+    ///
+    /// # Errors
+    /// 401 for a bad token or an unknown, disabled or archived caller; 503/500 on database
+    /// failure.
+    pub async fn resolve_caller(&self, bearer: &str) -> AppResult<Caller> {
+        let claims = self
+            .verifier
+            .verify(bearer)
+            .ok_or_else(|| unauthenticated("token rejected"))?;
+        let record = self
+            .repo
+            .load_caller(&claims.client_ext_id, &claims.sub)
+            .await?
+            .ok_or_else(|| unauthenticated("unknown caller"))?;
+        if record.state != UserState::Active {
+            return Err(unauthenticated("caller not active"));
+        }
+        let grants = record
+            .grants
+            .iter()
+            .map(|g| Grant {
+                rights: role_rights(&g.application_name, &g.role_name),
+                client_id: g.client_id,
+                unit_path: g.unit_path.clone(),
+                client_global: g.client_global,
+                unit_global: g.unit_global,
+            })
+            .collect();
+        Ok(Caller::new(
+            CallerIdentity {
+                user_id: record.user_id,
+                user_ext_id: record.user_ext_id,
+                login_id: record.login_id,
+                client_id: record.client_id,
+                client_ext_id: record.client_ext_id,
+                client_name: record.client_name,
+                profile_ext_id: record.profile_ext_id,
+                unit_ext_id: record.unit_ext_id,
+            },
+            grants,
+        ))
+    }
+
+    /// Signs a bearer token with the HS256 secret (`idm token`, test harnesses).
+    ///
+    /// # Errors
+    /// When no HS256 secret is configured.
+    pub fn mint_bearer(
+        &self,
+        client_ext_id: &str,
+        user_ext_id: &str,
+        ttl_seconds: u64,
+    ) -> AppResult<String> {
+        let secret = self.config.auth.hs256_secret.as_ref().ok_or_else(|| {
+            AppError::Internal("no HS256 key configured (set auth.hs256_secret)".into())
+        })?;
+        let now = now_secs();
+        let claims = BearerClaims {
+            sub: user_ext_id.to_owned(),
+            client_ext_id: client_ext_id.to_owned(),
+            exp: now + ttl_seconds,
+            iat: Some(now),
+            iss: self.config.auth.issuer.clone(),
+            aud: self.config.auth.audience.clone(),
+        };
+        encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .map_err(|e| AppError::Internal(format!("signing failed: {e}")))
+    }
+
+    /// Issues an X-Token after checking the caller's own password (`principal/token`).
+    ///
+    /// # Errors
+    /// 422 `errors.userLoginFailed` for a wrong grant type, another user's loginId or a wrong
+    /// password (one message for all, so the endpoint reveals nothing).
+    pub async fn issue_xtoken(
+        &self,
+        caller: &Caller,
+        username: &str,
+        password: &str,
+        grant_type: &str,
+    ) -> AppResult<IssuedToken> {
+        let failed = || {
+            AppError::Domain(DomainError::unprocessable(
+                ErrorCode::UserLoginFailed,
+                "Login failed: wrong username or password.",
+            ))
+        };
+        if grant_type != "password" || username != caller.login_id {
+            return Err(failed());
+        }
+        let hash = self
+            .repo
+            .password_hash(caller.user_id)
+            .await?
+            .ok_or_else(failed)?;
+        if !verify_password(password.to_owned(), hash).await? {
+            return Err(failed());
+        }
+        let now = now_secs();
+        let ttl = self.config.auth.xtoken_ttl_seconds;
+        let token = encode(
+            &Header::new(Algorithm::HS256),
+            &XTokenClaims {
+                sub: caller.user_ext_id.clone(),
+                exp: now + ttl,
+                iat: now,
+            },
+            &EncodingKey::from_secret(self.config.auth.xtoken_secret.as_bytes()),
+        )
+        .map_err(|e| AppError::Internal(format!("signing failed: {e}")))?;
+        Ok(IssuedToken {
+            access_token: token,
+            expires_in: ttl,
+        })
+    }
+
+    /// Checks the `X-Token` header of a self-admin call: HS256 with the X-Token secret, not
+    /// expired, `sub` = the caller.
+    ///
+    /// # Errors
+    /// 422 `errors.invalidJWTToken` / `Invalid JWT token.` for anything else.
+    pub fn check_xtoken(&self, caller: &Caller, header: Option<&str>) -> AppResult<()> {
+        let token = header.ok_or_else(invalid_jwt)?;
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.validate_aud = false;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        let data = decode::<XTokenClaims>(token, &self.verifier.xtoken_key, &validation)
+            .map_err(|_| invalid_jwt())?;
+        if data.claims.sub != caller.user_ext_id {
+            return Err(invalid_jwt());
+        }
+        Ok(())
+    }
+}
+
+/// Hashes a password with argon2id on the blocking pool (it is deliberately slow).
+///
+/// # Errors
+/// 500 if hashing fails.
+pub async fn hash_password(password: String) -> AppResult<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| AppError::Internal(format!("password hashing failed: {e}")))
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("hashing task failed: {e}")))?
+}
+
+/// Verifies a password against a stored PHC string, off the async workers.
+///
+/// # Errors
+/// 500 if the stored hash is unreadable.
+pub async fn verify_password(password: String, hash: String) -> AppResult<bool> {
+    tokio::task::spawn_blocking(move || {
+        let parsed = PasswordHash::new(&hash)
+            .map_err(|e| AppError::Internal(format!("stored password hash unreadable: {e}")))?;
+        Ok(Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok())
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("verification task failed: {e}")))?
+}

@@ -1,0 +1,91 @@
+//! # idm-service
+//!
+//! The use cases of idm: resolve the caller, authorize with the domain policy, validate, and
+//! call the ports. One module per resource. Layer rule: no HTTP types and no SQL here — the
+//! web layer hands in plain values and gets domain values or an [`AppError`] back.
+
+mod error;
+
+pub mod applications;
+pub mod auth;
+pub mod bootstrap;
+pub mod clients;
+pub mod devices;
+pub mod lookup;
+pub mod paging;
+pub mod personal_questions;
+pub mod profiles;
+pub mod terms;
+pub mod units;
+pub mod users;
+
+use std::sync::Arc;
+
+use idm_domain::access::{authorize, Access, Caller, Requirement, Target};
+use idm_domain::policy::{IdentifierPolicy, PasswordPolicy};
+use idm_ports::Repository;
+
+pub use auth::{AuthConfig, KeySource};
+pub use error::AppError;
+
+/// Result of every use case.
+pub type AppResult<T> = Result<T, AppError>;
+
+/// Everything the use cases are configured with.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// Bearer-token and X-Token verification.
+    pub auth: AuthConfig,
+    /// Naming policy for client, unit, application and role names.
+    pub identifier_policy: IdentifierPolicy,
+    /// Password policy.
+    pub password_policy: PasswordPolicy,
+}
+
+/// The use cases, sharing one repository and configuration. Cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    repo: Arc<dyn Repository>,
+    config: Arc<ServiceConfig>,
+    verifier: Arc<auth::TokenVerifier>,
+}
+
+impl std::fmt::Debug for Services {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Services").finish_non_exhaustive()
+    }
+}
+
+impl Services {
+    /// Wires the use cases to a repository.
+    ///
+    /// # Errors
+    /// Unusable key material in `config.auth`.
+    pub fn new(repo: Arc<dyn Repository>, config: ServiceConfig) -> AppResult<Self> {
+        let verifier = auth::TokenVerifier::new(&config.auth)?;
+        Ok(Services {
+            repo,
+            config: Arc::new(config),
+            verifier: Arc::new(verifier),
+        })
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &ServiceConfig {
+        &self.config
+    }
+
+    /// The repository (for the server's readiness check and tools).
+    pub fn repo(&self) -> &Arc<dyn Repository> {
+        &self.repo
+    }
+
+    /// Applies the policy engine; a denial becomes the exact nevisIDM 403.
+    pub(crate) fn authorize(
+        caller: &Caller,
+        req: &Requirement,
+        target: &Target<'_>,
+    ) -> AppResult<Access> {
+        authorize(caller, req, target).map_err(|d| AppError::Domain(d.into()))
+    }
+}

@@ -1,0 +1,67 @@
+//! Look-ups that turn a missing entity into nevisIDM's exact 404 message.
+
+use idm_domain::model::{Client, Profile, Unit, User};
+use idm_domain::DomainError;
+
+use crate::{AppResult, Services};
+
+impl Services {
+    /// The client, or 404 `Client doesn't exist with extId '...'`.
+    ///
+    /// # Errors
+    /// 404, or a repository failure.
+    pub async fn require_client(&self, ext_id: &str) -> AppResult<Client> {
+        self.repo.client_by_ext_id(ext_id).await?.ok_or_else(|| {
+            DomainError::NotFound(format!("Client doesn't exist with extId '{ext_id}'")).into()
+        })
+    }
+
+    /// The user of the client, or 404 `A user with extId '...' doesn't exist on client with
+    /// name ...` (`suffix` is `"."` on the endpoints whose reference page ends the sentence).
+    ///
+    /// # Errors
+    /// 404, or a repository failure.
+    pub async fn require_user(
+        &self,
+        client: &Client,
+        ext_id: &str,
+        suffix: &str,
+    ) -> AppResult<User> {
+        self.repo
+            .user_by_ext_id(client.meta.id, ext_id)
+            .await?
+            .ok_or_else(|| {
+                DomainError::NotFound(format!(
+                    "A user with extId '{ext_id}' doesn't exist on client with name {}{suffix}",
+                    client.name
+                ))
+                .into()
+            })
+    }
+
+    /// The unit of the client, or 404 `Unit doesn't exist with extId '...'`.
+    ///
+    /// # Errors
+    /// 404, or a repository failure.
+    pub async fn require_unit(&self, client: &Client, ext_id: &str) -> AppResult<Unit> {
+        self.repo
+            .unit_by_ext_id(client.meta.id, ext_id)
+            .await?
+            .ok_or_else(|| {
+                DomainError::NotFound(format!("Unit doesn't exist with extId '{ext_id}'")).into()
+            })
+    }
+
+    /// The profile of the client, or 404 `Profile doesn't exist with extId '...'`.
+    ///
+    /// # Errors
+    /// 404, or a repository failure.
+    pub async fn require_profile(&self, client: &Client, ext_id: &str) -> AppResult<Profile> {
+        self.repo
+            .profile_by_ext_id(client.meta.id, ext_id)
+            .await?
+            .ok_or_else(|| {
+                DomainError::NotFound(format!("Profile doesn't exist with extId '{ext_id}'")).into()
+            })
+    }
+}

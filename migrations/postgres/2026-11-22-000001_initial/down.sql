@@ -1,0 +1,15 @@
+DROP TABLE fido_uaf_credentials;
+DROP TABLE app_attestations;
+DROP TABLE dispatch_targets;
+DROP TABLE personal_questions;
+DROP TABLE consents;
+DROP TABLE terms_applications;
+DROP TABLE terms;
+DROP TABLE authorizations;
+DROP TABLE roles;
+DROP TABLE applications;
+DROP TABLE profiles;
+DROP TABLE password_credentials;
+DROP TABLE users;
+DROP TABLE units;
+DROP TABLE clients;
