@@ -1,1 +1,350 @@
-//! harness
+//! Black-box test harness: starts the real server in-process on port 0, on a throw-away
+//! database (one temp SQLite file or one PostgreSQL schema per test), with an admin token
+//! ready. Tests talk HTTP only; seeding helpers go through the same ports the server uses.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use idm_server::settings::{Secret, Settings};
+use idm_server::{Running, StartOptions};
+use idm_service::Services;
+use reqwest::{Method, RequestBuilder, Response};
+use serde_json::Value;
+
+pub use serde_json::json;
+
+/// HS256 secret of every test server's bearer tokens.
+pub const BEARER_SECRET: &str = "test-bearer-secret-0123456789";
+/// X-Token secret of every test server.
+pub const XTOKEN_SECRET: &str = "test-xtoken-secret-0123456789";
+/// Password of the bootstrapped admin (client `Default`, login/extId `admin`).
+pub const ADMIN_PASSWORD: &str = "Admin-Passw0rd";
+/// Core API base path.
+pub const CORE: &str = "/nevisidm/api/core/v1";
+/// Principal API base path.
+pub const PRINCIPAL: &str = "/nevisidm/api/principal/v1";
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A temp SQLite file.
+    Sqlite,
+    /// A fresh schema in `IDM_TEST_DATABASE_URL`.
+    Postgres,
+}
+
+/// Drops the per-test database when the test ends.
+enum Guard {
+    Dir(PathBuf),
+    Schema { url: String, schema: String },
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        match self {
+            Guard::Dir(d) => {
+                let _ = std::fs::remove_dir_all(d);
+            }
+            Guard::Schema { url, schema } => {
+                if let Ok(mut c) = diesel::PgConnection::establish(url) {
+                    let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+                }
+            }
+        }
+    }
+}
+
+/// A running server with an admin token.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// HTTP client.
+    pub http: reqwest::Client,
+    /// The server's use cases (token minting, seeding).
+    pub services: Services,
+    /// Bearer token of the bootstrapped Root admin.
+    pub admin_token: String,
+    /// The database URL the server uses.
+    pub database_url: String,
+    /// The backend.
+    pub backend: Backend,
+    running: Option<Running>,
+    _guard: Arc<Guard>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(r) = self.running.take() {
+            let handle = r.handle.clone();
+            // Stop without waiting: the runtime is going away with the test anyway.
+            drop(handle.stop(false));
+        }
+    }
+}
+
+/// The PostgreSQL URL for tests, or `None` (with a visible message) when PostgreSQL tests
+/// should be skipped. Panics when `IDM_REQUIRE_POSTGRES=1` and no URL is set.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("IDM_TEST_DATABASE_URL") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            if std::env::var("IDM_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+                panic!("IDM_REQUIRE_POSTGRES=1 but IDM_TEST_DATABASE_URL is not set");
+            }
+            eprintln!(
+                "SKIPPED (PostgreSQL): set IDM_TEST_DATABASE_URL to run this test on PostgreSQL"
+            );
+            None
+        }
+    }
+}
+
+fn with_search_path(url: &str, schema: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}options=-csearch_path%3D{schema}")
+}
+
+/// Settings of a test server on `database_url`.
+pub fn test_settings(database_url: &str) -> Settings {
+    let mut s = Settings::default();
+    s.server.host = "127.0.0.1".into();
+    s.server.port = 0;
+    s.server.workers = Some(2);
+    s.server.shutdown_timeout_seconds = 5;
+    s.database.url = Secret(database_url.to_owned());
+    s.database.pool_size = Some(4);
+    s.database.checkout_timeout_ms = 2000;
+    s.auth.hs256_secret = Some(Secret(BEARER_SECRET.into()));
+    s.xtoken.secret = Some(Secret(XTOKEN_SECRET.into()));
+    s.bootstrap.admin_password = Some(Secret(ADMIN_PASSWORD.into()));
+    s
+}
+
+/// A fresh, empty database for `backend`: its URL and the guard that removes it.
+fn fresh_database(backend: Backend) -> Option<(String, Guard)> {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join(format!("idm-test-{id}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            let url = format!("sqlite://{}", dir.join("idm.db").display());
+            Some((url, Guard::Dir(dir)))
+        }
+        Backend::Postgres => {
+            let base = postgres_url()?;
+            let schema = format!("t_{id}");
+            let mut c = diesel::PgConnection::establish(&base)
+                .unwrap_or_else(|e| panic!("cannot connect to IDM_TEST_DATABASE_URL: {e}"));
+            c.batch_execute(&format!("CREATE SCHEMA {schema}")).unwrap();
+            Some((
+                with_search_path(&base, &schema),
+                Guard::Schema { url: base, schema },
+            ))
+        }
+    }
+}
+
+/// Starts a server on a fresh database; `None` when the backend is skipped.
+pub async fn spawn(backend: Backend) -> Option<TestApp> {
+    spawn_with(backend, |_| {}).await
+}
+
+/// Like [`spawn`], with a chance to adjust the settings first.
+pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Option<TestApp> {
+    let (url, guard) = fresh_database(backend)?;
+    let mut settings = test_settings(&url);
+    adjust(&mut settings);
+    let running = idm_server::start(
+        &settings,
+        StartOptions {
+            handle_signals: false,
+            bootstrap_default_admin: true,
+        },
+    )
+    .await
+    .expect("server starts");
+    let services = running.services.clone();
+    let admin_token = services.mint_bearer("Default", "admin", 3600).unwrap();
+    Some(TestApp {
+        base: format!("http://{}", running.addr),
+        http: reqwest::Client::new(),
+        services,
+        admin_token,
+        database_url: url,
+        backend,
+        running: Some(running),
+        _guard: Arc::new(guard),
+    })
+}
+
+/// A response read completely: status, headers and JSON body (Null when empty).
+#[derive(Debug)]
+pub struct Reply {
+    /// Status code.
+    pub status: u16,
+    /// Headers.
+    pub headers: reqwest::header::HeaderMap,
+    /// Body as JSON (`Value::Null` for an empty body, a string for non-JSON).
+    pub body: Value,
+}
+
+impl Reply {
+    /// Reads a response.
+    pub async fn read(r: Response) -> Reply {
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let text = r.text().await.unwrap();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The first error's code.
+    pub fn code(&self) -> &str {
+        self.body["errors"][0]["code"].as_str().unwrap_or("")
+    }
+
+    /// The first error's message.
+    pub fn message(&self) -> &str {
+        self.body["errors"][0]["message"].as_str().unwrap_or("")
+    }
+
+    /// Asserts status, code and message of an error response.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, code: &str, message: &str) {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        assert_eq!(self.code(), code, "body: {}", self.body);
+        assert_eq!(self.message(), message, "body: {}", self.body);
+    }
+
+    /// The `Location` header.
+    pub fn location(&self) -> &str {
+        self.header("location").unwrap_or("")
+    }
+}
+
+impl TestApp {
+    /// Full URL of a path.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A request with the admin token.
+    pub fn req(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http
+            .request(method, self.url(path))
+            .bearer_auth(&self.admin_token)
+    }
+
+    /// A request with another bearer token.
+    pub fn req_as(&self, token: &str, method: Method, path: &str) -> RequestBuilder {
+        self.http.request(method, self.url(path)).bearer_auth(token)
+    }
+
+    /// Sends and reads.
+    pub async fn send(&self, rb: RequestBuilder) -> Reply {
+        Reply::read(rb.send().await.unwrap()).await
+    }
+
+    /// GET as admin.
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(self.req(Method::GET, path)).await
+    }
+
+    /// POST JSON as admin.
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.send(self.req(Method::POST, path).json(&body)).await
+    }
+
+    /// PATCH JSON as admin.
+    pub async fn patch(&self, path: &str, body: Value) -> Reply {
+        self.send(self.req(Method::PATCH, path).json(&body)).await
+    }
+
+    /// PUT as admin (no body).
+    pub async fn put(&self, path: &str) -> Reply {
+        self.send(self.req(Method::PUT, path)).await
+    }
+
+    /// DELETE as admin.
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.send(self.req(Method::DELETE, path)).await
+    }
+
+    /// A bearer token for any user.
+    pub fn token_for(&self, client_ext_id: &str, user_ext_id: &str) -> String {
+        self.services
+            .mint_bearer(client_ext_id, user_ext_id, 3600)
+            .unwrap()
+    }
+
+    /// Runs SQL directly against the test database (fault injection, corruption).
+    pub fn sql(&self, statements: &str) {
+        match self.backend {
+            Backend::Sqlite => {
+                let path = self.database_url.trim_start_matches("sqlite://");
+                let mut c = diesel::SqliteConnection::establish(path).unwrap();
+                c.batch_execute(statements).unwrap();
+            }
+            Backend::Postgres => {
+                let mut c = diesel::PgConnection::establish(&self.database_url).unwrap();
+                c.batch_execute(statements).unwrap();
+            }
+        }
+    }
+
+    /// Creates a client over the API and returns its extId.
+    pub async fn create_client(&self, ext_id: &str, name: &str) -> String {
+        let r = self
+            .post(
+                &format!("{CORE}/clients"),
+                json!({"extId": ext_id, "name": name}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "create client: {}", r.body);
+        ext_id.to_owned()
+    }
+}
+
+/// Declares one test body that runs on both backends, as `<name>::sqlite` and
+/// `<name>::postgres`; each gets its own fresh database.
+#[macro_export]
+macro_rules! dual_test {
+    ($name:ident, |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($app: $crate::TestApp) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::spawn($crate::Backend::Sqlite).await.expect("sqlite app");
+                run(app).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = $crate::spawn($crate::Backend::Postgres).await {
+                    run(app).await;
+                }
+            }
+        }
+    };
+}
