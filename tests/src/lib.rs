@@ -348,3 +348,148 @@ macro_rules! dual_test {
         }
     };
 }
+
+/// A user created directly through the ports, with a password and role grants.
+#[derive(Debug, Clone)]
+pub struct SeededUser {
+    /// Client extId.
+    pub client_ext_id: String,
+    /// User extId (also the loginId).
+    pub ext_id: String,
+    /// Password.
+    pub password: String,
+    /// Bearer token.
+    pub token: String,
+    /// extId of the user's profile.
+    pub profile_ext_id: String,
+}
+
+/// Password of every seeded user.
+pub const SEEDED_PASSWORD: &str = "Seeded-Passw0rd";
+
+impl TestApp {
+    /// Creates user `ext_id` (loginId = extId) in `client_ext_id` with a password, one active
+    /// profile in `unit_ext_id` (default: the client's root unit) and one authorization per
+    /// built-in role name in `roles`, with the given dataroom flags.
+    pub async fn seed_user(
+        &self,
+        client_ext_id: &str,
+        ext_id: &str,
+        roles: &[&str],
+        client_global: bool,
+        unit_global: bool,
+        unit_ext_id: Option<&str>,
+    ) -> SeededUser {
+        use idm_domain::model::{Authorization, Meta, Profile, User};
+        use idm_domain::values::{now_millis, ProfileState, UserState, Validity};
+        let repo = self.services.repo();
+        let client = repo
+            .client_by_ext_id(client_ext_id)
+            .await
+            .unwrap()
+            .expect("client exists");
+        let unit_ext = unit_ext_id
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("{client_ext_id}-root"));
+        let unit = repo
+            .unit_by_ext_id(client.meta.id, &unit_ext)
+            .await
+            .unwrap()
+            .expect("unit exists");
+        let meta = |e: String| {
+            let now = now_millis();
+            Meta {
+                id: 0,
+                ext_id: e,
+                created: now,
+                last_modified: now,
+                version: 1,
+            }
+        };
+        let user = repo
+            .create_user(User {
+                meta: meta(ext_id.to_owned()),
+                client_id: client.meta.id,
+                client_ext_id: client.meta.ext_id.clone(),
+                login_id: ext_id.to_owned(),
+                state: UserState::Active,
+                language_code: None,
+                is_technical_user: false,
+                name: Default::default(),
+                sex: None,
+                gender: None,
+                birth_date: None,
+                contacts: Default::default(),
+                address: Default::default(),
+                remarks: None,
+                modification_comment: None,
+                validity: Validity::default(),
+            })
+            .await
+            .unwrap();
+        let hash = idm_service::auth::hash_password(SEEDED_PASSWORD.into())
+            .await
+            .unwrap();
+        repo.set_password_hash(client.meta.id, user.meta.id, &format!("{ext_id}-pw"), &hash)
+            .await
+            .unwrap();
+        let profile = repo
+            .create_profile(Profile {
+                meta: meta(format!("{ext_id}-profile")),
+                client_id: client.meta.id,
+                client_ext_id: client.meta.ext_id.clone(),
+                user_id: user.meta.id,
+                user_ext_id: user.meta.ext_id.clone(),
+                unit_id: unit.meta.id,
+                unit_ext_id: unit.meta.ext_id.clone(),
+                unit_path: unit.path.clone(),
+                name: None,
+                state: ProfileState::Active,
+                is_default_profile: true,
+                remarks: None,
+                modification_comment: None,
+                validity: Validity::default(),
+            })
+            .await
+            .unwrap();
+        let app = repo.application_by_name("nevisIdm").await.unwrap().unwrap();
+        for role_name in roles {
+            let role = repo
+                .role_by_name(app.meta.id, role_name)
+                .await
+                .unwrap()
+                .expect("role");
+            repo.create_authorization(Authorization {
+                meta: meta(format!("{ext_id}-{role_name}")),
+                client_id: client.meta.id,
+                profile_id: profile.meta.id,
+                role_id: role.meta.id,
+                role_ext_id: role.meta.ext_id.clone(),
+                client_global,
+                unit_global,
+                app_global: false,
+                enterprise_role_global: false,
+                validity: Validity::default(),
+            })
+            .await
+            .unwrap();
+        }
+        SeededUser {
+            client_ext_id: client_ext_id.to_owned(),
+            ext_id: ext_id.to_owned(),
+            password: SEEDED_PASSWORD.to_owned(),
+            token: self.token_for(client_ext_id, ext_id),
+            profile_ext_id: profile.meta.ext_id,
+        }
+    }
+
+    /// A fresh X-Token for a seeded user (password confirmed through the use case).
+    pub async fn xtoken_for(&self, user: &SeededUser) -> String {
+        let caller = self.services.resolve_caller(&user.token).await.unwrap();
+        self.services
+            .issue_xtoken(&caller, &user.ext_id, &user.password, "password")
+            .await
+            .unwrap()
+            .access_token
+    }
+}

@@ -193,4 +193,16 @@ impl UserRepo for Store {
         })
         .await
     }
+
+    async fn user_unit_paths(&self, user_id: i64) -> RepoResult<Vec<String>> {
+        use crate::schema::{profiles, units};
+        self.run(move |conn| {
+            Ok(profiles::table
+                .inner_join(units::table.on(units::id.eq(profiles::unit_id)))
+                .filter(profiles::user_id.eq(user_id))
+                .select(units::path)
+                .load::<String>(conn)?)
+        })
+        .await
+    }
 }

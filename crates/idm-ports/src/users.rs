@@ -25,4 +25,10 @@ pub trait UserRepo {
     /// # Errors
     /// `Conflict { "unique:users.login_id" | "unique:users.ext_id" }` on a duplicate.
     async fn create_user(&self, user: User) -> RepoResult<User>;
+
+    /// Id paths of the units of the user's profiles (the user's place in datarooms).
+    ///
+    /// # Errors
+    /// `Unavailable` / `Other` on database failure.
+    async fn user_unit_paths(&self, user_id: i64) -> RepoResult<Vec<String>>;
 }

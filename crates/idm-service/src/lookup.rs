@@ -1,5 +1,6 @@
 //! Look-ups that turn a missing entity into nevisIDM's exact 404 message.
 
+use idm_domain::access::Target;
 use idm_domain::model::{Client, Profile, Unit, User};
 use idm_domain::DomainError;
 
@@ -64,4 +65,19 @@ impl Services {
                 DomainError::NotFound(format!("Profile doesn't exist with extId '{ext_id}'")).into()
             })
     }
+
+    /// Unit paths of the user's profiles: with [`Target::units`] and `owned_by` they place the
+    /// user in the datarooms (a user without profiles is covered only by unit-global grants).
+    ///
+    /// # Errors
+    /// A repository failure.
+    pub async fn user_unit_paths(&self, user: &User) -> AppResult<Vec<String>> {
+        Ok(self.repo.user_unit_paths(user.meta.id).await?)
+    }
+}
+
+/// The dataroom target of a user object: its client, its profiles' units, and its owner (for
+/// the self-admin path).
+pub fn user_target<'a>(user: &User, unit_paths: &'a [String]) -> Target<'a> {
+    Target::units(user.client_id, unit_paths).owned_by(user.meta.id)
 }
