@@ -124,3 +124,111 @@ dual_test!(
         assert_eq!(r.header("www-authenticate"), Some("Bearer"));
     }
 );
+
+/// A loopback TCP proxy in front of PostgreSQL that the test can cut, making the database
+/// unreachable for the server while the test keeps running.
+struct CuttableProxy {
+    port: u16,
+    cut: tokio::sync::watch::Sender<bool>,
+}
+
+impl CuttableProxy {
+    async fn start(target: std::net::SocketAddr) -> CuttableProxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (cut, watch) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            loop {
+                let mut stop = watch.clone();
+                tokio::select! {
+                    _ = stop.changed() => break,
+                    accepted = listener.accept() => {
+                        let Ok((mut inbound, _)) = accepted else { break };
+                        let mut stop = watch.clone();
+                        tokio::spawn(async move {
+                            let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await else { return };
+                            tokio::select! {
+                                _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                                _ = stop.changed() => {}
+                            }
+                        });
+                    }
+                }
+            }
+        });
+        CuttableProxy { port, cut }
+    }
+
+    fn cut(&self) {
+        let _ = self.cut.send(true);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_unreachable_returns_503_fatal_error_and_ready_turns_503_on_postgres() {
+    let Some(base) = idm_tests::postgres_url() else {
+        return;
+    };
+    // Route the server's PostgreSQL traffic through a proxy we can cut.
+    let proxy = CuttableProxy::start("127.0.0.1:5432".parse().unwrap()).await;
+    let via_proxy = base.replacen("127.0.0.1:5432", &format!("127.0.0.1:{}", proxy.port), 1);
+    assert_ne!(
+        via_proxy, base,
+        "IDM_TEST_DATABASE_URL must point at 127.0.0.1:5432"
+    );
+    let app = idm_tests::spawn_with(idm_tests::Backend::Postgres, |s| {
+        let url =
+            s.database
+                .url
+                .0
+                .replacen("127.0.0.1:5432", &format!("127.0.0.1:{}", proxy.port), 1);
+        s.database.url = idm_server::settings::Secret(url);
+        s.database.checkout_timeout_ms = 300;
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        app.get(&format!("{CORE}/clients/Default")).await.status,
+        200
+    );
+    proxy.cut();
+    let r = app.get(&format!("{CORE}/clients/Default")).await;
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(r.code(), "errors.fatalError");
+    assert_no_leak(&r);
+    let ready = app.send(app.http.get(app.url("/ready"))).await;
+    assert_eq!(ready.status, 503);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_locked_past_busy_timeout_returns_503_on_sqlite() {
+    let app = idm_tests::spawn_with(idm_tests::Backend::Sqlite, |s| {
+        s.database.sqlite_busy_timeout_ms = 100;
+    })
+    .await
+    .unwrap();
+    // Another process holds the write lock: the server's write waits busy_timeout, then the
+    // database counts as unavailable.
+    let path = app.database_url.trim_start_matches("sqlite://").to_owned();
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        use diesel::connection::SimpleConnection;
+        use diesel::Connection;
+        let mut c = diesel::SqliteConnection::establish(&path).unwrap();
+        c.batch_execute("BEGIN IMMEDIATE; UPDATE clients SET remarks = 'held';")
+            .unwrap();
+        locked_tx.send(()).unwrap();
+        let _ = release_rx.recv_timeout(std::time::Duration::from_secs(10));
+        c.batch_execute("ROLLBACK").unwrap();
+    });
+    locked_rx.recv().unwrap();
+    let r = app
+        .patch(&format!("{CORE}/clients/Default"), json!({"remarks": "x"}))
+        .await;
+    release_tx.send(()).unwrap();
+    holder.join().unwrap();
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert_eq!(r.code(), "errors.fatalError");
+    assert_no_leak(&r);
+}
