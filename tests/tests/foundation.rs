@@ -1,5 +1,7 @@
 //! Foundation: operations endpoints and the HTTP error mapping, on both backends.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use idm_tests::{dual_test, json, Reply, CORE};
 use reqwest::Method;
 
