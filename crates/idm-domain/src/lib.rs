@@ -18,3 +18,34 @@ pub mod values;
 
 pub use error::{DomainError, ErrorEntry, ErrorEnvelope, PolicyViolation};
 pub use error_code::ErrorCode;
+
+#[cfg(test)]
+mod layer_rule {
+    /// The domain must stay embeddable: no async runtime, web framework or ORM among its
+    /// dependencies (the same check as `cargo tree -p idm-domain`, without needing cargo).
+    #[test]
+    fn domain_crate_depends_on_no_runtime_framework_or_orm() {
+        let manifest = include_str!("../Cargo.toml");
+        let deps = manifest
+            .split("[dependencies]")
+            .nth(1)
+            .unwrap_or_default()
+            .split("\n[")
+            .next()
+            .unwrap_or_default();
+        for forbidden in [
+            "tokio",
+            "actix",
+            "diesel",
+            "async-std",
+            "sqlx",
+            "hyper",
+            "reqwest",
+        ] {
+            assert!(
+                !deps.contains(forbidden),
+                "idm-domain depends on {forbidden}"
+            );
+        }
+    }
+}

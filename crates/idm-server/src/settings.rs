@@ -280,3 +280,67 @@ impl Settings {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_listen_on_localhost_8080_with_sqlite_in_data() {
+        let s = Settings::default();
+        assert_eq!((s.server.host.as_str(), s.server.port), ("127.0.0.1", 8080));
+        assert_eq!(s.database.url.0, "sqlite://data/idm.db");
+        assert_eq!(s.server.body_limit_bytes, 1_048_576);
+        s.validate().unwrap();
+    }
+
+    #[test]
+    fn a_config_file_overrides_the_defaults() {
+        let dir = std::env::temp_dir().join(format!("idm-cfg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("idm.toml");
+        std::fs::write(&file, "[server]\nport = 9999\n[database]\npool_size = 3\n").unwrap();
+        let s = Settings::load(Some(&file)).unwrap();
+        assert_eq!(s.server.port, 9999);
+        assert_eq!(s.database.pool_size, Some(3));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_bad_value_is_rejected_with_a_message_naming_the_key() {
+        let mut s = Settings::default();
+        s.auth.leeway_seconds = 120;
+        assert!(s
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("auth.leeway_seconds"));
+        let mut s = Settings::default();
+        s.policy.identifier_regex = "([".into();
+        assert!(s
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("policy.identifier_regex"));
+        let mut s = Settings::default();
+        s.log.format = "xml".into();
+        assert!(s.validate().unwrap_err().to_string().contains("log.format"));
+    }
+
+    #[test]
+    fn secrets_are_not_printed_by_debug() {
+        let mut s = Settings::default();
+        s.auth.hs256_secret = Some(Secret("super-secret-value-123".into()));
+        assert!(!format!("{s:?}").contains("super-secret-value-123"));
+    }
+
+    #[test]
+    fn a_malformed_config_file_is_an_error_not_a_panic() {
+        let dir = std::env::temp_dir().join(format!("idm-cfg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("bad.toml");
+        std::fs::write(&file, "[server]\nport = \"not a number\"\n").unwrap();
+        assert!(Settings::load(Some(&file)).is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

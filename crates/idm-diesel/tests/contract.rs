@@ -1,0 +1,260 @@
+//! Repository contract tests, written once and run against both backends (one temp SQLite file
+//! or one PostgreSQL schema per test). They pin down what the ports promise: translated
+//! errors, conditional updates, atomic multi-row writes.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use idm_diesel::{PoolSettings, Store};
+use idm_domain::model::{Client, Meta, Unit};
+use idm_domain::values::{now_millis, LanguageMap, UnitState, Validity};
+use idm_ports::clients::ClientRepo;
+use idm_ports::units::UnitRepo;
+use idm_ports::{PageRequest, RepoError};
+
+struct Db {
+    store: Store,
+    cleanup: Option<(String, String)>,
+    _dir: Option<std::path::PathBuf>,
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Some((url, schema)) = &self.cleanup {
+            if let Ok(mut c) = diesel::PgConnection::establish(url) {
+                let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+            }
+        }
+        if let Some(d) = &self._dir {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}
+
+async fn sqlite() -> Db {
+    let dir = std::env::temp_dir().join(format!("idm-contract-{}", uuid::Uuid::new_v4()));
+    let store = Store::open(&PoolSettings::new(format!(
+        "sqlite://{}",
+        dir.join("t.db").display()
+    )))
+    .unwrap();
+    store.migrate().await.unwrap();
+    Db {
+        store,
+        cleanup: None,
+        _dir: Some(dir),
+    }
+}
+
+async fn postgres() -> Option<Db> {
+    let base = match std::env::var("IDM_TEST_DATABASE_URL") {
+        Ok(u) if !u.is_empty() => u,
+        _ => {
+            assert!(
+                std::env::var("IDM_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "IDM_REQUIRE_POSTGRES=1 but IDM_TEST_DATABASE_URL is not set"
+            );
+            eprintln!(
+                "SKIPPED (PostgreSQL): set IDM_TEST_DATABASE_URL to run this test on PostgreSQL"
+            );
+            return None;
+        }
+    };
+    let schema = format!("c_{}", uuid::Uuid::new_v4().simple());
+    diesel::PgConnection::establish(&base)
+        .unwrap()
+        .batch_execute(&format!("CREATE SCHEMA {schema}"))
+        .unwrap();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let store = Store::open(&PoolSettings::new(format!(
+        "{base}{sep}options=-csearch_path%3D{schema}"
+    )))
+    .unwrap();
+    store.migrate().await.unwrap();
+    Some(Db {
+        store,
+        cleanup: Some((base, schema)),
+        _dir: None,
+    })
+}
+
+macro_rules! contract {
+    ($name:ident, |$store:ident| $body:block) => {
+        mod $name {
+            use super::*;
+
+            async fn run($store: &Store) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let db = super::sqlite().await;
+                run(&db.store).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(db) = super::postgres().await {
+                    run(&db.store).await;
+                }
+            }
+        }
+    };
+}
+
+fn meta(ext_id: &str) -> Meta {
+    let now = now_millis();
+    Meta {
+        id: 0,
+        ext_id: ext_id.into(),
+        created: now,
+        last_modified: now,
+        version: 1,
+    }
+}
+
+fn client(ext_id: &str, name: &str) -> (Client, Unit) {
+    let c = Client {
+        meta: meta(ext_id),
+        name: name.into(),
+        display_name: LanguageMap::default(),
+        remarks: None,
+    };
+    let u = Unit {
+        meta: meta(&format!("{ext_id}-root")),
+        client_id: 0,
+        client_ext_id: ext_id.into(),
+        parent_id: None,
+        parent_ext_id: None,
+        path: String::new(),
+        hierarchical_name: String::new(),
+        name: name.into(),
+        location: None,
+        description: None,
+        state: UnitState::Active,
+        display_name: LanguageMap::default(),
+        abbreviation: LanguageMap::default(),
+        profileless: false,
+        modification_comment: None,
+        validity: Validity::default(),
+    };
+    (c, u)
+}
+
+contract!(
+    creating_a_client_also_creates_its_root_unit_with_path_and_hierarchical_name,
+    |store| {
+        let (c, u) = client("c1", "One");
+        let (c, root) = store.create_client(c, u).await.unwrap();
+        assert_eq!(root.client_id, c.meta.id);
+        assert_eq!(root.path, format!("/{}/", root.meta.id));
+        assert_eq!(root.hierarchical_name, "c1-root");
+        let found = store
+            .unit_by_ext_id(c.meta.id, "c1-root")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found, root);
+    }
+);
+
+contract!(
+    a_duplicate_client_name_is_a_unique_conflict_naming_the_column,
+    |store| {
+        let (c, u) = client("c1", "Same");
+        store.create_client(c, u).await.unwrap();
+        let (c, u) = client("c2", "Same");
+        let err = store.create_client(c, u).await.unwrap_err();
+        assert!(err.is_unique_on("name"), "{err:?}");
+        // Atomic: the failed client left no root unit behind.
+        assert!(store.client_by_ext_id("c2").await.unwrap().is_none());
+    }
+);
+
+contract!(
+    an_update_with_a_stale_version_is_refused_and_changes_nothing,
+    |store| {
+        let (c, u) = client("c1", "One");
+        let (mut c, _) = store.create_client(c, u).await.unwrap();
+        c.name = "Two".into();
+        let updated = store.update_client(&c).await.unwrap();
+        assert_eq!(updated.meta.version, 2);
+        c.name = "Three".into();
+        assert_eq!(
+            store.update_client(&c).await.unwrap_err(),
+            RepoError::StaleVersion
+        );
+        assert_eq!(
+            store.client_by_ext_id("c1").await.unwrap().unwrap().name,
+            "Two"
+        );
+    }
+);
+
+contract!(a_unit_under_a_vanished_parent_is_not_found, |store| {
+    let (c, u) = client("c1", "One");
+    let (c, root) = store.create_client(c, u).await.unwrap();
+    let mut child = root.clone();
+    child.meta = meta("child");
+    child.parent_id = Some(root.meta.id + 1000);
+    assert_eq!(
+        store.create_unit(child).await.unwrap_err(),
+        RepoError::NotFound
+    );
+    let _ = c;
+});
+
+contract!(
+    keyset_pages_return_every_client_once_in_created_order,
+    |store| {
+        for i in 0..7 {
+            let (c, u) = client(&format!("k{i}"), &format!("K{i}"));
+            store.create_client(c, u).await.unwrap();
+        }
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store
+                .list_clients(PageRequest {
+                    limit: 3,
+                    after: after.clone(),
+                })
+                .await
+                .unwrap();
+            seen.extend(page.items.iter().map(|c| c.meta.ext_id.clone()));
+            match page.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+        let expected: Vec<String> = (0..7).map(|i| format!("k{i}")).collect();
+        assert_eq!(seen, expected);
+    }
+);
+
+contract!(
+    deleting_a_client_removes_it_and_reports_not_found_the_second_time,
+    |store| {
+        let (c, u) = client("c1", "One");
+        let (c, _) = store.create_client(c, u).await.unwrap();
+        store.delete_client(c.meta.id).await.unwrap();
+        assert!(store.client_by_ext_id("c1").await.unwrap().is_none());
+        assert_eq!(
+            store.delete_client(c.meta.id).await.unwrap_err(),
+            RepoError::NotFound
+        );
+    }
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_database_is_unavailable_after_the_checkout_timeout() {
+    // Nothing listens on port 1 of loopback.
+    let mut settings = PoolSettings::new("postgres://postgres@127.0.0.1:1/none");
+    settings.checkout_timeout = Duration::from_millis(200);
+    let store = Store::open(&settings).unwrap();
+    let err = store.client_by_ext_id("x").await.unwrap_err();
+    assert!(matches!(err, RepoError::Unavailable(_)), "{err:?}");
+    assert!(!store.ping().await);
+}
