@@ -1,5 +1,8 @@
 //! Consents (★ seed 002) and pending terms, on both backends.
 
+// Tests may unwrap: a panic is the failure report there.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use idm_tests::{dual_test, json, Reply, TestApp, CORE};
 use reqwest::Method;
 

@@ -1,5 +1,8 @@
 //! Personal questions (★ create, seed 003): create, list, read, patch, delete — both backends.
 
+// Tests may unwrap: a panic is the failure report there.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use idm_tests::{dual_test, json, TestApp, CORE};
 use reqwest::Method;
 

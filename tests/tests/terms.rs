@@ -1,5 +1,8 @@
 //! Terms: create, read, list, patch (new versions), application links — on both backends.
 
+// Tests may unwrap: a panic is the failure report there.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use idm_tests::{dual_test, json, TestApp, CORE};
 use reqwest::Method;
 
