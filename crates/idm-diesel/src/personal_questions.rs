@@ -1,7 +1,157 @@
 //! Personal questions adapter.
 
+use async_trait::async_trait;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use idm_domain::model::PersonalQuestion;
 use idm_ports::personal_questions::PersonalQuestionRepo;
+use idm_ports::{Page, PageRequest, RepoError, RepoResult};
 
-use crate::Store;
+use crate::rows::{cursor_of, keyset, lang, meta, parse, Db};
+use crate::schema::{clients, personal_questions};
+use crate::{DbConnection, Store, R};
 
-impl PersonalQuestionRepo for Store {}
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = personal_questions)]
+struct QuestionRow {
+    id: i64,
+    client_id: i64,
+    ext_id: String,
+    description: Option<String>,
+    state: String,
+    display_name: String,
+    content: String,
+    created: NaiveDateTime,
+    last_modified: NaiveDateTime,
+    version: i64,
+}
+
+impl QuestionRow {
+    fn into_domain(self, client_ext_id: String) -> R<PersonalQuestion> {
+        Ok(PersonalQuestion {
+            client_id: self.client_id,
+            client_ext_id,
+            description: self.description,
+            state: parse(&self.state, "personal question state")?,
+            display_name: lang(&self.display_name)?,
+            content: lang(&self.content)?,
+            meta: meta(
+                self.id,
+                self.ext_id,
+                self.created,
+                self.last_modified,
+                self.version,
+            ),
+        })
+    }
+}
+
+fn find(conn: &mut DbConnection, client_id: i64, ext_id: &str) -> R<Option<PersonalQuestion>> {
+    personal_questions::table
+        .inner_join(clients::table)
+        .filter(personal_questions::client_id.eq(client_id))
+        .filter(personal_questions::ext_id.eq(ext_id))
+        .select((QuestionRow::as_select(), clients::ext_id))
+        .first::<(QuestionRow, String)>(conn)
+        .optional()?
+        .map(|(row, c)| row.into_domain(c))
+        .transpose()
+}
+
+#[async_trait]
+impl PersonalQuestionRepo for Store {
+    async fn personal_question_by_ext_id(
+        &self,
+        client_id: i64,
+        ext_id: &str,
+    ) -> RepoResult<Option<PersonalQuestion>> {
+        let ext_id = ext_id.to_owned();
+        self.run(move |conn| find(conn, client_id, &ext_id)).await
+    }
+
+    async fn list_personal_questions(
+        &self,
+        client_id: i64,
+        page: PageRequest,
+    ) -> RepoResult<Page<PersonalQuestion>> {
+        self.run(move |conn| {
+            let query = personal_questions::table
+                .inner_join(clients::table)
+                .filter(personal_questions::client_id.eq(client_id))
+                .select((QuestionRow::as_select(), clients::ext_id))
+                .into_boxed::<Db>();
+            let rows: Vec<(QuestionRow, String)> =
+                keyset!(query, personal_questions, page).load(conn)?;
+            let items = rows
+                .into_iter()
+                .map(|(row, c)| row.into_domain(c))
+                .collect::<R<Vec<_>>>()?;
+            Ok(Page::from_overfetch(items, page.limit, |q| {
+                cursor_of(&q.meta)
+            }))
+        })
+        .await
+    }
+
+    async fn create_personal_question(&self, q: PersonalQuestion) -> RepoResult<PersonalQuestion> {
+        self.run(move |conn| {
+            diesel::insert_into(personal_questions::table)
+                .values((
+                    personal_questions::client_id.eq(q.client_id),
+                    personal_questions::ext_id.eq(&q.meta.ext_id),
+                    personal_questions::description.eq(q.description.as_deref()),
+                    personal_questions::state.eq(q.state.as_str()),
+                    personal_questions::display_name.eq(q.display_name.to_storage()),
+                    personal_questions::content.eq(q.content.to_storage()),
+                    personal_questions::created.eq(q.meta.created),
+                    personal_questions::last_modified.eq(q.meta.last_modified),
+                    personal_questions::version.eq(1_i64),
+                ))
+                .execute(conn)?;
+            Ok(find(conn, q.client_id, &q.meta.ext_id)?.ok_or(RepoError::NotFound)?)
+        })
+        .await
+    }
+
+    async fn update_personal_question(&self, q: &PersonalQuestion) -> RepoResult<PersonalQuestion> {
+        let q = q.clone();
+        self.run(move |conn| {
+            let now = idm_domain::values::now_millis();
+            let changed = diesel::update(
+                personal_questions::table
+                    .filter(personal_questions::id.eq(q.meta.id))
+                    .filter(personal_questions::version.eq(q.meta.version)),
+            )
+            .set((
+                personal_questions::description.eq(q.description.as_deref()),
+                personal_questions::state.eq(q.state.as_str()),
+                personal_questions::display_name.eq(q.display_name.to_storage()),
+                personal_questions::content.eq(q.content.to_storage()),
+                personal_questions::last_modified.eq(now),
+                personal_questions::version.eq(q.meta.version + 1),
+            ))
+            .execute(conn)?;
+            if changed == 0 {
+                return Err(RepoError::StaleVersion.into());
+            }
+            Ok(find(conn, q.client_id, &q.meta.ext_id)?.ok_or(RepoError::StaleVersion)?)
+        })
+        .await
+    }
+
+    async fn delete_personal_question(&self, id: i64, version: i64) -> RepoResult<()> {
+        self.run(move |conn| {
+            let n = diesel::delete(
+                personal_questions::table
+                    .filter(personal_questions::id.eq(id))
+                    .filter(personal_questions::version.eq(version)),
+            )
+            .execute(conn)?;
+            if n == 0 {
+                return Err(RepoError::StaleVersion.into());
+            }
+            Ok(())
+        })
+        .await
+    }
+}

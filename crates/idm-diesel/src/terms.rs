@@ -1,7 +1,322 @@
 //! Terms and consents adapter.
 
+use std::collections::{BTreeMap, HashMap};
+
+use async_trait::async_trait;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use idm_domain::model::{Consent, Terms};
 use idm_ports::terms::TermsRepo;
+use idm_ports::{Page, PageRequest, RepoError, RepoResult};
 
-use crate::Store;
+use crate::rows::{cursor_of, keyset, meta, Db};
+use crate::schema::{applications, consents, terms, terms_applications};
+use crate::{DbConnection, Store, E, R};
 
-impl TermsRepo for Store {}
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = terms)]
+struct TermsRow {
+    id: i64,
+    ext_id: String,
+    name: String,
+    active: bool,
+    silent_acceptance: bool,
+    terms_version: String,
+    urls: String,
+    created: NaiveDateTime,
+    last_modified: NaiveDateTime,
+    version: i64,
+}
+
+impl TermsRow {
+    fn into_domain(self, application_ext_ids: Vec<String>) -> R<Terms> {
+        let urls: BTreeMap<String, String> = if self.urls.trim().is_empty() {
+            BTreeMap::new()
+        } else {
+            serde_json::from_str(&self.urls).map_err(|e| {
+                E(RepoError::Other(format!(
+                    "corrupt terms urls in database: {e}"
+                )))
+            })?
+        };
+        Ok(Terms {
+            meta: meta(
+                self.id,
+                self.ext_id,
+                self.created,
+                self.last_modified,
+                self.version,
+            ),
+            name: self.name,
+            active: self.active,
+            silent_acceptance: self.silent_acceptance,
+            terms_version: self.terms_version,
+            urls,
+            application_ext_ids,
+        })
+    }
+}
+
+fn urls_to_storage(urls: &BTreeMap<String, String>) -> R<String> {
+    serde_json::to_string(urls)
+        .map_err(|e| E(RepoError::Other(format!("cannot encode terms urls: {e}"))))
+}
+
+/// Attaches the application extIds to a batch of rows with one query.
+fn with_applications(conn: &mut DbConnection, rows: Vec<TermsRow>) -> R<Vec<Terms>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let links: Vec<(i64, String)> = terms_applications::table
+        .inner_join(applications::table.on(applications::id.eq(terms_applications::application_id)))
+        .filter(terms_applications::terms_id.eq_any(&ids))
+        .select((terms_applications::terms_id, applications::ext_id))
+        .order((
+            terms_applications::terms_id.asc(),
+            applications::ext_id.asc(),
+        ))
+        .load(conn)?;
+    let mut by_terms: HashMap<i64, Vec<String>> = HashMap::new();
+    for (terms_id, ext_id) in links {
+        by_terms.entry(terms_id).or_default().push(ext_id);
+    }
+    rows.into_iter()
+        .map(|r| {
+            let apps = by_terms.remove(&r.id).unwrap_or_default();
+            r.into_domain(apps)
+        })
+        .collect()
+}
+
+fn find(conn: &mut DbConnection, ext_id: &str) -> R<Option<Terms>> {
+    let row: Option<TermsRow> = terms::table
+        .filter(terms::ext_id.eq(ext_id))
+        .select(TermsRow::as_select())
+        .first(conn)
+        .optional()?;
+    match row {
+        None => Ok(None),
+        Some(r) => Ok(with_applications(conn, vec![r])?.into_iter().next()),
+    }
+}
+
+fn link(conn: &mut DbConnection, terms_id: i64, application_ids: &[i64]) -> R<()> {
+    let mut ids = application_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    for application_id in ids {
+        diesel::insert_into(terms_applications::table)
+            .values((
+                terms_applications::terms_id.eq(terms_id),
+                terms_applications::application_id.eq(application_id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+#[derive(Queryable)]
+struct ConsentRow {
+    id: i64,
+    ext_id: String,
+    user_id: i64,
+    terms_version: String,
+    acceptance_date: NaiveDateTime,
+    created: NaiveDateTime,
+    last_modified: NaiveDateTime,
+    version: i64,
+    terms_ext_id: String,
+}
+
+impl ConsentRow {
+    fn into_domain(self) -> Consent {
+        Consent {
+            meta: meta(
+                self.id,
+                self.ext_id,
+                self.created,
+                self.last_modified,
+                self.version,
+            ),
+            user_id: self.user_id,
+            terms_ext_id: self.terms_ext_id,
+            terms_version: self.terms_version,
+            acceptance_date: self.acceptance_date,
+        }
+    }
+}
+
+type ConsentColumns = (
+    consents::id,
+    consents::ext_id,
+    consents::user_id,
+    consents::terms_version,
+    consents::acceptance_date,
+    consents::created,
+    consents::last_modified,
+    consents::version,
+    terms::ext_id,
+);
+
+const CONSENT_COLUMNS: ConsentColumns = (
+    consents::id,
+    consents::ext_id,
+    consents::user_id,
+    consents::terms_version,
+    consents::acceptance_date,
+    consents::created,
+    consents::last_modified,
+    consents::version,
+    terms::ext_id,
+);
+
+#[async_trait]
+impl TermsRepo for Store {
+    async fn terms_by_ext_id(&self, ext_id: &str) -> RepoResult<Option<Terms>> {
+        let ext_id = ext_id.to_owned();
+        self.run(move |conn| find(conn, &ext_id)).await
+    }
+
+    async fn list_terms(&self, page: PageRequest) -> RepoResult<Page<Terms>> {
+        self.run(move |conn| {
+            let query = terms::table
+                .select(TermsRow::as_select())
+                .into_boxed::<Db>();
+            let rows: Vec<TermsRow> = keyset!(query, terms, page).load(conn)?;
+            let items = with_applications(conn, rows)?;
+            Ok(Page::from_overfetch(items, page.limit, |t| {
+                cursor_of(&t.meta)
+            }))
+        })
+        .await
+    }
+
+    async fn create_terms(&self, t: Terms, application_ids: Vec<i64>) -> RepoResult<Terms> {
+        self.tx(move |conn| {
+            // The insert comes first so SQLite takes the write lock at the start of the
+            // transaction (a read-then-write transaction could fail on a busy snapshot).
+            diesel::insert_into(terms::table)
+                .values((
+                    terms::ext_id.eq(&t.meta.ext_id),
+                    terms::name.eq(&t.name),
+                    terms::active.eq(t.active),
+                    terms::silent_acceptance.eq(t.silent_acceptance),
+                    terms::terms_version.eq(&t.terms_version),
+                    terms::urls.eq(urls_to_storage(&t.urls)?),
+                    terms::created.eq(t.meta.created),
+                    terms::last_modified.eq(t.meta.last_modified),
+                    terms::version.eq(1_i64),
+                ))
+                .execute(conn)?;
+            let id: i64 = terms::table
+                .filter(terms::ext_id.eq(&t.meta.ext_id))
+                .select(terms::id)
+                .first(conn)?;
+            link(conn, id, &application_ids)?;
+            Ok(find(conn, &t.meta.ext_id)?.ok_or(RepoError::NotFound)?)
+        })
+        .await
+    }
+
+    async fn update_terms(
+        &self,
+        t: &Terms,
+        application_ids: Option<Vec<i64>>,
+    ) -> RepoResult<Terms> {
+        let t = t.clone();
+        self.tx(move |conn| {
+            let now = idm_domain::values::now_millis();
+            let changed = diesel::update(
+                terms::table
+                    .filter(terms::id.eq(t.meta.id))
+                    .filter(terms::version.eq(t.meta.version)),
+            )
+            .set((
+                terms::name.eq(&t.name),
+                terms::active.eq(t.active),
+                terms::silent_acceptance.eq(t.silent_acceptance),
+                terms::terms_version.eq(&t.terms_version),
+                terms::urls.eq(urls_to_storage(&t.urls)?),
+                terms::last_modified.eq(now),
+                terms::version.eq(t.meta.version + 1),
+            ))
+            .execute(conn)?;
+            if changed == 0 {
+                return Err(RepoError::StaleVersion.into());
+            }
+            if let Some(ids) = application_ids {
+                diesel::delete(
+                    terms_applications::table.filter(terms_applications::terms_id.eq(t.meta.id)),
+                )
+                .execute(conn)?;
+                link(conn, t.meta.id, &ids)?;
+            }
+            Ok(find(conn, &t.meta.ext_id)?.ok_or(RepoError::StaleVersion)?)
+        })
+        .await
+    }
+
+    async fn create_consent(
+        &self,
+        client_id: i64,
+        terms_id: i64,
+        c: Consent,
+    ) -> RepoResult<Consent> {
+        self.run(move |conn| {
+            // A single statement, outside an explicit transaction: the unique index on
+            // (user_id, terms_id, terms_version) is the only arbiter between racing requests.
+            diesel::insert_into(consents::table)
+                .values((
+                    consents::client_id.eq(client_id),
+                    consents::user_id.eq(c.user_id),
+                    consents::terms_id.eq(terms_id),
+                    consents::ext_id.eq(&c.meta.ext_id),
+                    consents::terms_version.eq(&c.terms_version),
+                    consents::acceptance_date.eq(c.acceptance_date),
+                    consents::created.eq(c.meta.created),
+                    consents::last_modified.eq(c.meta.last_modified),
+                    consents::version.eq(1_i64),
+                ))
+                .execute(conn)?;
+            let row: ConsentRow = consents::table
+                .inner_join(terms::table)
+                .filter(consents::client_id.eq(client_id))
+                .filter(consents::ext_id.eq(&c.meta.ext_id))
+                .select(CONSENT_COLUMNS)
+                .first(conn)?;
+            Ok(row.into_domain())
+        })
+        .await
+    }
+
+    async fn consents_of_user(&self, user_id: i64) -> RepoResult<Vec<Consent>> {
+        self.run(move |conn| {
+            let rows: Vec<ConsentRow> = consents::table
+                .inner_join(terms::table)
+                .filter(consents::user_id.eq(user_id))
+                .order((consents::created.asc(), consents::ext_id.asc()))
+                .select(CONSENT_COLUMNS)
+                .load(conn)?;
+            Ok(rows.into_iter().map(ConsentRow::into_domain).collect())
+        })
+        .await
+    }
+
+    async fn pending_terms(&self, user_id: i64, page: PageRequest) -> RepoResult<Page<Terms>> {
+        self.run(move |conn| {
+            let accepted = consents::table
+                .filter(consents::user_id.eq(user_id))
+                .filter(consents::terms_id.eq(terms::id))
+                .filter(consents::terms_version.eq(terms::terms_version));
+            let query = terms::table
+                .filter(terms::active.eq(true))
+                .filter(diesel::dsl::not(diesel::dsl::exists(accepted)))
+                .select(TermsRow::as_select())
+                .into_boxed::<Db>();
+            let rows: Vec<TermsRow> = keyset!(query, terms, page).load(conn)?;
+            let items = with_applications(conn, rows)?;
+            Ok(Page::from_overfetch(items, page.limit, |t| {
+                cursor_of(&t.meta)
+            }))
+        })
+        .await
+    }
+}
