@@ -294,7 +294,9 @@ impl Services {
         input.validity.check()?;
         let (client_id, paths, owner) = profile_target(&profile);
         let target = Target::units(client_id, &paths).owned_by(owner);
-        let granted = role_rights(&role.application_name, &role.name);
+        // `SelfAdmin` only lets the grantee act on his own data, which anyone allowed to grant
+        // authorizations on the profile may already touch; it is no escalation to hand it on.
+        let granted = role_rights(&role.application_name, &role.name).without(&[Right::SelfAdmin]);
         let grantable = grantable_rights(
             &caller.grants,
             &target,
