@@ -185,16 +185,22 @@ fn permissions_of(r: &Reply) -> Vec<String> {
 // ---------------------------------------------------------------------------------------------
 // Bearer JWT: positive controls and the attack matrix (RS/ES-only server)
 
-rs_test!(an_rs256_token_signed_with_the_configured_key_is_accepted, |app| {
-    let r = get_as(&app, &sign_rs(&claims(), "rsa_private.pem"), PROTECTED).await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_eq!(r.body["extId"], "Default");
-});
+rs_test!(
+    an_rs256_token_signed_with_the_configured_key_is_accepted,
+    |app| {
+        let r = get_as(&app, &sign_rs(&claims(), "rsa_private.pem"), PROTECTED).await;
+        assert_eq!(r.status, 200, "body: {}", r.body);
+        assert_eq!(r.body["extId"], "Default");
+    }
+);
 
-rs_test!(an_es256_token_signed_with_the_configured_key_is_accepted, |app| {
-    let r = get_as(&app, &sign_es(&claims()), PROTECTED).await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-});
+rs_test!(
+    an_es256_token_signed_with_the_configured_key_is_accepted,
+    |app| {
+        let r = get_as(&app, &sign_es(&claims()), PROTECTED).await;
+        assert_eq!(r.status, 200, "body: {}", r.body);
+    }
+);
 
 rs_test!(a_request_without_bearer_token_returns_401, |app| {
     let r = app.send(app.http.get(app.url(PROTECTED))).await;
@@ -215,7 +221,11 @@ rs_test!(
     |app| {
         // The classic algorithm-confusion attack: the public key used as an HMAC secret.
         rejected(&app, &sign_hs(&claims(), &pem("rsa_public.pem"))).await;
-        rejected(&app, &sign_hs(&claims(), idm_tests::BEARER_SECRET.as_bytes())).await;
+        rejected(
+            &app,
+            &sign_hs(&claims(), idm_tests::BEARER_SECRET.as_bytes()),
+        )
+        .await;
     }
 );
 
@@ -265,7 +275,11 @@ rs_test!(a_token_with_a_tampered_payload_returns_401, |app| {
     let admin = sign_rs(&claims(), "rsa_private.pem");
     let parts: Vec<&str> = signed_for_nobody.split('.').collect();
     let admin_payload = admin.split('.').nth(1).unwrap();
-    rejected(&app, &format!("{}.{}.{}", parts[0], admin_payload, parts[2])).await;
+    rejected(
+        &app,
+        &format!("{}.{}.{}", parts[0], admin_payload, parts[2]),
+    )
+    .await;
 });
 
 rs_test!(a_token_without_sub_returns_401, |app| {
@@ -330,7 +344,15 @@ dual_test!(
             &xtoken_claims("self1", now() - 60),
             XTOKEN_SECRET.as_bytes(),
         );
-        let r = set_password(&app, &me.token, "Default", "self1", Some(&x), "New-Passw0rd").await;
+        let r = set_password(
+            &app,
+            &me.token,
+            "Default",
+            "self1",
+            Some(&x),
+            "New-Passw0rd",
+        )
+        .await;
         assert_invalid_xtoken(&r);
     }
 );
@@ -342,14 +364,30 @@ dual_test!(
             .seed_user("Default", "self1", &["SelfAdmin"], false, false, None)
             .await;
         let x = sign_hs(&xtoken_claims("self1", now() + 600), b"some-other-secret");
-        let r = set_password(&app, &me.token, "Default", "self1", Some(&x), "New-Passw0rd").await;
+        let r = set_password(
+            &app,
+            &me.token,
+            "Default",
+            "self1",
+            Some(&x),
+            "New-Passw0rd",
+        )
+        .await;
         assert_invalid_xtoken(&r);
         // The bearer secret is not the X-Token secret either.
         let x = sign_hs(
             &xtoken_claims("self1", now() + 600),
             idm_tests::BEARER_SECRET.as_bytes(),
         );
-        let r = set_password(&app, &me.token, "Default", "self1", Some(&x), "New-Passw0rd").await;
+        let r = set_password(
+            &app,
+            &me.token,
+            "Default",
+            "self1",
+            Some(&x),
+            "New-Passw0rd",
+        )
+        .await;
         assert_invalid_xtoken(&r);
     }
 );
@@ -364,7 +402,15 @@ dual_test!(
             .seed_user("Default", "self2", &["SelfAdmin"], false, false, None)
             .await;
         let x = app.xtoken_for(&other).await;
-        let r = set_password(&app, &me.token, "Default", "self1", Some(&x), "New-Passw0rd").await;
+        let r = set_password(
+            &app,
+            &me.token,
+            "Default",
+            "self1",
+            Some(&x),
+            "New-Passw0rd",
+        )
+        .await;
         assert_invalid_xtoken(&r);
     }
 );
@@ -376,9 +422,15 @@ dual_test!(
             .seed_user("Default", "self1", &["SelfAdmin"], false, false, None)
             .await;
         for garbage in ["garbage", "a.b.c", ""] {
-            let r =
-                set_password(&app, &me.token, "Default", "self1", Some(garbage), "New-Passw0rd")
-                    .await;
+            let r = set_password(
+                &app,
+                &me.token,
+                "Default",
+                "self1",
+                Some(garbage),
+                "New-Passw0rd",
+            )
+            .await;
             assert_invalid_xtoken(&r);
         }
     }
@@ -399,13 +451,27 @@ dual_test!(
         .await;
         assert_eq!(r.status, 200, "body: {}", r.body);
         let x = r.body["access_token"].as_str().unwrap().to_owned();
-        let r = set_password(&app, &me.token, "Default", "self1", Some(&x), "New-Passw0rd").await;
+        let r = set_password(
+            &app,
+            &me.token,
+            "Default",
+            "self1",
+            Some(&x),
+            "New-Passw0rd",
+        )
+        .await;
         assert_eq!(r.status, 204, "body: {}", r.body);
-        assert_eq!(r.body, Value::Null, "nothing, least of all a hash, is returned");
+        assert_eq!(
+            r.body,
+            Value::Null,
+            "nothing, least of all a hash, is returned"
+        );
         // The new password is the one that now confirms the user.
         let token_path = format!("{PRINCIPAL}/token");
-        let old = json!({"username": "self1", "password": SEEDED_PASSWORD, "grant_type": "password"});
-        let new = json!({"username": "self1", "password": "New-Passw0rd", "grant_type": "password"});
+        let old =
+            json!({"username": "self1", "password": SEEDED_PASSWORD, "grant_type": "password"});
+        let new =
+            json!({"username": "self1", "password": "New-Passw0rd", "grant_type": "password"});
         assert_eq!(post_as(&app, &me.token, &token_path, old).await.status, 422);
         assert_eq!(post_as(&app, &me.token, &token_path, new).await.status, 200);
     }
@@ -422,7 +488,11 @@ dual_test!(
             .await;
         let r = set_password(&app, &app.admin_token, "Default", "u1", None, "Brand-New-1").await;
         assert_eq!(r.status, 204, "body: {}", r.body);
-        assert_eq!(r.body, Value::Null, "nothing, least of all a hash, is returned");
+        assert_eq!(
+            r.body,
+            Value::Null,
+            "nothing, least of all a hash, is returned"
+        );
         // The new password is in force: it confirms the user, the old one no longer does.
         let token_path = format!("{PRINCIPAL}/token");
         let new = json!({"username": "u1", "password": "Brand-New-1", "grant_type": "password"});
@@ -450,20 +520,26 @@ dual_test!(
     }
 );
 
-dual_test!(a_password_body_without_password_returns_422_naming_it, |app| {
-    app.seed_user("Default", "u1", &[], false, false, None)
-        .await;
-    let r = app.post(&password_path("Default", "u1"), json!({})).await;
-    r.assert_error(
-        422,
-        "errors.invalidParameter",
-        "The following fields are not valid: password",
-    );
-});
+dual_test!(
+    a_password_body_without_password_returns_422_naming_it,
+    |app| {
+        app.seed_user("Default", "u1", &[], false, false, None)
+            .await;
+        let r = app.post(&password_path("Default", "u1"), json!({})).await;
+        r.assert_error(
+            422,
+            "errors.invalidParameter",
+            "The following fields are not valid: password",
+        );
+    }
+);
 
 dual_test!(setting_the_password_of_an_unknown_user_returns_404, |app| {
     let r = app
-        .post(&password_path("Default", "nobody"), json!({"password": "Brand-New-1"}))
+        .post(
+            &password_path("Default", "nobody"),
+            json!({"password": "Brand-New-1"}),
+        )
         .await;
     r.assert_error(
         404,
@@ -570,7 +646,9 @@ dual_test!(a_caller_missing_a_right_gets_403_naming_that_right, |app| {
 dual_test!(
     a_caller_without_any_authorization_gets_403_and_learns_nothing_about_existence,
     |app| {
-        let nobody = app.seed_user("Default", "plain", &[], false, false, None).await;
+        let nobody = app
+            .seed_user("Default", "plain", &[], false, false, None)
+            .await;
         let r = get_as(
             &app,
             &nobody.token,
@@ -745,22 +823,27 @@ dual_test!(principal_token_without_self_admin_role_returns_403, |app| {
     );
 });
 
-dual_test!(principal_me_describes_the_caller_and_its_login_profile, |app| {
-    let r = app.get(&format!("{PRINCIPAL}/me")).await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_eq!(r.body["userExtId"], "admin");
-    assert_eq!(r.body["loginId"], "admin");
-    assert_eq!(r.body["clientExtId"], "Default");
-    assert_eq!(r.body["clientName"], "Default");
-    assert_eq!(r.body["unitExtId"], "Default-root");
-    assert!(r.body["profileExtId"].is_string(), "body: {}", r.body);
-    // A caller without any right may read itself too.
-    let plain = app.seed_user("Default", "plain", &[], false, false, None).await;
-    let r = get_as(&app, &plain.token, &format!("{PRINCIPAL}/me")).await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_eq!(r.body["userExtId"], "plain");
-    assert_eq!(r.body["profileExtId"], "plain-profile");
-});
+dual_test!(
+    principal_me_describes_the_caller_and_its_login_profile,
+    |app| {
+        let r = app.get(&format!("{PRINCIPAL}/me")).await;
+        assert_eq!(r.status, 200, "body: {}", r.body);
+        assert_eq!(r.body["userExtId"], "admin");
+        assert_eq!(r.body["loginId"], "admin");
+        assert_eq!(r.body["clientExtId"], "Default");
+        assert_eq!(r.body["clientName"], "Default");
+        assert_eq!(r.body["unitExtId"], "Default-root");
+        assert!(r.body["profileExtId"].is_string(), "body: {}", r.body);
+        // A caller without any right may read itself too.
+        let plain = app
+            .seed_user("Default", "plain", &[], false, false, None)
+            .await;
+        let r = get_as(&app, &plain.token, &format!("{PRINCIPAL}/me")).await;
+        assert_eq!(r.status, 200, "body: {}", r.body);
+        assert_eq!(r.body["userExtId"], "plain");
+        assert_eq!(r.body["profileExtId"], "plain-profile");
+    }
+);
 
 dual_test!(
     principal_permissions_lists_the_callers_elementary_rights_sorted,
@@ -772,16 +855,26 @@ dual_test!(
         assert_eq!(r.status, 200, "body: {}", r.body);
         assert_eq!(permissions_of(&r), vec!["AccessControl.SelfAdmin"]);
         let ua = app
-            .seed_user("Default", "ua", &["UserAdmin", "SelfAdmin"], false, true, None)
+            .seed_user(
+                "Default",
+                "ua",
+                &["UserAdmin", "SelfAdmin"],
+                false,
+                true,
+                None,
+            )
             .await;
-        let perms = permissions_of(&get_as(&app, &ua.token, &format!("{PRINCIPAL}/permissions")).await);
+        let perms =
+            permissions_of(&get_as(&app, &ua.token, &format!("{PRINCIPAL}/permissions")).await);
         let mut sorted = perms.clone();
         sorted.sort();
         assert_eq!(perms, sorted);
         assert!(perms.contains(&"AccessControl.UserCreate".to_owned()));
         assert!(perms.contains(&"AccessControl.SelfAdmin".to_owned()));
         assert!(!perms.contains(&"AccessControl.ClientCreate".to_owned()));
-        let plain = app.seed_user("Default", "plain", &[], false, false, None).await;
+        let plain = app
+            .seed_user("Default", "plain", &[], false, false, None)
+            .await;
         let r = get_as(&app, &plain.token, &format!("{PRINCIPAL}/permissions")).await;
         assert_eq!(r.body, json!({"elementaryPermissions": []}));
     }
@@ -790,42 +883,45 @@ dual_test!(
 // ---------------------------------------------------------------------------------------------
 // Applications and roles
 
-dual_test!(creating_an_application_returns_201_and_it_can_be_read, |app| {
-    let r = app
-        .post(
-            &format!("{CORE}/applications"),
-            json!({"extId": "app-1", "name": "MyApplication", "description": "d",
+dual_test!(
+    creating_an_application_returns_201_and_it_can_be_read,
+    |app| {
+        let r = app
+            .post(
+                &format!("{CORE}/applications"),
+                json!({"extId": "app-1", "name": "MyApplication", "description": "d",
                    "url": "https://example.com", "displayed": true,
                    "displayName": {"EN": "My app"}}),
-        )
-        .await;
-    assert_eq!(r.status, 201, "body: {}", r.body);
-    assert_eq!(r.location(), format!("{CORE}/applications/app-1"));
-    let r = app.get(&format!("{CORE}/applications/app-1")).await;
-    assert_eq!(r.status, 200, "body: {}", r.body);
-    assert_eq!(r.header("etag"), Some("\"1\""));
-    for (k, v) in [
-        ("extId", json!("app-1")),
-        ("name", json!("MyApplication")),
-        ("description", json!("d")),
-        ("url", json!("https://example.com")),
-        ("displayed", json!(true)),
-        ("displayName", json!({"EN": "My app"})),
-        ("version", json!(1)),
-    ] {
-        assert_eq!(r.body[k], v, "{k}: {}", r.body);
+            )
+            .await;
+        assert_eq!(r.status, 201, "body: {}", r.body);
+        assert_eq!(r.location(), format!("{CORE}/applications/app-1"));
+        let r = app.get(&format!("{CORE}/applications/app-1")).await;
+        assert_eq!(r.status, 200, "body: {}", r.body);
+        assert_eq!(r.header("etag"), Some("\"1\""));
+        for (k, v) in [
+            ("extId", json!("app-1")),
+            ("name", json!("MyApplication")),
+            ("description", json!("d")),
+            ("url", json!("https://example.com")),
+            ("displayed", json!(true)),
+            ("displayName", json!({"EN": "My app"})),
+            ("version", json!(1)),
+        ] {
+            assert_eq!(r.body[k], v, "{k}: {}", r.body);
+        }
+        assert!(r.body["created"].as_str().unwrap().ends_with('Z'));
+        let r = app.get(&format!("{CORE}/applications")).await;
+        assert_eq!(r.status, 200);
+        let names: Vec<&str> = r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, vec!["nevisIdm", "MyApplication"]);
     }
-    assert!(r.body["created"].as_str().unwrap().ends_with('Z'));
-    let r = app.get(&format!("{CORE}/applications")).await;
-    assert_eq!(r.status, 200);
-    let names: Vec<&str> = r.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, vec!["nevisIdm", "MyApplication"]);
-});
+);
 
 dual_test!(application_list_pages_with_a_continuation_token, |app| {
     for i in 0..3 {
@@ -841,19 +937,29 @@ dual_test!(application_list_pages_with_a_continuation_token, |app| {
     assert_eq!(r.body["items"].as_array().unwrap().len(), 2);
     let token = r.body["_pagination"]["continuationToken"].as_str().unwrap();
     let r = app
-        .get(&format!("{CORE}/applications?limit=2&continuationToken={token}"))
+        .get(&format!(
+            "{CORE}/applications?limit=2&continuationToken={token}"
+        ))
         .await;
     assert_eq!(r.body["items"].as_array().unwrap().len(), 2);
     assert!(r.body["_pagination"]["continuationToken"].is_null());
 });
 
-dual_test!(a_duplicate_application_name_returns_422_duplicate_name, |app| {
-    let body = json!({"name": "Twice", "displayed": true});
-    assert_eq!(app.post(&format!("{CORE}/applications"), body.clone()).await.status, 201);
-    let r = app.post(&format!("{CORE}/applications"), body).await;
-    assert_eq!(r.status, 422, "body: {}", r.body);
-    assert_eq!(r.code(), "errors.duplicateName");
-});
+dual_test!(
+    a_duplicate_application_name_returns_422_duplicate_name,
+    |app| {
+        let body = json!({"name": "Twice", "displayed": true});
+        assert_eq!(
+            app.post(&format!("{CORE}/applications"), body.clone())
+                .await
+                .status,
+            201
+        );
+        let r = app.post(&format!("{CORE}/applications"), body).await;
+        assert_eq!(r.status, 422, "body: {}", r.body);
+        assert_eq!(r.code(), "errors.duplicateName");
+    }
+);
 
 dual_test!(
     an_application_name_violating_the_identifier_policy_returns_422,
@@ -928,13 +1034,19 @@ dual_test!(
         assert_eq!(r.status, 201, "body: {}", r.body);
         assert_eq!(r.location(), format!("{CORE}/applications/a1/roles/r1"));
         let r = app
-            .post(&format!("{CORE}/applications/a1/roles"), json!({"name": "reader"}))
+            .post(
+                &format!("{CORE}/applications/a1/roles"),
+                json!({"name": "reader"}),
+            )
             .await;
         assert_eq!(r.status, 422, "body: {}", r.body);
         assert_eq!(r.code(), "errors.duplicateName");
         // The same name in another application is fine.
         let r = app
-            .post(&format!("{CORE}/applications/a2/roles"), json!({"name": "reader"}))
+            .post(
+                &format!("{CORE}/applications/a2/roles"),
+                json!({"name": "reader"}),
+            )
             .await;
         assert_eq!(r.status, 201, "body: {}", r.body);
         let r = app.get(&format!("{CORE}/applications/a1/roles")).await;
@@ -946,10 +1058,15 @@ dual_test!(
         assert_eq!(items[0]["applicationName"], "First");
         assert_eq!(items[0]["name"], "reader");
         assert_eq!(items[0]["description"], "reads");
-        let r = app.get(&format!("{CORE}/applications/nevisIdm/roles")).await;
+        let r = app
+            .get(&format!("{CORE}/applications/nevisIdm/roles"))
+            .await;
         assert_eq!(r.body["items"].as_array().unwrap().len(), 5);
         let r = app
-            .post(&format!("{CORE}/applications/none/roles"), json!({"name": "x"}))
+            .post(
+                &format!("{CORE}/applications/none/roles"),
+                json!({"name": "x"}),
+            )
             .await;
         r.assert_error(
             404,
@@ -961,7 +1078,10 @@ dual_test!(
 
 dual_test!(a_role_without_name_returns_422_naming_it, |app| {
     let r = app
-        .post(&format!("{CORE}/applications/nevisIdm/roles"), json!({"name": " "}))
+        .post(
+            &format!("{CORE}/applications/nevisIdm/roles"),
+            json!({"name": " "}),
+        )
         .await;
     r.assert_error(
         422,
@@ -1000,8 +1120,12 @@ dual_test!(
         assert_eq!(r.body["appGlobal"], false);
         assert_eq!(r.body["enterpriseRoleGlobal"], false);
         assert_eq!(r.body["validity"]["from"], "2024-01-01T00:00:00Z");
-        let perms = permissions_of(&get_as(&app, &u.token, &format!("{PRINCIPAL}/permissions")).await);
-        assert!(perms.contains(&"AccessControl.UserCreate".to_owned()), "{perms:?}");
+        let perms =
+            permissions_of(&get_as(&app, &u.token, &format!("{PRINCIPAL}/permissions")).await);
+        assert!(
+            perms.contains(&"AccessControl.UserCreate".to_owned()),
+            "{perms:?}"
+        );
         let r = app.get(&auth_path("u1-profile")).await;
         assert_eq!(r.body["items"].as_array().unwrap().len(), 2);
     }
@@ -1011,7 +1135,14 @@ dual_test!(
     revoking_an_authorization_returns_204_and_removes_its_rights,
     |app| {
         let u = app
-            .seed_user("Default", "u1", &["SelfAdmin", "UserAdmin"], false, true, None)
+            .seed_user(
+                "Default",
+                "u1",
+                &["SelfAdmin", "UserAdmin"],
+                false,
+                true,
+                None,
+            )
             .await;
         let r = app
             .delete(&format!("{}/u1-UserAdmin", auth_path("u1-profile")))
@@ -1025,7 +1156,8 @@ dual_test!(
             "errors.noRecord",
             "Authorization doesn't exist with extId 'u1-UserAdmin'",
         );
-        let perms = permissions_of(&get_as(&app, &u.token, &format!("{PRINCIPAL}/permissions")).await);
+        let perms =
+            permissions_of(&get_as(&app, &u.token, &format!("{PRINCIPAL}/permissions")).await);
         assert_eq!(perms, vec!["AccessControl.SelfAdmin"]);
         let r = app
             .delete(&format!("{}/u1-UserAdmin", auth_path("u1-profile")))
@@ -1040,7 +1172,10 @@ dual_test!(
         app.seed_user("Default", "u1", &["SelfAdmin"], false, false, None)
             .await;
         let r = app
-            .post(&auth_path("u1-profile"), json!({"roleExtId": "nevisIdm.SelfAdmin"}))
+            .post(
+                &auth_path("u1-profile"),
+                json!({"roleExtId": "nevisIdm.SelfAdmin"}),
+            )
             .await;
         assert_eq!(r.status, 422, "body: {}", r.body);
         assert_eq!(r.code(), "errors.duplicateValue");
@@ -1055,9 +1190,16 @@ dual_test!(
         let r = app
             .post(&auth_path("u1-profile"), json!({"roleExtId": "no-role"}))
             .await;
-        r.assert_error(404, "errors.noRecord", "Role doesn't exist with extId 'no-role'");
+        r.assert_error(
+            404,
+            "errors.noRecord",
+            "Role doesn't exist with extId 'no-role'",
+        );
         let r = app
-            .post(&auth_path("no-profile"), json!({"roleExtId": "nevisIdm.Helpdesk"}))
+            .post(
+                &auth_path("no-profile"),
+                json!({"roleExtId": "nevisIdm.Helpdesk"}),
+            )
             .await;
         r.assert_error(
             404,
@@ -1076,7 +1218,9 @@ dual_test!(
 dual_test!(an_authorization_without_role_ext_id_returns_422, |app| {
     app.seed_user("Default", "u1", &[], false, false, None)
         .await;
-    let r = app.post(&auth_path("u1-profile"), json!({"unitGlobal": true})).await;
+    let r = app
+        .post(&auth_path("u1-profile"), json!({"unitGlobal": true}))
+        .await;
     r.assert_error(
         422,
         "errors.invalidParameter",
@@ -1101,7 +1245,13 @@ dual_test!(
             .await;
         app.seed_user("Default", "t1", &[], false, false, None)
             .await;
-        let r = post_as(&app, &ua.token, &auth_path("t1-profile"), json!({"roleExtId": "nevisIdm.Root"})).await;
+        let r = post_as(
+            &app,
+            &ua.token,
+            &auth_path("t1-profile"),
+            json!({"roleExtId": "nevisIdm.Root"}),
+        )
+        .await;
         assert_eq!(r.status, 403, "body: {}", r.body);
         assert_eq!(r.code(), "errors.potentialPrivilegeEscalation");
         // A wider dataroom than the caller's own is an escalation too.
@@ -1116,7 +1266,11 @@ dual_test!(
         assert_eq!(r.code(), "errors.potentialPrivilegeEscalation");
         // Control: a subset of the caller's rights in the caller's dataroom is fine, and so is
         // SelfAdmin (it only reaches the grantee's own data).
-        for role in ["nevisIdm.Helpdesk", "nevisIdm.SelfAdmin", "nevisIdm.UserAdmin"] {
+        for role in [
+            "nevisIdm.Helpdesk",
+            "nevisIdm.SelfAdmin",
+            "nevisIdm.UserAdmin",
+        ] {
             let r = post_as(
                 &app,
                 &ua.token,
