@@ -1309,3 +1309,32 @@ fn docs_roles_md_equals_the_generated_rights_table() {
         "docs/roles.md is out of date; regenerate with IDM_BLESS=1"
     );
 }
+
+dual_test!(
+    revoking_a_role_with_rights_the_caller_lacks_returns_403_potential_privilege_escalation,
+    |app| {
+        let ua = app
+            .seed_user("Default", "ua", &["UserAdmin"], false, true, None)
+            .await;
+        app.seed_user("Default", "hd", &["Helpdesk"], false, true, None)
+            .await;
+        // The bootstrapped administrator's Root grant is out of a user admin's reach.
+        let root_grant = format!("{}/admin-profile-root", auth_path("admin-profile"));
+        assert_eq!(app.get(&root_grant).await.status, 200);
+        let r = app
+            .send(app.req_as(&ua.token, Method::DELETE, &root_grant))
+            .await;
+        assert_eq!(r.status, 403, "body: {}", r.body);
+        assert_eq!(r.code(), "errors.potentialPrivilegeEscalation");
+        assert_eq!(app.get(&root_grant).await.status, 200);
+        // Control: a role within the caller's own rights can be revoked.
+        let r = app
+            .send(app.req_as(
+                &ua.token,
+                Method::DELETE,
+                &format!("{}/hd-Helpdesk", auth_path("hd-profile")),
+            ))
+            .await;
+        assert_eq!(r.status, 204, "body: {}", r.body);
+    }
+);

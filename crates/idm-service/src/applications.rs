@@ -117,6 +117,37 @@ fn grantable_rights(
         .fold(RightSet::empty(), |acc, g| acc.union(g.rights))
 }
 
+/// Refuses to grant (or revoke) a `nevisIdm` role whose rights the caller does not hold on the
+/// profile itself, in a dataroom at least as wide as the authorization's: otherwise a user
+/// admin could mint a Root, or strip one from the administrator above him.
+fn check_escalation(
+    caller: &Caller,
+    profile: &Profile,
+    role: &Role,
+    client_global: bool,
+    unit_global: bool,
+) -> AppResult<()> {
+    let (client_id, paths, owner) = profile_target(profile);
+    let target = Target::units(client_id, &paths).owned_by(owner);
+    // `SelfAdmin` only lets the grantee act on his own data, which anyone allowed to manage
+    // authorizations on the profile may already touch; handing it on is no escalation.
+    let needed = role_rights(&role.application_name, &role.name).without(&[Right::SelfAdmin]);
+    let held = grantable_rights(&caller.grants, &target, client_global, unit_global);
+    match needed.iter().find(|r| !held.contains(*r)) {
+        None => Ok(()),
+        Some(missing) => Err(DomainError::Forbidden {
+            code: ErrorCode::PotentialPrivilegeEscalation,
+            message: format!(
+                "Permission denied: potential privilege escalation, the caller does not hold the right '{}' of role '{}.{}' in the requested dataroom",
+                missing.wire(),
+                role.application_name,
+                role.name
+            ),
+        }
+        .into()),
+    }
+}
+
 impl Services {
     /// The application, or 404 `Application doesn't exist with extId '...'`.
     async fn require_application(&self, ext_id: &str) -> AppResult<Application> {
@@ -292,29 +323,13 @@ impl Services {
                 ))
             })?;
         input.validity.check()?;
-        let (client_id, paths, owner) = profile_target(&profile);
-        let target = Target::units(client_id, &paths).owned_by(owner);
-        // `SelfAdmin` only lets the grantee act on his own data, which anyone allowed to grant
-        // authorizations on the profile may already touch; it is no escalation to hand it on.
-        let granted = role_rights(&role.application_name, &role.name).without(&[Right::SelfAdmin]);
-        let grantable = grantable_rights(
-            &caller.grants,
-            &target,
+        check_escalation(
+            caller,
+            &profile,
+            &role,
             input.client_global,
             input.unit_global,
-        );
-        if let Some(missing) = granted.iter().find(|r| !grantable.contains(*r)) {
-            return Err(DomainError::Forbidden {
-                code: ErrorCode::PotentialPrivilegeEscalation,
-                message: format!(
-                    "Permission denied: potential privilege escalation, the caller does not hold the right '{}' of role '{}.{}' in the requested dataroom",
-                    missing.wire(),
-                    role.application_name,
-                    role.name
-                ),
-            }
-            .into());
-        }
+        )?;
         let meta = new_meta(input.ext_id)?;
         let ext_id = meta.ext_id.clone();
         let authorization = Authorization {
@@ -397,7 +412,8 @@ impl Services {
     /// Revokes one authorization of a profile.
     ///
     /// # Errors
-    /// 403 without `AuthorizationDelete` on the profile; 404.
+    /// 403 without `AuthorizationDelete` on the profile, or 403
+    /// `errors.potentialPrivilegeEscalation` for a role with rights the caller lacks there; 404.
     pub async fn delete_authorization(
         &self,
         caller: &Caller,
@@ -409,6 +425,15 @@ impl Services {
             .profile_access(caller, &AUTH_DELETE, client_ext_id, profile_ext_id)
             .await?;
         let authorization = self.require_authorization(&profile, ext_id).await?;
+        if let Some(role) = self.repo.role_by_ext_id(&authorization.role_ext_id).await? {
+            check_escalation(
+                caller,
+                &profile,
+                &role,
+                authorization.client_global,
+                authorization.unit_global,
+            )?;
+        }
         match self.repo.delete_authorization(authorization.meta.id).await {
             Ok(()) | Err(RepoError::NotFound) => Ok(()),
             Err(e) => Err(e.into()),
