@@ -6,9 +6,9 @@ use diesel::prelude::*;
 use idm_domain::model::{Application, Authorization, Role};
 use idm_domain::values::Validity;
 use idm_ports::applications::ApplicationRepo;
-use idm_ports::{RepoError, RepoResult};
+use idm_ports::{Page, PageRequest, RepoError, RepoResult};
 
-use crate::rows::{lang, meta};
+use crate::rows::{cursor_of, keyset, lang, meta, Db};
 use crate::schema::{applications, authorizations, roles};
 use crate::{DbConnection, Store, R};
 
@@ -266,6 +266,104 @@ impl ApplicationRepo for Store {
                 find_authorization(conn, a.client_id, &a.meta.ext_id)?
                     .ok_or(RepoError::NotFound)?,
             )
+        })
+        .await
+    }
+
+    async fn list_applications(&self, page: PageRequest) -> RepoResult<Page<Application>> {
+        self.run(move |conn| {
+            let query = applications::table
+                .select(ApplicationRow::as_select())
+                .into_boxed::<Db>();
+            let rows: Vec<ApplicationRow> = keyset!(query, applications, page).load(conn)?;
+            let items = rows
+                .into_iter()
+                .map(ApplicationRow::into_domain)
+                .collect::<R<Vec<_>>>()?;
+            Ok(Page::from_overfetch(items, page.limit, |a| {
+                cursor_of(&a.meta)
+            }))
+        })
+        .await
+    }
+
+    async fn role_by_ext_id(&self, ext_id: &str) -> RepoResult<Option<Role>> {
+        let ext_id = ext_id.to_owned();
+        self.run(move |conn| find_role(conn, &ext_id)).await
+    }
+
+    async fn list_roles(&self, application_id: i64, page: PageRequest) -> RepoResult<Page<Role>> {
+        self.run(move |conn| {
+            let query = roles::table
+                .inner_join(applications::table)
+                .filter(roles::application_id.eq(application_id))
+                .select((
+                    RoleRow::as_select(),
+                    applications::ext_id,
+                    applications::name,
+                ))
+                .into_boxed::<Db>();
+            let rows: Vec<(RoleRow, String, String)> = keyset!(query, roles, page).load(conn)?;
+            let items: Vec<Role> = rows
+                .into_iter()
+                .map(|(r, e, n)| r.into_domain(e, n))
+                .collect();
+            Ok(Page::from_overfetch(items, page.limit, |r| {
+                cursor_of(&r.meta)
+            }))
+        })
+        .await
+    }
+
+    async fn authorization_of_profile(
+        &self,
+        profile_id: i64,
+        ext_id: &str,
+    ) -> RepoResult<Option<Authorization>> {
+        let ext_id = ext_id.to_owned();
+        self.run(move |conn| {
+            Ok(authorizations::table
+                .inner_join(roles::table.on(roles::id.eq(authorizations::role_id)))
+                .filter(authorizations::profile_id.eq(profile_id))
+                .filter(authorizations::ext_id.eq(&ext_id))
+                .select((AuthorizationRow::as_select(), roles::ext_id))
+                .first::<(AuthorizationRow, String)>(conn)
+                .optional()?
+                .map(|(a, r)| a.into_domain(r)))
+        })
+        .await
+    }
+
+    async fn list_authorizations(
+        &self,
+        profile_id: i64,
+        page: PageRequest,
+    ) -> RepoResult<Page<Authorization>> {
+        self.run(move |conn| {
+            let query = authorizations::table
+                .inner_join(roles::table.on(roles::id.eq(authorizations::role_id)))
+                .filter(authorizations::profile_id.eq(profile_id))
+                .select((AuthorizationRow::as_select(), roles::ext_id))
+                .into_boxed::<Db>();
+            let rows: Vec<(AuthorizationRow, String)> =
+                keyset!(query, authorizations, page).load(conn)?;
+            let items: Vec<Authorization> =
+                rows.into_iter().map(|(a, r)| a.into_domain(r)).collect();
+            Ok(Page::from_overfetch(items, page.limit, |a| {
+                cursor_of(&a.meta)
+            }))
+        })
+        .await
+    }
+
+    async fn delete_authorization(&self, id: i64) -> RepoResult<()> {
+        self.run(move |conn| {
+            let n = diesel::delete(authorizations::table.filter(authorizations::id.eq(id)))
+                .execute(conn)?;
+            if n == 0 {
+                return Err(RepoError::NotFound.into());
+            }
+            Ok(())
         })
         .await
     }

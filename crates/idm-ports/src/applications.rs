@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use idm_domain::model::{Application, Authorization, Role};
 
-use crate::RepoResult;
+use crate::{Page, PageRequest, RepoResult};
 
 /// Persistence of applications, roles and authorizations.
 #[async_trait]
@@ -44,4 +44,48 @@ pub trait ApplicationRepo {
     /// `Conflict { "unique:authorizations.role" }` if the profile already has the role.
     async fn create_authorization(&self, authorization: Authorization)
         -> RepoResult<Authorization>;
+
+    /// One keyset page of all applications in (created, extId) order.
+    ///
+    /// # Errors
+    /// `Unavailable` / `Other` on database failure.
+    async fn list_applications(&self, page: PageRequest) -> RepoResult<Page<Application>>;
+
+    /// The role with this extId (roles are global), if any.
+    ///
+    /// # Errors
+    /// `Unavailable` / `Other` on database failure.
+    async fn role_by_ext_id(&self, ext_id: &str) -> RepoResult<Option<Role>>;
+
+    /// One keyset page of the roles of an application in (created, extId) order.
+    ///
+    /// # Errors
+    /// `Unavailable` / `Other` on database failure.
+    async fn list_roles(&self, application_id: i64, page: PageRequest) -> RepoResult<Page<Role>>;
+
+    /// The authorization with this extId on this profile, if any.
+    ///
+    /// # Errors
+    /// `Unavailable` / `Other` on database failure.
+    async fn authorization_of_profile(
+        &self,
+        profile_id: i64,
+        ext_id: &str,
+    ) -> RepoResult<Option<Authorization>>;
+
+    /// One keyset page of the authorizations of a profile in (created, extId) order.
+    ///
+    /// # Errors
+    /// `Unavailable` / `Other` on database failure.
+    async fn list_authorizations(
+        &self,
+        profile_id: i64,
+        page: PageRequest,
+    ) -> RepoResult<Page<Authorization>>;
+
+    /// Deletes an authorization.
+    ///
+    /// # Errors
+    /// `NotFound` if it no longer exists.
+    async fn delete_authorization(&self, id: i64) -> RepoResult<()>;
 }

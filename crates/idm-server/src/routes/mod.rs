@@ -7,6 +7,7 @@ use crate::error::ApiError;
 
 pub mod applications;
 pub mod clients;
+pub mod credentials;
 pub mod devices;
 pub mod ops;
 pub mod personal_questions;
@@ -42,4 +43,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     profiles::configure(cfg);
     personal_questions::configure(cfg);
     devices::configure(cfg);
+    credentials::configure(cfg);
 }
