@@ -289,6 +289,16 @@ fn ext_id_or_new(ext_id: Option<String>) -> AppResult<String> {
     }
 }
 
+/// What self-admin mode must additionally prove for an operation.
+#[derive(Debug, Clone, Copy)]
+enum Proof<'a> {
+    /// Nothing beyond the self-admin role (reads of own FIDO credentials; operations without
+    /// a self-admin path).
+    None,
+    /// A valid `X-Token` (the header as sent, if any).
+    XToken(Option<&'a str>),
+}
+
 fn build_attestation(client: &Client, user: &User, a: NewAppAttestation) -> AppAttestation {
     AppAttestation {
         meta: new_meta(new_ext_id()),
@@ -314,14 +324,14 @@ impl Services {
         req: &Requirement,
         client_ext_id: &str,
         user_ext_id: &str,
-        xtoken: Option<&str>,
+        proof: Proof<'_>,
     ) -> AppResult<(Client, User)> {
         precheck(caller, req)?;
         let client = self.require_client(client_ext_id).await?;
         let user = self.require_user(&client, user_ext_id, "").await?;
         let paths = self.user_unit_paths(&user).await?;
         let access = Self::authorize(caller, req, &user_target(&user, &paths))?;
-        if access == Access::SelfAdmin {
+        if let (Access::SelfAdmin, Proof::XToken(xtoken)) = (access, proof) {
             self.check_xtoken(caller, xtoken)?;
         }
         Ok((client, user))
@@ -396,7 +406,13 @@ impl Services {
         input: NewDispatchTarget,
     ) -> AppResult<TargetWithAttestation> {
         let (client, user) = self
-            .device_owner(caller, &TARGET_CREATE, client_ext_id, user_ext_id, None)
+            .device_owner(
+                caller,
+                &TARGET_CREATE,
+                client_ext_id,
+                user_ext_id,
+                Proof::None,
+            )
             .await?;
         let mut f = Fields::default();
         if input
@@ -469,7 +485,13 @@ impl Services {
         page: PageRequest,
     ) -> AppResult<Page<TargetWithAttestation>> {
         let (_, user) = self
-            .device_owner(caller, &TARGET_VIEW, client_ext_id, user_ext_id, xtoken)
+            .device_owner(
+                caller,
+                &TARGET_VIEW,
+                client_ext_id,
+                user_ext_id,
+                Proof::XToken(xtoken),
+            )
             .await?;
         Ok(self.repo.list_dispatch_targets(user.meta.id, page).await?)
     }
@@ -487,7 +509,13 @@ impl Services {
         xtoken: Option<&str>,
     ) -> AppResult<TargetWithAttestation> {
         let (client, user) = self
-            .device_owner(caller, &TARGET_VIEW, client_ext_id, user_ext_id, xtoken)
+            .device_owner(
+                caller,
+                &TARGET_VIEW,
+                client_ext_id,
+                user_ext_id,
+                Proof::XToken(xtoken),
+            )
             .await?;
         let target = self.require_dispatch_target(&client, &user, ext_id).await?;
         let attestation = self.repo.app_attestation_of(target.meta.id).await?;
@@ -510,7 +538,13 @@ impl Services {
         xtoken: Option<&str>,
     ) -> AppResult<()> {
         let (client, user) = self
-            .device_owner(caller, &TARGET_DELETE, client_ext_id, user_ext_id, xtoken)
+            .device_owner(
+                caller,
+                &TARGET_DELETE,
+                client_ext_id,
+                user_ext_id,
+                Proof::XToken(xtoken),
+            )
             .await?;
         let target = self.require_dispatch_target(&client, &user, ext_id).await?;
         match self.repo.delete_dispatch_target(target.meta.id).await {
@@ -538,7 +572,7 @@ impl Services {
                 &ATTESTATION_CREATE,
                 client_ext_id,
                 user_ext_id,
-                None,
+                Proof::None,
             )
             .await?;
         let target = self
@@ -594,7 +628,7 @@ impl Services {
                 &ATTESTATION_VIEW,
                 client_ext_id,
                 user_ext_id,
-                xtoken,
+                Proof::XToken(xtoken),
             )
             .await?;
         let target = self
@@ -623,7 +657,7 @@ impl Services {
                 &ATTESTATION_MODIFY,
                 client_ext_id,
                 user_ext_id,
-                xtoken,
+                Proof::XToken(xtoken),
             )
             .await?;
         let target = self
@@ -686,7 +720,7 @@ impl Services {
                 &ATTESTATION_DELETE,
                 client_ext_id,
                 user_ext_id,
-                xtoken,
+                Proof::XToken(xtoken),
             )
             .await?;
         let target = self
@@ -713,7 +747,13 @@ impl Services {
         input: NewFidoUaf,
     ) -> AppResult<FidoUafCredential> {
         let (client, user) = self
-            .device_owner(caller, &FIDO_CREATE, client_ext_id, user_ext_id, None)
+            .device_owner(
+                caller,
+                &FIDO_CREATE,
+                client_ext_id,
+                user_ext_id,
+                Proof::None,
+            )
             .await?;
         let mut f = Fields::default();
         f.required("aaid", &input.aaid, NAME);
@@ -816,7 +856,7 @@ impl Services {
         page: PageRequest,
     ) -> AppResult<Page<FidoUafCredential>> {
         let (_, user) = self
-            .device_owner(caller, &FIDO_VIEW, client_ext_id, user_ext_id, None)
+            .device_owner(caller, &FIDO_VIEW, client_ext_id, user_ext_id, Proof::None)
             .await?;
         Ok(self.repo.list_fido_uaf(user.meta.id, page).await?)
     }
@@ -833,7 +873,7 @@ impl Services {
         ext_id: &str,
     ) -> AppResult<FidoUafCredential> {
         let (client, user) = self
-            .device_owner(caller, &FIDO_VIEW, client_ext_id, user_ext_id, None)
+            .device_owner(caller, &FIDO_VIEW, client_ext_id, user_ext_id, Proof::None)
             .await?;
         self.require_fido_uaf(&client, &user, ext_id).await
     }
@@ -851,7 +891,13 @@ impl Services {
         xtoken: Option<&str>,
     ) -> AppResult<()> {
         let (client, user) = self
-            .device_owner(caller, &FIDO_DELETE, client_ext_id, user_ext_id, xtoken)
+            .device_owner(
+                caller,
+                &FIDO_DELETE,
+                client_ext_id,
+                user_ext_id,
+                Proof::XToken(xtoken),
+            )
             .await?;
         let c = self.require_fido_uaf(&client, &user, ext_id).await?;
         match self.repo.delete_fido_uaf(c.meta.id).await {
@@ -874,7 +920,13 @@ impl Services {
         target_ext_id: &str,
     ) -> AppResult<()> {
         let (client, user) = self
-            .device_owner(caller, &FIDO_UNLINK, client_ext_id, user_ext_id, None)
+            .device_owner(
+                caller,
+                &FIDO_UNLINK,
+                client_ext_id,
+                user_ext_id,
+                Proof::None,
+            )
             .await?;
         let c = self.require_fido_uaf(&client, &user, ext_id).await?;
         let target = self
