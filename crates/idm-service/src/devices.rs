@@ -252,7 +252,7 @@ pub fn is_valid_key_id(key_id: &str) -> bool {
     !body.is_empty()
         && padding <= 2
         && body.len() % 4 != 1
-        && (padding == 0 || (body.len() + padding) % 4 == 0)
+        && (padding == 0 || (body.len() + padding).is_multiple_of(4))
         && body
             .bytes()
             .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
