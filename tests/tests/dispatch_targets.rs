@@ -666,3 +666,19 @@ dual_test!(
         assert_eq!(r.status, 204, "{}", r.body);
     }
 );
+
+dual_test!(
+    a_nul_byte_in_the_dispatch_target_ext_id_is_a_404_not_a_500,
+    |app| {
+        user(&app, "user-123").await;
+        let r = app.delete(&target("Default", "user-123", "dt%00x")).await;
+        assert_eq!(r.status, 404, "{}", r.body);
+        assert_eq!(r.code(), "errors.noRecord");
+        let r = app
+            .get(&format!(
+                "{CORE}/Default/users/user-123/fido-authenticators/x%00"
+            ))
+            .await;
+        assert_eq!(r.status, 404, "{}", r.body);
+    }
+);

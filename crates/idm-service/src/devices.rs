@@ -345,10 +345,15 @@ impl Services {
         user: &User,
         ext_id: &str,
     ) -> AppResult<DispatchTarget> {
-        self.repo
-            .dispatch_target_by_ext_id(client.meta.id, user.meta.id, ext_id)
-            .await?
-            .ok_or_else(|| {
+        // PostgreSQL refuses text containing NUL outright; such an extId cannot exist anyway.
+        let found = if ext_id.contains('\0') {
+            None
+        } else {
+            self.repo
+                .dispatch_target_by_ext_id(client.meta.id, user.meta.id, ext_id)
+                .await?
+        };
+        found.ok_or_else(|| {
                 DomainError::NotFound(format!(
                     "No DispatchTarget found with extId '{ext_id}' for user with extId '{}' on client with name '{}'",
                     user.meta.ext_id, client.name
@@ -381,10 +386,15 @@ impl Services {
         user: &User,
         ext_id: &str,
     ) -> AppResult<FidoUafCredential> {
-        self.repo
-            .fido_uaf_by_ext_id(client.meta.id, user.meta.id, ext_id)
-            .await?
-            .ok_or_else(|| {
+        // See `require_dispatch_target`: NUL never reaches the database.
+        let found = if ext_id.contains('\0') {
+            None
+        } else {
+            self.repo
+                .fido_uaf_by_ext_id(client.meta.id, user.meta.id, ext_id)
+                .await?
+        };
+        found.ok_or_else(|| {
                 DomainError::NotFound(format!(
                     "No FidoUafCredential found with extId '{ext_id}' for user with extId '{}' on client with name '{}'",
                     user.meta.ext_id, client.name
