@@ -1,7 +1,541 @@
 //! Dispatch targets, app attestations and FIDO UAF adapter.
 
-use idm_ports::devices::DeviceRepo;
+use std::collections::HashMap;
 
-use crate::Store;
+use async_trait::async_trait;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use idm_domain::model::{AppAttestation, DispatchTarget, FidoUafCredential};
+use idm_domain::values::now_millis;
+use idm_ports::devices::{DeviceRepo, TargetWithAttestation};
+use idm_ports::{Page, PageRequest, RepoError, RepoResult};
 
-impl DeviceRepo for Store {}
+use crate::rows::{cursor_of, keyset, meta, parse, Db};
+use crate::schema::{app_attestations, dispatch_targets, fido_uaf_credentials};
+use crate::{DbConnection, Store, R};
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = dispatch_targets)]
+struct TargetRow {
+    id: i64,
+    client_id: i64,
+    user_id: i64,
+    ext_id: String,
+    target_type: String,
+    device_id: String,
+    target: String,
+    dispatcher: Option<String>,
+    user_agent: Option<String>,
+    encryption_key: Option<String>,
+    signing_key: String,
+    app_id: String,
+    name: String,
+    state: String,
+    created: NaiveDateTime,
+    last_modified: NaiveDateTime,
+    version: i64,
+}
+
+impl TargetRow {
+    fn into_domain(self) -> R<DispatchTarget> {
+        Ok(DispatchTarget {
+            state: parse(&self.state, "dispatch target state")?,
+            meta: meta(
+                self.id,
+                self.ext_id,
+                self.created,
+                self.last_modified,
+                self.version,
+            ),
+            client_id: self.client_id,
+            user_id: self.user_id,
+            target_type: self.target_type,
+            device_id: self.device_id,
+            target: self.target,
+            dispatcher: self.dispatcher,
+            user_agent: self.user_agent,
+            encryption_key: self.encryption_key,
+            signing_key: self.signing_key,
+            app_id: self.app_id,
+            name: self.name,
+        })
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = dispatch_targets)]
+struct NewTarget<'a> {
+    client_id: i64,
+    user_id: i64,
+    ext_id: &'a str,
+    target_type: &'a str,
+    device_id: &'a str,
+    target: &'a str,
+    dispatcher: Option<&'a str>,
+    user_agent: Option<&'a str>,
+    encryption_key: Option<&'a str>,
+    signing_key: &'a str,
+    app_id: &'a str,
+    name: &'a str,
+    state: &'a str,
+    created: NaiveDateTime,
+    last_modified: NaiveDateTime,
+    version: i64,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = app_attestations)]
+struct AttestationRow {
+    id: i64,
+    client_id: i64,
+    user_id: i64,
+    dispatch_target_id: i64,
+    ext_id: String,
+    name: Option<String>,
+    counter: i64,
+    receipt: String,
+    public_key: String,
+    device_id: String,
+    environment: Option<String>,
+    created: NaiveDateTime,
+    last_modified: NaiveDateTime,
+    version: i64,
+}
+
+impl AttestationRow {
+    fn into_domain(self) -> AppAttestation {
+        AppAttestation {
+            meta: meta(
+                self.id,
+                self.ext_id,
+                self.created,
+                self.last_modified,
+                self.version,
+            ),
+            client_id: self.client_id,
+            user_id: self.user_id,
+            dispatch_target_id: self.dispatch_target_id,
+            name: self.name,
+            counter: self.counter,
+            receipt: self.receipt,
+            public_key: self.public_key,
+            device_id: self.device_id,
+            environment: self.environment,
+        }
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = fido_uaf_credentials)]
+struct FidoRow {
+    id: i64,
+    client_id: i64,
+    user_id: i64,
+    dispatch_target_id: Option<i64>,
+    ext_id: String,
+    aaid: String,
+    key_id: String,
+    authenticator_version: String,
+    public_key: String,
+    public_key_algorithm: String,
+    app_id: String,
+    device_id: Option<String>,
+    state: String,
+    created: NaiveDateTime,
+    last_modified: NaiveDateTime,
+    version: i64,
+}
+
+impl FidoRow {
+    fn into_domain(self, dispatch_target_ext_id: Option<String>) -> FidoUafCredential {
+        FidoUafCredential {
+            meta: meta(
+                self.id,
+                self.ext_id,
+                self.created,
+                self.last_modified,
+                self.version,
+            ),
+            client_id: self.client_id,
+            user_id: self.user_id,
+            dispatch_target_id: self.dispatch_target_id,
+            dispatch_target_ext_id,
+            aaid: self.aaid,
+            key_id: self.key_id,
+            authenticator_version: self.authenticator_version,
+            public_key: self.public_key,
+            public_key_algorithm: self.public_key_algorithm,
+            app_id: self.app_id,
+            device_id: self.device_id,
+            state: self.state,
+        }
+    }
+}
+
+fn find_target(
+    conn: &mut DbConnection,
+    client_id: i64,
+    user_id: i64,
+    ext_id: &str,
+) -> R<Option<DispatchTarget>> {
+    dispatch_targets::table
+        .filter(dispatch_targets::client_id.eq(client_id))
+        .filter(dispatch_targets::ext_id.eq(ext_id))
+        .filter(dispatch_targets::user_id.eq(user_id))
+        .select(TargetRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(TargetRow::into_domain)
+        .transpose()
+}
+
+fn find_attestation(conn: &mut DbConnection, target_id: i64) -> R<Option<AppAttestation>> {
+    Ok(app_attestations::table
+        .filter(app_attestations::dispatch_target_id.eq(target_id))
+        .select(AttestationRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(AttestationRow::into_domain))
+}
+
+fn insert_attestation(conn: &mut DbConnection, a: &AppAttestation) -> R<AppAttestation> {
+    diesel::insert_into(app_attestations::table)
+        .values((
+            app_attestations::client_id.eq(a.client_id),
+            app_attestations::user_id.eq(a.user_id),
+            app_attestations::dispatch_target_id.eq(a.dispatch_target_id),
+            app_attestations::ext_id.eq(&a.meta.ext_id),
+            app_attestations::name.eq(a.name.as_deref()),
+            app_attestations::counter.eq(a.counter),
+            app_attestations::receipt.eq(&a.receipt),
+            app_attestations::public_key.eq(&a.public_key),
+            app_attestations::device_id.eq(&a.device_id),
+            app_attestations::environment.eq(a.environment.as_deref()),
+            app_attestations::created.eq(a.meta.created),
+            app_attestations::last_modified.eq(a.meta.last_modified),
+            app_attestations::version.eq(1_i64),
+        ))
+        .execute(conn)?;
+    Ok(find_attestation(conn, a.dispatch_target_id)?.ok_or(RepoError::NotFound)?)
+}
+
+/// The extIds of the given dispatch targets, in one indexed look-up (primary keys).
+fn target_ext_ids(conn: &mut DbConnection, ids: Vec<i64>) -> R<HashMap<i64, String>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(dispatch_targets::table
+        .filter(dispatch_targets::id.eq_any(ids))
+        .select((dispatch_targets::id, dispatch_targets::ext_id))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect())
+}
+
+fn fido_into_domain(conn: &mut DbConnection, rows: Vec<FidoRow>) -> R<Vec<FidoUafCredential>> {
+    let ids = rows.iter().filter_map(|r| r.dispatch_target_id).collect();
+    let ext_ids = target_ext_ids(conn, ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let ext = r
+                .dispatch_target_id
+                .and_then(|id| ext_ids.get(&id).cloned());
+            r.into_domain(ext)
+        })
+        .collect())
+}
+
+fn find_fido(
+    conn: &mut DbConnection,
+    client_id: i64,
+    user_id: i64,
+    ext_id: &str,
+) -> R<Option<FidoUafCredential>> {
+    let rows: Vec<FidoRow> = fido_uaf_credentials::table
+        .filter(fido_uaf_credentials::client_id.eq(client_id))
+        .filter(fido_uaf_credentials::ext_id.eq(ext_id))
+        .filter(fido_uaf_credentials::user_id.eq(user_id))
+        .select(FidoRow::as_select())
+        .limit(1)
+        .load(conn)?;
+    Ok(fido_into_domain(conn, rows)?.into_iter().next())
+}
+
+#[async_trait]
+impl DeviceRepo for Store {
+    async fn dispatch_target_by_ext_id(
+        &self,
+        client_id: i64,
+        user_id: i64,
+        ext_id: &str,
+    ) -> RepoResult<Option<DispatchTarget>> {
+        let ext_id = ext_id.to_owned();
+        self.run(move |conn| find_target(conn, client_id, user_id, &ext_id))
+            .await
+    }
+
+    async fn app_attestation_of(
+        &self,
+        dispatch_target_id: i64,
+    ) -> RepoResult<Option<AppAttestation>> {
+        self.run(move |conn| find_attestation(conn, dispatch_target_id))
+            .await
+    }
+
+    async fn list_dispatch_targets(
+        &self,
+        user_id: i64,
+        page: PageRequest,
+    ) -> RepoResult<Page<TargetWithAttestation>> {
+        self.run(move |conn| {
+            let query = dispatch_targets::table
+                .filter(dispatch_targets::user_id.eq(user_id))
+                .select(TargetRow::as_select())
+                .into_boxed::<Db>();
+            let rows: Vec<TargetRow> = keyset!(query, dispatch_targets, page).load(conn)?;
+            let targets = rows
+                .into_iter()
+                .map(TargetRow::into_domain)
+                .collect::<R<Vec<_>>>()?;
+            let ids: Vec<i64> = targets.iter().map(|t| t.meta.id).collect();
+            // One look-up for the whole page (unique index on dispatch_target_id).
+            let mut attestations: HashMap<i64, AppAttestation> = app_attestations::table
+                .filter(app_attestations::dispatch_target_id.eq_any(ids))
+                .select(AttestationRow::as_select())
+                .load::<AttestationRow>(conn)?
+                .into_iter()
+                .map(|a| (a.dispatch_target_id, a.into_domain()))
+                .collect();
+            let items = targets
+                .into_iter()
+                .map(|t| {
+                    let a = attestations.remove(&t.meta.id);
+                    (t, a)
+                })
+                .collect();
+            Ok(Page::from_overfetch(items, page.limit, |(t, _)| {
+                cursor_of(&t.meta)
+            }))
+        })
+        .await
+    }
+
+    async fn create_dispatch_target(
+        &self,
+        target: DispatchTarget,
+        attestation: Option<AppAttestation>,
+    ) -> RepoResult<TargetWithAttestation> {
+        self.tx(move |conn| {
+            diesel::insert_into(dispatch_targets::table)
+                .values(NewTarget {
+                    client_id: target.client_id,
+                    user_id: target.user_id,
+                    ext_id: &target.meta.ext_id,
+                    target_type: &target.target_type,
+                    device_id: &target.device_id,
+                    target: &target.target,
+                    dispatcher: target.dispatcher.as_deref(),
+                    user_agent: target.user_agent.as_deref(),
+                    encryption_key: target.encryption_key.as_deref(),
+                    signing_key: &target.signing_key,
+                    app_id: &target.app_id,
+                    name: &target.name,
+                    state: target.state.as_str(),
+                    created: target.meta.created,
+                    last_modified: target.meta.last_modified,
+                    version: 1,
+                })
+                .execute(conn)?;
+            let stored = find_target(conn, target.client_id, target.user_id, &target.meta.ext_id)?
+                .ok_or(RepoError::NotFound)?;
+            let attestation = match attestation {
+                Some(a) => Some(insert_attestation(
+                    conn,
+                    &AppAttestation {
+                        dispatch_target_id: stored.meta.id,
+                        ..a
+                    },
+                )?),
+                None => None,
+            };
+            Ok((stored, attestation))
+        })
+        .await
+    }
+
+    async fn delete_dispatch_target(&self, dispatch_target_id: i64) -> RepoResult<()> {
+        self.tx(move |conn| {
+            use fido_uaf_credentials as f;
+            // Credentials outlive the target: they only lose the link (and record the change),
+            // which must happen first because their foreign key does not cascade.
+            let now = now_millis();
+            diesel::update(f::table.filter(f::dispatch_target_id.eq(dispatch_target_id)))
+                .set((
+                    f::dispatch_target_id.eq(None::<i64>),
+                    f::last_modified.eq(now),
+                    f::version.eq(f::version + 1),
+                ))
+                .execute(conn)?;
+            diesel::delete(
+                app_attestations::table
+                    .filter(app_attestations::dispatch_target_id.eq(dispatch_target_id)),
+            )
+            .execute(conn)?;
+            let n = diesel::delete(
+                dispatch_targets::table.filter(dispatch_targets::id.eq(dispatch_target_id)),
+            )
+            .execute(conn)?;
+            if n == 0 {
+                return Err(RepoError::NotFound.into());
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_app_attestation(
+        &self,
+        attestation: AppAttestation,
+    ) -> RepoResult<AppAttestation> {
+        self.tx(move |conn| insert_attestation(conn, &attestation))
+            .await
+    }
+
+    async fn update_app_attestation(
+        &self,
+        attestation: &AppAttestation,
+    ) -> RepoResult<AppAttestation> {
+        let a = attestation.clone();
+        self.tx(move |conn| {
+            let changed = diesel::update(
+                app_attestations::table
+                    .filter(app_attestations::id.eq(a.meta.id))
+                    .filter(app_attestations::version.eq(a.meta.version)),
+            )
+            .set((
+                app_attestations::name.eq(a.name.as_deref()),
+                app_attestations::counter.eq(a.counter),
+                app_attestations::receipt.eq(&a.receipt),
+                app_attestations::public_key.eq(&a.public_key),
+                app_attestations::device_id.eq(&a.device_id),
+                app_attestations::environment.eq(a.environment.as_deref()),
+                app_attestations::last_modified.eq(now_millis()),
+                app_attestations::version.eq(a.meta.version + 1),
+            ))
+            .execute(conn)?;
+            if changed == 0 {
+                return Err(RepoError::StaleVersion.into());
+            }
+            Ok(find_attestation(conn, a.dispatch_target_id)?.ok_or(RepoError::StaleVersion)?)
+        })
+        .await
+    }
+
+    async fn delete_app_attestation(&self, id: i64) -> RepoResult<()> {
+        self.run(move |conn| {
+            let n = diesel::delete(app_attestations::table.filter(app_attestations::id.eq(id)))
+                .execute(conn)?;
+            if n == 0 {
+                return Err(RepoError::NotFound.into());
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn fido_uaf_by_ext_id(
+        &self,
+        client_id: i64,
+        user_id: i64,
+        ext_id: &str,
+    ) -> RepoResult<Option<FidoUafCredential>> {
+        let ext_id = ext_id.to_owned();
+        self.run(move |conn| find_fido(conn, client_id, user_id, &ext_id))
+            .await
+    }
+
+    async fn list_fido_uaf(
+        &self,
+        user_id: i64,
+        page: PageRequest,
+    ) -> RepoResult<Page<FidoUafCredential>> {
+        self.run(move |conn| {
+            let query = fido_uaf_credentials::table
+                .filter(fido_uaf_credentials::user_id.eq(user_id))
+                .select(FidoRow::as_select())
+                .into_boxed::<Db>();
+            let rows: Vec<FidoRow> = keyset!(query, fido_uaf_credentials, page).load(conn)?;
+            let items = fido_into_domain(conn, rows)?;
+            Ok(Page::from_overfetch(items, page.limit, |c| {
+                cursor_of(&c.meta)
+            }))
+        })
+        .await
+    }
+
+    async fn create_fido_uaf(&self, c: FidoUafCredential) -> RepoResult<FidoUafCredential> {
+        self.tx(move |conn| {
+            use fido_uaf_credentials as f;
+            diesel::insert_into(f::table)
+                .values((
+                    f::client_id.eq(c.client_id),
+                    f::user_id.eq(c.user_id),
+                    f::dispatch_target_id.eq(c.dispatch_target_id),
+                    f::ext_id.eq(&c.meta.ext_id),
+                    f::aaid.eq(&c.aaid),
+                    f::key_id.eq(&c.key_id),
+                    f::authenticator_version.eq(&c.authenticator_version),
+                    f::public_key.eq(&c.public_key),
+                    f::public_key_algorithm.eq(&c.public_key_algorithm),
+                    f::app_id.eq(&c.app_id),
+                    f::device_id.eq(c.device_id.as_deref()),
+                    f::state.eq(&c.state),
+                    f::created.eq(c.meta.created),
+                    f::last_modified.eq(c.meta.last_modified),
+                    f::version.eq(1_i64),
+                ))
+                .execute(conn)?;
+            Ok(find_fido(conn, c.client_id, c.user_id, &c.meta.ext_id)?
+                .ok_or(RepoError::NotFound)?)
+        })
+        .await
+    }
+
+    async fn delete_fido_uaf(&self, id: i64) -> RepoResult<()> {
+        self.run(move |conn| {
+            let n =
+                diesel::delete(fido_uaf_credentials::table.filter(fido_uaf_credentials::id.eq(id)))
+                    .execute(conn)?;
+            if n == 0 {
+                return Err(RepoError::NotFound.into());
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn unlink_fido_uaf(&self, c: &FidoUafCredential) -> RepoResult<FidoUafCredential> {
+        let c = c.clone();
+        self.tx(move |conn| {
+            use fido_uaf_credentials as f;
+            let changed = diesel::update(
+                f::table
+                    .filter(f::id.eq(c.meta.id))
+                    .filter(f::version.eq(c.meta.version)),
+            )
+            .set((
+                f::dispatch_target_id.eq(None::<i64>),
+                f::last_modified.eq(now_millis()),
+                f::version.eq(c.meta.version + 1),
+            ))
+            .execute(conn)?;
+            if changed == 0 {
+                return Err(RepoError::StaleVersion.into());
+            }
+            Ok(find_fido(conn, c.client_id, c.user_id, &c.meta.ext_id)?
+                .ok_or(RepoError::StaleVersion)?)
+        })
+        .await
+    }
+}
