@@ -234,3 +234,29 @@ async fn database_locked_past_busy_timeout_returns_503_on_sqlite() {
     assert_eq!(r.code(), "errors.fatalError");
     assert_no_leak(&r);
 }
+
+dual_test!(
+    a_nul_byte_in_a_path_segment_is_404_not_a_database_error,
+    |app| {
+        let r = app.get(&format!("{CORE}/clients/abc%00def")).await;
+        assert_eq!(r.status, 404, "{}", r.body);
+        assert_no_leak(&r);
+    }
+);
+
+dual_test!(
+    a_nul_character_in_a_body_string_is_422_naming_the_field,
+    |app| {
+        let r = app
+            .patch(
+                &format!("{CORE}/clients/Default"),
+                json!({"remarks": "a\u{0}b"}),
+            )
+            .await;
+        r.assert_error(
+            422,
+            "errors.invalidParameter",
+            "The following fields are not valid: remarks",
+        );
+    }
+);

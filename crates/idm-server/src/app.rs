@@ -160,10 +160,22 @@ pub async fn start(settings: &Settings, options: StartOptions) -> anyhow::Result
         App::new()
             .app_data(state.clone())
             .wrap_fn(|req, srv| {
+                // No resource has a NUL in its extId (and PostgreSQL cannot even compare
+                // one), so such a path names nothing: 404 before any handler runs.
+                let nul_in_path = req.path().contains("%00") || req.path().contains('\0');
                 let started = Instant::now();
                 let method = req.method().clone();
                 let path = req.path().to_owned();
-                let fut = srv.call(req);
+                let fut = if nul_in_path {
+                    let (http_req, _) = req.into_parts();
+                    let res = actix_web::ResponseError::error_response(
+                        &crate::error::ApiError::RouteNotFound,
+                    );
+                    let res = actix_web::dev::ServiceResponse::new(http_req, res);
+                    futures::future::Either::Left(std::future::ready(Ok(res)))
+                } else {
+                    futures::future::Either::Right(srv.call(req))
+                };
                 async move {
                     let res = fut.await?;
                     tracing::info!(

@@ -151,6 +151,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
                 )
                 .into());
             }
+            if let Some(field) = field_with_nul(&value, "") {
+                // No identifier or text in idm may hold NUL (PostgreSQL cannot store it), so
+                // it is refused here once for every body instead of failing in the database.
+                return Err(DomainError::invalid_fields(&[field]).into());
+            }
             serde_path_to_error::deserialize::<_, T>(value)
                 .map(Body)
                 .map_err(|e| {
@@ -163,6 +168,28 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
                     DomainError::invalid_fields(&[field]).into()
                 })
         })
+    }
+}
+
+/// The path of the first string (key or value) containing a NUL character, if any.
+fn field_with_nul(value: &serde_json::Value, path: &str) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) if s.contains('\0') => {
+            Some(path.trim_start_matches('.').to_owned())
+        }
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            let here = format!("{path}.{k}");
+            if k.contains('\0') {
+                Some(path.trim_start_matches('.').to_owned())
+            } else {
+                field_with_nul(v, &here)
+            }
+        }),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| field_with_nul(v, &format!("{path}[{i}]"))),
+        _ => None,
     }
 }
 
