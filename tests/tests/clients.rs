@@ -1,6 +1,9 @@
 //! Clients: ★ PATCH (seed 001) with every example, optimistic locking under concurrency,
 //! paging, delete cascade.
 
+// Tests may unwrap: a panic is the failure report there.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use idm_tests::{dual_test, json, CORE};
 use reqwest::Method;
 

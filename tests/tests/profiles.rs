@@ -1,6 +1,9 @@
 //! Profiles: ★ GET unit of a profile (seed 004) with every example, create/list/read/patch/
 //! delete, re-assigning the unit, profileless units.
 
+// Tests may unwrap: a panic is the failure report there.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use idm_tests::{dual_test, json, TestApp, CORE};
 use reqwest::Method;
 

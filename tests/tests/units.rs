@@ -1,6 +1,9 @@
 //! Units: create (naming policy, unique names under a parent), read, patch, delete with
 //! dependencies, children paging, and subtree moves keeping `hierarchicalName` right.
 
+// Tests may unwrap: a panic is the failure report there.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use idm_tests::{dual_test, json, TestApp, CORE};
 use reqwest::Method;
 
