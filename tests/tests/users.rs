@@ -193,6 +193,23 @@ dual_test!(
             let r = app.get(&format!("{CORE}/Default/profiles/{p}")).await;
             assert_eq!(r.body["profileState"], "disabled", "{p}");
         }
+        // A profile re-activated on its own survives further edits of the disabled user.
+        let r = app
+            .patch(
+                &format!("{CORE}/Default/profiles/second"),
+                json!({"profileState": "active"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = app
+            .patch(
+                &format!("{CORE}/Default/users/worker"),
+                json!({"remarks": "still off"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = app.get(&format!("{CORE}/Default/profiles/second")).await;
+        assert_eq!(r.body["profileState"], "active");
         let r = app
             .patch(
                 &format!("{CORE}/Default/users/worker"),

@@ -245,7 +245,7 @@ impl UserAdmin for Store {
         .await
     }
 
-    async fn update_user(&self, user: &User) -> RepoResult<User> {
+    async fn update_user(&self, user: &User, previous: UserState) -> RepoResult<User> {
         use crate::schema::profiles;
         let user = user.clone();
         self.tx(move |conn| {
@@ -267,6 +267,7 @@ impl UserAdmin for Store {
             // The user's state rules its profiles: disabling disables the active ones,
             // archiving archives all (reference notes §4).
             let cascade = match user.state {
+                _ if user.state == previous => None,
                 UserState::Disabled => Some(("disabled", vec!["active"])),
                 UserState::Archived => Some(("archived", vec!["active", "disabled"])),
                 UserState::Active => None,

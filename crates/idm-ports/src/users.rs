@@ -60,13 +60,15 @@ pub trait UserAdmin {
     ) -> RepoResult<Page<User>>;
 
     /// Writes every changeable field of `user` if the stored version still equals
-    /// `user.meta.version`; bumps the version. When the state becomes `disabled` (`archived`),
-    /// the user's profiles are disabled (archived) in the same transaction.
+    /// `user.meta.version`; bumps the version. When the state changes from `previous` to
+    /// `disabled` (`archived`), the user's profiles are disabled (archived) in the same
+    /// transaction; an unchanged state leaves profiles alone (a profile may be re-activated on
+    /// its own).
     ///
     /// # Errors
     /// `StaleVersion` if another write came first; `Conflict { "unique:...login_id" }` on a
     /// duplicate loginId.
-    async fn update_user(&self, user: &User) -> RepoResult<User>;
+    async fn update_user(&self, user: &User, previous: UserState) -> RepoResult<User>;
 
     /// Deletes the user with its profiles, authorizations, credentials and devices, in one
     /// transaction.

@@ -279,8 +279,9 @@ impl Services {
         if let Some(v) = &input.validity {
             v.check()?;
         }
+        let previous = user.state;
         apply(&mut user, input);
-        match self.repo.update_user(&user).await {
+        match self.repo.update_user(&user, previous).await {
             Ok(u) => Ok(u),
             Err(e) if e.is_unique_on("login_id") => {
                 Err(duplicate_login(&user.login_id, &client.name))
