@@ -5,10 +5,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use idm_domain::model::Profile;
 use idm_domain::values::Validity;
-use idm_ports::profiles::ProfileRepo;
-use idm_ports::{RepoError, RepoResult};
+use idm_ports::profiles::{ProfileAdmin, ProfileRepo};
+use idm_ports::{Page, PageRequest, RepoError, RepoResult};
 
-use crate::rows::{meta, parse};
+use crate::rows::{cursor_of, keyset, meta, parse, Db};
 use crate::schema::profiles;
 use crate::{DbConnection, Store, R};
 
@@ -139,6 +139,70 @@ impl ProfileRepo for Store {
                 ))
                 .execute(conn)?;
             Ok(find(conn, p.client_id, &p.meta.ext_id)?.ok_or(RepoError::NotFound)?)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl ProfileAdmin for Store {
+    async fn list_user_profiles(
+        &self,
+        user_id: i64,
+        page: PageRequest,
+    ) -> RepoResult<Page<Profile>> {
+        self.run(move |conn| {
+            let query = profile_query!()
+                .filter(profiles::user_id.eq(user_id))
+                .into_boxed::<Db>();
+            let rows: Vec<ProfileJoin> = keyset!(query, profiles, page).load(conn)?;
+            let items = rows.into_iter().map(from_join).collect::<R<Vec<_>>>()?;
+            Ok(Page::from_overfetch(items, page.limit, |p| {
+                cursor_of(&p.meta)
+            }))
+        })
+        .await
+    }
+
+    async fn update_profile(&self, p: &Profile) -> RepoResult<Profile> {
+        let p = p.clone();
+        self.tx(move |conn| {
+            let now = idm_domain::values::now_millis();
+            let changed = diesel::update(
+                profiles::table
+                    .filter(profiles::id.eq(p.meta.id))
+                    .filter(profiles::version.eq(p.meta.version)),
+            )
+            .set((
+                profiles::unit_id.eq(p.unit_id),
+                profiles::name.eq(p.name.as_deref()),
+                profiles::state.eq(p.state.as_str()),
+                profiles::is_default_profile.eq(p.is_default_profile),
+                profiles::remarks.eq(p.remarks.as_deref()),
+                profiles::modification_comment.eq(p.modification_comment.as_deref()),
+                profiles::valid_from.eq(p.validity.from.map(|t| t.naive_utc())),
+                profiles::valid_to.eq(p.validity.to.map(|t| t.naive_utc())),
+                profiles::last_modified.eq(now),
+                profiles::version.eq(p.meta.version + 1),
+            ))
+            .execute(conn)?;
+            if changed == 0 {
+                return Err(RepoError::StaleVersion.into());
+            }
+            Ok(find(conn, p.client_id, &p.meta.ext_id)?.ok_or(RepoError::StaleVersion)?)
+        })
+        .await
+    }
+
+    async fn delete_profile(&self, profile_id: i64) -> RepoResult<()> {
+        self.tx(move |conn| {
+            // Authorizations cascade from the profile.
+            let n = diesel::delete(profiles::table.filter(profiles::id.eq(profile_id)))
+                .execute(conn)?;
+            if n == 0 {
+                return Err(RepoError::NotFound.into());
+            }
+            Ok(())
         })
         .await
     }

@@ -5,10 +5,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use idm_domain::model::Unit;
 use idm_domain::values::Validity;
-use idm_ports::units::UnitRepo;
-use idm_ports::{RepoError, RepoResult};
+use idm_ports::units::{UnitAdmin, UnitRepo};
+use idm_ports::{Page, PageRequest, RepoError, RepoResult};
 
-use crate::rows::{lang, meta, parse};
+use crate::rows::{cursor_of, keyset, lang, meta, parse, Db};
 use crate::schema::{clients, units};
 use crate::{DbConnection, Store, R};
 
@@ -126,6 +126,8 @@ pub(crate) fn find_by_id(conn: &mut DbConnection, id: i64) -> R<Option<Unit>> {
 /// Inserts a unit under `unit.parent_id`, deriving `path` and `hierarchical_name` from the
 /// parent. Must run inside the caller's transaction (two statements).
 pub(crate) fn insert(conn: &mut DbConnection, unit: Unit) -> R<Unit> {
+    lock_siblings(conn, unit.client_id, unit.parent_id)?;
+    check_unique_name(conn, unit.client_id, unit.parent_id, &unit.name, None)?;
     let (parent_path, parent_hname) = match unit.parent_id {
         Some(pid) => {
             let (path, hname): (String, String) = units::table
@@ -171,6 +173,209 @@ pub(crate) fn insert(conn: &mut DbConnection, unit: Unit) -> R<Unit> {
         .set(units::path.eq(format!("{parent_path}{id}/")))
         .execute(conn)?;
     Ok(find_by_id(conn, id)?.ok_or(RepoError::NotFound)?)
+}
+
+/// Serialises writers that decide on the names under one parent: a no-op UPDATE of the parent
+/// unit (or, for root units, of the client) takes its row lock on PostgreSQL and the write lock
+/// on SQLite, so a concurrent check-then-insert under the same parent waits for this one.
+fn lock_siblings(conn: &mut DbConnection, client_id: i64, parent_id: Option<i64>) -> R<()> {
+    match parent_id {
+        Some(pid) => {
+            diesel::update(units::table.filter(units::id.eq(pid)))
+                .set(units::version.eq(units::version))
+                .execute(conn)?;
+        }
+        None => {
+            diesel::update(clients::table.filter(clients::id.eq(client_id)))
+                .set(clients::version.eq(clients::version))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a name a sibling already has (`except` = the unit being renamed or moved).
+fn check_unique_name(
+    conn: &mut DbConnection,
+    client_id: i64,
+    parent_id: Option<i64>,
+    name: &str,
+    except: Option<i64>,
+) -> R<()> {
+    let mut q = units::table
+        .filter(units::client_id.eq(client_id))
+        .filter(units::name.eq(name))
+        .select(units::id)
+        .into_boxed::<Db>();
+    q = match parent_id {
+        Some(pid) => q.filter(units::parent_id.eq(pid)),
+        None => q.filter(units::parent_id.is_null()),
+    };
+    if let Some(id) = except {
+        q = q.filter(units::id.ne(id));
+    }
+    let clash: Option<i64> = q.first(conn).optional()?;
+    if clash.is_some() {
+        return Err(RepoError::Conflict {
+            constraint: "unique:units.name".into(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl UnitAdmin for Store {
+    async fn list_unit_children(
+        &self,
+        parent_id: i64,
+        page: PageRequest,
+    ) -> RepoResult<Page<Unit>> {
+        self.run(move |conn| {
+            let query = units::table
+                .inner_join(clients::table)
+                .filter(units::parent_id.eq(parent_id))
+                .select((UnitRow::as_select(), clients::ext_id))
+                .into_boxed::<Db>();
+            let rows: Vec<(UnitRow, String)> = keyset!(query, units, page).load(conn)?;
+            let items = rows
+                .into_iter()
+                .map(|(r, c)| r.into_domain(c))
+                .collect::<R<Vec<_>>>()?;
+            Ok(Page::from_overfetch(items, page.limit, |u| {
+                cursor_of(&u.meta)
+            }))
+        })
+        .await
+    }
+
+    async fn update_unit(&self, unit: &Unit) -> RepoResult<Unit> {
+        let unit = unit.clone();
+        self.tx(move |conn| {
+            lock_siblings(conn, unit.client_id, unit.parent_id)?;
+            check_unique_name(
+                conn,
+                unit.client_id,
+                unit.parent_id,
+                &unit.name,
+                Some(unit.meta.id),
+            )?;
+            let now = idm_domain::values::now_millis();
+            let changed = diesel::update(
+                units::table
+                    .filter(units::id.eq(unit.meta.id))
+                    .filter(units::version.eq(unit.meta.version)),
+            )
+            .set((
+                units::name.eq(&unit.name),
+                units::location.eq(unit.location.as_deref()),
+                units::description.eq(unit.description.as_deref()),
+                units::state.eq(unit.state.as_str()),
+                units::display_name.eq(unit.display_name.to_storage()),
+                units::abbreviation.eq(unit.abbreviation.to_storage()),
+                units::profileless.eq(unit.profileless),
+                units::modification_comment.eq(unit.modification_comment.as_deref()),
+                units::valid_from.eq(unit.validity.from.map(|t| t.naive_utc())),
+                units::valid_to.eq(unit.validity.to.map(|t| t.naive_utc())),
+                units::last_modified.eq(now),
+                units::version.eq(unit.meta.version + 1),
+            ))
+            .execute(conn)?;
+            if changed == 0 {
+                return Err(RepoError::StaleVersion.into());
+            }
+            Ok(find_by_id(conn, unit.meta.id)?.ok_or(RepoError::StaleVersion)?)
+        })
+        .await
+    }
+
+    async fn delete_unit(&self, unit_id: i64) -> RepoResult<()> {
+        use crate::schema::profiles;
+        self.tx(move |conn| {
+            // Lock the unit first so no child or profile can be added between check and delete.
+            let n = diesel::update(units::table.filter(units::id.eq(unit_id)))
+                .set(units::version.eq(units::version))
+                .execute(conn)?;
+            if n == 0 {
+                return Err(RepoError::NotFound.into());
+            }
+            let child: Option<i64> = units::table
+                .filter(units::parent_id.eq(unit_id))
+                .select(units::id)
+                .first(conn)
+                .optional()?;
+            let profile: Option<i64> = profiles::table
+                .filter(profiles::unit_id.eq(unit_id))
+                .select(profiles::id)
+                .first(conn)
+                .optional()?;
+            if child.is_some() || profile.is_some() {
+                return Err(RepoError::Conflict {
+                    constraint: "dependencies".into(),
+                }
+                .into());
+            }
+            diesel::delete(units::table.filter(units::id.eq(unit_id))).execute(conn)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn move_unit(&self, unit_id: i64, new_parent_id: i64) -> RepoResult<Unit> {
+        self.tx(move |conn| {
+            // Write first: SQLite takes the write lock now, not on a later upgrade.
+            lock_siblings(conn, 0, Some(new_parent_id))?;
+            let unit = find_by_id(conn, unit_id)?.ok_or(RepoError::NotFound)?;
+            let parent = find_by_id(conn, new_parent_id)?.ok_or(RepoError::NotFound)?;
+            if parent.client_id != unit.client_id || parent.path.starts_with(&unit.path) {
+                return Err(RepoError::Conflict {
+                    constraint: "cycle".into(),
+                }
+                .into());
+            }
+            check_unique_name(
+                conn,
+                unit.client_id,
+                Some(parent.meta.id),
+                &unit.name,
+                Some(unit.meta.id),
+            )?;
+            let new_path = format!("{}{}/", parent.path, unit.meta.id);
+            let new_hname = format!("{}/{}", parent.hierarchical_name, unit.meta.ext_id);
+            let now = idm_domain::values::now_millis();
+            let subtree: Vec<(i64, String, String, i64)> = units::table
+                .filter(units::client_id.eq(unit.client_id))
+                .filter(units::path.like(format!("{}%", unit.path)))
+                .select((
+                    units::id,
+                    units::path,
+                    units::hierarchical_name,
+                    units::version,
+                ))
+                .load(conn)?;
+            for (id, path, hname, version) in subtree {
+                // Prefix replacement: everything below the moved unit keeps its relative place.
+                let path = format!("{new_path}{}", &path[unit.path.len().min(path.len())..]);
+                let hname = format!(
+                    "{new_hname}{}",
+                    hname.get(unit.hierarchical_name.len()..).unwrap_or("")
+                );
+                diesel::update(units::table.filter(units::id.eq(id)))
+                    .set((
+                        units::path.eq(path),
+                        units::hierarchical_name.eq(hname),
+                        units::last_modified.eq(now),
+                        units::version.eq(version + 1),
+                    ))
+                    .execute(conn)?;
+            }
+            diesel::update(units::table.filter(units::id.eq(unit_id)))
+                .set(units::parent_id.eq(Some(new_parent_id)))
+                .execute(conn)?;
+            Ok(find_by_id(conn, unit_id)?.ok_or(RepoError::NotFound)?)
+        })
+        .await
+    }
 }
 
 #[async_trait]

@@ -4,11 +4,12 @@ use async_trait::async_trait;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use idm_domain::model::{Contacts, PersonName, User};
+use idm_domain::values::UserState;
 use idm_domain::values::Validity;
-use idm_ports::users::UserRepo;
-use idm_ports::{RepoError, RepoResult};
+use idm_ports::users::{UserAdmin, UserFilter, UserRepo};
+use idm_ports::{Page, PageRequest, RepoError, RepoResult};
 
-use crate::rows::{meta, parse};
+use crate::rows::{cursor_of, keyset, meta, parse, Db};
 use crate::schema::{clients, users};
 use crate::{DbConnection, Store, R};
 
@@ -202,6 +203,105 @@ impl UserRepo for Store {
                 .filter(profiles::user_id.eq(user_id))
                 .select(units::path)
                 .load::<String>(conn)?)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl UserAdmin for Store {
+    async fn list_users(
+        &self,
+        client_id: i64,
+        filter: UserFilter,
+        page: PageRequest,
+    ) -> RepoResult<Page<User>> {
+        self.run(move |conn| {
+            let mut query = users::table
+                .inner_join(clients::table)
+                .filter(users::client_id.eq(client_id))
+                .select((UserRow::as_select(), clients::ext_id))
+                .into_boxed::<Db>();
+            // Each filter hits a unique or paging index: (client_id, login_id),
+            // (client_id, ext_id), (client_id, state, created, ext_id).
+            if let Some(l) = &filter.login_id {
+                query = query.filter(users::login_id.eq(l.clone()));
+            }
+            if let Some(e) = &filter.ext_id {
+                query = query.filter(users::ext_id.eq(e.clone()));
+            }
+            if let Some(s) = filter.state {
+                query = query.filter(users::state.eq(s.as_str()));
+            }
+            let rows: Vec<(UserRow, String)> = keyset!(query, users, page).load(conn)?;
+            let items = rows
+                .into_iter()
+                .map(|(r, c)| r.into_domain(c))
+                .collect::<R<Vec<_>>>()?;
+            Ok(Page::from_overfetch(items, page.limit, |u| {
+                cursor_of(&u.meta)
+            }))
+        })
+        .await
+    }
+
+    async fn update_user(&self, user: &User, previous: UserState) -> RepoResult<User> {
+        use crate::schema::profiles;
+        let user = user.clone();
+        self.tx(move |conn| {
+            let now = idm_domain::values::now_millis();
+            let changed = diesel::update(
+                users::table
+                    .filter(users::id.eq(user.meta.id))
+                    .filter(users::version.eq(user.meta.version)),
+            )
+            .set((
+                UserValues::of(&user),
+                users::last_modified.eq(now),
+                users::version.eq(user.meta.version + 1),
+            ))
+            .execute(conn)?;
+            if changed == 0 {
+                return Err(RepoError::StaleVersion.into());
+            }
+            // The user's state rules its profiles: disabling disables the active ones,
+            // archiving archives all (reference notes §4).
+            let cascade = match user.state {
+                _ if user.state == previous => None,
+                UserState::Disabled => Some(("disabled", vec!["active"])),
+                UserState::Archived => Some(("archived", vec!["active", "disabled"])),
+                UserState::Active => None,
+            };
+            if let Some((to, from)) = cascade {
+                diesel::update(
+                    profiles::table
+                        .filter(profiles::user_id.eq(user.meta.id))
+                        .filter(profiles::state.eq_any(from)),
+                )
+                .set((
+                    profiles::state.eq(to),
+                    profiles::last_modified.eq(now),
+                    profiles::version.eq(profiles::version + 1),
+                ))
+                .execute(conn)?;
+            }
+            Ok(find(conn, user.client_id, &user.meta.ext_id)?.ok_or(RepoError::StaleVersion)?)
+        })
+        .await
+    }
+
+    async fn delete_user(&self, user_id: i64) -> RepoResult<()> {
+        use crate::schema::{fido_uaf_credentials as f, profiles as p};
+        self.tx(move |conn| {
+            // Credentials point at dispatch targets without a cascade: they go first; the rest
+            // (authorizations, passwords, consents, devices) cascades from profiles and users.
+            diesel::delete(f::table.filter(f::user_id.eq(user_id))).execute(conn)?;
+            diesel::delete(p::table.filter(p::user_id.eq(user_id))).execute(conn)?;
+            let n = diesel::delete(users::table.filter(users::id.eq(user_id))).execute(conn)?;
+            if n == 0 {
+                return Err(RepoError::NotFound.into());
+            }
+            Ok(())
         })
         .await
     }

@@ -32,8 +32,11 @@ pub type RepoResult<T> = Result<T, RepoError>;
 pub trait Repository:
     clients::ClientRepo
     + units::UnitRepo
+    + units::UnitAdmin
     + users::UserRepo
+    + users::UserAdmin
     + profiles::ProfileRepo
+    + profiles::ProfileAdmin
     + applications::ApplicationRepo
     + credentials::CredentialRepo
     + caller::CallerRepo
@@ -48,8 +51,11 @@ pub trait Repository:
 impl<T> Repository for T where
     T: clients::ClientRepo
         + units::UnitRepo
+        + units::UnitAdmin
         + users::UserRepo
+        + users::UserAdmin
         + profiles::ProfileRepo
+        + profiles::ProfileAdmin
         + applications::ApplicationRepo
         + credentials::CredentialRepo
         + caller::CallerRepo

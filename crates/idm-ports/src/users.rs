@@ -2,8 +2,9 @@
 
 use async_trait::async_trait;
 use idm_domain::model::User;
+use idm_domain::values::UserState;
 
-use crate::RepoResult;
+use crate::{Page, PageRequest, RepoResult};
 
 /// Persistence of users.
 #[async_trait]
@@ -31,4 +32,48 @@ pub trait UserRepo {
     /// # Errors
     /// `Unavailable` / `Other` on database failure.
     async fn user_unit_paths(&self, user_id: i64) -> RepoResult<Vec<String>>;
+}
+
+/// Filters of the user list; every filter is an equality on an indexed column.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserFilter {
+    /// Exact loginId.
+    pub login_id: Option<String>,
+    /// Exact extId.
+    pub ext_id: Option<String>,
+    /// Exact state.
+    pub state: Option<UserState>,
+}
+
+/// User operations beyond look-up and creation.
+#[async_trait]
+pub trait UserAdmin {
+    /// One keyset page of the users of a client matching `filter`.
+    ///
+    /// # Errors
+    /// `Unavailable` / `Other` on database failure.
+    async fn list_users(
+        &self,
+        client_id: i64,
+        filter: UserFilter,
+        page: PageRequest,
+    ) -> RepoResult<Page<User>>;
+
+    /// Writes every changeable field of `user` if the stored version still equals
+    /// `user.meta.version`; bumps the version. When the state changes from `previous` to
+    /// `disabled` (`archived`), the user's profiles are disabled (archived) in the same
+    /// transaction; an unchanged state leaves profiles alone (a profile may be re-activated on
+    /// its own).
+    ///
+    /// # Errors
+    /// `StaleVersion` if another write came first; `Conflict { "unique:...login_id" }` on a
+    /// duplicate loginId.
+    async fn update_user(&self, user: &User, previous: UserState) -> RepoResult<User>;
+
+    /// Deletes the user with its profiles, authorizations, credentials and devices, in one
+    /// transaction.
+    ///
+    /// # Errors
+    /// `NotFound` if it does not exist.
+    async fn delete_user(&self, user_id: i64) -> RepoResult<()>;
 }

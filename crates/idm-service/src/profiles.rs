@@ -1,1 +1,282 @@
-//! Use cases of this resource.
+//! Profiles: create, list per user, read, patch, delete, ★ read the unit (seed 004), re-assign
+//! the unit.
+
+use idm_domain::access::{Caller, Requirement, Target};
+use idm_domain::model::{Meta, Profile, Unit};
+use idm_domain::rights::Right;
+use idm_domain::values::{check_ext_id, new_ext_id, now_millis, ProfileState, Validity};
+use idm_domain::{DomainError, ErrorCode};
+use idm_ports::{Page, PageRequest, RepoError};
+
+use crate::clients::{check_same_ext_id, check_version, precheck};
+use crate::lookup::user_target;
+use crate::{AppError, AppResult, Services};
+
+const CREATE: Requirement = Requirement::all(&[&[Right::ProfileCreate]]);
+const LIST: Requirement =
+    Requirement::all(&[&[Right::UserView], &[Right::ProfileView]]).or_self_admin();
+const VIEW: Requirement = Requirement::all(&[&[Right::ProfileView]]).or_self_admin();
+const MODIFY: Requirement = Requirement::all(&[&[Right::ProfileView], &[Right::ProfileModify]]);
+const ASSIGN: Requirement = Requirement::all(&[&[Right::ProfileModify]]);
+const DELETE: Requirement = Requirement::all(&[&[Right::ProfileDelete]]);
+
+/// Profile fields a client sends on create or patch; `None` = not sent.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileInput {
+    /// extId: optional on create; on patch must equal the addressed one.
+    pub ext_id: Option<String>,
+    /// Unit (required on create).
+    pub unit_ext_id: Option<String>,
+    /// Name.
+    pub name: Option<String>,
+    /// State.
+    pub state: Option<ProfileState>,
+    /// Default profile flag.
+    pub is_default_profile: Option<bool>,
+    /// Remarks.
+    pub remarks: Option<String>,
+    /// Modification comment.
+    pub modification_comment: Option<String>,
+    /// Validity.
+    pub validity: Option<Validity>,
+    /// The version the client read (patch only).
+    pub version: Option<i64>,
+}
+
+fn profileless(unit: &Unit) -> AppError {
+    DomainError::unprocessable(
+        ErrorCode::AssignProfilelessUnit,
+        format!(
+            "A profile cannot be assigned to the profileless unit with extId '{}'.",
+            unit.meta.ext_id
+        ),
+    )
+    .into()
+}
+
+/// The dataroom target of a profile: its unit, owned by its user.
+fn profile_paths(p: &Profile) -> [String; 1] {
+    [p.unit_path.clone()]
+}
+
+impl Services {
+    /// Creates a profile of a user in a unit.
+    ///
+    /// # Errors
+    /// 403, 404 (client, user, unit), 422 (`errors.assignProfilelessUnit`, extId, validity,
+    /// duplicate extId).
+    pub async fn create_profile(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        user_ext_id: &str,
+        input: ProfileInput,
+    ) -> AppResult<Profile> {
+        precheck(caller, &CREATE)?;
+        let client = self.require_client(client_ext_id).await?;
+        let user = self.require_user(&client, user_ext_id, "").await?;
+        let unit_ext_id = input
+            .unit_ext_id
+            .clone()
+            .ok_or_else(|| DomainError::invalid_fields(&["unitExtId"]))?;
+        let unit = self.require_unit(&client, &unit_ext_id).await?;
+        let paths = [unit.path.clone()];
+        Self::authorize(caller, &CREATE, &Target::units(client.meta.id, &paths))?;
+        if let Some(e) = &input.ext_id {
+            check_ext_id(e)?;
+        }
+        if unit.profileless {
+            return Err(profileless(&unit));
+        }
+        let validity = input.validity.unwrap_or_default();
+        validity.check()?;
+        let now = now_millis();
+        let ext_id = input.ext_id.unwrap_or_else(new_ext_id);
+        let profile = Profile {
+            meta: Meta {
+                id: 0,
+                ext_id: ext_id.clone(),
+                created: now,
+                last_modified: now,
+                version: 1,
+            },
+            client_id: client.meta.id,
+            client_ext_id: client.meta.ext_id.clone(),
+            user_id: user.meta.id,
+            user_ext_id: user.meta.ext_id.clone(),
+            unit_id: unit.meta.id,
+            unit_ext_id: unit.meta.ext_id.clone(),
+            unit_path: unit.path.clone(),
+            name: input.name,
+            state: input.state.unwrap_or(ProfileState::Active),
+            is_default_profile: input.is_default_profile.unwrap_or(false),
+            remarks: input.remarks,
+            modification_comment: input.modification_comment,
+            validity,
+        };
+        match self.repo.create_profile(profile).await {
+            Ok(p) => Ok(p),
+            Err(e) if e.is_unique() => Err(DomainError::unprocessable(
+                ErrorCode::DuplicateValue,
+                format!("A profile with extId '{ext_id}' already exists."),
+            )
+            .into()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// One page of a user's profiles (`UserView,ProfileView`, or the user itself).
+    ///
+    /// # Errors
+    /// 403, 404.
+    pub async fn list_user_profiles(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        user_ext_id: &str,
+        page: PageRequest,
+    ) -> AppResult<Page<Profile>> {
+        precheck(caller, &LIST)?;
+        let client = self.require_client(client_ext_id).await?;
+        let user = self.require_user(&client, user_ext_id, "").await?;
+        let paths = self.user_unit_paths(&user).await?;
+        Self::authorize(caller, &LIST, &user_target(&user, &paths))?;
+        Ok(self.repo.list_user_profiles(user.meta.id, page).await?)
+    }
+
+    /// The profile, checked against `req` on its unit (owned by its user).
+    async fn authorized_profile(
+        &self,
+        caller: &Caller,
+        req: &Requirement,
+        client_ext_id: &str,
+        ext_id: &str,
+    ) -> AppResult<Profile> {
+        precheck(caller, req)?;
+        let client = self.require_client(client_ext_id).await?;
+        let profile = self.require_profile(&client, ext_id).await?;
+        let paths = profile_paths(&profile);
+        Self::authorize(
+            caller,
+            req,
+            &Target::units(profile.client_id, &paths).owned_by(profile.user_id),
+        )?;
+        Ok(profile)
+    }
+
+    /// Reads a profile (`ProfileView`, or the owning user).
+    ///
+    /// # Errors
+    /// 403, 404.
+    pub async fn get_profile(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        ext_id: &str,
+    ) -> AppResult<Profile> {
+        self.authorized_profile(caller, &VIEW, client_ext_id, ext_id)
+            .await
+    }
+
+    /// ★ The unit of a profile (seed 004): `ProfileView or SelfAdmin Role`.
+    ///
+    /// # Errors
+    /// 403 (both kinds), 404 `Client doesn't exist with extId '...'` /
+    /// `Profile doesn't exist with extId '...'`.
+    pub async fn get_profile_unit(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        ext_id: &str,
+    ) -> AppResult<Unit> {
+        let profile = self
+            .authorized_profile(caller, &VIEW, client_ext_id, ext_id)
+            .await?;
+        self.repo
+            .unit_by_ext_id(profile.client_id, &profile.unit_ext_id)
+            .await?
+            .ok_or_else(|| AppError::Internal("unit of a profile vanished".into()))
+    }
+
+    /// Partially updates a profile with optimistic locking.
+    ///
+    /// # Errors
+    /// 403, 404, 409, 422.
+    pub async fn patch_profile(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        ext_id: &str,
+        input: ProfileInput,
+    ) -> AppResult<Profile> {
+        let mut p = self
+            .authorized_profile(caller, &MODIFY, client_ext_id, ext_id)
+            .await?;
+        check_same_ext_id(input.ext_id.as_deref(), ext_id)?;
+        check_version(input.version, p.meta.version)?;
+        if let Some(v) = input.name {
+            p.name = Some(v);
+        }
+        if let Some(v) = input.state {
+            p.state = v;
+        }
+        if let Some(v) = input.is_default_profile {
+            p.is_default_profile = v;
+        }
+        if let Some(v) = input.remarks {
+            p.remarks = Some(v);
+        }
+        if let Some(v) = input.modification_comment {
+            p.modification_comment = Some(v);
+        }
+        if let Some(v) = input.validity {
+            v.check()?;
+            p.validity = v;
+        }
+        Ok(self.repo.update_profile(&p).await?)
+    }
+
+    /// Deletes a profile and its authorizations.
+    ///
+    /// # Errors
+    /// 403, 404.
+    pub async fn delete_profile(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        ext_id: &str,
+    ) -> AppResult<()> {
+        let p = self
+            .authorized_profile(caller, &DELETE, client_ext_id, ext_id)
+            .await?;
+        match self.repo.delete_profile(p.meta.id).await {
+            Ok(()) | Err(RepoError::NotFound) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Re-assigns a profile to another unit of the same client.
+    ///
+    /// # Errors
+    /// 403, 404, 409 on a racing write, 422 `errors.assignProfilelessUnit`.
+    pub async fn assign_profile_unit(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        ext_id: &str,
+        unit_ext_id: &str,
+    ) -> AppResult<Profile> {
+        let mut p = self
+            .authorized_profile(caller, &ASSIGN, client_ext_id, ext_id)
+            .await?;
+        let client = self.require_client(client_ext_id).await?;
+        let unit = self.require_unit(&client, unit_ext_id).await?;
+        let paths = [unit.path.clone()];
+        Self::authorize(caller, &ASSIGN, &Target::units(client.meta.id, &paths))?;
+        if unit.profileless {
+            return Err(profileless(&unit));
+        }
+        p.unit_id = unit.meta.id;
+        Ok(self.repo.update_profile(&p).await?)
+    }
+}

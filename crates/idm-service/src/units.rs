@@ -1,1 +1,348 @@
-//! Use cases of this resource.
+//! Units: create, read, patch, delete, list children, move a subtree.
+
+use idm_domain::access::{Caller, Requirement, Target};
+use idm_domain::model::{Meta, Unit};
+use idm_domain::rights::Right;
+use idm_domain::values::{check_ext_id, new_ext_id, now_millis, LanguageMap, UnitState, Validity};
+use idm_domain::{DomainError, ErrorCode};
+use idm_ports::{Page, PageRequest, RepoError};
+
+use crate::clients::{check_same_ext_id, check_version, precheck};
+use crate::{AppError, AppResult, Services};
+
+const CREATE: Requirement = Requirement::all(&[&[Right::UnitCreate]]);
+const CREATE_TOP: Requirement =
+    Requirement::all(&[&[Right::UnitCreate], &[Right::UnitCreateTopUnit]]);
+const VIEW: Requirement = Requirement::all(&[&[Right::UnitView]]);
+const MODIFY: Requirement = Requirement::all(&[&[Right::UnitView], &[Right::UnitModify]]);
+const MOVE: Requirement = Requirement::all(&[&[Right::UnitModify]]);
+const DELETE: Requirement = Requirement::all(&[&[Right::UnitDelete]]);
+
+/// Input of unit creation.
+#[derive(Debug, Clone, Default)]
+pub struct NewUnit {
+    /// Optional extId; generated when absent.
+    pub ext_id: Option<String>,
+    /// Parent; absent → a root unit of the client.
+    pub parent_ext_id: Option<String>,
+    /// Name, unique under the parent.
+    pub name: String,
+    /// Location.
+    pub location: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// State (default active).
+    pub state: Option<UnitState>,
+    /// Display name.
+    pub display_name: LanguageMap,
+    /// Abbreviation.
+    pub abbreviation: LanguageMap,
+    /// Whether profiles are refused.
+    pub profileless: bool,
+    /// Modification comment.
+    pub modification_comment: Option<String>,
+    /// Validity.
+    pub validity: Validity,
+}
+
+/// A partial update of a unit: only present fields change.
+#[derive(Debug, Clone, Default)]
+pub struct UnitPatch {
+    /// extId in the body: must equal the addressed one if present.
+    pub ext_id: Option<String>,
+    /// New name.
+    pub name: Option<String>,
+    /// New location.
+    pub location: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New state.
+    pub state: Option<UnitState>,
+    /// New display name.
+    pub display_name: Option<LanguageMap>,
+    /// New abbreviation.
+    pub abbreviation: Option<LanguageMap>,
+    /// New profileless flag.
+    pub profileless: Option<bool>,
+    /// New modification comment.
+    pub modification_comment: Option<String>,
+    /// New validity.
+    pub validity: Option<Validity>,
+    /// The version the client read (body or `If-Match`).
+    pub version: Option<i64>,
+}
+
+fn duplicate_name(name: &str) -> AppError {
+    DomainError::unprocessable(
+        ErrorCode::DuplicateName,
+        format!("A unit with name '{name}' already exists under the same parent unit."),
+    )
+    .into()
+}
+
+/// The dataroom target of a unit.
+fn unit_target(unit: &Unit) -> (i64, [String; 1]) {
+    (unit.client_id, [unit.path.clone()])
+}
+
+impl Services {
+    /// Creates a unit under a parent, or a root unit (needs `UnitCreateTopUnit` too).
+    ///
+    /// # Errors
+    /// 403, 404 for client or parent, 422 for a bad extId, a naming-policy violation, an
+    /// inverted validity, a duplicate extId or a duplicate name under the parent.
+    pub async fn create_unit(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        input: NewUnit,
+    ) -> AppResult<Unit> {
+        let req = if input.parent_ext_id.is_some() {
+            &CREATE
+        } else {
+            &CREATE_TOP
+        };
+        precheck(caller, req)?;
+        let client = self.require_client(client_ext_id).await?;
+        let parent = match &input.parent_ext_id {
+            Some(p) => Some(self.require_unit(&client, p).await?),
+            None => None,
+        };
+        match &parent {
+            Some(p) => {
+                let (c, paths) = unit_target(p);
+                Self::authorize(caller, req, &Target::units(c, &paths))?;
+            }
+            None => {
+                Self::authorize(caller, req, &Target::client(client.meta.id))?;
+            }
+        }
+        self.config.identifier_policy.check(&input.name)?;
+        input.validity.check()?;
+        let ext_id = match input.ext_id {
+            Some(e) => {
+                check_ext_id(&e)?;
+                e
+            }
+            None => new_ext_id(),
+        };
+        let now = now_millis();
+        let unit = Unit {
+            meta: Meta {
+                id: 0,
+                ext_id: ext_id.clone(),
+                created: now,
+                last_modified: now,
+                version: 1,
+            },
+            client_id: client.meta.id,
+            client_ext_id: client.meta.ext_id.clone(),
+            parent_id: parent.as_ref().map(|p| p.meta.id),
+            parent_ext_id: parent.as_ref().map(|p| p.meta.ext_id.clone()),
+            path: String::new(),
+            hierarchical_name: String::new(),
+            name: input.name.clone(),
+            location: input.location,
+            description: input.description,
+            state: input.state.unwrap_or(UnitState::Active),
+            display_name: input.display_name,
+            abbreviation: input.abbreviation,
+            profileless: input.profileless,
+            modification_comment: input.modification_comment,
+            validity: input.validity,
+        };
+        match self.repo.create_unit(unit).await {
+            Ok(u) => Ok(u),
+            Err(e) if e.is_unique_on("units.name") => Err(duplicate_name(&input.name)),
+            Err(e) if e.is_unique() => Err(DomainError::unprocessable(
+                ErrorCode::DuplicateValue,
+                format!("A unit with extId '{ext_id}' already exists."),
+            )
+            .into()),
+            Err(RepoError::NotFound) => Err(DomainError::NotFound(format!(
+                "Unit doesn't exist with extId '{}'",
+                input.parent_ext_id.unwrap_or_default()
+            ))
+            .into()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Reads a unit.
+    ///
+    /// # Errors
+    /// 403, 404.
+    pub async fn get_unit(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        ext_id: &str,
+    ) -> AppResult<Unit> {
+        precheck(caller, &VIEW)?;
+        let client = self.require_client(client_ext_id).await?;
+        let unit = self.require_unit(&client, ext_id).await?;
+        let (c, paths) = unit_target(&unit);
+        Self::authorize(caller, &VIEW, &Target::units(c, &paths))?;
+        Ok(unit)
+    }
+
+    /// Partially updates a unit with optimistic locking.
+    ///
+    /// # Errors
+    /// 403, 404, 409, 422 (extId change, naming policy, duplicate name, validity).
+    pub async fn patch_unit(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        ext_id: &str,
+        patch: UnitPatch,
+    ) -> AppResult<Unit> {
+        precheck(caller, &MODIFY)?;
+        let client = self.require_client(client_ext_id).await?;
+        let mut unit = self.require_unit(&client, ext_id).await?;
+        let (c, paths) = unit_target(&unit);
+        Self::authorize(caller, &MODIFY, &Target::units(c, &paths))?;
+        check_same_ext_id(patch.ext_id.as_deref(), ext_id)?;
+        check_version(patch.version, unit.meta.version)?;
+        if let Some(name) = patch.name {
+            self.config.identifier_policy.check(&name)?;
+            unit.name = name;
+        }
+        if let Some(v) = patch.location {
+            unit.location = Some(v);
+        }
+        if let Some(v) = patch.description {
+            unit.description = Some(v);
+        }
+        if let Some(v) = patch.state {
+            unit.state = v;
+        }
+        if let Some(v) = patch.display_name {
+            unit.display_name = v;
+        }
+        if let Some(v) = patch.abbreviation {
+            unit.abbreviation = v;
+        }
+        if let Some(v) = patch.profileless {
+            unit.profileless = v;
+        }
+        if let Some(v) = patch.modification_comment {
+            unit.modification_comment = Some(v);
+        }
+        if let Some(v) = patch.validity {
+            v.check()?;
+            unit.validity = v;
+        }
+        match self.repo.update_unit(&unit).await {
+            Ok(u) => Ok(u),
+            Err(e) if e.is_unique_on("units.name") => Err(duplicate_name(&unit.name)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Deletes a unit that has no children and no profiles.
+    ///
+    /// # Errors
+    /// 403, 404, 422 `errors.undeletedDependencies`.
+    pub async fn delete_unit(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        ext_id: &str,
+    ) -> AppResult<()> {
+        precheck(caller, &DELETE)?;
+        let client = self.require_client(client_ext_id).await?;
+        let unit = self.require_unit(&client, ext_id).await?;
+        let (c, paths) = unit_target(&unit);
+        Self::authorize(caller, &DELETE, &Target::units(c, &paths))?;
+        match self.repo.delete_unit(unit.meta.id).await {
+            Ok(()) | Err(RepoError::NotFound) => Ok(()),
+            Err(RepoError::Conflict { constraint }) if constraint == "dependencies" => {
+                Err(DomainError::unprocessable(
+                    ErrorCode::UndeletedDependencies,
+                    format!(
+                        "The unit with extId '{ext_id}' cannot be deleted because it still has sub-units or profiles."
+                    ),
+                )
+                .into())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// One page of the direct children of a unit.
+    ///
+    /// # Errors
+    /// 403, 404.
+    pub async fn list_unit_children(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        ext_id: &str,
+        page: PageRequest,
+    ) -> AppResult<Page<Unit>> {
+        precheck(caller, &VIEW)?;
+        let client = self.require_client(client_ext_id).await?;
+        let unit = self.require_unit(&client, ext_id).await?;
+        let (c, paths) = unit_target(&unit);
+        Self::authorize(caller, &VIEW, &Target::units(c, &paths))?;
+        let page = self.repo.list_unit_children(unit.meta.id, page).await?;
+        Ok(Page {
+            items: page
+                .items
+                .into_iter()
+                .filter(|u| {
+                    let paths = [u.path.clone()];
+                    caller
+                        .rights_on(&Target::units(u.client_id, &paths))
+                        .contains(Right::UnitView)
+                })
+                .collect(),
+            next: page.next,
+        })
+    }
+
+    /// Moves unit `child_ext_id` with its subtree under unit `parent_ext_id`.
+    ///
+    /// # Errors
+    /// 403, 404, 422 `errors.assignSubunitAsParent` for a move under itself or a descendant,
+    /// 422 `errors.duplicateName` if the new parent has a child of that name.
+    pub async fn move_unit(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        parent_ext_id: &str,
+        child_ext_id: &str,
+    ) -> AppResult<Unit> {
+        precheck(caller, &MOVE)?;
+        let client = self.require_client(client_ext_id).await?;
+        let parent = self.require_unit(&client, parent_ext_id).await?;
+        let child = self.require_unit(&client, child_ext_id).await?;
+        let (c, paths) = unit_target(&child);
+        Self::authorize(caller, &MOVE, &Target::units(c, &paths))?;
+        let (c, paths) = unit_target(&parent);
+        Self::authorize(caller, &MOVE, &Target::units(c, &paths))?;
+        let cycle = || -> AppError {
+            DomainError::unprocessable(
+                ErrorCode::AssignSubunitAsParent,
+                format!(
+                    "The unit with extId '{parent_ext_id}' is the unit '{child_ext_id}' itself or one of its sub-units and cannot become its parent."
+                ),
+            )
+            .into()
+        };
+        if parent.path.starts_with(&child.path) {
+            return Err(cycle());
+        }
+        match self.repo.move_unit(child.meta.id, parent.meta.id).await {
+            Ok(u) => Ok(u),
+            Err(RepoError::Conflict { constraint }) if constraint == "cycle" => Err(cycle()),
+            Err(e) if e.is_unique_on("units.name") => Err(duplicate_name(&child.name)),
+            Err(RepoError::NotFound) => Err(DomainError::NotFound(format!(
+                "Unit doesn't exist with extId '{child_ext_id}'"
+            ))
+            .into()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

@@ -1,1 +1,356 @@
-//! Use cases of this resource.
+//! Users: create, read (also self-admin), patch with state cascade, delete, list.
+
+use idm_domain::access::{Caller, Requirement, Target};
+use idm_domain::model::{Contacts, Meta, PersonName, User};
+use idm_domain::rights::Right;
+use idm_domain::values::{check_ext_id, new_ext_id, now_millis, Language, UserState, Validity};
+use idm_domain::{DomainError, ErrorCode};
+use idm_ports::users::UserFilter;
+use idm_ports::{Page, PageRequest, RepoError};
+
+use crate::clients::{check_same_ext_id, check_version, precheck};
+use crate::lookup::user_target;
+use crate::{AppError, AppResult, Services};
+
+const CREATE: Requirement = Requirement::all(&[&[Right::UserCreate]]);
+const CREATE_TECH: Requirement =
+    Requirement::all(&[&[Right::UserCreate], &[Right::UserCreateTechUser]]);
+const VIEW: Requirement = Requirement::all(&[&[Right::UserView]]).or_self_admin();
+const MODIFY: Requirement = Requirement::all(&[&[Right::UserModify]]);
+const DELETE: Requirement = Requirement::all(&[&[Right::UserDelete]]);
+const LIST: Requirement = Requirement::all(&[&[Right::ClientView], &[Right::UserView]]);
+
+/// The longest loginId (nevisIDM's column width).
+const LOGIN_ID_MAX: usize = 300;
+
+/// User fields a client sends on create or patch; `None` = not sent (unchanged on patch).
+#[derive(Debug, Clone, Default)]
+pub struct UserInput {
+    /// extId: optional on create; on patch must equal the addressed one.
+    pub ext_id: Option<String>,
+    /// Login name (required on create).
+    pub login_id: Option<String>,
+    /// State.
+    pub state: Option<UserState>,
+    /// Language.
+    pub language_code: Option<Language>,
+    /// Technical account.
+    pub is_technical_user: Option<bool>,
+    /// Name parts (each present part replaces the stored one).
+    pub title: Option<String>,
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name.
+    pub family_name: Option<String>,
+    /// `male|female|other`.
+    pub sex: Option<String>,
+    /// `female|male|other`.
+    pub gender: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub birth_date: Option<String>,
+    /// Phone.
+    pub telephone: Option<String>,
+    /// Fax.
+    pub telefax: Option<String>,
+    /// Mobile.
+    pub mobile: Option<String>,
+    /// E-mail.
+    pub email: Option<String>,
+    /// Address fields (present ones replace the stored ones).
+    pub address: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Remarks.
+    pub remarks: Option<String>,
+    /// Modification comment.
+    pub modification_comment: Option<String>,
+    /// Validity.
+    pub validity: Option<Validity>,
+    /// The version the client read (patch only).
+    pub version: Option<i64>,
+}
+
+/// The wire names of the invalid fields of `input`, in order.
+fn invalid_fields(input: &UserInput) -> Vec<&'static str> {
+    let mut bad = Vec::new();
+    if let Some(l) = &input.login_id {
+        if l.trim().is_empty() || l.chars().count() > LOGIN_ID_MAX {
+            bad.push("loginId");
+        }
+    }
+    let one_of = |v: &Option<String>| {
+        v.as_deref()
+            .is_some_and(|s| !["male", "female", "other"].contains(&s))
+    };
+    if one_of(&input.sex) {
+        bad.push("sex");
+    }
+    if one_of(&input.gender) {
+        bad.push("gender");
+    }
+    if input
+        .birth_date
+        .as_deref()
+        .is_some_and(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err())
+    {
+        bad.push("birthDate");
+    }
+    if input
+        .email
+        .as_deref()
+        .is_some_and(|e| !e.is_empty() && (!e.contains('@') || e.chars().count() > 320))
+    {
+        bad.push("contacts.email");
+    }
+    bad
+}
+
+/// Copies the present fields of `input` onto `user`.
+fn apply(user: &mut User, input: UserInput) {
+    if let Some(v) = input.login_id {
+        user.login_id = v;
+    }
+    if let Some(v) = input.state {
+        user.state = v;
+    }
+    if let Some(v) = input.language_code {
+        user.language_code = Some(v);
+    }
+    if let Some(v) = input.is_technical_user {
+        user.is_technical_user = v;
+    }
+    let set = |slot: &mut Option<String>, v: Option<String>| {
+        if let Some(v) = v {
+            *slot = Some(v);
+        }
+    };
+    set(&mut user.name.title, input.title);
+    set(&mut user.name.first_name, input.first_name);
+    set(&mut user.name.family_name, input.family_name);
+    set(&mut user.sex, input.sex);
+    set(&mut user.gender, input.gender);
+    set(&mut user.birth_date, input.birth_date);
+    set(&mut user.contacts.telephone, input.telephone);
+    set(&mut user.contacts.telefax, input.telefax);
+    set(&mut user.contacts.mobile, input.mobile);
+    set(&mut user.contacts.email, input.email);
+    set(&mut user.remarks, input.remarks);
+    set(&mut user.modification_comment, input.modification_comment);
+    if let Some(a) = input.address {
+        user.address.extend(a);
+    }
+    if let Some(v) = input.validity {
+        user.validity = v;
+    }
+}
+
+fn duplicate_login(login_id: &str, client_name: &str) -> AppError {
+    DomainError::unprocessable(
+        ErrorCode::DuplicateValue,
+        format!(
+            "A user with loginId '{login_id}' already exists on client with name {client_name}."
+        ),
+    )
+    .into()
+}
+
+impl Services {
+    /// Creates a user (`UserCreateTechUser` too for a technical user).
+    ///
+    /// # Errors
+    /// 403, 404, 422 (invalid fields, duplicate loginId or extId, validity).
+    pub async fn create_user(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        input: UserInput,
+    ) -> AppResult<User> {
+        let req = if input.is_technical_user == Some(true) {
+            &CREATE_TECH
+        } else {
+            &CREATE
+        };
+        precheck(caller, req)?;
+        let client = self.require_client(client_ext_id).await?;
+        Self::authorize(caller, req, &Target::client(client.meta.id))?;
+        let mut bad = invalid_fields(&input);
+        if input.login_id.is_none() {
+            bad.insert(0, "loginId");
+        }
+        if let Some(e) = &input.ext_id {
+            if check_ext_id(e).is_err() {
+                bad.insert(0, "extId");
+            }
+        }
+        if !bad.is_empty() {
+            return Err(DomainError::invalid_fields(&bad).into());
+        }
+        if let Some(v) = &input.validity {
+            v.check()?;
+        }
+        let now = now_millis();
+        let ext_id = input.ext_id.clone().unwrap_or_else(new_ext_id);
+        let mut user = User {
+            meta: Meta {
+                id: 0,
+                ext_id: ext_id.clone(),
+                created: now,
+                last_modified: now,
+                version: 1,
+            },
+            client_id: client.meta.id,
+            client_ext_id: client.meta.ext_id.clone(),
+            login_id: String::new(),
+            state: UserState::Active,
+            language_code: None,
+            is_technical_user: false,
+            name: PersonName::default(),
+            sex: None,
+            gender: None,
+            birth_date: None,
+            contacts: Contacts::default(),
+            address: serde_json::Map::new(),
+            remarks: None,
+            modification_comment: None,
+            validity: Validity::default(),
+        };
+        apply(&mut user, input);
+        match self.repo.create_user(user.clone()).await {
+            Ok(u) => Ok(u),
+            Err(e) if e.is_unique_on("login_id") => {
+                Err(duplicate_login(&user.login_id, &client.name))
+            }
+            Err(e) if e.is_unique() => Err(DomainError::unprocessable(
+                ErrorCode::DuplicateValue,
+                format!("A user with extId '{ext_id}' already exists."),
+            )
+            .into()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Reads a user (`UserView`, or a self-admin reading itself).
+    ///
+    /// # Errors
+    /// 403, 404.
+    pub async fn get_user(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        ext_id: &str,
+    ) -> AppResult<User> {
+        precheck(caller, &VIEW)?;
+        let client = self.require_client(client_ext_id).await?;
+        let user = self.require_user(&client, ext_id, "").await?;
+        let paths = self.user_unit_paths(&user).await?;
+        Self::authorize(caller, &VIEW, &user_target(&user, &paths))?;
+        Ok(user)
+    }
+
+    /// Partially updates a user with optimistic locking; disabling or archiving cascades to
+    /// the user's profiles in the same transaction.
+    ///
+    /// # Errors
+    /// 403, 404, 409, 422 (`errors.modifyArchivedUser`, `errors.modifyExtId`, invalid fields,
+    /// duplicate loginId).
+    pub async fn patch_user(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        ext_id: &str,
+        input: UserInput,
+    ) -> AppResult<User> {
+        precheck(caller, &MODIFY)?;
+        let client = self.require_client(client_ext_id).await?;
+        let mut user = self.require_user(&client, ext_id, "").await?;
+        let paths = self.user_unit_paths(&user).await?;
+        Self::authorize(caller, &MODIFY, &user_target(&user, &paths))?;
+        check_same_ext_id(input.ext_id.as_deref(), ext_id)?;
+        check_version(input.version, user.meta.version)?;
+        if user.state == UserState::Archived {
+            return Err(DomainError::unprocessable(
+                ErrorCode::ModifyArchivedUser,
+                format!("The archived user with extId '{ext_id}' cannot be modified."),
+            )
+            .into());
+        }
+        let bad = invalid_fields(&input);
+        if !bad.is_empty() {
+            return Err(DomainError::invalid_fields(&bad).into());
+        }
+        if let Some(v) = &input.validity {
+            v.check()?;
+        }
+        let previous = user.state;
+        apply(&mut user, input);
+        match self.repo.update_user(&user, previous).await {
+            Ok(u) => Ok(u),
+            Err(e) if e.is_unique_on("login_id") => {
+                Err(duplicate_login(&user.login_id, &client.name))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Deletes a user with everything that belongs to it.
+    ///
+    /// # Errors
+    /// 403, 404.
+    pub async fn delete_user(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        ext_id: &str,
+    ) -> AppResult<()> {
+        precheck(caller, &DELETE)?;
+        let client = self.require_client(client_ext_id).await?;
+        let user = self.require_user(&client, ext_id, "").await?;
+        let paths = self.user_unit_paths(&user).await?;
+        Self::authorize(caller, &DELETE, &user_target(&user, &paths))?;
+        match self.repo.delete_user(user.meta.id).await {
+            Ok(()) | Err(RepoError::NotFound) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// One page of a client's users matching the filter; users outside the caller's dataroom
+    /// are left out.
+    ///
+    /// # Errors
+    /// 403, 404.
+    pub async fn list_users(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        filter: UserFilter,
+        page: PageRequest,
+    ) -> AppResult<Page<User>> {
+        precheck(caller, &LIST)?;
+        let client = self.require_client(client_ext_id).await?;
+        let whole = caller.rights_on(&Target::client(client.meta.id));
+        let sees_all = whole.contains(Right::ClientView) && whole.contains(Right::UserView);
+        let in_client = caller
+            .grants
+            .iter()
+            .any(|g| g.client_global || g.client_id == client.meta.id);
+        if !sees_all && !in_client {
+            Self::authorize(caller, &LIST, &Target::client(client.meta.id))?;
+        }
+        let page = self.repo.list_users(client.meta.id, filter, page).await?;
+        if sees_all {
+            return Ok(page);
+        }
+        let mut items = Vec::with_capacity(page.items.len());
+        for user in page.items {
+            let paths = self.user_unit_paths(&user).await?;
+            if caller
+                .rights_on(&user_target(&user, &paths))
+                .contains(Right::UserView)
+            {
+                items.push(user);
+            }
+        }
+        Ok(Page {
+            items,
+            next: page.next,
+        })
+    }
+}
