@@ -169,7 +169,9 @@ pub async fn start(settings: &Settings, options: StartOptions) -> anyhow::Result
                 let fut = if nul_in_path {
                     let (http_req, _) = req.into_parts();
                     let res = actix_web::ResponseError::error_response(
-                        &crate::error::ApiError::RouteNotFound,
+                        &crate::error::ApiError::from(idm_domain::DomainError::NotFound(
+                            "No record exists with this identifier.".into(),
+                        )),
                     );
                     let res = actix_web::dev::ServiceResponse::new(http_req, res);
                     futures::future::Either::Left(std::future::ready(Ok(res)))
