@@ -265,3 +265,32 @@ dual_test!(
         assert_eq!(r.status, 403, "{}", r.body);
     }
 );
+
+dual_test!(
+    deleting_a_user_removes_its_linked_uaf_credentials_dispatch_targets_and_attestations,
+    |app| {
+        user(&app, "user-123").await;
+        create_target(&app, "user-123", "dt-1").await;
+        let mut linked = body("cred-1", "a2V5LTE");
+        linked["dispatchTargetExtId"] = json!("dt-1");
+        let r = app.post(&creds("user-123"), linked).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let r = app
+            .post(
+                &format!("{CORE}/Default/users/user-123/dispatch-targets/dt-1/app-attestation"),
+                json!({"receipt": "r", "publicKey": "p", "deviceId": "d", "name": "att"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let r = app.delete(&format!("{CORE}/Default/users/user-123")).await;
+        assert_eq!(r.status, 204, "{}", r.body);
+        let r = app.get(&format!("{CORE}/Default/users/user-123")).await;
+        assert_eq!(r.status, 404, "{}", r.body);
+        // The same aaid+keyId can be registered again: the old credential is really gone.
+        user(&app, "user-456").await;
+        let r = app
+            .post(&creds("user-456"), body("cred-2", "a2V5LTE"))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+);
