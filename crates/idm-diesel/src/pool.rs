@@ -116,12 +116,12 @@ impl r2d2::ManageConnection for Manager {
             )?)),
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.target)?;
-                // WAL lets readers run beside the one writer; busy_timeout turns lock
-                // contention into waiting instead of an error; foreign keys are off by
-                // default in SQLite and the cascades depend on them.
+                // busy_timeout first, so everything after it waits for locks instead of
+                // failing; foreign keys are off by default in SQLite and the cascades depend
+                // on them. WAL is a property of the file, set once when the pool is built.
                 conn.batch_execute(&format!(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {};",
+                    "PRAGMA busy_timeout = {}; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON;",
                     self.busy_timeout_ms
                 ))?;
                 Ok(DbConnection::Sqlite(conn))
@@ -166,6 +166,18 @@ pub(crate) fn build(settings: &PoolSettings) -> Result<(Pool, Backend), RepoErro
                         })?;
                     }
                 }
+            }
+            if path != ":memory:" {
+                // WAL lets readers run beside the one writer. Switching needs a moment of
+                // exclusive access, so it is done once here rather than by every pooled
+                // connection racing the others.
+                let mut conn = SqliteConnection::establish(path)
+                    .map_err(|e| RepoError::Unavailable(format!("cannot open SQLite file: {e}")))?;
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL;",
+                    settings.sqlite_busy_timeout.as_millis()
+                ))
+                .map_err(|e| RepoError::Unavailable(format!("cannot enable WAL: {e}")))?;
             }
             path.to_string()
         }

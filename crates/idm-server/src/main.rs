@@ -7,9 +7,18 @@ use clap::{Parser, Subcommand};
 use idm_server::{app, Settings, StartOptions};
 use idm_service::bootstrap::AdminSpec;
 
-/// idm: a nevisIDM-compatible identity-management server (core and principal REST API).
+/// Command line of the `idm` binary.
 #[derive(Debug, Parser)]
-#[command(name = "idm", version, about, long_about = None)]
+#[command(
+    name = "idm",
+    version,
+    about = "idm — identity-management server speaking the nevisIDM core and principal REST API",
+    long_about = "idm — identity-management server speaking the nevisIDM core and principal REST API \
+(/nevisidm/api/core/v1, /nevisidm/api/principal/v1).\n\n\
+Quick start: `idm serve` migrates ./data/idm.db (SQLite), creates client 'Default' with Root admin \
+'admin' on an empty database and serves on 127.0.0.1:8080. Use PostgreSQL with \
+IDM__DATABASE__URL=postgres://... ; any configuration key can be set as IDM__SECTION__KEY."
+)]
 struct Cli {
     /// Configuration file, layered over config/default.toml and under IDM__SECTION__KEY
     /// environment variables.
