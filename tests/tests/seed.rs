@@ -2,6 +2,8 @@
 //! deterministic extIds and creation times (keyset tokens computed without asking the
 //! database), the unit tree, and that the API keeps working on top of seeded data.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use diesel::sql_types::{BigInt, Text};
 use diesel::{Connection, RunQueryDsl};
 use idm_server::seed::{SeedOutcome, SeedPlan};
