@@ -24,6 +24,8 @@ def load(path):
                 seeds.append(d)
             elif kind == "pgbench":
                 pgbench = d
+            elif kind == "load":
+                meta["load_end"] = d.get("load_end")
             elif kind == "scenario":
                 scenarios[d["name"]] = d
     return meta, seeds, pgbench, scenarios
@@ -65,6 +67,9 @@ def report(path):
     w("## Machine and settings")
     w("")
     w(f"- cores: {meta.get('cores')} · memory: {meta.get('memory')} · CPU: {meta.get('cpu')}")
+    w(f"- load average (1/5/15 min) at start: {meta.get('load_start', '?')}, at end: "
+      f"{meta.get('load_end', '?')} — other work on the machine competes for the same cores; "
+      "with load above the core count every figure here is pessimistic")
     w(f"- kernel {meta.get('kernel')} · {meta.get('rustc')} · {meta.get('wrk')}")
     if meta.get("postgres"):
         w(f"- PostgreSQL {meta['postgres']} (same machine)")

@@ -186,13 +186,17 @@ EOF
 }
 
 half_rate() { # name script path saturated-name
-  local sat delay
+  local sat pace conns
   sat=$(last_rps "$4")
   if [ "$sat" -le 0 ]; then return; fi
-  # Per-connection pause so that connections * 1000 / delay ≈ half the saturating rate.
-  delay=$(( (BENCH_CONNECTIONS * 1000 * 2 + sat - 1) / sat ))
-  [ "$delay" -lt 1 ] && delay=1
-  BENCH_DELAY_MS=$delay run_wrk "$1" "$2" "$3" "paced: $BENCH_CONNECTIONS connections x 1 request per ${delay} ms + latency, target $((sat / 2)) rps"
+  # Paced load: every connection waits BENCH_PACE_MS (default 10) after each answer, so the
+  # offered rate is about connections * 1000 / (pace + latency); pick the connection count
+  # that offers half the saturating rate (latency assumed ~0.5 ms at that load).
+  pace=${BENCH_PACE_MS:-10}
+  conns=$(( (sat / 2 * (pace * 2 + 1) + 1999) / 2000 ))
+  [ "$conns" -lt 1 ] && conns=1
+  BENCH_CONNECTIONS=$conns BENCH_DELAY_MS=$pace run_wrk "$1" "$2" "$3" \
+    "paced: $conns connections x 1 request per ${pace} ms + latency, target $((sat / 2)) req/s"
 }
 
 pgbench_ceiling() {
@@ -220,7 +224,7 @@ machine_facts() { # backend
 import json
 print(json.dumps({"kind": "meta", "backend": "$1", "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
   "cores": $(nproc), "memory": "$mem", "cpu": "$cpu", "kernel": "$(uname -r)",
-  "commit": "$commit", "dirty": $dirty, "postgres": "$pgv", "wrk": "$(wrk -v 2>&1 | head -1 | cut -c1-40)",
+  "load_start": "$(cut -d' ' -f1-3 /proc/loadavg)", "commit": "$commit", "dirty": "$dirty" == "true", "postgres": "$pgv", "wrk": "$(wrk -v 2>&1 | head -1 | cut -c1-40)",
   "rustc": "$(rustc --version 2>/dev/null)",
   "settings": {"users": $BENCH_USERS, "clients": $BENCH_CLIENTS, "users_per_client": $UPC,
     "terms": $BENCH_TERMS, "duration_s": $BENCH_DURATION, "connections": $BENCH_CONNECTIONS,
@@ -277,7 +281,7 @@ bench_backend() { # backend
     run_wrk consents consents.lua "$CORE/c1/users/c1-u1/consents" "random user and terms; 422 = already consented"
   fi
 
-  BENCH_PATCH_CLIENTS=${BENCH_PATCH_CLIENTS:-1} run_wrk patch-contention patch_client.lua "$CORE/clients/c1" \
+  BENCH_THREADS=1 BENCH_PATCH_CLIENTS=${BENCH_PATCH_CLIENTS:-1} run_wrk patch-contention patch_client.lua "$CORE/clients/c1" \
     "all connections PATCH client c1 with the version they last saw"
 
   if [ "$(probe POST "$CORE/c1/users" '{"extId":"lc-probe","loginId":"lc-probe"}')" = missing ]; then
@@ -299,6 +303,7 @@ bench_backend() { # backend
     run_wrk paging-page-n plain.lua "$CORE/clients/c1/users?limit=100&continuationToken=$token" "page $last_page of $pages"
   fi
   cleanup
+  emit "{\"kind\":\"load\",\"load_end\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
   if [ "${BENCH_KEEP_DB:-0}" != 1 ]; then drop_db "$backend" idm_bench; fi
 
   mv "$OUT" "$ROOT/bench/results/raw/$(basename "$result").jsonl"
