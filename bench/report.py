@@ -144,20 +144,20 @@ def report(path):
     if read:
         if backend == "postgres" and ceil_pg:
             ratio = read["rps"] / ceil_pg
-            w(f"| read ≥ 0.30 × pgbench TPS | {ratio:.2f} × ({read['rps']:.0f} / {ceil_pg:.0f}) | {verdict(ratio >= 0.30)} |")
+            w(f"| read ≥ 0.30 × pgbench TPS | {ratio:.3f} × ({read['rps']:.0f} / {ceil_pg:.0f}) | {verdict(ratio >= 0.30)} |")
         elif ceil_h:
             ratio = read["rps"] / ceil_h
-            w(f"| read ≥ 0.20 × /health rps (SQLite) | {ratio:.2f} × ({read['rps']:.0f} / {ceil_h:.0f}) | {verdict(ratio >= 0.20)} |")
+            w(f"| read ≥ 0.20 × /health rps (SQLite) | {ratio:.3f} × ({read['rps']:.0f} / {ceil_h:.0f}) | {verdict(ratio >= 0.20)} |")
     else:
         w("| read ratio to ceiling | endpoint missing on this build | not measured |")
     rc = sc.get("read-client", {}).get("result")
     if rc:
         if backend == "postgres" and ceil_pg:
             ratio = rc["rps"] / ceil_pg
-            w(f"| (stand-in read GET core/clients/:c ≥ 0.30 × pgbench) | {ratio:.2f} × ({rc['rps']:.0f} / {ceil_pg:.0f}) | {verdict(ratio >= 0.30)} |")
+            w(f"| (stand-in read GET core/clients/:c ≥ 0.30 × pgbench) | {ratio:.3f} × ({rc['rps']:.0f} / {ceil_pg:.0f}) | {verdict(ratio >= 0.30)} |")
         elif ceil_h:
             ratio = rc["rps"] / ceil_h
-            w(f"| (stand-in read GET core/clients/:c ≥ 0.20 × /health) | {ratio:.2f} × ({rc['rps']:.0f} / {ceil_h:.0f}) | {verdict(ratio >= 0.20)} |")
+            w(f"| (stand-in read GET core/clients/:c ≥ 0.20 × /health) | {ratio:.3f} × ({rc['rps']:.0f} / {ceil_h:.0f}) | {verdict(ratio >= 0.20)} |")
     if lc:
         w(f"| lifecycle ≥ 2,000 calls/s | {lc['rps']:.0f} calls/s | {verdict(lc['rps'] >= 2000)} |")
     else:
@@ -198,7 +198,7 @@ def report(path):
 
 def index(directory):
     files = sorted((f for f in os.listdir(directory) if f.endswith(".md") and f != "README.md"),
-                   reverse=True)
+                   key=lambda f: os.path.getmtime(os.path.join(directory, f)), reverse=True)
     out = ["# Benchmark results", "",
            "Written by `make bench` (see `bench/run.sh` for the settings, `docs/performance.md` "
            "for what the numbers mean). Newest first.", ""]
