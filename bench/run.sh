@@ -200,7 +200,11 @@ half_rate() { # name script path saturated-name
 }
 
 pgbench_ceiling() {
-  local db=idm_bench_pgbench out tps
+  local db=idm_bench_pgbench out tps lat
+  if ! command -v pgbench >/dev/null 2>&1; then
+    emit "{\"kind\":\"pgbench\",\"tps\":0,\"latency_ms\":0,\"clients\":0,\"scale\":0}"
+    return
+  fi
   log "pgbench ceiling: -i -s $BENCH_PGBENCH_SCALE, then -S -M prepared -c $BENCH_PGBENCH_CLIENTS -j 2 -T $BENCH_DURATION"
   psql -q "$BENCH_PG_URL/postgres" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
   pgbench -q -i -s "$BENCH_PGBENCH_SCALE" "$BENCH_PG_URL/$db" >/dev/null 2>&1
@@ -318,5 +322,12 @@ if [ "$BENCH_SKIP_BUILD" != 1 ]; then
   cargo build --release -p idm-server
 fi
 for b in $BENCH_BACKENDS; do
+  if [ "$b" = postgres ] && ! psql -q "$BENCH_PG_URL/postgres" -c 'SELECT 1' >/dev/null 2>&1; then
+    log "PostgreSQL not reachable at $BENCH_PG_URL (set BENCH_PG_URL): skipping the postgres run"
+    continue
+  fi
+  if [ "$b" = postgres ] && ! command -v pgbench >/dev/null 2>&1; then
+    log "pgbench missing (Debian: postgresql-contrib / postgresql client): the pgbench ceiling will be 0"
+  fi
   bench_backend "$b"
 done
