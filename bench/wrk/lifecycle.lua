@@ -30,9 +30,9 @@ function response(status, headers, body)
     local ext = loc:match("/users/([^/?]+)$")
     if ext then table.insert(to_patch, ext) end
   elseif status == 200 then
-    local ext = body:match('"extId":"([^"]+)"')
+    local ext = body:match('"extId"%s*:%s*"([^"]+)"')
     if ext then
-      if body:find('"userState":"disabled"', 1, true) then
+      if body:find('"userState"%s*:%s*"disabled"') then
         table.insert(to_delete, ext)
       else
         table.insert(to_disable, ext)

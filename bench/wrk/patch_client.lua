@@ -16,8 +16,8 @@ function request()
 end
 function response(status, headers, body)
   count(status)
-  local c = tonumber(body:match('"extId":"c(%d+)"') or "")
-  local v = tonumber(body:match('"version":(%d+)') or "")
+  local c = tonumber(body:match('"extId"%s*:%s*"c(%d+)"') or "")
+  local v = tonumber(body:match('"version"%s*:%s*(%d+)') or "")
   if status == 200 and c and v then
     known[c] = math.max(known[c] or 1, v)
   end
