@@ -18,6 +18,7 @@ mod pool;
 mod profiles;
 mod rows;
 pub mod schema;
+pub mod seed;
 mod terms;
 mod units;
 mod users;

@@ -225,7 +225,15 @@ pub async fn start(settings: &Settings, options: StartOptions) -> anyhow::Result
     })
 }
 
-async fn bootstrap_default_admin(settings: &Settings, services: &Services) -> anyhow::Result<()> {
+/// Creates the `Default` client with its Root admin `admin` (password from
+/// `bootstrap.admin_password`, else generated and printed once).
+///
+/// # Errors
+/// Bootstrap failures.
+pub async fn bootstrap_default_admin(
+    settings: &Settings,
+    services: &Services,
+) -> anyhow::Result<()> {
     let (password, generated) = match &settings.bootstrap.admin_password {
         Some(p) => (p.0.clone(), false),
         None => (format!("Adm1n-{}", uuid::Uuid::new_v4().simple()), true),

@@ -9,6 +9,7 @@ pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod routes;
+pub mod seed;
 pub mod settings;
 pub mod state;
 

@@ -67,6 +67,25 @@ enum Command {
         #[arg(long, default_value_t = 3600)]
         ttl: u64,
     },
+    /// Bulk-load a benchmark data set (clients c{i}, users c{i}-u{j} with profiles
+    /// c{i}-u{j}-p, authorizations, terms t{k}); migrates and bootstraps first.
+    Seed {
+        /// Clients to create.
+        #[arg(long, default_value_t = 1)]
+        clients: u32,
+        /// Users (each with a profile and an authorization) per client.
+        #[arg(long, default_value_t = 1000)]
+        users_per_client: u32,
+        /// Active terms to create.
+        #[arg(long, default_value_t = 3)]
+        terms: u32,
+        /// Rows per INSERT statement and per transaction.
+        #[arg(long, default_value_t = 1000)]
+        batch_size: u32,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -190,6 +209,27 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 .mint_bearer(&client_ext_id, &user_ext_id, ttl)
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{token}");
+            Ok(())
+        }
+        Command::Seed {
+            clients,
+            users_per_client,
+            terms,
+            batch_size,
+            json,
+        } => {
+            let plan = idm_diesel::seed::SeedPlan {
+                clients,
+                users_per_client,
+                terms,
+                batch_size,
+            };
+            let outcome = idm_server::seed::run(&settings, plan).await?;
+            if json {
+                println!("{}", outcome.to_json());
+            } else {
+                println!("{}", outcome.to_text());
+            }
             Ok(())
         }
     }

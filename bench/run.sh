@@ -1,0 +1,333 @@
+#!/usr/bin/env bash
+# idm benchmark (`make bench`). Not a test: numbers only, nothing here fails on a slow result.
+#
+# Builds the release binary, seeds a fresh database per backend with `idm seed`, starts
+# `idm serve` on loopback, drives load with wrk (Debian package; installed if missing) and
+# writes bench/results/<date>-<backend>[-<tag>].md (+ raw JSON lines in bench/results/raw/).
+# Scenarios whose route is not on this branch yet are reported as "endpoint missing".
+#
+# Settings (environment):
+#   BENCH_BACKENDS      "sqlite postgres"   which backends to run
+#   BENCH_USERS         100000              users in total (BENCH_USERS=1000000 for the big run)
+#   BENCH_CLIENTS       1 (≥1M users) else 2  clients; users are split evenly
+#   BENCH_TERMS         3                   active terms (consent scenario)
+#   BENCH_DURATION      10                  seconds per scenario
+#   BENCH_CONNECTIONS   32                  wrk connections
+#   BENCH_THREADS       2                   wrk threads
+#   BENCH_PORT          18080               server port (127.0.0.1 only)
+#   BENCH_PG_URL        postgres://postgres@127.0.0.1:5432   server URL without database
+#   BENCH_PGBENCH_CLIENTS 8                 pgbench -c
+#   BENCH_PGBENCH_SCALE 10                  pgbench -i -s
+#   BENCH_BASELINE      1                   also measure read p50 on a 1,000-user database
+#   BENCH_TAG           (empty)             suffix of the result file name
+#   BENCH_SKIP_BUILD    0                   1 = use the existing target/release/idm
+#   BENCH_WORKDIR       /tmp/idm-bench      SQLite files, logs
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+
+BENCH_BACKENDS=${BENCH_BACKENDS:-"sqlite postgres"}
+BENCH_USERS=${BENCH_USERS:-100000}
+if [ "$BENCH_USERS" -ge 1000000 ]; then DEFAULT_CLIENTS=1; else DEFAULT_CLIENTS=2; fi
+BENCH_CLIENTS=${BENCH_CLIENTS:-$DEFAULT_CLIENTS}
+BENCH_TERMS=${BENCH_TERMS:-3}
+BENCH_DURATION=${BENCH_DURATION:-10}
+BENCH_CONNECTIONS=${BENCH_CONNECTIONS:-32}
+BENCH_THREADS=${BENCH_THREADS:-2}
+BENCH_PORT=${BENCH_PORT:-18080}
+BENCH_PG_URL=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}
+BENCH_PGBENCH_CLIENTS=${BENCH_PGBENCH_CLIENTS:-8}
+BENCH_PGBENCH_SCALE=${BENCH_PGBENCH_SCALE:-10}
+BENCH_BASELINE=${BENCH_BASELINE:-1}
+BENCH_TAG=${BENCH_TAG:-}
+BENCH_SKIP_BUILD=${BENCH_SKIP_BUILD:-0}
+BENCH_WORKDIR=${BENCH_WORKDIR:-/tmp/idm-bench}
+
+UPC=$((BENCH_USERS / BENCH_CLIENTS))
+IDM="$ROOT/target/release/idm"
+BASE="http://127.0.0.1:$BENCH_PORT"
+CORE="/nevisidm/api/core/v1"
+SECRET="bench-hs256-secret-0123456789abcdef"
+export BENCH_LUA_DIR="$ROOT/bench/wrk"
+mkdir -p "$BENCH_WORKDIR" "$ROOT/bench/results/raw"
+SERVER_PID=""
+
+log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+
+cleanup() {
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  SERVER_PID=""
+}
+trap cleanup EXIT
+
+ensure_tools() {
+  if ! command -v wrk >/dev/null 2>&1; then
+    log "installing wrk (Debian package)"
+    if command -v apt-get >/dev/null 2>&1; then
+      export DEBIAN_FRONTEND=noninteractive
+      apt-get install -y -qq wrk >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq wrk >/dev/null; }
+    fi
+  fi
+  command -v wrk >/dev/null 2>&1 || { echo "bench: wrk is required (apt-get install wrk)" >&2; exit 1; }
+  command -v curl >/dev/null 2>&1 || { echo "bench: curl is required" >&2; exit 1; }
+  command -v python3 >/dev/null 2>&1 || { echo "bench: python3 is required (report writer)" >&2; exit 1; }
+}
+
+# Server environment: quiet logs (every request is an info event), fixed secrets.
+server_env() {
+  export IDM__DATABASE__URL="$1"
+  export IDM__AUTH__HS256_SECRET="$SECRET"
+  export IDM__XTOKEN__SECRET="bench-xtoken-secret-0123456789abcdef"
+  export IDM__BOOTSTRAP__ADMIN_PASSWORD="Bench-Adm1n-password"
+  export IDM__SERVER__HOST=127.0.0.1
+  export IDM__SERVER__PORT="$BENCH_PORT"
+  export IDM__LOG__LEVEL="${BENCH_LOG_LEVEL:-warn}"
+}
+
+fresh_db() { # backend name -> prints URL
+  case "$1" in
+    sqlite)
+      rm -f "$BENCH_WORKDIR/$2.db" "$BENCH_WORKDIR/$2.db-wal" "$BENCH_WORKDIR/$2.db-shm"
+      echo "sqlite://$BENCH_WORKDIR/$2.db" ;;
+    postgres)
+      psql -q "$BENCH_PG_URL/postgres" -c "DROP DATABASE IF EXISTS $2" -c "CREATE DATABASE $2" >/dev/null
+      echo "$BENCH_PG_URL/$2" ;;
+  esac
+}
+
+drop_db() {
+  case "$1" in
+    sqlite) rm -f "$BENCH_WORKDIR/$2.db" "$BENCH_WORKDIR/$2.db-wal" "$BENCH_WORKDIR/$2.db-shm" ;;
+    postgres) psql -q "$BENCH_PG_URL/postgres" -c "DROP DATABASE IF EXISTS $2" >/dev/null ;;
+  esac
+}
+
+emit() { echo "$1" >>"$OUT"; }
+
+seed() { # url clients upc label
+  server_env "$1"
+  log "seeding $2 client(s) x $3 users ($4)"
+  local json
+  json=$("$IDM" seed --clients "$2" --users-per-client "$3" --terms "$BENCH_TERMS" --json 2>>"$BENCH_WORKDIR/seed.log" | tail -1)
+  log "seeded: $json"
+  emit "{\"kind\":\"seed\",\"label\":\"$4\",\"result\":$json}"
+}
+
+start_server() { # url
+  server_env "$1"
+  "$IDM" serve >>"$BENCH_WORKDIR/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do
+    if curl -fsS "$BASE/health" >/dev/null 2>&1; then
+      TOKEN=$("$IDM" token --client-ext-id Default --user-ext-id admin --ttl 7200)
+      export BENCH_TOKEN="$TOKEN"
+      return 0
+    fi
+    kill -0 "$SERVER_PID" 2>/dev/null || { echo "bench: server died, see $BENCH_WORKDIR/server.log" >&2; exit 1; }
+    sleep 0.2
+  done
+  echo "bench: server did not come up" >&2
+  exit 1
+}
+
+# Probe a route once: "missing" if the route is not registered (404 errors.invalidUri or 405),
+# else the status. Writes create data (a consent, a user): harmless for the measurements.
+probe() { # method path [body]
+  local body_file="$BENCH_WORKDIR/probe.body" status
+  if [ $# -ge 3 ]; then
+    status=$(curl -sS -o "$body_file" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $BENCH_TOKEN" \
+      -H 'Content-Type: application/json' --data "$3" "$BASE$2")
+  else
+    status=$(curl -sS -o "$body_file" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $BENCH_TOKEN" "$BASE$2")
+  fi
+  if { [ "$status" = 404 ] && grep -q 'errors.invalidUri' "$body_file"; } || [ "$status" = 405 ]; then
+    echo missing
+  else
+    echo "$status"
+  fi
+}
+
+# Runs wrk with a scenario script; emits one scenario line. Extra env for the Lua goes before.
+run_wrk() { # name script url-path [note]
+  local name=$1 script=$2 path=$3 note=${4:-}
+  log "scenario $name: wrk -t$BENCH_THREADS -c$BENCH_CONNECTIONS -d${BENCH_DURATION}s ($script)"
+  local raw line
+  raw=$(BENCH_PATH="$path" wrk -t"$BENCH_THREADS" -c"$BENCH_CONNECTIONS" -d"${BENCH_DURATION}s" \
+    --timeout 10s -s "$BENCH_LUA_DIR/$script" "$BASE$path" 2>&1) || true
+  line=$(printf '%s\n' "$raw" | sed -n 's/^BENCHJSON //p' | tail -1)
+  if [ -z "$line" ]; then
+    printf '%s\n' "$raw" >&2
+    emit "{\"kind\":\"scenario\",\"name\":\"$name\",\"failed\":true,\"note\":\"wrk produced no summary\"}"
+    return
+  fi
+  log "  $line"
+  emit "{\"kind\":\"scenario\",\"name\":\"$name\",\"note\":\"$note\",\"connections\":$BENCH_CONNECTIONS,\"delay_ms\":${BENCH_DELAY_MS:-0},\"result\":$line}"
+}
+
+missing() { # name route
+  log "scenario $1: endpoint missing ($2)"
+  emit "{\"kind\":\"scenario\",\"name\":\"$1\",\"missing\":true,\"note\":\"endpoint missing: $2\"}"
+}
+
+last_rps() { # scenario name -> rps of its last line in $OUT
+  python3 - "$OUT" "$1" <<'EOF'
+import json, sys
+rps = 0
+for l in open(sys.argv[1]):
+    d = json.loads(l)
+    if d.get("kind") == "scenario" and d.get("name") == sys.argv[2] and "result" in d:
+        rps = d["result"]["rps"]
+print(int(rps))
+EOF
+}
+
+half_rate() { # name script path saturated-name
+  local sat pace conns
+  sat=$(last_rps "$4")
+  if [ "$sat" -le 0 ]; then return; fi
+  # Paced load: every connection waits BENCH_PACE_MS (default 10) after each answer, so the
+  # offered rate is about connections * 1000 / (pace + latency); pick the connection count
+  # that offers half the saturating rate (latency assumed ~0.5 ms at that load).
+  pace=${BENCH_PACE_MS:-10}
+  conns=$(( (sat / 2 * (pace * 2 + 1) + 1999) / 2000 ))
+  [ "$conns" -lt 1 ] && conns=1
+  BENCH_CONNECTIONS=$conns BENCH_DELAY_MS=$pace run_wrk "$1" "$2" "$3" \
+    "paced: $conns connections x 1 request per ${pace} ms + latency, target $((sat / 2)) req/s"
+}
+
+pgbench_ceiling() {
+  local db=idm_bench_pgbench out tps lat
+  if ! command -v pgbench >/dev/null 2>&1; then
+    emit "{\"kind\":\"pgbench\",\"tps\":0,\"latency_ms\":0,\"clients\":0,\"scale\":0}"
+    return
+  fi
+  log "pgbench ceiling: -i -s $BENCH_PGBENCH_SCALE, then -S -M prepared -c $BENCH_PGBENCH_CLIENTS -j 2 -T $BENCH_DURATION"
+  psql -q "$BENCH_PG_URL/postgres" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
+  pgbench -q -i -s "$BENCH_PGBENCH_SCALE" "$BENCH_PG_URL/$db" >/dev/null 2>&1
+  out=$(pgbench -S -M prepared -c "$BENCH_PGBENCH_CLIENTS" -j 2 -T "$BENCH_DURATION" "$BENCH_PG_URL/$db" 2>&1 || true)
+  psql -q "$BENCH_PG_URL/postgres" -c "DROP DATABASE IF EXISTS $db" >/dev/null
+  tps=$(printf '%s\n' "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | tail -1)
+  lat=$(printf '%s\n' "$out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' | tail -1)
+  log "  pgbench tps=$tps latency=${lat}ms"
+  emit "{\"kind\":\"pgbench\",\"tps\":${tps:-0},\"latency_ms\":${lat:-0},\"clients\":$BENCH_PGBENCH_CLIENTS,\"scale\":$BENCH_PGBENCH_SCALE}"
+}
+
+machine_facts() { # backend
+  local mem cpu pgv commit dirty
+  mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)
+  cpu=$(awk -F: '/model name/ {gsub(/^ +/, "", $2); print $2; exit}' /proc/cpuinfo)
+  commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+  dirty=$(git diff --quiet HEAD 2>/dev/null && echo false || echo true)
+  pgv=""
+  if [ "$1" = postgres ]; then pgv=$(psql -tA "$BENCH_PG_URL/postgres" -c 'SHOW server_version' 2>/dev/null || true); fi
+  python3 - <<EOF >>"$OUT"
+import json
+print(json.dumps({"kind": "meta", "backend": "$1", "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)",
+  "cores": $(nproc), "memory": "$mem", "cpu": "$cpu", "kernel": "$(uname -r)",
+  "load_start": "$(cut -d' ' -f1-3 /proc/loadavg)", "commit": "$commit", "dirty": "$dirty" == "true", "postgres": "$pgv", "wrk": "$(wrk -v 2>&1 | head -1 | cut -c1-40)",
+  "rustc": "$(rustc --version 2>/dev/null)",
+  "settings": {"users": $BENCH_USERS, "clients": $BENCH_CLIENTS, "users_per_client": $UPC,
+    "terms": $BENCH_TERMS, "duration_s": $BENCH_DURATION, "connections": $BENCH_CONNECTIONS,
+    "wrk_threads": $BENCH_THREADS, "pgbench_clients": $BENCH_PGBENCH_CLIENTS,
+    "pgbench_scale": $BENCH_PGBENCH_SCALE, "log_level": "${BENCH_LOG_LEVEL:-warn}"}}))
+EOF
+}
+
+bench_backend() { # backend
+  local backend=$1 url stamp result
+  stamp=$(date -u +%Y-%m-%d)
+  result="$ROOT/bench/results/$stamp-$backend${BENCH_TAG:+-$BENCH_TAG}"
+  OUT="$result.jsonl.tmp"
+  : >"$OUT"
+  machine_facts "$backend"
+
+  if [ "$backend" = postgres ]; then pgbench_ceiling; fi
+
+  # Baseline for "p50 at the full size within 20 % of p50 at 1,000 users".
+  if [ "$BENCH_BASELINE" = 1 ] && [ "$BENCH_USERS" -gt 1000 ]; then
+    url=$(fresh_db "$backend" idm_bench_1k)
+    seed "$url" 1 1000 baseline-1k
+    start_server "$url"
+    if [ "$(probe GET "$CORE/c1/profiles/c1-u1-p/unit")" = missing ]; then
+      missing read-1k "GET core/:c/profiles/:p/unit"
+    else
+      BENCH_CLIENTS=1 BENCH_UPC=1000 run_wrk read-1k read.lua "$CORE/c1/profiles/c1-u1-p/unit" "1 client x 1,000 users"
+    fi
+    cleanup
+    drop_db "$backend" idm_bench_1k
+  fi
+
+  url=$(fresh_db "$backend" idm_bench)
+  seed "$url" "$BENCH_CLIENTS" "$UPC" main
+  start_server "$url"
+  export BENCH_CLIENTS BENCH_UPC=$UPC BENCH_TERMS
+
+  run_wrk health plain.lua /health "ceiling: no auth, no database"
+  half_rate health-half plain.lua /health health
+
+  run_wrk read-client read_client.lua "$CORE/clients/c1" "stand-in read: GET core/clients/:c, Root admin bearer token"
+  half_rate read-client-half read_client.lua "$CORE/clients/c1" read-client
+
+  if [ "$(probe GET "$CORE/c1/profiles/c1-u1-p/unit")" = missing ]; then
+    missing read "GET core/:c/profiles/:p/unit"
+  else
+    run_wrk read read.lua "$CORE/c1/profiles/c1-u1-p/unit" "random profile of $BENCH_USERS, Root admin bearer token"
+    half_rate read-half read.lua "$CORE/c1/profiles/c1-u1-p/unit" read
+  fi
+
+  if [ "$(probe POST "$CORE/c1/users/c1-u1/consents" '{"termsExtId":"t1"}')" = missing ]; then
+    missing consents "POST core/:c/users/:u/consents"
+  else
+    run_wrk consents consents.lua "$CORE/c1/users/c1-u1/consents" "random user and terms; 422 = already consented"
+  fi
+
+  BENCH_THREADS=1 BENCH_PATCH_CLIENTS=${BENCH_PATCH_CLIENTS:-1} run_wrk patch-contention patch_client.lua "$CORE/clients/c1" \
+    "all connections PATCH client c1 with the version they last saw"
+
+  if [ "$(probe POST "$CORE/c1/users" '{"extId":"lc-probe","loginId":"lc-probe"}')" = missing ]; then
+    missing lifecycle "POST/PATCH/DELETE core/:c/users"
+  else
+    BENCH_RUN_ID=$(date +%s) run_wrk lifecycle lifecycle.lua "$CORE/c1/users" "create -> patch -> disable -> delete in client c1"
+  fi
+
+  local pages last_page token
+  pages=$(( (UPC + 99) / 100 ))
+  last_page=$(( pages < 10000 ? pages : 10000 ))
+  if [ "$(probe GET "$CORE/clients/c1/users?limit=100")" = missing ]; then
+    missing paging "GET core/clients/:c/users"
+  else
+    run_wrk paging-page-1 plain.lua "$CORE/clients/c1/users?limit=100" "page 1 of $pages"
+    # Token of the page after user (last_page-1)*100: created millis are deterministic (idm seed).
+    local j=$(( (last_page - 1) * 100 ))
+    token="$((1577836800000 + j - 1))_c1-u$j"
+    run_wrk paging-page-n plain.lua "$CORE/clients/c1/users?limit=100&continuationToken=$token" "page $last_page of $pages"
+  fi
+  cleanup
+  emit "{\"kind\":\"load\",\"load_end\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
+  if [ "${BENCH_KEEP_DB:-0}" != 1 ]; then drop_db "$backend" idm_bench; fi
+
+  mv "$OUT" "$ROOT/bench/results/raw/$(basename "$result").jsonl"
+  python3 "$ROOT/bench/report.py" "$ROOT/bench/results/raw/$(basename "$result").jsonl" >"$result.md"
+  log "wrote $result.md"
+  python3 "$ROOT/bench/report.py" --index "$ROOT/bench/results" >"$ROOT/bench/results/README.md"
+}
+
+ensure_tools
+if [ "$BENCH_SKIP_BUILD" != 1 ]; then
+  log "building release binary"
+  cargo build --release -p idm-server
+fi
+for b in $BENCH_BACKENDS; do
+  if [ "$b" = postgres ] && ! psql -q "$BENCH_PG_URL/postgres" -c 'SELECT 1' >/dev/null 2>&1; then
+    log "PostgreSQL not reachable at $BENCH_PG_URL (set BENCH_PG_URL): skipping the postgres run"
+    continue
+  fi
+  if [ "$b" = postgres ] && ! command -v pgbench >/dev/null 2>&1; then
+    log "pgbench missing (Debian: postgresql-contrib / postgresql client): the pgbench ceiling will be 0"
+  fi
+  bench_backend "$b"
+done
