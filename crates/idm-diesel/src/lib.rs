@@ -163,7 +163,11 @@ impl Store {
             let mut conn = pool
                 .get()
                 .map_err(|e| RepoError::Unavailable(format!("connection pool: {e}")))?;
-            f(&mut conn).map_err(|E(e)| e)
+            let result = f(&mut conn.conn).map_err(|E(e)| e);
+            if matches!(result, Err(RepoError::Unavailable(_))) {
+                conn.broken = true;
+            }
+            result
         })
         .await;
         match joined {

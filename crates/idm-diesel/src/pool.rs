@@ -105,11 +105,39 @@ pub(crate) enum ManagerError {
     Query(#[from] diesel::result::Error),
 }
 
+/// A pooled connection plus what the adapter learned about its health while using it.
+///
+/// Instead of a `SELECT 1` round trip on every checkout (a measurable share of a short
+/// request), a connection is dropped from the pool as soon as a query on it fails the way a
+/// dead connection fails.
+pub(crate) struct Pooled {
+    pub(crate) conn: DbConnection,
+    pub(crate) broken: bool,
+}
+
 impl r2d2::ManageConnection for Manager {
-    type Connection = DbConnection;
+    type Connection = Pooled;
     type Error = ManagerError;
 
-    fn connect(&self) -> Result<DbConnection, ManagerError> {
+    fn connect(&self) -> Result<Pooled, ManagerError> {
+        Ok(Pooled {
+            conn: self.connect_raw()?,
+            broken: false,
+        })
+    }
+
+    fn is_valid(&self, pooled: &mut Pooled) -> Result<(), ManagerError> {
+        pooled.conn.batch_execute("SELECT 1")?;
+        Ok(())
+    }
+
+    fn has_broken(&self, pooled: &mut Pooled) -> bool {
+        pooled.broken
+    }
+}
+
+impl Manager {
+    fn connect_raw(&self) -> Result<DbConnection, ManagerError> {
         match self.backend {
             Backend::Postgres => Ok(DbConnection::Postgresql(PgConnection::establish(
                 &self.target,
@@ -127,15 +155,6 @@ impl r2d2::ManageConnection for Manager {
                 Ok(DbConnection::Sqlite(conn))
             }
         }
-    }
-
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ManagerError> {
-        conn.batch_execute("SELECT 1")?;
-        Ok(())
-    }
-
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
     }
 }
 
@@ -194,6 +213,8 @@ pub(crate) fn build(settings: &PoolSettings) -> Result<(Pool, Backend), RepoErro
     let pool = r2d2::Pool::builder()
         .max_size(size)
         .min_idle(Some(1))
+        // Health is tracked by `Pooled::broken`; see there.
+        .test_on_check_out(false)
         .connection_timeout(settings.checkout_timeout)
         .build_unchecked(manager);
     Ok((pool, backend))
