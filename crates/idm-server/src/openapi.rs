@@ -95,6 +95,31 @@ impl Api {
         self
     }
 
+    /// Every (path, method) served, in registration order.
+    pub fn operations(&self) -> Vec<(String, String)> {
+        self.ops
+            .iter()
+            .flat_map(|o| {
+                o.paths.paths.iter().flat_map(|(path, item)| {
+                    [
+                        ("GET", item.get.is_some()),
+                        ("PUT", item.put.is_some()),
+                        ("POST", item.post.is_some()),
+                        ("DELETE", item.delete.is_some()),
+                        ("OPTIONS", item.options.is_some()),
+                        ("HEAD", item.head.is_some()),
+                        ("PATCH", item.patch.is_some()),
+                        ("TRACE", item.trace.is_some()),
+                    ]
+                    .into_iter()
+                    .filter(|(_, present)| *present)
+                    .map(|(m, _)| (path.clone(), m.to_owned()))
+                    .collect::<Vec<_>>()
+                })
+            })
+            .collect()
+    }
+
     /// The distinct paths, in the order they were first added (= actix matching order).
     pub fn patterns(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();

@@ -48,6 +48,7 @@ async fn start() -> Server {
         .env("IDM__SERVER__DEBUG_SLOW_ENDPOINT", "true")
         .env("IDM__SERVER__SHUTDOWN_TIMEOUT_SECONDS", "20")
         .env("IDM__SERVER__WORKERS", "1")
+        .env("IDM__LOG__FORMAT", "json")
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()
@@ -73,7 +74,12 @@ async fn slow_request_survives(signal: &str) {
     let mut server = start().await;
     let url = format!("{}/debug/slow?ms=2000", server.base);
     let slow = tokio::spawn(async move {
-        let r = reqwest::get(url).await.unwrap();
+        let r = reqwest::Client::new()
+            .get(url)
+            .header("X-Request-Id", "slow-req-1")
+            .send()
+            .await
+            .unwrap();
         (r.status().as_u16(), r.text().await.unwrap())
     });
     // Let the request reach the handler.
@@ -93,7 +99,10 @@ async fn slow_request_survives(signal: &str) {
         .get(format!("{}/health", server.base))
         .send()
         .await;
-    assert!(fresh.is_err(), "accepted a new request after {signal}: {fresh:?}");
+    assert!(
+        fresh.is_err(),
+        "accepted a new request after {signal}: {fresh:?}"
+    );
     assert!(
         server.child.try_wait().unwrap().is_none(),
         "exited before the in-flight request finished"
@@ -111,12 +120,28 @@ async fn slow_request_survives(signal: &str) {
         if let Some(s) = server.child.try_wait().unwrap() {
             break s;
         }
-        assert!(Instant::now() < deadline, "process did not exit after {signal}");
+        assert!(
+            Instant::now() < deadline,
+            "process did not exit after {signal}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let log = std::fs::read_to_string(server.dir.join("stderr.log")).unwrap_or_default();
     assert!(exit.success(), "exit status {exit:?}; log:\n{log}");
     assert!(log.contains("database pool closed"), "{log}");
+
+    // log.format = "json": every line is a JSON object; the request's line carries its id.
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let line = lines
+        .iter()
+        .find(|l| l["fields"]["path"] == "/debug/slow")
+        .unwrap_or_else(|| panic!("no request line:\n{log}"));
+    assert_eq!(line["fields"]["request_id"], "slow-req-1");
+    assert_eq!(line["span"]["request_id"], "slow-req-1");
+    assert_eq!(line["fields"]["status"], 200);
 }
 
 #[tokio::test]
@@ -135,4 +160,25 @@ async fn the_slow_debug_endpoint_does_not_exist_by_default() {
     assert!(!settings.server.debug_slow_endpoint);
     let doc = idm_server::app::openapi_json(&settings).unwrap();
     assert!(!doc.contains("/debug/slow"));
+}
+
+#[test]
+fn idm_openapi_prints_the_document() {
+    let dir = std::env::temp_dir().join(format!("idm-openapi-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_idm"))
+        .arg("openapi")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert!(doc["paths"]["/nevisidm/api/core/v1/clients/{extId}"]["patch"].is_object());
+    assert!(doc["paths"]["/openapi.json"]["get"].is_object());
 }
