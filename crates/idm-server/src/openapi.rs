@@ -295,16 +295,20 @@ pub struct PolicyViolation {
 pub struct LanguageMapDoc {
     /// English.
     #[serde(rename = "EN")]
-    pub en: Option<String>,
+    #[schema(required = false)]
+    pub en: String,
     /// German.
     #[serde(rename = "DE")]
-    pub de: Option<String>,
+    #[schema(required = false)]
+    pub de: String,
     /// French.
     #[serde(rename = "FR")]
-    pub fr: Option<String>,
+    #[schema(required = false)]
+    pub fr: String,
     /// Italian.
     #[serde(rename = "IT")]
-    pub it: Option<String>,
+    #[schema(required = false)]
+    pub it: String,
 }
 
 /// `limit` and `continuationToken` of every list operation (`params(PageParams)`).
@@ -312,9 +316,9 @@ pub struct LanguageMapDoc {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct PageParams {
-    /// Page size (1..=1000; default 100). Not a number or out of range: 422
+    /// Page size (1..=1000; absent or 0: 100). Not a number or out of range: 422
     /// `errors.invalidParameter`.
-    #[param(rename = "limit")]
+    #[param(rename = "limit", minimum = 0, maximum = 1000)]
     limit: Option<i64>,
     /// Token from `_pagination.continuationToken` of the previous page. Malformed: 422.
     #[param(rename = "continuationToken")]

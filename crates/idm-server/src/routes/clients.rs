@@ -55,8 +55,9 @@ impl From<Client> for ClientDto {
 pub struct CreateClientBody {
     /// Generated when absent.
     ext_id: Option<String>,
-    /// Required; unique; identifier naming policy.
-    #[schema(required = true)]
+    /// Required; unique; identifier naming policy (`policy.identifier_regex`, by default
+    /// letters, digits, space and `-@./_:(){}[]=!~+`, at most 129 characters).
+    #[schema(required = true, min_length = 1, max_length = 129)]
     name: Option<String>,
     #[serde(default)]
     #[schema(value_type = Option<LanguageMapDoc>)]
