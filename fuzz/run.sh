@@ -77,7 +77,8 @@ if [ -n "${FUZZ_SEED:-}" ]; then SEED_ARGS=(--seed "$FUZZ_SEED"); fi
 
 echo "fuzz: schemathesis $BASE/openapi.json (max ${MAX_TIME}s, ${MAX_EXAMPLES} examples/operation, ${WORKERS} workers); work dir $WORK"
 set +e
-"$VENV/bin/st" run "$BASE/openapi.json" \
+# Run from the work dir: schemathesis keeps a .schemathesis/ cache in its working directory.
+(cd "$WORK" && "$VENV/bin/st" run "$BASE/openapi.json" \
     --header "Authorization: Bearer $TOKEN" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
     --phases examples,coverage,fuzzing,stateful \
@@ -88,7 +89,7 @@ set +e
     --generation-database none \
     --suppress-health-check all \
     --report junit --report-dir "$WORK/report" \
-    --no-color "${SEED_ARGS[@]}" 2>&1 | tee "$WORK/schemathesis.txt"
+    --no-color "${SEED_ARGS[@]}") 2>&1 | tee "$WORK/schemathesis.txt"
 ST_STATUS=${PIPESTATUS[0]}
 set -e
 
