@@ -5,14 +5,66 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::dev::{ServerHandle, Service};
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use idm_diesel::{PoolSettings, Store};
 use idm_service::bootstrap::AdminSpec;
 use idm_service::{AuthConfig, KeySource, ServiceConfig, Services};
+use tracing::Instrument;
 
+use crate::metrics::{method_label, Metrics, UNMATCHED};
+use crate::openapi::Api;
+use crate::routes::ops::Document;
 use crate::settings::Settings;
 use crate::state::AppState;
+
+/// The route table of these settings: exactly what is served, and exactly what
+/// `/openapi.json` documents.
+pub fn api(settings: &Settings) -> Api {
+    let mut api = Api::new();
+    crate::routes::api(&mut api);
+    if settings.server.debug_slow_endpoint {
+        crate::routes::ops::debug_routes(&mut api);
+    }
+    api
+}
+
+/// The OpenAPI document of these settings, as pretty JSON (`GET /openapi.json`,
+/// `idm openapi`).
+///
+/// # Errors
+/// Serialization failure (not expected).
+pub fn openapi_json(settings: &Settings) -> anyhow::Result<String> {
+    api(settings)
+        .openapi()
+        .to_pretty_json()
+        .context("cannot render the OpenAPI document")
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; only SIGINT stops gracefully");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
 
 /// Opens the store (lazily connecting) for the configured database.
 ///
@@ -156,16 +208,25 @@ pub async fn start(settings: &Settings, options: StartOptions) -> anyhow::Result
         store: store.clone(),
         body_limit: settings.server.body_limit_bytes,
     });
+    let document = web::Data::new(Document(openapi_json(settings)?));
+    let metrics = web::Data::new(Metrics::default());
+    let app_settings = settings.clone();
     let mut server = HttpServer::new(move || {
+        let metrics_mw = metrics.clone();
         App::new()
             .app_data(state.clone())
-            .wrap_fn(|req, srv| {
+            .app_data(document.clone())
+            .app_data(metrics.clone())
+            .wrap_fn(move |req, srv| {
                 // No resource has a NUL in its extId (and PostgreSQL cannot even compare
                 // one), so such a path names nothing: 404 before any handler runs.
                 let nul_in_path = req.path().contains("%00") || req.path().contains('\0');
                 let started = Instant::now();
+                let request_id = crate::request_id::assign(&req);
                 let method = req.method().clone();
                 let path = req.path().to_owned();
+                // Everything the request logs, in handlers and below, carries the id.
+                let span = tracing::info_span!("request", request_id = %request_id);
                 let fut = if nul_in_path {
                     let (http_req, _) = req.into_parts();
                     let res = actix_web::ResponseError::error_response(
@@ -176,21 +237,37 @@ pub async fn start(settings: &Settings, options: StartOptions) -> anyhow::Result
                     let res = actix_web::dev::ServiceResponse::new(http_req, res);
                     futures::future::Either::Left(std::future::ready(Ok(res)))
                 } else {
-                    futures::future::Either::Right(srv.call(req))
+                    futures::future::Either::Right(span.in_scope(|| srv.call(req)))
                 };
+                let metrics = metrics_mw.clone();
                 async move {
-                    let res = fut.await?;
+                    let mut res = fut.await?;
+                    let status = res.status().as_u16();
+                    let route = res
+                        .request()
+                        .match_pattern()
+                        .unwrap_or_else(|| UNMATCHED.to_owned());
+                    let elapsed = started.elapsed();
+                    metrics.observe(&route, method_label(&method), status, elapsed);
+                    if let Ok(v) = HeaderValue::from_str(&request_id) {
+                        res.headers_mut()
+                            .insert(HeaderName::from_static(crate::request_id::HEADER), v);
+                    }
                     tracing::info!(
                         target: "idm::http",
+                        request_id = %request_id,
                         %method,
                         %path,
-                        status = res.status().as_u16(),
-                        latency_us = started.elapsed().as_micros() as u64,
+                        %route,
+                        status,
+                        latency_us = elapsed.as_micros() as u64,
                         "request"
                     );
                     Ok(res)
                 }
+                .instrument(span)
             })
+            .configure(|cfg| api(&app_settings).register(cfg))
             .configure(crate::routes::configure)
             .default_service(web::to(crate::routes::not_found))
     })
@@ -205,9 +282,9 @@ pub async fn start(settings: &Settings, options: StartOptions) -> anyhow::Result
     if let Some(w) = settings.server.workers {
         server = server.workers(w.max(1));
     }
-    if !options.handle_signals {
-        server = server.disable_signals();
-    }
+    // actix treats SIGINT as a forced stop; both signals must drain in-flight requests, so
+    // the binary handles them itself (below).
+    server = server.disable_signals();
     let addr = server
         .addrs()
         .first()
@@ -216,6 +293,18 @@ pub async fn start(settings: &Settings, options: StartOptions) -> anyhow::Result
     let server = server.run();
     let handle = server.handle();
     let done = tokio::spawn(server);
+    if options.handle_signals {
+        let stopper = handle.clone();
+        let timeout = settings.server.shutdown_timeout_seconds;
+        tokio::spawn(async move {
+            stop_signal().await;
+            tracing::info!(
+                timeout_seconds = timeout,
+                "stop signal: no new connections; finishing in-flight requests"
+            );
+            stopper.stop(true).await;
+        });
+    }
     tracing::info!(%addr, backend = ?store.backend(), "idm listening");
     Ok(Running {
         addr,

@@ -15,7 +15,7 @@ pub const CORE: &str = "/nevisidm/api/core/v1";
 pub const PRINCIPAL: &str = "/nevisidm/api/principal/v1";
 
 /// `created`, `lastModified`, `version` — flattened into every entity DTO.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MetaDto {
     /// Creation time.
@@ -42,7 +42,7 @@ pub fn ts(t: NaiveDateTime) -> String {
 }
 
 /// `_pagination` of a list response.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Pagination {
     /// Absent on the last page.
@@ -53,7 +53,7 @@ pub struct Pagination {
 }
 
 /// A list response: `{"items": [...], "_pagination": {...}}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PageDto<T> {
     /// The items.
     pub items: Vec<T>,

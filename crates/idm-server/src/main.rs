@@ -86,6 +86,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print the OpenAPI 3.1 document of the REST API (as served at /openapi.json).
+    Openapi,
 }
 
 fn main() -> ExitCode {
@@ -111,9 +113,18 @@ fn main() -> ExitCode {
 async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
         Command::Serve => {
-            let running = app::start(&settings, StartOptions::default()).await?;
-            running.done.await??;
-            tracing::info!("idm stopped");
+            let app::Running { done, services, .. } =
+                app::start(&settings, StartOptions::default()).await?;
+            let served = done.await?;
+            // The workers (and their handles on the pool) are gone; dropping the last one
+            // closes the database connections before the process exits.
+            drop(services);
+            tracing::info!("idm stopped; database pool closed");
+            served?;
+            Ok(())
+        }
+        Command::Openapi => {
+            println!("{}", app::openapi_json(&settings)?);
             Ok(())
         }
         Command::Migrate => {

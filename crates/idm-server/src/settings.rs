@@ -51,6 +51,9 @@ pub struct ServerSettings {
     pub shutdown_timeout_seconds: u64,
     /// Worker threads; default = number of cores.
     pub workers: Option<usize>,
+    /// Test hook: serve `GET /debug/slow?ms=N` (graceful-shutdown tests). Never enable in
+    /// production; clients cannot turn it on.
+    pub debug_slow_endpoint: bool,
 }
 
 impl Default for ServerSettings {
@@ -61,6 +64,7 @@ impl Default for ServerSettings {
             body_limit_bytes: 1024 * 1024,
             shutdown_timeout_seconds: 30,
             workers: None,
+            debug_slow_endpoint: false,
         }
     }
 }

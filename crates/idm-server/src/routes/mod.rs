@@ -4,6 +4,7 @@
 use actix_web::{web, HttpResponse, Resource};
 
 use crate::error::ApiError;
+use crate::openapi::Api;
 
 pub mod applications;
 pub mod clients;
@@ -31,11 +32,17 @@ pub async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::RouteNotFound)
 }
 
-/// Registers every route.
+/// Adds every documented route to the route table (registered and documented from the same
+/// entries; see `docs/openapi.md`). Order = matching order.
+pub fn api(api: &mut Api) {
+    ops::routes(api);
+    clients::routes(api);
+}
+
+/// Registers the routes not yet moved to the documented route table (phase 2 moves each into
+/// [`api`]; the drift test fails while any remain).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    ops::configure(cfg);
     principal::configure(cfg);
-    clients::configure(cfg);
     applications::configure(cfg);
     terms::configure(cfg);
     units::configure(cfg);
