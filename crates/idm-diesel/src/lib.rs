@@ -96,6 +96,7 @@ fn is_busy(message: &str) -> bool {
 pub struct Store {
     pool: pool::Pool,
     backend: Backend,
+    counters: std::sync::Arc<pool::PoolCounters>,
 }
 
 impl std::fmt::Debug for Store {
@@ -113,8 +114,13 @@ impl Store {
     /// # Errors
     /// An unusable URL or SQLite directory.
     pub fn open(settings: &PoolSettings) -> Result<Self, RepoError> {
-        let (pool, backend) = pool::build(settings)?;
-        Ok(Store { pool, backend })
+        let counters = std::sync::Arc::new(pool::PoolCounters::default());
+        let (pool, backend) = pool::build(settings, counters.clone())?;
+        Ok(Store {
+            pool,
+            backend,
+            counters,
+        })
     }
 
     /// Which database this store talks to.
@@ -125,10 +131,14 @@ impl Store {
     /// Pool gauges for `/metrics`.
     pub fn pool_stats(&self) -> PoolStats {
         let state = self.pool.state();
+        let read = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
         PoolStats {
             max_size: self.pool.max_size(),
             connections: state.connections,
             idle: state.idle_connections,
+            checkouts: read(&self.counters.checkouts),
+            wait_micros_total: read(&self.counters.wait_micros),
+            timeouts: read(&self.counters.timeouts),
         }
     }
 

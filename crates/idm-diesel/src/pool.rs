@@ -76,8 +76,8 @@ impl PoolSettings {
     }
 }
 
-/// Pool gauges.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Pool gauges and counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PoolStats {
     /// Configured maximum.
     pub max_size: u32,
@@ -85,6 +85,39 @@ pub struct PoolStats {
     pub connections: u32,
     /// Of which idle.
     pub idle: u32,
+    /// Successful checkouts since start.
+    pub checkouts: u64,
+    /// Total time requests waited for a connection, in microseconds.
+    pub wait_micros_total: u64,
+    /// Checkouts that gave up after the checkout timeout.
+    pub timeouts: u64,
+}
+
+/// Counters fed by r2d2's event hooks: how long requests wait for a connection is the first
+/// sign of an undersized pool or a struggling database.
+#[derive(Debug, Default)]
+pub(crate) struct PoolCounters {
+    pub(crate) checkouts: std::sync::atomic::AtomicU64,
+    pub(crate) wait_micros: std::sync::atomic::AtomicU64,
+    pub(crate) timeouts: std::sync::atomic::AtomicU64,
+}
+
+#[derive(Debug)]
+struct PoolEvents(std::sync::Arc<PoolCounters>);
+
+impl r2d2::HandleEvent for PoolEvents {
+    fn handle_checkout(&self, event: r2d2::event::CheckoutEvent) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.0.checkouts.fetch_add(1, Relaxed);
+        let micros = u64::try_from(event.duration().as_micros()).unwrap_or(u64::MAX);
+        self.0.wait_micros.fetch_add(micros, Relaxed);
+    }
+
+    fn handle_timeout(&self, _event: r2d2::event::TimeoutEvent) {
+        self.0
+            .timeouts
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 pub(crate) type Pool = r2d2::Pool<Manager>;
@@ -165,7 +198,10 @@ fn sqlite_path(url: &str) -> &str {
         .unwrap_or(url)
 }
 
-pub(crate) fn build(settings: &PoolSettings) -> Result<(Pool, Backend), RepoError> {
+pub(crate) fn build(
+    settings: &PoolSettings,
+    counters: std::sync::Arc<PoolCounters>,
+) -> Result<(Pool, Backend), RepoError> {
     let backend = Backend::from_url(&settings.url);
     let target = match backend {
         Backend::Postgres => settings.url.clone(),
@@ -215,6 +251,7 @@ pub(crate) fn build(settings: &PoolSettings) -> Result<(Pool, Backend), RepoErro
         .min_idle(Some(1))
         // Health is tracked by `Pooled::broken`; see there.
         .test_on_check_out(false)
+        .event_handler(Box::new(PoolEvents(counters)))
         .connection_timeout(settings.checkout_timeout)
         .build_unchecked(manager);
     Ok((pool, backend))

@@ -171,6 +171,28 @@ impl Metrics {
             let _ = writeln!(out, "# TYPE {name} gauge");
             let _ = writeln!(out, "{name} {value}");
         }
+        let counters = [
+            (
+                "idm_db_pool_checkouts_total",
+                "Connections handed to requests.",
+                pool.checkouts as f64,
+            ),
+            (
+                "idm_db_pool_wait_seconds_total",
+                "Time requests spent waiting for a pooled connection.",
+                pool.wait_micros_total as f64 / 1e6,
+            ),
+            (
+                "idm_db_pool_timeouts_total",
+                "Checkouts that gave up after database.checkout_timeout_ms.",
+                pool.timeouts as f64,
+            ),
+        ];
+        for (name, help, value) in counters {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} counter");
+            let _ = writeln!(out, "{name} {value}");
+        }
         let _ = writeln!(
             out,
             "# HELP idm_build_info Version and git commit of this build."
@@ -201,7 +223,12 @@ mod tests {
             max_size: 8,
             connections: 3,
             idle: 1,
+            checkouts: 10,
+            wait_micros_total: 1_500_000,
+            timeouts: 2,
         });
+        assert!(text.contains("idm_db_pool_wait_seconds_total 1.5"));
+        assert!(text.contains("idm_db_pool_timeouts_total 2"));
         assert!(text
             .contains("idm_http_requests_total{route=\"/a/{x}\",method=\"GET\",status=\"200\"} 1"));
         assert!(text.contains(
