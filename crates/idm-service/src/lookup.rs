@@ -12,9 +12,10 @@ impl Services {
     /// # Errors
     /// 404, or a repository failure.
     pub async fn require_client(&self, ext_id: &str) -> AppResult<Client> {
-        self.repo.client_by_ext_id(ext_id).await?.ok_or_else(|| {
-            DomainError::NotFound(format!("Client doesn't exist with extId '{ext_id}'")).into()
-        })
+        self.repo
+            .client_by_ext_id(ext_id)
+            .await?
+            .ok_or_else(|| client_not_found(ext_id))
     }
 
     /// The user of the client, or 404 `A user with extId '...' doesn't exist on client with
@@ -61,9 +62,7 @@ impl Services {
         self.repo
             .profile_by_ext_id(client.meta.id, ext_id)
             .await?
-            .ok_or_else(|| {
-                DomainError::NotFound(format!("Profile doesn't exist with extId '{ext_id}'")).into()
-            })
+            .ok_or_else(|| profile_not_found(ext_id))
     }
 
     /// Unit paths of the user's profiles: with [`Target::units`] and `owned_by` they place the
@@ -80,4 +79,14 @@ impl Services {
 /// the self-admin path).
 pub fn user_target<'a>(user: &User, unit_paths: &'a [String]) -> Target<'a> {
     Target::units(user.client_id, unit_paths).owned_by(user.meta.id)
+}
+
+/// 404 `Client doesn't exist with extId '...'` (seeds 000–004).
+pub(crate) fn client_not_found(ext_id: &str) -> crate::AppError {
+    DomainError::NotFound(format!("Client doesn't exist with extId '{ext_id}'")).into()
+}
+
+/// 404 `Profile doesn't exist with extId '...'` (seed 004).
+pub(crate) fn profile_not_found(ext_id: &str) -> crate::AppError {
+    DomainError::NotFound(format!("Profile doesn't exist with extId '{ext_id}'")).into()
 }
