@@ -6,47 +6,31 @@ use idm_domain::model::{Application, Authorization, Role};
 use idm_domain::values::{LanguageMap, Validity};
 use idm_service::applications::{NewApplication, NewAuthorization, NewRole};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use super::resource;
 use crate::dto::{created, given, ok_tagged, require, ts, MetaDto, PageDto, CORE};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, Params};
+use crate::openapi::{Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, PageParams};
 use crate::state::AppState;
 
-/// Registers the application, role and authorization routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource(&format!("{CORE}/applications"))
-            .route(web::post().to(create_application))
-            .route(web::get().to(list_applications)),
-    )
-    .service(
-        resource(&format!("{CORE}/applications/{{extId}}")).route(web::get().to(get_application)),
-    )
-    .service(
-        resource(&format!("{CORE}/applications/{{extId}}/roles"))
-            .route(web::post().to(create_role))
-            .route(web::get().to(list_roles)),
-    )
-    .service(
-        resource(&format!(
-            "{CORE}/{{clientExtId}}/profiles/{{profileExtId}}/authorizations"
-        ))
-        .route(web::post().to(create_authorization))
-        .route(web::get().to(list_authorizations)),
-    )
-    .service(
-        resource(&format!(
-            "{CORE}/{{clientExtId}}/profiles/{{profileExtId}}/authorizations/{{extId}}"
-        ))
-        .route(web::get().to(get_authorization))
-        .route(web::delete().to(delete_authorization)),
-    );
+/// Registers (and documents) the application, role and authorization routes.
+pub fn routes(api: &mut Api) {
+    api.add(__path_create_application, create_application)
+        .add(__path_list_applications, list_applications)
+        .add(__path_get_application, get_application)
+        .add(__path_create_role, create_role)
+        .add(__path_list_roles, list_roles)
+        .add(__path_create_authorization, create_authorization)
+        .add(__path_list_authorizations, list_authorizations)
+        .add(__path_get_authorization, get_authorization)
+        .add(__path_delete_authorization, delete_authorization);
 }
 
 /// Application as sent to clients.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Application)]
 pub struct ApplicationDto {
     #[serde(flatten)]
     meta: MetaDto,
@@ -57,6 +41,7 @@ pub struct ApplicationDto {
     #[serde(skip_serializing_if = "Option::is_none")]
     url: Option<String>,
     displayed: bool,
+    #[schema(value_type = LanguageMapDoc)]
     display_name: LanguageMap,
 }
 
@@ -75,8 +60,9 @@ impl From<Application> for ApplicationDto {
 }
 
 /// Role as sent to clients.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Role)]
 pub struct RoleDto {
     #[serde(flatten)]
     meta: MetaDto,
@@ -102,10 +88,13 @@ impl From<Role> for RoleDto {
 }
 
 /// Validity as sent to clients (RFC 3339 with `Z`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Validity)]
 pub struct ValidityDto {
+    /// Start (absent: since ever). In bodies also a date `YYYY-MM-DD`.
     #[serde(skip_serializing_if = "Option::is_none")]
     from: Option<String>,
+    /// End (absent: forever); not before `from`. In bodies also a date `YYYY-MM-DD`.
     #[serde(skip_serializing_if = "Option::is_none")]
     to: Option<String>,
 }
@@ -120,8 +109,9 @@ impl From<Validity> for ValidityDto {
 }
 
 /// Authorization as sent to clients.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Authorization)]
 pub struct AuthorizationDto {
     #[serde(flatten)]
     meta: MetaDto,
@@ -150,32 +140,45 @@ impl From<Authorization> for AuthorizationDto {
 }
 
 /// Body of `POST core/applications`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateApplicationBody {
+    /// Generated when absent.
     ext_id: Option<String>,
+    /// Required; unique; identifier naming policy (`policy.identifier_regex`).
+    #[schema(required = true, min_length = 1, max_length = 129)]
     name: Option<String>,
     description: Option<String>,
     url: Option<String>,
+    /// Required: whether portals show the application.
+    #[schema(required = true)]
     displayed: Option<bool>,
+    /// Keys `EN`, `DE`, `FR`, `IT` only; absent: empty (never `null`).
     #[serde(default)]
+    #[schema(value_type = LanguageMapDoc, required = false)]
     display_name: LanguageMap,
 }
 
 /// Body of `POST core/applications/:extId/roles`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateRoleBody {
+    /// Generated when absent.
     ext_id: Option<String>,
+    /// Required; unique within the application; identifier naming policy.
+    #[schema(required = true, min_length = 1, max_length = 129)]
     name: Option<String>,
     description: Option<String>,
 }
 
 /// Body of `POST core/:c/profiles/:p/authorizations`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateAuthorizationBody {
+    /// Generated when absent.
     ext_id: Option<String>,
+    /// Required: the role to grant.
+    #[schema(required = true, min_length = 1)]
     role_ext_id: Option<String>,
     #[serde(default)]
     client_global: bool,
@@ -185,10 +188,25 @@ pub struct CreateAuthorizationBody {
     app_global: bool,
     #[serde(default)]
     enterprise_role_global: bool,
+    /// Absent: valid forever (never `null`); `from` must not be after `to`.
     #[serde(default)]
+    #[schema(value_type = ValidityDto, required = false)]
     validity: Validity,
 }
 
+/// Creates a (global) application.
+#[utoipa::path(post, path = "/nevisidm/api/core/v1/applications", tag = "applications",
+    security(("bearer" = [])),
+    request_body = CreateApplicationBody,
+    responses(
+        (status = 201, description = "Created; `Location` names the new application.",
+            headers(("Location" = String, description = "URL of the new application"))),
+        (status = 422, description = "`errors.invalidParameter` (a field is missing or not \
+            valid), `errors.identifierPolicyViolated` (name breaks the naming policy), \
+            `errors.duplicateName` (name taken) or `errors.duplicateValue` (extId taken).",
+            body = ErrorEnvelope),
+        BodyErrors, AuthErrors,
+    ))]
 async fn create_application(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -215,6 +233,16 @@ async fn create_application(
     Ok(created(format!("{CORE}/applications/{}", app.meta.ext_id)))
 }
 
+/// Lists all applications, keyset-paged.
+#[utoipa::path(get, path = "/nevisidm/api/core/v1/applications", tag = "applications",
+    security(("bearer" = [])),
+    params(PageParams),
+    responses(
+        (status = 200, description = "A page of applications.", body = PageDto<ApplicationDto>),
+        (status = 422, description = "`errors.invalidParameter`: bad `limit` or \
+            `continuationToken`.", body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn list_applications(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -226,6 +254,17 @@ async fn list_applications(
     Ok(HttpResponse::Ok().json(PageDto::of(result, limit, ApplicationDto::from)))
 }
 
+/// Reads one application; `ETag` carries its version.
+#[utoipa::path(get, path = "/nevisidm/api/core/v1/applications/{extId}", tag = "applications",
+    security(("bearer" = [])),
+    params(("extId" = String, Path, description = "extId of the application")),
+    responses(
+        (status = 200, description = "The application.", body = ApplicationDto,
+            headers(("ETag" = String, description = "The version, quoted"))),
+        (status = 404, description = "`errors.noRecord`: no such application.",
+            body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn get_application(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -235,6 +274,22 @@ async fn get_application(
     Ok(ok_tagged(app.meta.version, &ApplicationDto::from(app)))
 }
 
+/// Creates a role of an application.
+#[utoipa::path(post, path = "/nevisidm/api/core/v1/applications/{extId}/roles", tag = "applications",
+    security(("bearer" = [])),
+    params(("extId" = String, Path, description = "extId of the application")),
+    request_body = CreateRoleBody,
+    responses(
+        (status = 201, description = "Created; `Location` names the new role.",
+            headers(("Location" = String, description = "URL of the new role"))),
+        (status = 404, description = "`errors.noRecord`: no such application.",
+            body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter` (a field is missing or not \
+            valid), `errors.identifierPolicyViolated` (name breaks the naming policy), \
+            `errors.duplicateName` (name taken in the application) or \
+            `errors.duplicateValue` (extId taken).", body = ErrorEnvelope),
+        BodyErrors, AuthErrors,
+    ))]
 async fn create_role(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -260,6 +315,18 @@ async fn create_role(
     )))
 }
 
+/// Lists the roles of an application, keyset-paged.
+#[utoipa::path(get, path = "/nevisidm/api/core/v1/applications/{extId}/roles", tag = "applications",
+    security(("bearer" = [])),
+    params(("extId" = String, Path, description = "extId of the application"), PageParams),
+    responses(
+        (status = 200, description = "A page of roles.", body = PageDto<RoleDto>),
+        (status = 404, description = "`errors.noRecord`: no such application.",
+            body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter`: bad `limit` or \
+            `continuationToken`.", body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn list_roles(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -272,6 +339,29 @@ async fn list_roles(
     Ok(HttpResponse::Ok().json(PageDto::of(result, limit, RoleDto::from)))
 }
 
+/// Grants a role to a profile (never a role with rights the caller lacks there).
+#[utoipa::path(post, path = "/nevisidm/api/core/v1/{clientExtId}/profiles/{profileExtId}/authorizations",
+    tag = "applications",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("profileExtId" = String, Path, description = "extId of the profile")),
+    request_body = CreateAuthorizationBody,
+    responses(
+        (status = 201, description = "Created; `Location` names the new authorization.",
+            headers(("Location" = String, description = "URL of the new authorization"))),
+        (status = 404, description = "`errors.noRecord`: no such client, profile or role.",
+            body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter` (a field is missing or not \
+            valid), `errors.invalidDateInterval` (`validity.from` after `validity.to`) or \
+            `errors.duplicateValue` (the profile already has the role, or extId taken).",
+            body = ErrorEnvelope),
+        BodyErrors, AuthErrors,
+        (status = 403, description = "`errors.insufficientRightsFunction` (a right is \
+            missing), `errors.combinedDataroomDenied` (the profile is outside the caller's \
+            dataroom) or `errors.potentialPrivilegeEscalation` (the role carries a right the \
+            caller does not hold on the profile in the requested dataroom).",
+            body = ErrorEnvelope),
+    ))]
 async fn create_authorization(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -303,6 +393,21 @@ async fn create_authorization(
     )))
 }
 
+/// Lists the authorizations of a profile, keyset-paged (a self-admin may list his own).
+#[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/profiles/{profileExtId}/authorizations",
+    tag = "applications",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("profileExtId" = String, Path, description = "extId of the profile"), PageParams),
+    responses(
+        (status = 200, description = "A page of authorizations.",
+            body = PageDto<AuthorizationDto>),
+        (status = 404, description = "`errors.noRecord`: no such client or profile.",
+            body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter`: bad `limit` or \
+            `continuationToken`.", body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn list_authorizations(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -319,6 +424,21 @@ async fn list_authorizations(
     Ok(HttpResponse::Ok().json(PageDto::of(result, limit, AuthorizationDto::from)))
 }
 
+/// Reads one authorization of a profile; `ETag` carries its version.
+#[utoipa::path(get,
+    path = "/nevisidm/api/core/v1/{clientExtId}/profiles/{profileExtId}/authorizations/{extId}",
+    tag = "applications",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("profileExtId" = String, Path, description = "extId of the profile"),
+        ("extId" = String, Path, description = "extId of the authorization")),
+    responses(
+        (status = 200, description = "The authorization.", body = AuthorizationDto,
+            headers(("ETag" = String, description = "The version, quoted"))),
+        (status = 404, description = "`errors.noRecord`: no such client, profile or \
+            authorization (of this profile).", body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn get_authorization(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -332,6 +452,25 @@ async fn get_authorization(
     Ok(ok_tagged(a.meta.version, &AuthorizationDto::from(a)))
 }
 
+/// Revokes one authorization of a profile (never one with rights the caller lacks there).
+#[utoipa::path(delete,
+    path = "/nevisidm/api/core/v1/{clientExtId}/profiles/{profileExtId}/authorizations/{extId}",
+    tag = "applications",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("profileExtId" = String, Path, description = "extId of the profile"),
+        ("extId" = String, Path, description = "extId of the authorization")),
+    responses(
+        (status = 204, description = "Revoked."),
+        (status = 404, description = "`errors.noRecord`: no such client, profile or \
+            authorization (of this profile).", body = ErrorEnvelope),
+        AuthErrors,
+        (status = 403, description = "`errors.insufficientRightsFunction` (a right is \
+            missing), `errors.combinedDataroomDenied` (the profile is outside the caller's \
+            dataroom) or `errors.potentialPrivilegeEscalation` (the role carries a right the \
+            caller does not hold on the profile in the requested dataroom).",
+            body = ErrorEnvelope),
+    ))]
 async fn delete_authorization(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,

@@ -2,26 +2,24 @@
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
-use super::resource;
-use crate::dto::{require, CORE};
+use crate::dto::require;
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, XToken};
+use crate::openapi::{Api, AuthErrors, BodyErrors, ErrorEnvelope};
 use crate::state::AppState;
 
-/// Registers the password route.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource(&format!(
-            "{CORE}/{{clientExtId}}/users/{{userExtId}}/password"
-        ))
-        .route(web::post().to(set_password)),
-    );
+/// Registers (and documents) the password route.
+pub fn routes(api: &mut Api) {
+    api.add(__path_set_password, set_password);
 }
 
 /// Body of `POST .../password`.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct PasswordBody {
+    /// Required, not empty; checked against the password policy.
+    #[schema(required = true, min_length = 1, format = Password)]
     password: Option<String>,
 }
 
@@ -32,6 +30,24 @@ impl std::fmt::Debug for PasswordBody {
     }
 }
 
+/// Sets (creates or replaces) a user's password; a self-admin setting his own also sends an
+/// X-Token.
+#[utoipa::path(post, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/password",
+    tag = "credentials",
+    security(("bearer" = []), ("bearer" = [], "xToken" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("userExtId" = String, Path, description = "extId of the user")),
+    request_body = PasswordBody,
+    responses(
+        (status = 204, description = "The password is set."),
+        (status = 404, description = "`errors.noRecord`: no such client or user.",
+            body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter` (password missing or not \
+            valid), `errors.invalidJWTToken` (self-admin mode without a valid X-Token of the \
+            caller) or `errors.pwdPolicyViolated` (weak password; `policyViolations` lists \
+            the failed rules).", body = ErrorEnvelope),
+        BodyErrors, AuthErrors,
+    ))]
 async fn set_password(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,

@@ -3,25 +3,32 @@
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use super::resource;
-use crate::dto::{given, require, PRINCIPAL};
+use crate::dto::{given, require};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body};
+use crate::openapi::{Api, AuthErrors, BodyErrors, ErrorEnvelope};
 use crate::state::AppState;
 
-/// Registers the principal routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource(&format!("{PRINCIPAL}/token")).route(web::post().to(token)))
-        .service(resource(&format!("{PRINCIPAL}/me")).route(web::get().to(me)))
-        .service(resource(&format!("{PRINCIPAL}/permissions")).route(web::get().to(permissions)));
+/// Registers (and documents) the principal routes.
+pub fn routes(api: &mut Api) {
+    api.add(__path_token, token)
+        .add(__path_me, me)
+        .add(__path_permissions, permissions);
 }
 
 /// Body of `POST principal/token`.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct TokenBody {
+    /// Required: the caller's own loginId.
+    #[schema(required = true, min_length = 1)]
     username: Option<String>,
+    /// Required: the caller's current password.
+    #[schema(required = true, min_length = 1, format = Password)]
     password: Option<String>,
+    /// Required: `password`.
+    #[schema(required = true, min_length = 1, example = "password")]
     grant_type: Option<String>,
 }
 
@@ -36,16 +43,22 @@ impl std::fmt::Debug for TokenBody {
 }
 
 /// The X-Token response.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = XToken)]
 pub struct TokenDto {
+    /// The X-Token: send it as the `X-Token` header in self-admin calls.
     access_token: String,
+    /// Always `bearer`.
+    #[schema(value_type = String)]
     token_type: &'static str,
+    /// Lifetime in seconds.
     expires_in: u64,
 }
 
 /// `GET me`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Me)]
 pub struct MeDto {
     user_ext_id: String,
     login_id: String,
@@ -64,12 +77,28 @@ pub struct MeDto {
 }
 
 /// `GET permissions`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Permissions)]
 pub struct PermissionsDto {
+    /// Wire names of the caller's rights, sorted.
+    #[schema(value_type = Vec<String>)]
     elementary_permissions: Vec<&'static str>,
 }
 
+/// Issues an X-Token to a self-admin who re-enters his password.
+#[utoipa::path(post, path = "/nevisidm/api/principal/v1/token", tag = "principal",
+    security(("bearer" = [])),
+    request_body = TokenBody,
+    responses(
+        (status = 200, description = "The X-Token (never cached).", body = TokenDto,
+            headers(("Cache-Control" = String, description = "`no-store`"),
+                ("Pragma" = String, description = "`no-cache`"))),
+        (status = 422, description = "`errors.invalidParameter` (a field is missing or not \
+            valid) or `errors.userLoginFailed` (wrong grant type, another user's loginId or \
+            a wrong password).", body = ErrorEnvelope),
+        BodyErrors, AuthErrors,
+    ))]
 async fn token(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -99,6 +128,15 @@ async fn token(
         }))
 }
 
+/// The caller's identity and login profile.
+#[utoipa::path(get, path = "/nevisidm/api/principal/v1/me", tag = "principal",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller.", body = MeDto),
+        (status = 404, description = "`errors.noRecord`: the caller's user no longer exists.",
+            body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn me(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -117,6 +155,13 @@ async fn me(
     }))
 }
 
+/// The caller's elementary permissions.
+#[utoipa::path(get, path = "/nevisidm/api/principal/v1/permissions", tag = "principal",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's rights.", body = PermissionsDto),
+        AuthErrors,
+    ))]
 async fn permissions(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
