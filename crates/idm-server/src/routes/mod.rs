@@ -37,6 +37,9 @@ pub async fn not_found() -> Result<HttpResponse, ApiError> {
 pub fn api(api: &mut Api) {
     ops::routes(api);
     clients::routes(api);
+    terms::routes(api);
+    personal_questions::routes(api);
+    devices::routes(api);
 }
 
 /// Registers the routes not yet moved to the documented route table (phase 2 moves each into
@@ -44,11 +47,8 @@ pub fn api(api: &mut Api) {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     principal::configure(cfg);
     applications::configure(cfg);
-    terms::configure(cfg);
     units::configure(cfg);
     users::configure(cfg);
     profiles::configure(cfg);
-    personal_questions::configure(cfg);
-    devices::configure(cfg);
     credentials::configure(cfg);
 }
