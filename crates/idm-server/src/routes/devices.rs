@@ -6,56 +6,58 @@ use actix_web::{web, HttpResponse};
 use idm_domain::model::{AppAttestation, DispatchTarget, FidoUafCredential};
 use idm_service::devices::{AppAttestationPatch, NewAppAttestation, NewDispatchTarget, NewFidoUaf};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use super::resource;
 use crate::dto::{created, ok_tagged, MetaDto, PageDto, CORE};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params, XToken};
+use crate::openapi::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
 use crate::state::AppState;
 
-/// Registers the device routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    let user = format!("{CORE}/{{clientExtId}}/users/{{userExtId}}");
-    cfg.service(
-        resource(&format!("{user}/dispatch-targets"))
-            .route(web::post().to(create_target))
-            .route(web::get().to(list_targets)),
-    )
-    .service(
-        resource(&format!("{user}/dispatch-targets/{{dtExtId}}"))
-            .route(web::get().to(get_target))
-            .route(web::delete().to(delete_target)),
-    )
-    .service(
-        resource(&format!(
-            "{user}/dispatch-targets/{{dtExtId}}/app-attestation"
-        ))
-        .route(web::post().to(create_attestation))
-        .route(web::get().to(get_attestation))
-        .route(web::patch().to(patch_attestation))
-        .route(web::delete().to(delete_attestation)),
-    )
-    .service(
-        resource(&format!("{user}/fido-authenticators"))
-            .route(web::post().to(create_fido))
-            .route(web::get().to(list_fido)),
-    )
-    .service(
-        resource(&format!("{user}/fido-authenticators/{{extId}}"))
-            .route(web::get().to(get_fido))
-            .route(web::delete().to(delete_fido)),
-    )
-    .service(
-        resource(&format!(
-            "{user}/fido-authenticators/{{extId}}/dispatch-target/{{dtExtId}}"
-        ))
-        .route(web::delete().to(unlink_fido)),
-    );
+/// Registers (and documents) the device routes.
+pub fn routes(api: &mut Api) {
+    api.add(__path_create_target, create_target)
+        .add(__path_list_targets, list_targets)
+        .add(__path_get_target, get_target)
+        .add(__path_delete_target, delete_target)
+        .add(__path_create_attestation, create_attestation)
+        .add(__path_get_attestation, get_attestation)
+        .add(__path_patch_attestation, patch_attestation)
+        .add(__path_delete_attestation, delete_attestation)
+        .add(__path_create_fido, create_fido)
+        .add(__path_list_fido, list_fido)
+        .add(__path_get_fido, get_fido)
+        .add(__path_delete_fido, delete_fido)
+        .add(__path_unlink_fido, unlink_fido);
+}
+
+/// The states of a dispatch target or FIDO UAF credential, as on the wire (documentation
+/// only).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+#[schema(as = DeviceState)]
+pub enum DeviceStateDoc {
+    /// In use.
+    Active,
+    /// Kept but not in use.
+    Disabled,
+}
+
+/// The dispatch-target types, as on the wire (documentation only).
+#[derive(Debug, Serialize, ToSchema)]
+#[allow(dead_code)]
+#[schema(as = DispatchTargetType)]
+pub enum DispatchTargetTypeDoc {
+    /// FIDO UAF push (the only type nevisIDM knows).
+    #[serde(rename = "fido-uaf")]
+    FidoUaf,
 }
 
 /// App attestation as sent to clients.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = AppAttestation)]
 pub struct AppAttestationDto {
     #[serde(flatten)]
     meta: MetaDto,
@@ -84,13 +86,15 @@ impl From<AppAttestation> for AppAttestationDto {
 }
 
 /// Dispatch target as sent to clients, with its attestation if it has one.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = DispatchTarget)]
 pub struct DispatchTargetDto {
     #[serde(flatten)]
     meta: MetaDto,
     ext_id: String,
     #[serde(rename = "type")]
+    #[schema(value_type = DispatchTargetTypeDoc)]
     target_type: String,
     device_id: String,
     target: String,
@@ -103,6 +107,7 @@ pub struct DispatchTargetDto {
     signing_key: String,
     app_id: String,
     name: String,
+    #[schema(value_type = DeviceStateDoc)]
     state: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     app_attestation: Option<AppAttestationDto>,
@@ -129,12 +134,14 @@ impl From<(DispatchTarget, Option<AppAttestation>)> for DispatchTargetDto {
 }
 
 /// FIDO UAF credential as sent to clients.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = FidoUafCredential)]
 pub struct FidoUafDto {
     #[serde(flatten)]
     meta: MetaDto,
     ext_id: String,
+    #[schema(value_type = DeviceStateDoc)]
     state_name: String,
     aaid: String,
     key_id: String,
@@ -167,14 +174,25 @@ impl From<FidoUafCredential> for FidoUafDto {
 }
 
 /// Body of an app attestation (nested in a dispatch target, or `POST .../app-attestation`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AppAttestationBody {
+    /// Unique per user; not blank when present.
+    #[schema(min_length = 1, max_length = 255)]
     name: Option<String>,
+    /// Validated assertions so far (default 0).
+    #[schema(minimum = 0, maximum = 2147483647)]
     counter: Option<i64>,
+    /// Required.
+    #[schema(required = true, min_length = 1, max_length = 65536)]
     receipt: Option<String>,
+    /// Required.
+    #[schema(required = true, min_length = 1, max_length = 65536)]
     public_key: Option<String>,
+    /// Required.
+    #[schema(required = true, min_length = 1, max_length = 255)]
     device_id: Option<String>,
+    #[schema(max_length = 100)]
     environment: Option<String>,
 }
 
@@ -191,57 +209,121 @@ impl From<AppAttestationBody> for NewAppAttestation {
     }
 }
 
-/// Body of `PATCH .../app-attestation`.
-#[derive(Debug, Deserialize)]
+/// Body of `PATCH .../app-attestation`: only the fields present change.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PatchAppAttestationBody {
+    #[schema(min_length = 1, max_length = 255)]
     name: Option<String>,
+    #[schema(minimum = 0, maximum = 2147483647)]
     counter: Option<i64>,
+    #[schema(min_length = 1, max_length = 65536)]
     receipt: Option<String>,
+    #[schema(min_length = 1, max_length = 65536)]
     public_key: Option<String>,
+    #[schema(min_length = 1, max_length = 255)]
     device_id: Option<String>,
+    #[schema(max_length = 100)]
     environment: Option<String>,
+    /// The version read; alternatively `If-Match: "<version>"`.
     version: Option<i64>,
 }
 
 /// Body of `POST .../dispatch-targets`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateDispatchTargetBody {
+    /// Generated when absent.
     ext_id: Option<String>,
+    /// `fido-uaf` (the default).
     #[serde(rename = "type")]
+    #[schema(value_type = Option<DispatchTargetTypeDoc>)]
     target_type: Option<String>,
+    /// Required.
+    #[schema(required = true, min_length = 1, max_length = 255)]
     device_id: Option<String>,
+    /// Required: the channel target.
+    #[schema(required = true, min_length = 1, max_length = 65536)]
     target: Option<String>,
+    #[schema(max_length = 100)]
     dispatcher: Option<String>,
+    #[schema(max_length = 255)]
     user_agent: Option<String>,
+    #[schema(max_length = 65536)]
     encryption_key: Option<String>,
+    /// Required.
+    #[schema(required = true, min_length = 1, max_length = 65536)]
     signing_key: Option<String>,
+    /// Required.
+    #[schema(required = true, min_length = 1, max_length = 1000)]
     app_id: Option<String>,
+    /// Required: the device name.
+    #[schema(required = true, min_length = 1, max_length = 255)]
     name: Option<String>,
+    /// `active` (the default) or `disabled`.
+    #[schema(value_type = Option<DeviceStateDoc>)]
     state: Option<String>,
+    /// Created in the same transaction when present.
     app_attestation: Option<AppAttestationBody>,
 }
 
 /// Body of `POST .../fido-authenticators`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateFidoUafBody {
+    /// Generated when absent.
     ext_id: Option<String>,
+    /// Required: `XXXX#XXXX` with hexadecimal digits.
+    #[schema(required = true, pattern = "^[0-9A-Fa-f]{4}#[0-9A-Fa-f]{4}$")]
     aaid: Option<String>,
+    /// Required: base64url.
+    #[schema(required = true, pattern = "^[A-Za-z0-9_-]+={0,2}$", max_length = 2732)]
     key_id: Option<String>,
+    /// Required: `major.minor`.
+    #[schema(required = true, pattern = "^[0-9]{1,5}\\.[0-9]{1,5}$")]
     authenticator_version: Option<String>,
+    /// Required.
+    #[schema(required = true, min_length = 1, max_length = 4000)]
     public_key: Option<String>,
+    /// Required: a `UAF_ALG_SIGN_*` name of the FIDO registry, e.g.
+    /// `UAF_ALG_SIGN_SECP256R1_ECDSA_SHA256_RAW`.
+    #[schema(required = true, min_length = 1, max_length = 255)]
     public_key_algorithm: Option<String>,
+    /// Required; not empty.
+    #[schema(required = true, min_length = 1, max_length = 1000)]
     app_id: Option<String>,
+    /// Push-service device id.
+    #[schema(max_length = 255)]
     device_id: Option<String>,
+    /// `active` (the default) or `disabled`.
+    #[schema(value_type = Option<DeviceStateDoc>)]
     state_name: Option<String>,
+    /// A dispatch target of the same user to link.
     dispatch_target_ext_id: Option<String>,
 }
 
 type UserPath = web::Path<(String, String)>;
 type ItemPath = web::Path<(String, String, String)>;
 
+/// Creates a dispatch target of the user and, if given, its app attestation (one
+/// transaction).
+///
+/// Requires `AccessControl.CredentialCreate` or `AccessControl.DispatchTargetCreate`.
+#[utoipa::path(post, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/dispatch-targets", tag = "devices",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("userExtId" = String, Path, description = "extId of the user")),
+    request_body = CreateDispatchTargetBody,
+    responses(
+        (status = 201, description = "Created; `Location` names the new dispatch target.",
+            headers(("Location" = String, description = "URL of the new dispatch target"))),
+        (status = 404, description = "`errors.noRecord`: no such client or user.", body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter` (a required field is missing, \
+            or a field, `type`, `extId` or `state` (`Invalid DispatchTargetState name '...'`) \
+            is not valid) or `errors.duplicateValue` (extId taken, or the attestation name is \
+            taken for this user).", body = ErrorEnvelope),
+        BodyErrors, AuthErrors,
+    ))]
 async fn create_target(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -277,6 +359,22 @@ async fn create_target(
     )))
 }
 
+/// Lists the user's dispatch targets with their app attestations, keyset-paged.
+///
+/// Requires `AccessControl.CredentialView` or `AccessControl.DispatchTargetView`, or the
+/// SelfAdmin role with an `X-Token` for one's own.
+#[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/dispatch-targets", tag = "devices",
+    security(("bearer" = []), ("bearer" = [], "xToken" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("userExtId" = String, Path, description = "extId of the user"), PageParams),
+    responses(
+        (status = 200, description = "A page of dispatch targets.",
+            body = PageDto<DispatchTargetDto>),
+        (status = 404, description = "`errors.noRecord`: no such client or user.", body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter`: bad `limit` or `continuationToken`, or `errors.invalidJWTToken` (`Invalid JWT token.`: self-admin mode without a valid \
+            `X-Token`).", body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn list_targets(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -294,6 +392,23 @@ async fn list_targets(
     Ok(HttpResponse::Ok().json(PageDto::of(result, limit, DispatchTargetDto::from)))
 }
 
+/// Reads one dispatch target with its app attestation; `ETag` carries its version.
+///
+/// Requires `AccessControl.CredentialView` or `AccessControl.DispatchTargetView`, or the
+/// SelfAdmin role with an `X-Token` for one's own.
+#[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/dispatch-targets/{dtExtId}", tag = "devices",
+    security(("bearer" = []), ("bearer" = [], "xToken" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("userExtId" = String, Path, description = "extId of the user"), ("dtExtId" = String, Path, description = "extId of the dispatch target")),
+    responses(
+        (status = 200, description = "The dispatch target.", body = DispatchTargetDto,
+            headers(("ETag" = String, description = "The version, quoted"))),
+        (status = 404, description = "`errors.noRecord`: no such client, user or dispatch target (`No DispatchTarget found \
+            with extId '...' for user with extId '...' on client with name '...'`).", body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidJWTToken` (`Invalid JWT token.`: self-admin mode without a valid \
+            `X-Token`).", body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn get_target(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -311,6 +426,28 @@ async fn get_target(
     ))
 }
 
+/// ★ Deletes a dispatch target (seed 000): its FIDO UAF credentials lose the link and its app
+/// attestation is deleted, in one transaction.
+///
+/// Requires `AccessControl.CredentialDelete` or `AccessControl.DispatchTargetDelete` (403
+/// `errors.insufficientRightsFunction` `Permission denied: Caller does not have the required
+/// right 'AccessControl.CredentialDelete' to perform this action`, or
+/// `errors.combinedDataroomDenied` `Permission denied: AccessControl.CredentialDelete`), or
+/// the SelfAdmin role with a valid `X-Token` for one's own dispatch target.
+#[utoipa::path(delete, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/dispatch-targets/{dtExtId}", tag = "devices",
+    security(("bearer" = []), ("bearer" = [], "xToken" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("userExtId" = String, Path, description = "extId of the user"), ("dtExtId" = String, Path, description = "extId of the dispatch target")),
+    responses(
+        (status = 204, description = "Dispatch target deleted."),
+        (status = 404, description = "`errors.noRecord`: `Client doesn't exist with extId \
+            '...'`, `A user with extId '...' doesn't exist on client with name ...` or `No \
+            DispatchTarget found with extId '...' for user with extId '...' on client with \
+            name '...'`.", body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidJWTToken` (`Invalid JWT token.`: self-admin mode without a valid \
+            `X-Token`).", body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn delete_target(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -325,6 +462,27 @@ async fn delete_target(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Creates the app attestation of a dispatch target (at most one per target).
+///
+/// Requires `AccessControl.CredentialCreate` or `AccessControl.DispatchTargetCreate`.
+#[utoipa::path(post, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/dispatch-targets/{dtExtId}/app-attestation",
+    tag = "devices",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("userExtId" = String, Path, description = "extId of the user"), ("dtExtId" = String, Path, description = "extId of the dispatch target")),
+    request_body = AppAttestationBody,
+    responses(
+        (status = 201, description = "Created; the body is the new app attestation.",
+            body = AppAttestationDto,
+            headers(("Location" = String, description = "URL of the app attestation"),
+                ("ETag" = String, description = "The version, quoted"))),
+        (status = 404, description = "`errors.noRecord`: no such client, user or dispatch target (`No DispatchTarget found \
+            with extId '...' for user with extId '...' on client with name '...'`).", body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter` (a required field is missing \
+            or a field is not valid) or `errors.duplicateValue` (the target already has an \
+            app attestation, or the name is taken for this user).", body = ErrorEnvelope),
+        BodyErrors, AuthErrors,
+    ))]
 async fn create_attestation(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -345,6 +503,24 @@ async fn create_attestation(
         .json(AppAttestationDto::from(a)))
 }
 
+/// Reads the app attestation of a dispatch target; `ETag` carries its version.
+///
+/// Requires `AccessControl.CredentialView` or `AccessControl.DispatchTargetView`, or the
+/// SelfAdmin role with an `X-Token` for one's own.
+#[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/dispatch-targets/{dtExtId}/app-attestation",
+    tag = "devices",
+    security(("bearer" = []), ("bearer" = [], "xToken" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("userExtId" = String, Path, description = "extId of the user"), ("dtExtId" = String, Path, description = "extId of the dispatch target")),
+    responses(
+        (status = 200, description = "The app attestation.", body = AppAttestationDto,
+            headers(("ETag" = String, description = "The version, quoted"))),
+        (status = 404, description = "`errors.noRecord`: no such client, user or dispatch target, or the target has no app \
+            attestation.", body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidJWTToken` (`Invalid JWT token.`: self-admin mode without a valid \
+            `X-Token`).", body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn get_attestation(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -359,6 +535,30 @@ async fn get_attestation(
     Ok(ok_tagged(a.meta.version, &AppAttestationDto::from(a)))
 }
 
+/// Changes the fields present in the body (optimistic locking by `version` or `If-Match`).
+///
+/// Requires (`AccessControl.CredentialModify` or `AccessControl.DispatchTargetModify`) and
+/// (`AccessControl.CredentialView` or `AccessControl.DispatchTargetView`), or the SelfAdmin
+/// role with an `X-Token` for one's own.
+#[utoipa::path(patch, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/dispatch-targets/{dtExtId}/app-attestation",
+    tag = "devices",
+    security(("bearer" = []), ("bearer" = [], "xToken" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("userExtId" = String, Path, description = "extId of the user"), ("dtExtId" = String, Path, description = "extId of the dispatch target"), ("If-Match" = Option<String>, Header, description = "`\"<version>\"` read before")),
+    request_body = PatchAppAttestationBody,
+    responses(
+        (status = 200, description = "The changed app attestation.", body = AppAttestationDto,
+            headers(("ETag" = String, description = "The new version, quoted"))),
+        (status = 404, description = "`errors.noRecord`: no such client, user or dispatch target, or the target has no app \
+            attestation.", body = ErrorEnvelope),
+        (status = 409, description = "`errors.optimisticLockingFailure`: the version is stale.",
+            body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter` (a field or `If-Match` is not \
+            valid), `errors.duplicateValue` (the name is taken for this user) or `errors.invalidJWTToken` (`Invalid JWT token.`: self-admin mode without a valid \
+            `X-Token`).",
+            body = ErrorEnvelope),
+        BodyErrors, AuthErrors,
+    ))]
 async fn patch_attestation(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -390,6 +590,24 @@ async fn patch_attestation(
     Ok(ok_tagged(a.meta.version, &AppAttestationDto::from(a)))
 }
 
+/// Deletes the app attestation of a dispatch target (the target stays).
+///
+/// Requires (`AccessControl.CredentialDelete` or `AccessControl.DispatchTargetDelete`) and
+/// (`AccessControl.CredentialView` or `AccessControl.DispatchTargetView`), or the SelfAdmin
+/// role with an `X-Token` for one's own.
+#[utoipa::path(delete, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/dispatch-targets/{dtExtId}/app-attestation",
+    tag = "devices",
+    security(("bearer" = []), ("bearer" = [], "xToken" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("userExtId" = String, Path, description = "extId of the user"), ("dtExtId" = String, Path, description = "extId of the dispatch target")),
+    responses(
+        (status = 204, description = "App attestation deleted."),
+        (status = 404, description = "`errors.noRecord`: no such client, user or dispatch target, or the target has no app \
+            attestation.", body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidJWTToken` (`Invalid JWT token.`: self-admin mode without a valid \
+            `X-Token`).", body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn delete_attestation(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -404,6 +622,31 @@ async fn delete_attestation(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Registers a FIDO UAF authenticator of the user, optionally linked to one of the user's
+/// dispatch targets.
+///
+/// Requires `AccessControl.CredentialCreate`, `AccessControl.CredentialChangeState` and
+/// `AccessControl.CredentialView`.
+#[utoipa::path(post, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/fido-authenticators", tag = "devices",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("userExtId" = String, Path, description = "extId of the user")),
+    request_body = CreateFidoUafBody,
+    responses(
+        (status = 201, description = "Created; `Location` names the new credential.",
+            headers(("Location" = String, description = "URL of the new FIDO UAF credential"))),
+        (status = 404, description = "`errors.noRecord`: no such client, user or (linked) \
+            dispatch target.", body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter` (a required field is missing \
+            or a field is not valid), `errors.credentialFidoUaf.invalidAaidFormat`, \
+            `errors.credentialFidoUaf.invalidKeyIdFormat`, \
+            `errors.credentialFidoUaf.invalidAuthVersionFormat`, \
+            `errors.credentialFidoUaf.invalidPublicKeyAlgorithm`, \
+            `errors.credentialFidoUaf.emptyAppId`, `errors.credentialFidoUaf.notUnique` \
+            (aaid and keyId already registered) or `errors.duplicateValue` (extId taken).",
+            body = ErrorEnvelope),
+        BodyErrors, AuthErrors,
+    ))]
 async fn create_fido(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -437,6 +680,20 @@ async fn create_fido(
     )))
 }
 
+/// Lists the user's FIDO UAF credentials, keyset-paged.
+///
+/// Requires `AccessControl.CredentialView`, or the SelfAdmin role for one's own.
+#[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/fido-authenticators", tag = "devices",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("userExtId" = String, Path, description = "extId of the user"), PageParams),
+    responses(
+        (status = 200, description = "A page of FIDO UAF credentials.",
+            body = PageDto<FidoUafDto>),
+        (status = 404, description = "`errors.noRecord`: no such client or user.", body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter`: bad `limit` or `continuationToken`.", body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn list_fido(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -450,6 +707,19 @@ async fn list_fido(
     Ok(HttpResponse::Ok().json(PageDto::of(result, limit, FidoUafDto::from)))
 }
 
+/// Reads one FIDO UAF credential; `ETag` carries its version.
+///
+/// Requires `AccessControl.CredentialView`, or the SelfAdmin role for one's own.
+#[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/fido-authenticators/{extId}", tag = "devices",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("userExtId" = String, Path, description = "extId of the user"), ("extId" = String, Path, description = "extId of the FIDO UAF credential")),
+    responses(
+        (status = 200, description = "The FIDO UAF credential.", body = FidoUafDto,
+            headers(("ETag" = String, description = "The version, quoted"))),
+        (status = 404, description = "`errors.noRecord`: no such client, user or FIDO UAF credential.", body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn get_fido(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -460,6 +730,21 @@ async fn get_fido(
     Ok(ok_tagged(cred.meta.version, &FidoUafDto::from(cred)))
 }
 
+/// Deletes one FIDO UAF credential.
+///
+/// Requires `AccessControl.CredentialDelete`, or the SelfAdmin role with an `X-Token` for
+/// one's own.
+#[utoipa::path(delete, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/fido-authenticators/{extId}", tag = "devices",
+    security(("bearer" = []), ("bearer" = [], "xToken" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("userExtId" = String, Path, description = "extId of the user"), ("extId" = String, Path, description = "extId of the FIDO UAF credential")),
+    responses(
+        (status = 204, description = "FIDO UAF credential deleted."),
+        (status = 404, description = "`errors.noRecord`: no such client, user or FIDO UAF credential.", body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidJWTToken` (`Invalid JWT token.`: self-admin mode without a valid \
+            `X-Token`).", body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn delete_fido(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -474,6 +759,24 @@ async fn delete_fido(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Removes the link between a FIDO UAF credential and a dispatch target (both stay).
+///
+/// Requires (`AccessControl.CredentialModify` or `AccessControl.DispatchTargetModify`) and
+/// (`AccessControl.CredentialView` or `AccessControl.DispatchTargetView`).
+#[utoipa::path(delete,
+    path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/fido-authenticators/{extId}/dispatch-target/{dtExtId}",
+    tag = "devices",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("userExtId" = String, Path, description = "extId of the user"), ("extId" = String, Path, description = "extId of the FIDO UAF credential"), ("dtExtId" = String, Path, description = "extId of the dispatch target")),
+    responses(
+        (status = 204, description = "Link removed."),
+        (status = 404, description = "`errors.noRecord`: no such client, user, FIDO UAF \
+            credential or dispatch target, or the two are not linked.", body = ErrorEnvelope),
+        (status = 409, description = "`errors.optimisticLockingFailure`: the credential \
+            changed concurrently.", body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn unlink_fido(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,

@@ -39,16 +39,19 @@ pub fn api(api: &mut Api) {
     clients::routes(api);
     principal::routes(api);
     applications::routes(api);
+    terms::routes(api);
+    personal_questions::routes(api);
+    devices::routes(api);
     credentials::routes(api);
 }
 
 /// Registers the routes not yet moved to the documented route table (phase 2 moves each into
 /// [`api`]; the drift test fails while any remain).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    terms::configure(cfg);
-    units::configure(cfg);
-    users::configure(cfg);
-    profiles::configure(cfg);
-    personal_questions::configure(cfg);
-    devices::configure(cfg);
+    principal::routes(api);
+    applications::routes(api);
+    terms::routes(api);
+    personal_questions::routes(api);
+    devices::routes(api);
+    credentials::routes(api);
 }

@@ -6,33 +6,41 @@ use idm_domain::model::PersonalQuestion;
 use idm_domain::values::LanguageMap;
 use idm_service::personal_questions::{NewPersonalQuestion, PersonalQuestionPatch};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use super::resource;
 use crate::dto::{created, ok_tagged, MetaDto, PageDto, CORE};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params};
+use crate::openapi::{Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, PageParams};
 use crate::state::AppState;
 
-/// Registers the personal-question routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource(&format!("{CORE}/{{clientExtId}}/personal-questions"))
-            .route(web::post().to(create))
-            .route(web::get().to(list)),
-    )
-    .service(
-        resource(&format!(
-            "{CORE}/{{clientExtId}}/personal-questions/{{extId}}"
-        ))
-        .route(web::get().to(get))
-        .route(web::patch().to(patch))
-        .route(web::delete().to(delete)),
-    );
+/// Registers (and documents) the personal-question routes.
+pub fn routes(api: &mut Api) {
+    api.add(__path_create, create)
+        .add(__path_list, list)
+        .add(__path_get, get)
+        .add(__path_patch, patch)
+        .add(__path_delete, delete);
+}
+
+/// The states of a personal question, as on the wire (documentation only).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+#[schema(as = PersonalQuestionState)]
+pub enum PersonalQuestionStateDoc {
+    /// Offered to users.
+    Active,
+    /// Temporarily not offered.
+    Disabled,
+    /// Withdrawn for good.
+    Revoked,
 }
 
 /// Personal question as sent to clients.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = PersonalQuestion)]
 pub struct PersonalQuestionDto {
     #[serde(flatten)]
     meta: MetaDto,
@@ -40,8 +48,12 @@ pub struct PersonalQuestionDto {
     client_ext_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<String>,
+    #[schema(value_type = PersonalQuestionStateDoc)]
     state_name: String,
+    #[schema(value_type = LanguageMapDoc)]
     display_name: LanguageMap,
+    /// The question text.
+    #[schema(value_type = LanguageMapDoc)]
     content: LanguageMap,
 }
 
@@ -60,28 +72,63 @@ impl From<PersonalQuestion> for PersonalQuestionDto {
 }
 
 /// Body of `POST core/:c/personal-questions`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateQuestionBody {
+    /// Generated when absent; must satisfy the identifier naming policy (at most 129
+    /// characters by default).
     ext_id: Option<String>,
     description: Option<String>,
+    /// Required: the initial state.
+    #[schema(required = true, value_type = Option<PersonalQuestionStateDoc>)]
     state_name: Option<String>,
+    #[schema(value_type = Option<LanguageMapDoc>)]
     display_name: Option<LanguageMap>,
+    /// The question text.
+    #[schema(value_type = Option<LanguageMapDoc>)]
     content: Option<LanguageMap>,
 }
 
-/// Body of `PATCH core/:c/personal-questions/:extId`.
-#[derive(Debug, Deserialize)]
+/// Body of `PATCH core/:c/personal-questions/:extId`: only the fields present change.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PatchQuestionBody {
+    /// If present, must equal the addressed extId.
     ext_id: Option<String>,
     description: Option<String>,
+    #[schema(value_type = Option<PersonalQuestionStateDoc>)]
     state_name: Option<String>,
+    #[schema(value_type = Option<LanguageMapDoc>)]
     display_name: Option<LanguageMap>,
+    #[schema(value_type = Option<LanguageMapDoc>)]
     content: Option<LanguageMap>,
+    /// The version read; alternatively `If-Match: "<version>"`.
     version: Option<i64>,
 }
 
+/// ★ Creates a personal question of the client (seed 003).
+///
+/// Requires `AccessControl.ClientView` and `AccessControl.PersonalQuestionCreate` (403
+/// `errors.insufficientRightsFunction` `Permission denied: Caller does not have the required
+/// right 'AccessControl.ClientView' to perform this action`, or
+/// `errors.combinedDataroomDenied` `Permission denied: AccessControl.ClientView` for a client
+/// outside the caller's dataroom).
+#[utoipa::path(post, path = "/nevisidm/api/core/v1/{clientExtId}/personal-questions", tag = "personal_questions",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client")),
+    request_body = CreateQuestionBody,
+    responses(
+        (status = 201, description = "Created; `Location` names the new personal question.",
+            headers(("Location" = String, description = "URL of the new personal question"))),
+        (status = 404, description = "`errors.noRecord`: `Client doesn't exist with extId \
+            '...'`.", body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter` (`The following fields are \
+            not valid: ...` for a missing `stateName` or an invalid field, or `Invalid \
+            PersonalQuestionState name '...'`), `errors.identifierPolicyViolated` (the extId \
+            breaks the naming policy) or `errors.duplicateValue` (extId taken).",
+            body = ErrorEnvelope),
+        BodyErrors, AuthErrors,
+    ))]
 async fn create(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -109,6 +156,20 @@ async fn create(
     )))
 }
 
+/// Lists the client's personal questions, keyset-paged.
+///
+/// Requires `AccessControl.ClientView` and `AccessControl.PersonalQuestionView`.
+#[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/personal-questions", tag = "personal_questions",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"), PageParams),
+    responses(
+        (status = 200, description = "A page of personal questions.",
+            body = PageDto<PersonalQuestionDto>),
+        (status = 404, description = "`errors.noRecord`: no such client.", body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter`: bad `limit` or \
+            `continuationToken`.", body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn list(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -124,6 +185,19 @@ async fn list(
     Ok(HttpResponse::Ok().json(PageDto::of(result, limit, PersonalQuestionDto::from)))
 }
 
+/// Reads one personal question; `ETag` carries its version.
+///
+/// Requires `AccessControl.PersonalQuestionView`.
+#[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/personal-questions/{extId}", tag = "personal_questions",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"), ("extId" = String, Path, description = "extId of the personal question")),
+    responses(
+        (status = 200, description = "The personal question.", body = PersonalQuestionDto,
+            headers(("ETag" = String, description = "The version, quoted"))),
+        (status = 404, description = "`errors.noRecord`: no such client or personal question.",
+            body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn get(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -137,6 +211,27 @@ async fn get(
     Ok(ok_tagged(q.meta.version, &PersonalQuestionDto::from(q)))
 }
 
+/// Changes the fields present in the body (optimistic locking by `version` or `If-Match`).
+///
+/// Requires `AccessControl.PersonalQuestionView` and `AccessControl.PersonalQuestionModify`.
+#[utoipa::path(patch, path = "/nevisidm/api/core/v1/{clientExtId}/personal-questions/{extId}", tag = "personal_questions",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"), ("extId" = String, Path, description = "extId of the personal question"),
+        ("If-Match" = Option<String>, Header, description = "`\"<version>\"` read before")),
+    request_body = PatchQuestionBody,
+    responses(
+        (status = 200, description = "The changed personal question.",
+            body = PersonalQuestionDto,
+            headers(("ETag" = String, description = "The new version, quoted"))),
+        (status = 404, description = "`errors.noRecord`: no such client or personal question.",
+            body = ErrorEnvelope),
+        (status = 409, description = "`errors.optimisticLockingFailure`: the version is stale.",
+            body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter` (a field or `If-Match` is not \
+            valid, or `Invalid PersonalQuestionState name '...'`) or `errors.modifyExtId` \
+            (body extId differs).", body = ErrorEnvelope),
+        BodyErrors, AuthErrors,
+    ))]
 async fn patch(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -164,6 +259,23 @@ async fn patch(
     Ok(ok_tagged(q.meta.version, &PersonalQuestionDto::from(q)))
 }
 
+/// Deletes a personal question (`If-Match`, when sent, must name the current version).
+///
+/// Requires `AccessControl.PersonalQuestionDelete`.
+#[utoipa::path(delete, path = "/nevisidm/api/core/v1/{clientExtId}/personal-questions/{extId}", tag = "personal_questions",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"), ("extId" = String, Path, description = "extId of the personal question"),
+        ("If-Match" = Option<String>, Header, description = "`\"<version>\"` read before")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 404, description = "`errors.noRecord`: no such client or personal question.",
+            body = ErrorEnvelope),
+        (status = 409, description = "`errors.optimisticLockingFailure`: the version is stale \
+            (or it changed concurrently).", body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter`: `If-Match` is not valid.",
+            body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn delete(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,

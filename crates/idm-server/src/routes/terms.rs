@@ -6,43 +6,29 @@ use actix_web::{web, HttpResponse};
 use idm_domain::model::{Consent, Terms};
 use idm_service::terms::{NewTerms, TermsPatch};
 use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
 
-use super::resource;
 use crate::dto::{created, given, ok_tagged, require, ts, MetaDto, PageDto, CORE};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params};
+use crate::openapi::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
 use crate::state::AppState;
 
-/// Registers the terms, consent and pending-terms routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource(&format!("{CORE}/terms"))
-            .route(web::post().to(create))
-            .route(web::get().to(list)),
-    )
-    .service(
-        resource(&format!("{CORE}/terms/{{extId}}"))
-            .route(web::get().to(get))
-            .route(web::patch().to(patch)),
-    )
-    .service(
-        resource(&format!(
-            "{CORE}/{{clientExtId}}/users/{{userExtId}}/consents"
-        ))
-        .route(web::post().to(create_consent))
-        .route(web::get().to(list_consents)),
-    )
-    .service(
-        resource(&format!(
-            "{CORE}/{{clientExtId}}/users/{{userExtId}}/terms-pending"
-        ))
-        .route(web::get().to(pending)),
-    );
+/// Registers (and documents) the terms, consent and pending-terms routes.
+pub fn routes(api: &mut Api) {
+    api.add(__path_create, create)
+        .add(__path_list, list)
+        .add(__path_get, get)
+        .add(__path_patch, patch)
+        .add(__path_create_consent, create_consent)
+        .add(__path_list_consents, list_consents)
+        .add(__path_pending, pending);
 }
 
 /// Terms as sent to clients.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Terms)]
 pub struct TermsDto {
     #[serde(flatten)]
     meta: MetaDto,
@@ -51,6 +37,7 @@ pub struct TermsDto {
     active: bool,
     silent_acceptance: bool,
     terms_version: String,
+    /// Document URLs keyed by lower-case language (`en`, `de`, `fr`, `it`).
     urls: BTreeMap<String, String>,
     application_ext_ids: Vec<String>,
 }
@@ -71,11 +58,14 @@ impl From<Terms> for TermsDto {
 }
 
 /// One entry of the (bare-array) consents list.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Consent)]
 pub struct ConsentDto {
     terms_ext_id: String,
+    /// The version of the terms that was accepted.
     terms_version: String,
+    /// When the user accepted (RFC 3339, UTC).
     acceptance_date: String,
 }
 
@@ -100,40 +90,77 @@ fn version_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Er
 }
 
 /// Body of `POST core/terms`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateTermsBody {
+    /// Generated when absent.
     ext_id: Option<String>,
+    /// Required; unique; not blank.
+    #[schema(required = true, min_length = 1, max_length = 255)]
     name: Option<String>,
+    /// Required: whether the terms can be accepted.
+    #[schema(required = true)]
     active: Option<bool>,
+    /// Required: accepted without asking the user.
+    #[schema(required = true)]
     silent_acceptance: Option<bool>,
+    /// Required; not blank (a number is accepted and read as its text).
     #[serde(default, deserialize_with = "version_text")]
+    #[schema(required = true, min_length = 1, max_length = 255)]
     terms_version: Option<String>,
+    /// Document URLs keyed by language (`EN`/`DE`/`FR`/`IT`, either case).
     urls: Option<BTreeMap<String, String>>,
+    /// extIds of existing applications to link the terms to.
     application_ext_ids: Option<Vec<String>>,
 }
 
 /// Body of `PATCH core/terms/:extId` (`silentAcceptance` is not patchable, as in nevisIDM).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PatchTermsBody {
+    /// If present, must equal the addressed extId.
     ext_id: Option<String>,
+    #[schema(min_length = 1, max_length = 255)]
     name: Option<String>,
     active: Option<bool>,
+    /// A new version string: publishing it lets users consent again.
     #[serde(default, deserialize_with = "version_text")]
+    #[schema(min_length = 1, max_length = 255)]
     terms_version: Option<String>,
+    /// Replaces the URL map.
     urls: Option<BTreeMap<String, String>>,
+    /// Replaces the linked applications.
     application_ext_ids: Option<Vec<String>>,
+    /// The version read; alternatively `If-Match: "<version>"`.
     version: Option<i64>,
 }
 
 /// Body of `POST core/:c/users/:u/consents`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateConsentBody {
+    /// Required: extId of the (active) terms to accept.
+    #[schema(required = true, min_length = 1)]
     terms_ext_id: Option<String>,
 }
 
+/// Creates terms, optionally linked to applications.
+///
+/// Requires `AccessControl.TermsCreate`.
+#[utoipa::path(post, path = "/nevisidm/api/core/v1/terms", tag = "terms",
+    security(("bearer" = [])),
+    request_body = CreateTermsBody,
+    responses(
+        (status = 201, description = "Created; `Location` names the new terms.",
+            headers(("Location" = String, description = "URL of the new terms"))),
+        (status = 404, description = "`errors.noRecord`: an application in \
+            `applicationExtIds` does not exist.", body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter` (a required field is missing, \
+            or `name`, `termsVersion`, `urls`, `extId` or a field's type is not valid), \
+            `errors.duplicateName` (name taken) or `errors.duplicateValue` (extId taken).",
+            body = ErrorEnvelope),
+        BodyErrors, AuthErrors,
+    ))]
 async fn create(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -163,6 +190,18 @@ async fn create(
     Ok(created(format!("{CORE}/terms/{}", terms.meta.ext_id)))
 }
 
+/// Lists all terms, keyset-paged.
+///
+/// Requires `AccessControl.TermsView`.
+#[utoipa::path(get, path = "/nevisidm/api/core/v1/terms", tag = "terms",
+    security(("bearer" = [])),
+    params(PageParams),
+    responses(
+        (status = 200, description = "A page of terms.", body = PageDto<TermsDto>),
+        (status = 422, description = "`errors.invalidParameter`: bad `limit` or \
+            `continuationToken`.", body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn list(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -174,6 +213,19 @@ async fn list(
     Ok(HttpResponse::Ok().json(PageDto::of(result, limit, TermsDto::from)))
 }
 
+/// Reads terms with their application extIds; `ETag` carries the version.
+///
+/// Requires `AccessControl.TermsView`.
+#[utoipa::path(get, path = "/nevisidm/api/core/v1/terms/{extId}", tag = "terms",
+    security(("bearer" = [])),
+    params(("extId" = String, Path, description = "extId of the terms")),
+    responses(
+        (status = 200, description = "The terms.", body = TermsDto,
+            headers(("ETag" = String, description = "The version, quoted"))),
+        (status = 404, description = "`errors.noRecord`: `Terms doesn't exist with extId \
+            '...'`.", body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn get(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -183,6 +235,27 @@ async fn get(
     Ok(ok_tagged(terms.meta.version, &TermsDto::from(terms)))
 }
 
+/// Changes the fields present in the body, e.g. publishes a new `termsVersion` (optimistic
+/// locking by `version` or `If-Match`).
+///
+/// Requires `AccessControl.TermsView` and `AccessControl.TermsModify`.
+#[utoipa::path(patch, path = "/nevisidm/api/core/v1/terms/{extId}", tag = "terms",
+    security(("bearer" = [])),
+    params(("extId" = String, Path, description = "extId of the terms"),
+        ("If-Match" = Option<String>, Header, description = "`\"<version>\"` read before")),
+    request_body = PatchTermsBody,
+    responses(
+        (status = 200, description = "The changed terms.", body = TermsDto,
+            headers(("ETag" = String, description = "The new version, quoted"))),
+        (status = 404, description = "`errors.noRecord`: no such terms, or an application in \
+            `applicationExtIds` does not exist.", body = ErrorEnvelope),
+        (status = 409, description = "`errors.optimisticLockingFailure`: the version is stale.",
+            body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter` (a field or `If-Match` is not \
+            valid), `errors.modifyExtId` (body extId differs) or `errors.duplicateName` (name \
+            taken).", body = ErrorEnvelope),
+        BodyErrors, AuthErrors,
+    ))]
 async fn patch(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -209,6 +282,30 @@ async fn patch(
     Ok(ok_tagged(terms.meta.version, &TermsDto::from(terms)))
 }
 
+/// ★ Records the user's acceptance of the current version of the terms (seed 002).
+///
+/// Requires `AccessControl.ConsentCreate` (403 `errors.insufficientRightsFunction`
+/// `Permission denied: Caller does not have the required right 'AccessControl.ConsentCreate'
+/// to perform this action`, or `errors.combinedDataroomDenied` `Permission denied:
+/// AccessControl.ConsentCreate` for a user outside the caller's dataroom).
+#[utoipa::path(post, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/consents",
+    tag = "terms",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("userExtId" = String, Path, description = "extId of the user")),
+    request_body = CreateConsentBody,
+    responses(
+        (status = 201, description = "Consent created; `Location` names it.",
+            headers(("Location" = String, description = "URL of the created consent"))),
+        (status = 404, description = "`errors.noRecord`: `Client doesn't exist with extId \
+            '...'`, `A user with extId '...' doesn't exist on client with name ....` or \
+            `Terms doesn't exist with extId '...'`.", body = ErrorEnvelope),
+        (status = 422, description = "`errors.duplicateValue` (`A consent for userExtId: \
+            '...', termsExtId: '...' and termsVersion: '...' already exists.`), \
+            `errors.invalidParameter` (`termsExtId` missing or blank) or `errors.invalidData` \
+            (the terms are not active).", body = ErrorEnvelope),
+        BodyErrors, AuthErrors,
+    ))]
 async fn create_consent(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -231,6 +328,21 @@ async fn create_consent(
     )))
 }
 
+/// Every consent of the user, oldest first, as a bare JSON array (not a page, as in
+/// nevisIDM).
+///
+/// Requires `AccessControl.ConsentView`, or the SelfAdmin role for one's own consents.
+#[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/consents",
+    tag = "terms",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("userExtId" = String, Path, description = "extId of the user")),
+    responses(
+        (status = 200, description = "The consents (a JSON array).", body = Vec<ConsentDto>),
+        (status = 404, description = "`errors.noRecord`: no such client or user.",
+            body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn list_consents(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -245,6 +357,24 @@ async fn list_consents(
     Ok(HttpResponse::Ok().json(items))
 }
 
+/// The active terms whose current version the user has not accepted yet, keyset-paged.
+///
+/// Requires `AccessControl.ConsentView` and `AccessControl.TermsView`, or the SelfAdmin role
+/// for one's own pending terms.
+#[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/terms-pending",
+    tag = "terms",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("userExtId" = String, Path, description = "extId of the user"),
+        PageParams),
+    responses(
+        (status = 200, description = "A page of pending terms.", body = PageDto<TermsDto>),
+        (status = 404, description = "`errors.noRecord`: no such client or user.",
+            body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter`: bad `limit` or \
+            `continuationToken`.", body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn pending(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
