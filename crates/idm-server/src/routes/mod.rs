@@ -48,10 +48,7 @@ pub fn api(api: &mut Api) {
 /// Registers the routes not yet moved to the documented route table (phase 2 moves each into
 /// [`api`]; the drift test fails while any remain).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    principal::routes(api);
-    applications::routes(api);
-    terms::routes(api);
-    personal_questions::routes(api);
-    devices::routes(api);
-    credentials::routes(api);
+    units::configure(cfg);
+    users::configure(cfg);
+    profiles::configure(cfg);
 }
