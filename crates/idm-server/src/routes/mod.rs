@@ -37,6 +37,9 @@ pub async fn not_found() -> Result<HttpResponse, ApiError> {
 pub fn api(api: &mut Api) {
     ops::routes(api);
     clients::routes(api);
+    units::routes(api);
+    users::routes(api);
+    profiles::routes(api);
 }
 
 /// Registers the routes not yet moved to the documented route table (phase 2 moves each into
@@ -45,9 +48,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     principal::configure(cfg);
     applications::configure(cfg);
     terms::configure(cfg);
-    units::configure(cfg);
-    users::configure(cfg);
-    profiles::configure(cfg);
     personal_questions::configure(cfg);
     devices::configure(cfg);
     credentials::configure(cfg);
