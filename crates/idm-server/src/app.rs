@@ -268,7 +268,6 @@ pub async fn start(settings: &Settings, options: StartOptions) -> anyhow::Result
                 .instrument(span)
             })
             .configure(|cfg| api(&app_settings).register(cfg))
-            .configure(crate::routes::configure)
             .default_service(web::to(crate::routes::not_found))
     })
     .shutdown_timeout(settings.server.shutdown_timeout_seconds)

@@ -40,15 +40,10 @@ pub fn api(api: &mut Api) {
     principal::routes(api);
     applications::routes(api);
     terms::routes(api);
+    units::routes(api);
+    users::routes(api);
+    profiles::routes(api);
     personal_questions::routes(api);
     devices::routes(api);
     credentials::routes(api);
-}
-
-/// Registers the routes not yet moved to the documented route table (phase 2 moves each into
-/// [`api`]; the drift test fails while any remain).
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    units::configure(cfg);
-    users::configure(cfg);
-    profiles::configure(cfg);
 }

@@ -5,37 +5,44 @@ use idm_domain::model::Profile;
 use idm_domain::values::{ProfileState, Validity};
 use idm_service::profiles::ProfileInput;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use super::resource;
 use super::units::{UnitDto, ValidityDto};
 use crate::dto::{created, given, ok_tagged, require, MetaDto, PageDto, CORE};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params};
+use crate::openapi::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
 use crate::state::AppState;
 
-/// Registers the profile routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        resource(&format!("{CORE}/{{c}}/users/{{u}}/profiles"))
-            .route(web::post().to(create))
-            .route(web::get().to(list)),
-    )
-    .service(
-        resource(&format!("{CORE}/{{c}}/profiles/{{extId}}"))
-            .route(web::get().to(get))
-            .route(web::patch().to(patch))
-            .route(web::delete().to(delete)),
-    )
-    .service(resource(&format!("{CORE}/{{c}}/profiles/{{extId}}/unit")).route(web::get().to(unit)))
-    .service(
-        resource(&format!("{CORE}/{{c}}/profiles/{{extId}}/unit/{{unit}}"))
-            .route(web::put().to(assign_unit)),
-    );
+/// Registers (and documents) the profile routes.
+pub fn routes(api: &mut Api) {
+    api.add(__path_create, create)
+        .add(__path_list, list)
+        .add(__path_get, get)
+        .add(__path_patch, patch)
+        .add(__path_delete, delete)
+        .add(__path_unit, unit)
+        .add(__path_assign_unit, assign_unit);
+}
+
+/// State of a profile on the wire (documentation of `ProfileState`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = ProfileState)]
+#[allow(dead_code)]
+pub enum ProfileStateDoc {
+    /// In use.
+    Active,
+    /// Kept but grants nothing.
+    Disabled,
+    /// Retired together with its user.
+    Archived,
 }
 
 /// Profile as sent to clients (reference notes §5).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Profile)]
 pub struct ProfileDto {
     #[serde(flatten)]
     meta: MetaDto,
@@ -45,6 +52,7 @@ pub struct ProfileDto {
     client_ext_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<String>,
+    #[schema(value_type = ProfileStateDoc)]
     profile_state: ProfileState,
     is_default_profile: bool,
     validity: ValidityDto,
@@ -72,18 +80,25 @@ impl From<Profile> for ProfileDto {
     }
 }
 
-/// Body of profile create and patch.
-#[derive(Debug, Deserialize)]
+/// Body of profile create and patch: on patch only the fields present change.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProfileBody {
+    /// Create: generated when absent. Patch: if present, must equal the addressed extId.
     ext_id: Option<String>,
+    /// Create: required, a unit of the same client that is not profileless. Patch: ignored
+    /// (use `PUT .../unit/{unitExtId}`).
     unit_ext_id: Option<String>,
     name: Option<String>,
+    /// Default `active`.
+    #[schema(value_type = Option<ProfileStateDoc>)]
     profile_state: Option<ProfileState>,
     is_default_profile: Option<bool>,
     remarks: Option<String>,
     modification_comment: Option<String>,
+    #[schema(value_type = Option<ValidityDto>)]
     validity: Option<Validity>,
+    /// Patch: the version read; alternatively `If-Match: "<version>"`.
     version: Option<i64>,
 }
 
@@ -103,6 +118,23 @@ impl ProfileBody {
     }
 }
 
+/// Creates a profile of a user in a unit.
+#[utoipa::path(post, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/profiles", tag = "profiles",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("userExtId" = String, Path, description = "extId of the user")),
+    request_body = ProfileBody,
+    responses(
+        (status = 201, description = "Created; `Location` names the new profile.",
+            headers(("Location" = String, description = "URL of the new profile"))),
+        (status = 404, description = "`errors.noRecord`: no such client, user or unit.",
+            body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter` (`unitExtId` missing, a field \
+            or the extId not valid), `errors.assignProfilelessUnit` (the unit is \
+            profileless), `errors.invalidDateInterval` (validity from after to) or \
+            `errors.duplicateValue` (extId taken).", body = ErrorEnvelope),
+        BodyErrors, AuthErrors,
+    ))]
 async fn create(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -121,6 +153,20 @@ async fn create(
     )))
 }
 
+/// Lists a user's profiles (`UserView` and `ProfileView`, or the user itself), keyset-paged.
+#[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/profiles", tag = "profiles",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("userExtId" = String, Path, description = "extId of the user"),
+        PageParams),
+    responses(
+        (status = 200, description = "A page of profiles.", body = PageDto<ProfileDto>),
+        (status = 404, description = "`errors.noRecord`: no such client or user.",
+            body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter`: bad `limit` or \
+            `continuationToken`.", body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn list(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -137,6 +183,18 @@ async fn list(
     Ok(HttpResponse::Ok().json(PageDto::of(result, limit, ProfileDto::from)))
 }
 
+/// Reads one profile (`ProfileView`, or its user); `ETag` carries its version.
+#[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/profiles/{extId}", tag = "profiles",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("extId" = String, Path, description = "extId of the profile")),
+    responses(
+        (status = 200, description = "The profile.", body = ProfileDto,
+            headers(("ETag" = String, description = "The version, quoted"))),
+        (status = 404, description = "`errors.noRecord`: no such client or profile.",
+            body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn get(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -147,6 +205,25 @@ async fn get(
     Ok(ok_tagged(p.meta.version, &ProfileDto::from(p)))
 }
 
+/// Changes the fields present in the body (optimistic locking by `version` or `If-Match`).
+#[utoipa::path(patch, path = "/nevisidm/api/core/v1/{clientExtId}/profiles/{extId}", tag = "profiles",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("extId" = String, Path, description = "extId of the profile"),
+        ("If-Match" = Option<String>, Header, description = "`\"<version>\"` read before")),
+    request_body = ProfileBody,
+    responses(
+        (status = 200, description = "The changed profile.", body = ProfileDto,
+            headers(("ETag" = String, description = "The new version, quoted"))),
+        (status = 404, description = "`errors.noRecord`: no such client or profile.",
+            body = ErrorEnvelope),
+        (status = 409, description = "`errors.optimisticLockingFailure`: the version is stale.",
+            body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter` (a field or `If-Match` is not \
+            valid), `errors.modifyExtId` (body extId differs) or \
+            `errors.invalidDateInterval`.", body = ErrorEnvelope),
+        BodyErrors, AuthErrors,
+    ))]
 async fn patch(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -162,6 +239,17 @@ async fn patch(
     Ok(ok_tagged(p.meta.version, &ProfileDto::from(p)))
 }
 
+/// Deletes a profile and its authorizations.
+#[utoipa::path(delete, path = "/nevisidm/api/core/v1/{clientExtId}/profiles/{extId}", tag = "profiles",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("extId" = String, Path, description = "extId of the profile")),
+    responses(
+        (status = 204, description = "Deleted (also when it did not exist any more)."),
+        (status = 404, description = "`errors.noRecord`: no such client or profile.",
+            body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn delete(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -172,6 +260,18 @@ async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// ★ Returns the unit assigned to the profile (seed 004): `ProfileView` or SelfAdmin Role.
+#[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/profiles/{extId}/unit", tag = "profiles",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "External ID of the client."),
+        ("extId" = String, Path, description = "External ID of the profile.")),
+    responses(
+        (status = 200, description = "Unit found.", body = UnitDto,
+            headers(("ETag" = String, description = "The unit's version, quoted"))),
+        (status = 404, description = "`errors.noRecord`: `Client doesn't exist with extId \
+            '...'` or `Profile doesn't exist with extId '...'`.", body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn unit(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -182,6 +282,22 @@ async fn unit(
     Ok(ok_tagged(u.meta.version, &UnitDto::from(u)))
 }
 
+/// Re-assigns a profile to another unit of the same client.
+#[utoipa::path(put, path = "/nevisidm/api/core/v1/{clientExtId}/profiles/{extId}/unit/{unitExtId}", tag = "profiles",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("extId" = String, Path, description = "extId of the profile"),
+        ("unitExtId" = String, Path, description = "extId of the new unit")),
+    responses(
+        (status = 204, description = "Re-assigned."),
+        (status = 404, description = "`errors.noRecord`: no such client, profile or unit.",
+            body = ErrorEnvelope),
+        (status = 409, description = "`errors.optimisticLockingFailure`: the profile changed \
+            concurrently.", body = ErrorEnvelope),
+        (status = 422, description = "`errors.assignProfilelessUnit`: the unit is \
+            profileless.", body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn assign_unit(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,

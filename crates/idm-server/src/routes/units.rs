@@ -5,38 +5,49 @@ use idm_domain::model::Unit;
 use idm_domain::values::{LanguageMap, UnitState, Validity};
 use idm_service::units::{NewUnit, UnitPatch};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use super::resource;
 use crate::dto::{created, given, ok_tagged, require, MetaDto, PageDto, CORE};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params};
+use crate::openapi::{Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, PageParams};
 use crate::state::AppState;
 
-/// Registers the unit routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource(&format!("{CORE}/{{c}}/units")).route(web::post().to(create)))
-        .service(
-            resource(&format!("{CORE}/{{c}}/units/{{extId}}"))
-                .route(web::get().to(get))
-                .route(web::patch().to(patch))
-                .route(web::delete().to(delete)),
-        )
-        .service(
-            resource(&format!("{CORE}/{{c}}/units/{{extId}}/children"))
-                .route(web::get().to(children)),
-        )
-        .service(
-            resource(&format!("{CORE}/{{c}}/units/{{extId}}/children/{{child}}"))
-                .route(web::put().to(move_child)),
-        );
+/// Registers (and documents) the unit routes.
+pub fn routes(api: &mut Api) {
+    api.add(__path_create, create)
+        .add(__path_get, get)
+        .add(__path_patch, patch)
+        .add(__path_delete, delete)
+        .add(__path_children, children)
+        .add(__path_move_child, move_child);
 }
 
-/// `validity` as sent to clients: absent ends are omitted.
-#[derive(Debug, Serialize)]
+/// State of a unit on the wire (documentation of `UnitState`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = UnitState)]
+#[allow(dead_code)]
+pub enum UnitStateDoc {
+    /// In use.
+    Active,
+    /// Kept but not in use.
+    Disabled,
+}
+
+/// `validity` as sent to clients: absent ends are omitted. In bodies each end is an RFC 3339
+/// timestamp or a `YYYY-MM-DD` date (midnight UTC); `from` after `to` is 422
+/// `errors.invalidDateInterval`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Validity)]
 pub struct ValidityDto {
+    /// Start date of the entity's validity in ISO format.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "2023-01-01T00:00:00Z")]
     from: Option<String>,
+    /// End date of the entity's validity in ISO format.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "2033-12-31T23:59:59Z")]
     to: Option<String>,
 }
 
@@ -52,27 +63,53 @@ impl From<Validity> for ValidityDto {
 }
 
 /// Unit as sent to clients (seed 004 shape).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Unit)]
 pub struct UnitDto {
     #[serde(flatten)]
     meta: MetaDto,
+    /// The external ID of the unit.
+    #[schema(example = "unit-123")]
     ext_id: String,
+    /// The external ID of the parent unit (absent for a root unit).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "parent-unit-123")]
     parent_unit_ext_id: Option<String>,
+    /// The external ID of the client the unit belongs to.
+    #[schema(example = "client-123")]
     client_ext_id: String,
+    /// The path from the root unit to the actual unit. The external IDs of the units are
+    /// concatenated with the '/' character.
+    #[schema(example = "root/parent-unit-123/unit-123")]
     hierarchical_name: String,
+    /// The name of the unit.
+    #[schema(example = "Engineering")]
     name: String,
+    /// Free textual description of the physical location of the unit.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "Building A, Floor 3")]
     location: Option<String>,
+    /// The textual description of the unit.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "Engineering department")]
     description: Option<String>,
+    /// The state of the unit.
+    #[schema(value_type = UnitStateDoc)]
     state: UnitState,
+    /// Language-dependent name of the unit. Keys: EN, DE, FR, IT.
+    #[schema(value_type = LanguageMapDoc)]
     display_name: LanguageMap,
+    /// Short form of the unit name. Keys: EN, DE, FR, IT.
+    #[schema(value_type = LanguageMapDoc)]
     abbreviation: LanguageMap,
+    /// Determines whether profile assignment is allowed (`true`: no profiles).
     profileless: bool,
+    /// Textual comment regarding the last modification.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "Updated by admin")]
     modification_comment: Option<String>,
+    /// The validity period of the unit entity.
     validity: ValidityDto,
 }
 
@@ -98,42 +135,77 @@ impl From<Unit> for UnitDto {
 }
 
 /// Body of `POST core/:c/units`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateUnitBody {
+    /// Generated when absent.
     ext_id: Option<String>,
+    /// Parent unit; absent: a root unit of the client (needs `UnitCreateTopUnit` too).
     parent_unit_ext_id: Option<String>,
+    /// Required; unique under the parent; identifier naming policy.
+    #[schema(required = true, min_length = 1, max_length = 129)]
     name: Option<String>,
     location: Option<String>,
     description: Option<String>,
+    /// Default `active`.
+    #[schema(value_type = Option<UnitStateDoc>)]
     state: Option<UnitState>,
     #[serde(default)]
+    #[schema(value_type = Option<LanguageMapDoc>)]
     display_name: LanguageMap,
     #[serde(default)]
+    #[schema(value_type = Option<LanguageMapDoc>)]
     abbreviation: LanguageMap,
+    /// Required.
+    #[schema(required = true)]
     profileless: Option<bool>,
     modification_comment: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<ValidityDto>)]
     validity: Validity,
 }
 
-/// Body of `PATCH core/:c/units/:extId`.
-#[derive(Debug, Deserialize)]
+/// Body of `PATCH core/:c/units/:extId`: only the fields present change.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PatchUnitBody {
+    /// If present, must equal the addressed extId.
     ext_id: Option<String>,
+    /// Identifier naming policy; unique under the parent.
     name: Option<String>,
     location: Option<String>,
     description: Option<String>,
+    #[schema(value_type = Option<UnitStateDoc>)]
     state: Option<UnitState>,
+    #[schema(value_type = Option<LanguageMapDoc>)]
     display_name: Option<LanguageMap>,
+    #[schema(value_type = Option<LanguageMapDoc>)]
     abbreviation: Option<LanguageMap>,
     profileless: Option<bool>,
     modification_comment: Option<String>,
+    #[schema(value_type = Option<ValidityDto>)]
     validity: Option<Validity>,
+    /// The version read; alternatively `If-Match: "<version>"`.
     version: Option<i64>,
 }
 
+/// Creates a unit under `parentUnitExtId`, or a root unit of the client.
+#[utoipa::path(post, path = "/nevisidm/api/core/v1/{clientExtId}/units", tag = "units",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client")),
+    request_body = CreateUnitBody,
+    responses(
+        (status = 201, description = "Created; `Location` names the new unit.",
+            headers(("Location" = String, description = "URL of the new unit"))),
+        (status = 404, description = "`errors.noRecord`: no such client or parent unit.",
+            body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter` (`name` or `profileless` \
+            missing, a field or the extId not valid), `errors.identifierPolicyViolated` (name \
+            breaks the naming policy), `errors.invalidDateInterval` (validity from after to), \
+            `errors.duplicateName` (name taken under the parent) or `errors.duplicateValue` \
+            (extId taken).", body = ErrorEnvelope),
+        BodyErrors, AuthErrors,
+    ))]
 async fn create(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -170,6 +242,18 @@ async fn create(
     )))
 }
 
+/// Reads one unit; `ETag` carries its version.
+#[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/units/{extId}", tag = "units",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("extId" = String, Path, description = "extId of the unit")),
+    responses(
+        (status = 200, description = "The unit.", body = UnitDto,
+            headers(("ETag" = String, description = "The version, quoted"))),
+        (status = 404, description = "`errors.noRecord`: no such client or unit.",
+            body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn get(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -180,6 +264,26 @@ async fn get(
     Ok(ok_tagged(unit.meta.version, &UnitDto::from(unit)))
 }
 
+/// Changes the fields present in the body (optimistic locking by `version` or `If-Match`).
+#[utoipa::path(patch, path = "/nevisidm/api/core/v1/{clientExtId}/units/{extId}", tag = "units",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("extId" = String, Path, description = "extId of the unit"),
+        ("If-Match" = Option<String>, Header, description = "`\"<version>\"` read before")),
+    request_body = PatchUnitBody,
+    responses(
+        (status = 200, description = "The changed unit.", body = UnitDto,
+            headers(("ETag" = String, description = "The new version, quoted"))),
+        (status = 404, description = "`errors.noRecord`: no such client or unit.",
+            body = ErrorEnvelope),
+        (status = 409, description = "`errors.optimisticLockingFailure`: the version is stale.",
+            body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter` (a field or `If-Match` is not \
+            valid), `errors.modifyExtId` (body extId differs), \
+            `errors.identifierPolicyViolated`, `errors.invalidDateInterval` or \
+            `errors.duplicateName` (name taken under the parent).", body = ErrorEnvelope),
+        BodyErrors, AuthErrors,
+    ))]
 async fn patch(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -212,6 +316,19 @@ async fn patch(
     Ok(ok_tagged(unit.meta.version, &UnitDto::from(unit)))
 }
 
+/// Deletes a unit without sub-units and profiles.
+#[utoipa::path(delete, path = "/nevisidm/api/core/v1/{clientExtId}/units/{extId}", tag = "units",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("extId" = String, Path, description = "extId of the unit")),
+    responses(
+        (status = 204, description = "Deleted (also when it did not exist any more)."),
+        (status = 404, description = "`errors.noRecord`: no such client or unit.",
+            body = ErrorEnvelope),
+        (status = 422, description = "`errors.undeletedDependencies`: the unit still has \
+            sub-units or profiles.", body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn delete(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -222,6 +339,20 @@ async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Lists the direct children of a unit the caller may view, keyset-paged.
+#[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/units/{extId}/children", tag = "units",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("extId" = String, Path, description = "extId of the parent unit"),
+        PageParams),
+    responses(
+        (status = 200, description = "A page of child units.", body = PageDto<UnitDto>),
+        (status = 404, description = "`errors.noRecord`: no such client or unit.",
+            body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter`: bad `limit` or \
+            `continuationToken`.", body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn children(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -238,6 +369,21 @@ async fn children(
     Ok(HttpResponse::Ok().json(PageDto::of(result, limit, UnitDto::from)))
 }
 
+/// Moves unit `childExtId` with its subtree under unit `extId`.
+#[utoipa::path(put, path = "/nevisidm/api/core/v1/{clientExtId}/units/{extId}/children/{childExtId}", tag = "units",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("extId" = String, Path, description = "extId of the new parent unit"),
+        ("childExtId" = String, Path, description = "extId of the unit to move")),
+    responses(
+        (status = 204, description = "Moved."),
+        (status = 404, description = "`errors.noRecord`: no such client, parent or child \
+            unit.", body = ErrorEnvelope),
+        (status = 422, description = "`errors.assignSubunitAsParent` (the new parent is the \
+            unit itself or one of its sub-units) or `errors.duplicateName` (the new parent \
+            already has a child of that name).", body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn move_child(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,

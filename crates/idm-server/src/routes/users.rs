@@ -6,28 +6,88 @@ use idm_domain::values::{Language, UserState, Validity};
 use idm_ports::users::UserFilter;
 use idm_service::users::UserInput;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-use super::resource;
 use super::units::ValidityDto;
 use crate::dto::{created, ok_tagged, MetaDto, PageDto, CORE};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params};
+use crate::openapi::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
 use crate::state::AppState;
 
-/// Registers the user routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource(&format!("{CORE}/clients/{{extId}}/users")).route(web::get().to(list)))
-        .service(resource(&format!("{CORE}/{{c}}/users")).route(web::post().to(create)))
-        .service(
-            resource(&format!("{CORE}/{{c}}/users/{{extId}}"))
-                .route(web::get().to(get))
-                .route(web::patch().to(patch))
-                .route(web::delete().to(delete)),
-        );
+/// Registers (and documents) the user routes. The literal `core/clients/{extId}/users` comes
+/// first so that `clients` is never read as a client extId.
+pub fn routes(api: &mut Api) {
+    api.add(__path_list, list)
+        .add(__path_create, create)
+        .add(__path_get, get)
+        .add(__path_patch, patch)
+        .add(__path_delete, delete);
+}
+
+/// State of a user on the wire (documentation of `UserState`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = UserState)]
+#[allow(dead_code)]
+pub enum UserStateDoc {
+    /// May log in and be managed.
+    Active,
+    /// Kept but may not log in.
+    Disabled,
+    /// Retired; kept for history only (cannot be modified any more).
+    Archived,
+}
+
+/// A language code on the wire (documentation of `Language`).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Language)]
+#[allow(dead_code, clippy::upper_case_acronyms)]
+pub enum LanguageDoc {
+    /// English.
+    EN,
+    /// German.
+    DE,
+    /// French.
+    FR,
+    /// Italian.
+    IT,
+}
+
+/// `sex` and `gender` values accepted by the server.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = Sex)]
+#[allow(dead_code)]
+pub enum SexDoc {
+    /// Male.
+    Male,
+    /// Female.
+    Female,
+    /// Other.
+    Other,
+}
+
+/// Filters of `GET core/clients/{extId}/users` (all optional, combined with AND).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct UserListFilter {
+    /// Only the user with this loginId.
+    #[param(rename = "loginId")]
+    login_id: Option<String>,
+    /// Only the user with this extId.
+    #[param(rename = "extId")]
+    ext_id: Option<String>,
+    /// Only users in this state; another value is 422 `errors.invalidParameter`
+    /// (`Invalid UserState name '...'`).
+    #[param(rename = "userState", value_type = Option<UserStateDoc>)]
+    user_state: Option<String>,
 }
 
 /// Name parts on the wire.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[schema(as = PersonName)]
 #[serde(rename_all = "camelCase")]
 pub struct NameDto {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -39,7 +99,8 @@ pub struct NameDto {
 }
 
 /// Contacts on the wire.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[schema(as = Contacts)]
 #[serde(rename_all = "camelCase")]
 pub struct ContactsDto {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -48,12 +109,16 @@ pub struct ContactsDto {
     telefax: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     mobile: Option<String>,
+    /// Must contain `@` (at most 320 characters); empty clears it.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 320)]
     email: Option<String>,
 }
 
-/// Address on the wire (nevisIDM field names).
-#[derive(Debug, Default, Serialize, Deserialize)]
+/// Address on the wire (nevisIDM field names). In responses only the stored fields appear;
+/// on patch the fields present replace the stored ones.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[schema(as = Address)]
 #[serde(rename_all = "camelCase")]
 pub struct AddressDto {
     addressline1: Option<String>,
@@ -82,25 +147,33 @@ impl AddressDto {
 }
 
 /// User as sent to clients (reference notes §4).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = User)]
 pub struct UserDto {
     #[serde(flatten)]
     meta: MetaDto,
     ext_id: String,
     client_ext_id: String,
+    #[schema(value_type = UserStateDoc)]
     user_state: UserState,
     login_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<LanguageDoc>)]
     language_code: Option<Language>,
     is_technical_user: bool,
     name: NameDto,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<SexDoc>)]
     sex: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<SexDoc>)]
     gender: Option<String>,
+    /// `YYYY-MM-DD`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = Date)]
     birth_date: Option<String>,
+    #[schema(value_type = AddressDto)]
     address: serde_json::Map<String, serde_json::Value>,
     contacts: ContactsDto,
     validity: ValidityDto,
@@ -142,24 +215,37 @@ impl From<User> for UserDto {
     }
 }
 
-/// Body of `POST core/:c/users` and `PATCH core/:c/users/:extId`.
-#[derive(Debug, Deserialize)]
+/// Body of `POST core/:c/users` and `PATCH core/:c/users/:extId`: on patch only the fields
+/// present change.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserBody {
+    /// Create: generated when absent. Patch: if present, must equal the addressed extId.
     ext_id: Option<String>,
+    /// Required on create; unique in the client; 1..=300 characters, not blank.
+    #[schema(min_length = 1, max_length = 300)]
     login_id: Option<String>,
+    #[schema(value_type = Option<UserStateDoc>)]
     user_state: Option<UserState>,
+    #[schema(value_type = Option<LanguageDoc>)]
     language_code: Option<Language>,
+    /// `true` needs `UserCreateTechUser` on create.
     is_technical_user: Option<bool>,
     name: Option<NameDto>,
+    #[schema(value_type = Option<SexDoc>)]
     sex: Option<String>,
+    #[schema(value_type = Option<SexDoc>)]
     gender: Option<String>,
+    /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
     birth_date: Option<String>,
     address: Option<AddressDto>,
     contacts: Option<ContactsDto>,
     remarks: Option<String>,
     modification_comment: Option<String>,
+    #[schema(value_type = Option<ValidityDto>)]
     validity: Option<Validity>,
+    /// Patch: the version read; alternatively `If-Match: "<version>"`.
     version: Option<i64>,
 }
 
@@ -192,6 +278,21 @@ impl UserBody {
     }
 }
 
+/// Creates a user (a technical user needs `UserCreateTechUser` too).
+#[utoipa::path(post, path = "/nevisidm/api/core/v1/{clientExtId}/users", tag = "users",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client")),
+    request_body = UserBody,
+    responses(
+        (status = 201, description = "Created; `Location` names the new user.",
+            headers(("Location" = String, description = "URL of the new user"))),
+        (status = 404, description = "`errors.noRecord`: no such client.", body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter` (`loginId` missing, or \
+            `extId`, `loginId`, `sex`, `gender`, `birthDate`, `contacts.email` or another \
+            field not valid), `errors.invalidDateInterval` (validity from after to) or \
+            `errors.duplicateValue` (loginId or extId taken).", body = ErrorEnvelope),
+        BodyErrors, AuthErrors,
+    ))]
 async fn create(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -208,6 +309,18 @@ async fn create(
     )))
 }
 
+/// Reads one user (`UserView`, or the user itself); `ETag` carries its version.
+#[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}", tag = "users",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("userExtId" = String, Path, description = "extId of the user")),
+    responses(
+        (status = 200, description = "The user.", body = UserDto,
+            headers(("ETag" = String, description = "The version, quoted"))),
+        (status = 404, description = "`errors.noRecord`: no such client or user.",
+            body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn get(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -218,6 +331,27 @@ async fn get(
     Ok(ok_tagged(user.meta.version, &UserDto::from(user)))
 }
 
+/// Changes the fields present in the body (optimistic locking by `version` or `If-Match`);
+/// disabling or archiving the user does the same to its profiles.
+#[utoipa::path(patch, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}", tag = "users",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("userExtId" = String, Path, description = "extId of the user"),
+        ("If-Match" = Option<String>, Header, description = "`\"<version>\"` read before")),
+    request_body = UserBody,
+    responses(
+        (status = 200, description = "The changed user.", body = UserDto,
+            headers(("ETag" = String, description = "The new version, quoted"))),
+        (status = 404, description = "`errors.noRecord`: no such client or user.",
+            body = ErrorEnvelope),
+        (status = 409, description = "`errors.optimisticLockingFailure`: the version is stale.",
+            body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter` (a field or `If-Match` is not \
+            valid), `errors.modifyExtId` (body extId differs), `errors.modifyArchivedUser` \
+            (the user is archived), `errors.invalidDateInterval` or `errors.duplicateValue` \
+            (loginId taken).", body = ErrorEnvelope),
+        BodyErrors, AuthErrors,
+    ))]
 async fn patch(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -233,6 +367,17 @@ async fn patch(
     Ok(ok_tagged(user.meta.version, &UserDto::from(user)))
 }
 
+/// Deletes a user with everything that belongs to it.
+#[utoipa::path(delete, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}", tag = "users",
+    security(("bearer" = [])),
+    params(("clientExtId" = String, Path, description = "extId of the client"),
+        ("userExtId" = String, Path, description = "extId of the user")),
+    responses(
+        (status = 204, description = "Deleted (also when it did not exist any more)."),
+        (status = 404, description = "`errors.noRecord`: no such client or user.",
+            body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn delete(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
@@ -243,6 +388,18 @@ async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Lists the users of a client the caller may view, filtered and keyset-paged.
+#[utoipa::path(get, path = "/nevisidm/api/core/v1/clients/{extId}/users", tag = "users",
+    security(("bearer" = [])),
+    params(("extId" = String, Path, description = "extId of the client"),
+        UserListFilter, PageParams),
+    responses(
+        (status = 200, description = "A page of users.", body = PageDto<UserDto>),
+        (status = 404, description = "`errors.noRecord`: no such client.", body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter`: bad `limit`, \
+            `continuationToken` or `userState`.", body = ErrorEnvelope),
+        AuthErrors,
+    ))]
 async fn list(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
