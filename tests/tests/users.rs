@@ -451,3 +451,41 @@ dual_test!(
         assert!(pages >= 28, "pages: {pages}");
     }
 );
+
+dual_test!(
+    a_caller_cannot_delete_disable_or_archive_itself_or_delete_its_own_profile,
+    |app| {
+        let r = app.delete(&format!("{CORE}/Default/users/admin")).await;
+        r.assert_error(
+            422,
+            "errors.unsupportedOperation",
+            "A caller cannot delete its own user.",
+        );
+        for state in ["disabled", "archived"] {
+            let r = app
+                .patch(
+                    &format!("{CORE}/Default/users/admin"),
+                    json!({"userState": state}),
+                )
+                .await;
+            r.assert_error(
+                422,
+                "errors.unsupportedOperation",
+                "A caller cannot disable or archive its own user.",
+            );
+        }
+        let r = app
+            .delete(&format!("{CORE}/Default/profiles/admin-profile"))
+            .await;
+        r.assert_error(
+            422,
+            "errors.unsupportedOperation",
+            "A caller cannot delete its own profile.",
+        );
+        // The admin still works.
+        assert_eq!(
+            app.get(&format!("{CORE}/Default/users/admin")).await.status,
+            200
+        );
+    }
+);

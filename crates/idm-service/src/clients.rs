@@ -60,6 +60,24 @@ pub(crate) fn precheck(caller: &Caller, req: &Requirement) -> AppResult<()> {
     Ok(())
 }
 
+/// Refuses an operation that would lock the caller out of idm: deleting, disabling or
+/// archiving its own user, or deleting one of its own profiles. One mistaken (or fuzzed)
+/// request must not leave an installation without its administrator.
+pub(crate) fn refuse_self_lockout(
+    caller: &Caller,
+    owner_user_id: i64,
+    what: &str,
+) -> AppResult<()> {
+    if caller.user_id == owner_user_id {
+        return Err(DomainError::unprocessable(
+            ErrorCode::UnsupportedOperation,
+            format!("A caller cannot {what}."),
+        )
+        .into());
+    }
+    Ok(())
+}
+
 /// Checks a client-supplied version against the stored one.
 pub(crate) fn check_version(expected: Option<i64>, stored: i64) -> AppResult<()> {
     match expected {

@@ -257,6 +257,7 @@ impl Services {
         let p = self
             .authorized_profile(caller, &DELETE, client_ext_id, ext_id)
             .await?;
+        crate::clients::refuse_self_lockout(caller, p.user_id, "delete its own profile")?;
         match self.repo.delete_profile(p.meta.id).await {
             Ok(()) | Err(RepoError::NotFound) => Ok(()),
             Err(e) => Err(e.into()),

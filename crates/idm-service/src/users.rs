@@ -281,6 +281,13 @@ impl Services {
         }
         let previous = user.state;
         apply(&mut user, input);
+        if user.state != UserState::Active && previous == UserState::Active {
+            crate::clients::refuse_self_lockout(
+                caller,
+                user.meta.id,
+                "disable or archive its own user",
+            )?;
+        }
         match self.repo.update_user(&user, previous).await {
             Ok(u) => Ok(u),
             Err(e) if e.is_unique_on("login_id") => {
@@ -305,6 +312,7 @@ impl Services {
         let user = self.require_user(&client, ext_id, "").await?;
         let paths = self.user_unit_paths(&user).await?;
         Self::authorize(caller, &DELETE, &user_target(&user, &paths))?;
+        crate::clients::refuse_self_lockout(caller, user.meta.id, "delete its own user")?;
         match self.repo.delete_user(user.meta.id).await {
             Ok(()) | Err(RepoError::NotFound) => Ok(()),
             Err(e) => Err(e.into()),

@@ -248,6 +248,8 @@ async fn patch(
         (status = 204, description = "Deleted (also when it did not exist any more)."),
         (status = 404, description = "`errors.noRecord`: no such client or profile.",
             body = ErrorEnvelope),
+        (status = 422, description = "`errors.unsupportedOperation`: the caller addressed its own profile.",
+            body = ErrorEnvelope),
         AuthErrors,
     ))]
 async fn delete(

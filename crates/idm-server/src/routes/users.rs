@@ -348,8 +348,9 @@ async fn get(
             body = ErrorEnvelope),
         (status = 422, description = "`errors.invalidParameter` (a field or `If-Match` is not \
             valid), `errors.modifyExtId` (body extId differs), `errors.modifyArchivedUser` \
-            (the user is archived), `errors.invalidDateInterval` or `errors.duplicateValue` \
-            (loginId taken).", body = ErrorEnvelope),
+            (the user is archived), `errors.invalidDateInterval`, `errors.duplicateValue` \
+            (loginId taken) or `errors.unsupportedOperation` (a caller disabling or archiving \
+            itself).", body = ErrorEnvelope),
         BodyErrors, AuthErrors,
     ))]
 async fn patch(
@@ -375,6 +376,8 @@ async fn patch(
     responses(
         (status = 204, description = "Deleted (also when it did not exist any more)."),
         (status = 404, description = "`errors.noRecord`: no such client or user.",
+            body = ErrorEnvelope),
+        (status = 422, description = "`errors.unsupportedOperation`: the caller addressed its own user.",
             body = ErrorEnvelope),
         AuthErrors,
     ))]
