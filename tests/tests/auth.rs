@@ -1338,3 +1338,20 @@ dual_test!(
         assert_eq!(r.status, 204, "body: {}", r.body);
     }
 );
+
+dual_test!(a_caller_cannot_revoke_its_own_authorization, |app| {
+    let r = app
+        .delete(&format!(
+            "{CORE}/Default/profiles/admin-profile/authorizations/admin-profile-root"
+        ))
+        .await;
+    r.assert_error(
+        422,
+        "errors.unsupportedOperation",
+        "A caller cannot revoke its own authorizations.",
+    );
+    assert_eq!(
+        app.get(&format!("{CORE}/clients/Default")).await.status,
+        200
+    );
+});

@@ -425,6 +425,11 @@ impl Services {
             .profile_access(caller, &AUTH_DELETE, client_ext_id, profile_ext_id)
             .await?;
         let authorization = self.require_authorization(&profile, ext_id).await?;
+        crate::clients::refuse_self_lockout(
+            caller,
+            profile.user_id,
+            "revoke its own authorizations",
+        )?;
         if let Some(role) = self.repo.role_by_ext_id(&authorization.role_ext_id).await? {
             check_escalation(
                 caller,

@@ -462,6 +462,8 @@ async fn get_authorization(
         ("extId" = String, Path, description = "extId of the authorization")),
     responses(
         (status = 204, description = "Revoked."),
+        (status = 422, description = "`errors.unsupportedOperation`: the caller would revoke \
+            its own authorization.", body = ErrorEnvelope),
         (status = 404, description = "`errors.noRecord`: no such client, profile or \
             authorization (of this profile).", body = ErrorEnvelope),
         AuthErrors,
