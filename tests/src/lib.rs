@@ -119,6 +119,8 @@ pub fn test_settings(database_url: &str) -> Settings {
     s.database.pool_size = Some(4);
     s.database.checkout_timeout_ms = 2000;
     s.auth.hs256_secret = Some(Secret(BEARER_SECRET.into()));
+    // Tests change callers behind the server's back (SQL); they see every change at once.
+    s.auth.caller_cache_ttl_ms = 0;
     s.xtoken.secret = Some(Secret(XTOKEN_SECRET.into()));
     s.bootstrap.admin_password = Some(Secret(ADMIN_PASSWORD.into()));
     s

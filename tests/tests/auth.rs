@@ -1355,3 +1355,38 @@ dual_test!(a_caller_cannot_revoke_its_own_authorization, |app| {
         200
     );
 });
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_caller_cache_on_a_revocation_through_the_api_takes_effect_at_once() {
+    for backend in [idm_tests::Backend::Sqlite, idm_tests::Backend::Postgres] {
+        let Some(app) =
+            idm_tests::spawn_with(backend, |s| s.auth.caller_cache_ttl_ms = 60_000).await
+        else {
+            continue;
+        };
+        let u = app
+            .seed_user("Default", "cached-admin", &["UserAdmin"], true, true, None)
+            .await;
+        let path = format!("{CORE}/clients/Default");
+        assert_eq!(
+            app.send(app.req_as(&u.token, Method::GET, &path))
+                .await
+                .status,
+            200
+        );
+        // Cached now; the revocation is a write through this instance, which forgets callers.
+        let r = app
+            .delete(&format!(
+                "{CORE}/Default/profiles/{}/authorizations/cached-admin-UserAdmin",
+                u.profile_ext_id
+            ))
+            .await;
+        assert_eq!(r.status, 204, "{}", r.body);
+        let r = app.send(app.req_as(&u.token, Method::GET, &path)).await;
+        r.assert_error(
+            403,
+            "errors.insufficientRightsFunction",
+            "Permission denied: Caller does not have the required right 'AccessControl.ClientView' to perform this action",
+        );
+    }
+}

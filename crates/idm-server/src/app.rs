@@ -126,6 +126,7 @@ pub fn services(settings: &Settings, store: &Store) -> anyhow::Result<Services> 
             issuer: settings.auth.issuer.clone(),
             audience: settings.auth.audience.clone(),
             leeway_seconds: settings.auth.leeway_seconds,
+            caller_cache_ttl_ms: settings.auth.caller_cache_ttl_ms,
             xtoken_secret,
             xtoken_ttl_seconds: settings.xtoken.ttl_seconds,
         },
@@ -249,6 +250,13 @@ pub async fn start(settings: &Settings, options: StartOptions) -> anyhow::Result
                         .unwrap_or_else(|| UNMATCHED.to_owned());
                     let elapsed = started.elapsed();
                     metrics.observe(&route, method_label(&method), status, elapsed);
+                    // Any successful write may change some caller's rights or state; cached
+                    // callers of this instance are dropped so it never acts on stale ones.
+                    if status < 400 && !method.is_safe() {
+                        if let Some(state) = res.request().app_data::<web::Data<AppState>>() {
+                            state.services.forget_callers();
+                        }
+                    }
                     if let Ok(v) = HeaderValue::from_str(&request_id) {
                         res.headers_mut()
                             .insert(HeaderName::from_static(crate::request_id::HEADER), v);

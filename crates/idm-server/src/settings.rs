@@ -110,6 +110,8 @@ pub struct AuthSettings {
     pub audience: Option<String>,
     /// Clock leeway, at most 30 s.
     pub leeway_seconds: u64,
+    /// Milliseconds a resolved caller is reused for the same token (0 = off).
+    pub caller_cache_ttl_ms: u64,
 }
 
 impl Default for AuthSettings {
@@ -121,6 +123,7 @@ impl Default for AuthSettings {
             issuer: None,
             audience: None,
             leeway_seconds: 5,
+            caller_cache_ttl_ms: 1000,
         }
     }
 }

@@ -50,6 +50,10 @@ pub struct AuthConfig {
     pub audience: Option<String>,
     /// Clock leeway in seconds (at most 30).
     pub leeway_seconds: u64,
+    /// How long a resolved caller is reused for the same bearer token (0 = never). Bounds how
+    /// late another instance sees a revoked right or a disabled caller; this instance forgets
+    /// cached callers on every write that can change one.
+    pub caller_cache_ttl_ms: u64,
     /// HS256 secret of X-Tokens.
     pub xtoken_secret: String,
     /// X-Token lifetime in seconds.
@@ -65,6 +69,7 @@ impl std::fmt::Debug for AuthConfig {
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .field("leeway_seconds", &self.leeway_seconds)
+            .field("caller_cache_ttl_ms", &self.caller_cache_ttl_ms)
             .field("xtoken_ttl_seconds", &self.xtoken_ttl_seconds)
             .finish_non_exhaustive()
     }
@@ -224,10 +229,25 @@ impl Services {
     /// 401 for a bad token or an unknown, disabled or archived caller; 503/500 on database
     /// failure.
     pub async fn resolve_caller(&self, bearer: &str) -> AppResult<Caller> {
+        if let Some(caller) = self.callers.get(bearer) {
+            return Ok(caller);
+        }
         let claims = self
             .verifier
             .verify(bearer)
             .ok_or_else(|| unauthenticated("token rejected"))?;
+        let caller = self.load_caller(&claims).await?;
+        self.callers.put(bearer, &caller, claims.exp);
+        Ok(caller)
+    }
+
+    /// Forgets every cached caller. The server calls it after every successful write, so this
+    /// instance never acts on a caller that a write has changed.
+    pub fn forget_callers(&self) {
+        self.callers.clear();
+    }
+
+    async fn load_caller(&self, claims: &BearerClaims) -> AppResult<Caller> {
         let record = self
             .repo
             .load_caller(&claims.client_ext_id, &claims.sub)
@@ -389,4 +409,52 @@ pub async fn verify_password(password: String, hash: String) -> AppResult<bool> 
     })
     .await
     .map_err(|e| AppError::Internal(format!("verification task failed: {e}")))?
+}
+
+/// Resolved callers by bearer token, for `caller_cache_ttl_ms`. The hot read path otherwise pays
+/// a six-table join per request for the same answer. Entries never outlive the token's `exp`.
+pub(crate) struct CallerCache {
+    ttl: std::time::Duration,
+    entries: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Caller)>>,
+}
+
+/// Upper bound on cached tokens; the map is simply emptied when it is reached.
+const CALLER_CACHE_MAX: usize = 10_000;
+
+impl CallerCache {
+    pub(crate) fn new(ttl_ms: u64) -> Self {
+        CallerCache {
+            ttl: std::time::Duration::from_millis(ttl_ms),
+            entries: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    fn get(&self, token: &str) -> Option<Caller> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        let entries = self.entries.lock().ok()?;
+        let (until, caller) = entries.get(token)?;
+        (std::time::Instant::now() < *until).then(|| caller.clone())
+    }
+
+    fn put(&self, token: &str, caller: &Caller, exp: u64) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        let left = std::time::Duration::from_secs(exp.saturating_sub(now_secs()));
+        let until = std::time::Instant::now() + self.ttl.min(left);
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= CALLER_CACHE_MAX {
+                entries.clear();
+            }
+            entries.insert(token.to_owned(), (until, caller.clone()));
+        }
+    }
+
+    fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
 }

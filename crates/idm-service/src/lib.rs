@@ -50,6 +50,7 @@ pub struct Services {
     repo: Arc<dyn Repository>,
     config: Arc<ServiceConfig>,
     verifier: Arc<auth::TokenVerifier>,
+    callers: Arc<auth::CallerCache>,
 }
 
 impl std::fmt::Debug for Services {
@@ -65,10 +66,12 @@ impl Services {
     /// Unusable key material in `config.auth`.
     pub fn new(repo: Arc<dyn Repository>, config: ServiceConfig) -> AppResult<Self> {
         let verifier = auth::TokenVerifier::new(&config.auth)?;
+        let callers = auth::CallerCache::new(config.auth.caller_cache_ttl_ms);
         Ok(Services {
             repo,
             config: Arc::new(config),
             verifier: Arc::new(verifier),
+            callers: Arc::new(callers),
         })
     }
 
