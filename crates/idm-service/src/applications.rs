@@ -4,7 +4,7 @@
 //! endpoint permission the caller must itself hold every right of a granted `nevisIdm` role on
 //! the target profile, in a dataroom at least as wide as the one requested.
 
-use idm_domain::access::{Access, Caller, Grant, Requirement, Target};
+use idm_domain::access::{Caller, Grant, Requirement, Target};
 use idm_domain::model::{Application, Authorization, Meta, Profile, Role};
 use idm_domain::rights::{Right, RightSet};
 use idm_domain::roles::role_rights;
@@ -12,7 +12,6 @@ use idm_domain::values::{check_ext_id, new_ext_id, now_millis, LanguageMap, Vali
 use idm_domain::{DomainError, ErrorCode};
 use idm_ports::{Page, PageRequest, RepoError};
 
-use crate::clients::precheck;
 use crate::{AppResult, Services};
 
 const APP_CREATE: Requirement = Requirement::all(&[&[Right::ApplicationCreate]]);
@@ -93,14 +92,6 @@ fn unprocessable(code: ErrorCode, message: String) -> crate::AppError {
     DomainError::unprocessable(code, message).into()
 }
 
-fn profile_target(profile: &Profile) -> (i64, [String; 1], i64) {
-    (
-        profile.client_id,
-        [profile.unit_path.clone()],
-        profile.user_id,
-    )
-}
-
 /// The rights the caller may hand on for `target`: a right counts only through a grant that
 /// covers the target and whose own dataroom is at least as wide as the requested one, so a
 /// unit-local admin cannot mint a client- or unit-global grant.
@@ -127,8 +118,7 @@ fn check_escalation(
     client_global: bool,
     unit_global: bool,
 ) -> AppResult<()> {
-    let (client_id, paths, owner) = profile_target(profile);
-    let target = Target::units(client_id, &paths).owned_by(owner);
+    let target = crate::lookup::profile_target(profile);
     // `SelfAdmin` only lets the grantee act on his own data, which anyone allowed to manage
     // authorizations on the profile may already touch; handing it on is no escalation.
     let needed = role_rights(&role.application_name, &role.name).without(&[Right::SelfAdmin]);
@@ -274,27 +264,6 @@ impl Services {
         Ok(self.repo.list_roles(app.meta.id, page).await?)
     }
 
-    /// Looks up client and profile and authorizes `req` on the profile (its unit, owned by its
-    /// user).
-    async fn profile_access(
-        &self,
-        caller: &Caller,
-        req: &Requirement,
-        client_ext_id: &str,
-        profile_ext_id: &str,
-    ) -> AppResult<(Profile, Access)> {
-        precheck(caller, req)?;
-        let client = self.require_client(client_ext_id).await?;
-        let profile = self.require_profile(&client, profile_ext_id).await?;
-        let (client_id, paths, owner) = profile_target(&profile);
-        let access = Self::authorize(
-            caller,
-            req,
-            &Target::units(client_id, &paths).owned_by(owner),
-        )?;
-        Ok((profile, access))
-    }
-
     /// Grants a role to a profile.
     ///
     /// # Errors
@@ -310,7 +279,7 @@ impl Services {
         input: NewAuthorization,
     ) -> AppResult<Authorization> {
         let (profile, _) = self
-            .profile_access(caller, &AUTH_CREATE, client_ext_id, profile_ext_id)
+            .authorized_profile(caller, &AUTH_CREATE, client_ext_id, profile_ext_id)
             .await?;
         let role = self
             .repo
@@ -373,7 +342,7 @@ impl Services {
         page: PageRequest,
     ) -> AppResult<Page<Authorization>> {
         let (profile, _) = self
-            .profile_access(caller, &AUTH_VIEW, client_ext_id, profile_ext_id)
+            .authorized_profile(caller, &AUTH_VIEW, client_ext_id, profile_ext_id)
             .await?;
         Ok(self.repo.list_authorizations(profile.meta.id, page).await?)
     }
@@ -404,7 +373,7 @@ impl Services {
         ext_id: &str,
     ) -> AppResult<Authorization> {
         let (profile, _) = self
-            .profile_access(caller, &AUTH_VIEW, client_ext_id, profile_ext_id)
+            .authorized_profile(caller, &AUTH_VIEW, client_ext_id, profile_ext_id)
             .await?;
         self.require_authorization(&profile, ext_id).await
     }
@@ -422,7 +391,7 @@ impl Services {
         ext_id: &str,
     ) -> AppResult<()> {
         let (profile, _) = self
-            .profile_access(caller, &AUTH_DELETE, client_ext_id, profile_ext_id)
+            .authorized_profile(caller, &AUTH_DELETE, client_ext_id, profile_ext_id)
             .await?;
         let authorization = self.require_authorization(&profile, ext_id).await?;
         crate::clients::refuse_self_lockout(

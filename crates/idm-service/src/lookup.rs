@@ -75,6 +75,35 @@ impl Services {
     }
 }
 
+/// The dataroom target of a profile: its unit, owned by its user (for the self-admin path).
+/// Borrows the profile's unit path, so building it allocates nothing.
+pub fn profile_target(profile: &Profile) -> Target<'_> {
+    Target::units(profile.client_id, std::slice::from_ref(&profile.unit_path))
+        .owned_by(profile.user_id)
+}
+
+impl Services {
+    /// The profile of `client_ext_id`, checked against `req`: rights first, then the client and
+    /// profile 404s, then the dataroom of the profile's unit. Returns how access was granted
+    /// (self-admin mode may need an X-Token).
+    ///
+    /// # Errors
+    /// 403, 404, or a repository failure.
+    pub(crate) async fn authorized_profile(
+        &self,
+        caller: &idm_domain::access::Caller,
+        req: &idm_domain::access::Requirement,
+        client_ext_id: &str,
+        ext_id: &str,
+    ) -> AppResult<(Profile, idm_domain::access::Access)> {
+        crate::clients::precheck(caller, req)?;
+        let client = self.require_client(client_ext_id).await?;
+        let profile = self.require_profile(&client, ext_id).await?;
+        let access = Self::authorize(caller, req, &profile_target(&profile))?;
+        Ok((profile, access))
+    }
+}
+
 /// The dataroom target of a user object: its client, its profiles' units, and its owner (for
 /// the self-admin path).
 pub fn user_target<'a>(user: &User, unit_paths: &'a [String]) -> Target<'a> {

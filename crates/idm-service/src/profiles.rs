@@ -54,11 +54,6 @@ fn profileless(unit: &Unit) -> AppError {
     .into()
 }
 
-/// The dataroom target of a profile: its unit, owned by its user.
-fn profile_paths(p: &Profile) -> [String; 1] {
-    [p.unit_path.clone()]
-}
-
 impl Services {
     /// Creates a profile of a user in a unit.
     ///
@@ -144,26 +139,6 @@ impl Services {
         Ok(self.repo.list_user_profiles(user.meta.id, page).await?)
     }
 
-    /// The profile, checked against `req` on its unit (owned by its user).
-    async fn authorized_profile(
-        &self,
-        caller: &Caller,
-        req: &Requirement,
-        client_ext_id: &str,
-        ext_id: &str,
-    ) -> AppResult<Profile> {
-        precheck(caller, req)?;
-        let client = self.require_client(client_ext_id).await?;
-        let profile = self.require_profile(&client, ext_id).await?;
-        let paths = profile_paths(&profile);
-        Self::authorize(
-            caller,
-            req,
-            &Target::units(profile.client_id, &paths).owned_by(profile.user_id),
-        )?;
-        Ok(profile)
-    }
-
     /// Reads a profile (`ProfileView`, or the owning user).
     ///
     /// # Errors
@@ -174,8 +149,10 @@ impl Services {
         client_ext_id: &str,
         ext_id: &str,
     ) -> AppResult<Profile> {
-        self.authorized_profile(caller, &VIEW, client_ext_id, ext_id)
-            .await
+        let (profile, _) = self
+            .authorized_profile(caller, &VIEW, client_ext_id, ext_id)
+            .await?;
+        Ok(profile)
     }
 
     /// ★ The unit of a profile (seed 004): `ProfileView or SelfAdmin Role`.
@@ -197,12 +174,7 @@ impl Services {
             return Err(crate::lookup::client_not_found(client_ext_id));
         }
         let profile = profile.ok_or_else(|| crate::lookup::profile_not_found(ext_id))?;
-        let paths = profile_paths(&profile);
-        Self::authorize(
-            caller,
-            &VIEW,
-            &Target::units(profile.client_id, &paths).owned_by(profile.user_id),
-        )?;
+        Self::authorize(caller, &VIEW, &crate::lookup::profile_target(&profile))?;
         unit.ok_or_else(|| AppError::Internal("unit of a profile vanished".into()))
     }
 
@@ -217,7 +189,7 @@ impl Services {
         ext_id: &str,
         input: ProfileInput,
     ) -> AppResult<Profile> {
-        let mut p = self
+        let (mut p, _) = self
             .authorized_profile(caller, &MODIFY, client_ext_id, ext_id)
             .await?;
         check_same_ext_id(input.ext_id.as_deref(), ext_id)?;
@@ -254,7 +226,7 @@ impl Services {
         client_ext_id: &str,
         ext_id: &str,
     ) -> AppResult<()> {
-        let p = self
+        let (p, _) = self
             .authorized_profile(caller, &DELETE, client_ext_id, ext_id)
             .await?;
         crate::clients::refuse_self_lockout(caller, p.user_id, "delete its own profile")?;
@@ -275,7 +247,7 @@ impl Services {
         ext_id: &str,
         unit_ext_id: &str,
     ) -> AppResult<Profile> {
-        let mut p = self
+        let (mut p, _) = self
             .authorized_profile(caller, &ASSIGN, client_ext_id, ext_id)
             .await?;
         let client = self.require_client(client_ext_id).await?;
