@@ -16,7 +16,7 @@ use crate::{DbConnection, Store, R};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = dispatch_targets)]
-struct TargetRow {
+pub(crate) struct TargetRow {
     id: i64,
     client_id: i64,
     user_id: i64,
@@ -37,7 +37,7 @@ struct TargetRow {
 }
 
 impl TargetRow {
-    fn into_domain(self) -> R<DispatchTarget> {
+    pub(crate) fn into_domain(self) -> R<DispatchTarget> {
         Ok(DispatchTarget {
             state: parse(&self.state, "dispatch target state")?,
             meta: meta(
@@ -85,7 +85,7 @@ struct NewTarget<'a> {
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = app_attestations)]
-struct AttestationRow {
+pub(crate) struct AttestationRow {
     id: i64,
     client_id: i64,
     user_id: i64,
@@ -103,7 +103,7 @@ struct AttestationRow {
 }
 
 impl AttestationRow {
-    fn into_domain(self) -> AppAttestation {
+    pub(crate) fn into_domain(self) -> AppAttestation {
         AppAttestation {
             meta: meta(
                 self.id,
@@ -127,7 +127,7 @@ impl AttestationRow {
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = fido_uaf_credentials)]
-struct FidoRow {
+pub(crate) struct FidoRow {
     id: i64,
     client_id: i64,
     user_id: i64,
@@ -147,7 +147,7 @@ struct FidoRow {
 }
 
 impl FidoRow {
-    fn into_domain(self, dispatch_target_ext_id: Option<String>) -> FidoUafCredential {
+    pub(crate) fn into_domain(self, dispatch_target_ext_id: Option<String>) -> FidoUafCredential {
         FidoUafCredential {
             meta: meta(
                 self.id,

@@ -13,6 +13,7 @@ mod caller;
 mod clients;
 mod credentials;
 mod devices;
+mod locate;
 mod personal_questions;
 mod pool;
 mod profiles;

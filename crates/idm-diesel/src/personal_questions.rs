@@ -13,7 +13,7 @@ use crate::{DbConnection, Store, R};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = personal_questions)]
-struct QuestionRow {
+pub(crate) struct QuestionRow {
     id: i64,
     client_id: i64,
     ext_id: String,
@@ -27,7 +27,7 @@ struct QuestionRow {
 }
 
 impl QuestionRow {
-    fn into_domain(self, client_ext_id: String) -> R<PersonalQuestion> {
+    pub(crate) fn into_domain(self, client_ext_id: String) -> R<PersonalQuestion> {
         Ok(PersonalQuestion {
             client_id: self.client_id,
             client_ext_id,

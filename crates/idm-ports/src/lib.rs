@@ -16,6 +16,7 @@ pub mod caller;
 pub mod clients;
 pub mod credentials;
 pub mod devices;
+pub mod locate;
 pub mod personal_questions;
 pub mod profiles;
 pub mod terms;
@@ -43,6 +44,7 @@ pub trait Repository:
     + terms::TermsRepo
     + personal_questions::PersonalQuestionRepo
     + devices::DeviceRepo
+    + locate::Locator
     + Send
     + Sync
 {
@@ -62,6 +64,7 @@ impl<T> Repository for T where
         + terms::TermsRepo
         + personal_questions::PersonalQuestionRepo
         + devices::DeviceRepo
+        + locate::Locator
         + Send
         + Sync
 {

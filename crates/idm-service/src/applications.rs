@@ -12,6 +12,9 @@ use idm_domain::values::{check_ext_id, new_ext_id, now_millis, LanguageMap, Vali
 use idm_domain::{DomainError, ErrorCode};
 use idm_ports::{Page, PageRequest, RepoError};
 
+use idm_ports::locate::{Address, ItemKey};
+
+use crate::admit::Gate;
 use crate::{AppResult, Services};
 
 const APP_CREATE: Requirement = Requirement::all(&[&[Right::ApplicationCreate]]);
@@ -118,7 +121,7 @@ fn check_escalation(
     client_global: bool,
     unit_global: bool,
 ) -> AppResult<()> {
-    let target = crate::lookup::profile_target(profile);
+    let target = crate::admit::profile_target(profile);
     // `SelfAdmin` only lets the grantee act on his own data, which anyone allowed to manage
     // authorizations on the profile may already touch; handing it on is no escalation.
     let needed = role_rights(&role.application_name, &role.name).without(&[Right::SelfAdmin]);
@@ -278,9 +281,14 @@ impl Services {
         profile_ext_id: &str,
         input: NewAuthorization,
     ) -> AppResult<Authorization> {
-        let (profile, _) = self
-            .authorized_profile(caller, &AUTH_CREATE, client_ext_id, profile_ext_id)
-            .await?;
+        let profile = self
+            .admit(
+                caller,
+                Gate::new(&AUTH_CREATE),
+                Address::client(client_ext_id).with_profile(profile_ext_id),
+            )
+            .await?
+            .into_profile()?;
         let role = self
             .repo
             .role_by_ext_id(&input.role_ext_id)
@@ -341,24 +349,15 @@ impl Services {
         profile_ext_id: &str,
         page: PageRequest,
     ) -> AppResult<Page<Authorization>> {
-        let (profile, _) = self
-            .authorized_profile(caller, &AUTH_VIEW, client_ext_id, profile_ext_id)
-            .await?;
-        Ok(self.repo.list_authorizations(profile.meta.id, page).await?)
-    }
-
-    async fn require_authorization(
-        &self,
-        profile: &Profile,
-        ext_id: &str,
-    ) -> AppResult<Authorization> {
-        self.repo
-            .authorization_of_profile(profile.meta.id, ext_id)
+        let profile = self
+            .admit(
+                caller,
+                Gate::new(&AUTH_VIEW),
+                Address::client(client_ext_id).with_profile(profile_ext_id),
+            )
             .await?
-            .ok_or_else(|| {
-                DomainError::NotFound(format!("Authorization doesn't exist with extId '{ext_id}'"))
-                    .into()
-            })
+            .into_profile()?;
+        Ok(self.repo.list_authorizations(profile.meta.id, page).await?)
     }
 
     /// Reads one authorization of a profile.
@@ -372,10 +371,15 @@ impl Services {
         profile_ext_id: &str,
         ext_id: &str,
     ) -> AppResult<Authorization> {
-        let (profile, _) = self
-            .authorized_profile(caller, &AUTH_VIEW, client_ext_id, profile_ext_id)
-            .await?;
-        self.require_authorization(&profile, ext_id).await
+        self.admit(
+            caller,
+            Gate::new(&AUTH_VIEW),
+            Address::client(client_ext_id)
+                .with_profile(profile_ext_id)
+                .with_item(ItemKey::Authorization(ext_id.to_owned())),
+        )
+        .await?
+        .into_authorization()
     }
 
     /// Revokes one authorization of a profile.
@@ -390,10 +394,16 @@ impl Services {
         profile_ext_id: &str,
         ext_id: &str,
     ) -> AppResult<()> {
-        let (profile, _) = self
-            .authorized_profile(caller, &AUTH_DELETE, client_ext_id, profile_ext_id)
+        let admitted = self
+            .admit(
+                caller,
+                Gate::new(&AUTH_DELETE),
+                Address::client(client_ext_id)
+                    .with_profile(profile_ext_id)
+                    .with_item(ItemKey::Authorization(ext_id.to_owned())),
+            )
             .await?;
-        let authorization = self.require_authorization(&profile, ext_id).await?;
+        let (profile, authorization) = (admitted.profile()?, admitted.authorization()?);
         crate::clients::refuse_self_lockout(
             caller,
             profile.user_id,

@@ -170,7 +170,10 @@ impl Services {
             {
                 Ok(c) => c,
                 Err(AppError::Domain(DomainError::Unprocessable { .. })) => {
-                    self.require_client(&spec.client_ext_id).await?
+                    self.repo
+                        .client_by_ext_id(&spec.client_ext_id)
+                        .await?
+                        .ok_or_else(|| AppError::Internal("bootstrap client vanished".into()))?
                 }
                 Err(e) => return Err(e),
             },
@@ -196,8 +199,10 @@ impl Services {
         }
         self.config.password_policy.check(&spec.admin_password)?;
         let root_unit = self
-            .require_unit(&client, &format!("{}-root", client.meta.ext_id))
-            .await?;
+            .repo
+            .unit_by_ext_id(client.meta.id, &format!("{}-root", client.meta.ext_id))
+            .await?
+            .ok_or_else(|| AppError::Internal("root unit of the bootstrap client missing".into()))?;
         let user = self
             .repo
             .create_user(User {

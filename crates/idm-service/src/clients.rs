@@ -7,6 +7,10 @@ use idm_domain::values::{check_ext_id, new_ext_id, now_millis, LanguageMap, Unit
 use idm_domain::{DomainError, ErrorCode};
 use idm_ports::{Page, PageRequest, RepoError};
 
+use idm_ports::locate::Address;
+
+pub(crate) use crate::admit::precheck;
+use crate::admit::Gate;
 use crate::{AppError, AppResult, Services};
 
 const CREATE: Requirement = Requirement::all(&[&[Right::ClientCreate]]);
@@ -40,24 +44,6 @@ pub struct ClientPatch {
     pub remarks: Option<Option<String>>,
     /// The version the client read (body `version` or `If-Match`).
     pub version: Option<i64>,
-}
-
-/// Rejects a caller that lacks a required right anywhere before any look-up, so an
-/// unauthorised caller learns nothing about which objects exist.
-pub(crate) fn precheck(caller: &Caller, req: &Requirement) -> AppResult<()> {
-    if req.self_admin && caller.is_self_admin() {
-        return Ok(());
-    }
-    for group in req.groups {
-        if !group.iter().any(|r| caller.has(*r)) {
-            if let Some(first) = group.first() {
-                return Err(
-                    DomainError::from(idm_domain::access::Denial::MissingRight(*first)).into(),
-                );
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Refuses an operation that would lock the caller out of idm: deleting, disabling or
@@ -204,10 +190,10 @@ impl Services {
     /// # Errors
     /// 403, 404.
     pub async fn get_client(&self, caller: &Caller, ext_id: &str) -> AppResult<Client> {
-        precheck(caller, &VIEW)?;
-        let client = self.require_client(ext_id).await?;
-        Self::authorize(caller, &VIEW, &Target::client(client.meta.id))?;
-        Ok(client)
+        let admitted = self
+            .admit(caller, Gate::new(&VIEW), Address::client(ext_id))
+            .await?;
+        admitted.into_client()
     }
 
     /// Partially updates a client's `name`, `displayName` and `remarks` with optimistic
@@ -222,9 +208,10 @@ impl Services {
         ext_id: &str,
         patch: ClientPatch,
     ) -> AppResult<Client> {
-        precheck(caller, &MODIFY)?;
-        let mut client = self.require_client(ext_id).await?;
-        Self::authorize(caller, &MODIFY, &Target::client(client.meta.id))?;
+        let admitted = self
+            .admit(caller, Gate::new(&MODIFY), Address::client(ext_id))
+            .await?;
+        let mut client = admitted.into_client()?;
         check_same_ext_id(patch.ext_id.as_deref(), ext_id)?;
         check_version(patch.version, client.meta.version)?;
         if let Some(name) = patch.name {
@@ -250,9 +237,10 @@ impl Services {
     /// 403, 404; 422 `errors.deleteDefaultEntityFailure` for the caller's own client (it would
     /// lock the caller out).
     pub async fn delete_client(&self, caller: &Caller, ext_id: &str) -> AppResult<()> {
-        precheck(caller, &DELETE)?;
-        let client = self.require_client(ext_id).await?;
-        Self::authorize(caller, &DELETE, &Target::client(client.meta.id))?;
+        let admitted = self
+            .admit(caller, Gate::new(&DELETE), Address::client(ext_id))
+            .await?;
+        let client = admitted.client()?;
         if client.meta.id == caller.client_id {
             return Err(DomainError::unprocessable(
                 ErrorCode::DeleteDefaultEntityFailure,

@@ -3,13 +3,14 @@
 //! The password is checked against the configured policy, hashed with argon2id and stored;
 //! neither the password nor its hash leaves this module (not in results, not in logs).
 
-use idm_domain::access::{Access, Caller, Requirement};
+use idm_domain::access::{Caller, Requirement};
 use idm_domain::rights::Right;
 use idm_domain::values::new_ext_id;
 
 use crate::auth::hash_password;
-use crate::clients::precheck;
-use crate::lookup::user_target;
+use idm_ports::locate::Address;
+
+use crate::admit::Gate;
 use crate::{AppResult, Services};
 
 const SET_PASSWORD: Requirement = Requirement::all(&[&[Right::CredentialCreate]]).or_self_admin();
@@ -32,14 +33,15 @@ impl Services {
         password: String,
         xtoken: Option<&str>,
     ) -> AppResult<()> {
-        precheck(caller, &SET_PASSWORD)?;
-        let client = self.require_client(client_ext_id).await?;
-        let user = self.require_user(&client, user_ext_id, "").await?;
-        let paths = self.user_unit_paths(&user).await?;
-        let access = Self::authorize(caller, &SET_PASSWORD, &user_target(&user, &paths))?;
-        if access == Access::SelfAdmin {
-            self.check_xtoken(caller, xtoken)?;
-        }
+        let admitted = self
+            .admit(
+                caller,
+                Gate::new(&SET_PASSWORD).xtoken(xtoken),
+                Address::client(client_ext_id).with_user(user_ext_id),
+            )
+            .await?;
+        let client = admitted.client()?;
+        let user = admitted.user()?;
         self.config.password_policy.check(&password)?;
         let hash = hash_password(password).await?;
         self.repo

@@ -4,6 +4,7 @@
 //! call the ports. One module per resource. Layer rule: no HTTP types and no SQL here — the
 //! web layer hands in plain values and gets domain values or an [`AppError`] back.
 
+mod admit;
 mod error;
 
 pub mod applications;
@@ -12,7 +13,6 @@ pub mod bootstrap;
 pub mod clients;
 pub mod credentials;
 pub mod devices;
-pub mod lookup;
 pub mod paging;
 pub mod personal_questions;
 pub mod principal;

@@ -1,6 +1,6 @@
 //! Personal questions of a client (★ create, seed 003): create, list, read, patch, delete.
 
-use idm_domain::access::{Caller, Requirement, Target};
+use idm_domain::access::{Caller, Requirement};
 use idm_domain::model::{Meta, PersonalQuestion};
 use idm_domain::rights::Right;
 use idm_domain::values::{
@@ -9,7 +9,10 @@ use idm_domain::values::{
 use idm_domain::{DomainError, ErrorCode};
 use idm_ports::{Page, PageRequest};
 
-use crate::clients::{check_same_ext_id, check_version, precheck};
+use idm_ports::locate::{Address, ItemKey};
+
+use crate::admit::Gate;
+use crate::clients::{check_same_ext_id, check_version};
 use crate::{AppResult, Services};
 
 const CREATE: Requirement =
@@ -78,24 +81,8 @@ fn check_texts(
     }
 }
 
-fn not_found(ext_id: &str) -> DomainError {
-    DomainError::NotFound(format!(
-        "Personal question doesn't exist with extId '{ext_id}'"
-    ))
-}
 
 impl Services {
-    async fn require_personal_question(
-        &self,
-        client_id: i64,
-        ext_id: &str,
-    ) -> AppResult<PersonalQuestion> {
-        self.repo
-            .personal_question_by_ext_id(client_id, ext_id)
-            .await?
-            .ok_or_else(|| not_found(ext_id).into())
-    }
-
     /// Creates a personal question (★ seed 003).
     ///
     /// # Errors
@@ -107,9 +94,10 @@ impl Services {
         client_ext_id: &str,
         input: NewPersonalQuestion,
     ) -> AppResult<PersonalQuestion> {
-        precheck(caller, &CREATE)?;
-        let client = self.require_client(client_ext_id).await?;
-        Self::authorize(caller, &CREATE, &Target::client(client.meta.id))?;
+        let admitted = self
+            .admit(caller, Gate::new(&CREATE), Address::client(client_ext_id))
+            .await?;
+        let client = admitted.client()?;
         let state_name = match input.state_name.as_deref().map(str::trim) {
             None | Some("") => return Err(DomainError::invalid_fields(&["stateName"]).into()),
             Some(s) => s,
@@ -167,9 +155,10 @@ impl Services {
         client_ext_id: &str,
         page: PageRequest,
     ) -> AppResult<Page<PersonalQuestion>> {
-        precheck(caller, &LIST)?;
-        let client = self.require_client(client_ext_id).await?;
-        Self::authorize(caller, &LIST, &Target::client(client.meta.id))?;
+        let admitted = self
+            .admit(caller, Gate::new(&LIST), Address::client(client_ext_id))
+            .await?;
+        let client = admitted.client()?;
         Ok(self
             .repo
             .list_personal_questions(client.meta.id, page)
@@ -186,10 +175,14 @@ impl Services {
         client_ext_id: &str,
         ext_id: &str,
     ) -> AppResult<PersonalQuestion> {
-        precheck(caller, &VIEW)?;
-        let client = self.require_client(client_ext_id).await?;
-        Self::authorize(caller, &VIEW, &Target::client(client.meta.id))?;
-        self.require_personal_question(client.meta.id, ext_id).await
+        self.admit(
+                caller,
+                Gate::new(&VIEW),
+                Address::client(client_ext_id)
+                    .with_item(ItemKey::PersonalQuestion(ext_id.to_owned())),
+            )
+            .await?
+            .into_personal_question()
     }
 
     /// Partially updates a personal question with optimistic locking.
@@ -203,12 +196,15 @@ impl Services {
         ext_id: &str,
         patch: PersonalQuestionPatch,
     ) -> AppResult<PersonalQuestion> {
-        precheck(caller, &MODIFY)?;
-        let client = self.require_client(client_ext_id).await?;
-        Self::authorize(caller, &MODIFY, &Target::client(client.meta.id))?;
         let mut q = self
-            .require_personal_question(client.meta.id, ext_id)
-            .await?;
+            .admit(
+                caller,
+                Gate::new(&MODIFY),
+                Address::client(client_ext_id)
+                    .with_item(ItemKey::PersonalQuestion(ext_id.to_owned())),
+            )
+            .await?
+            .into_personal_question()?;
         check_same_ext_id(patch.ext_id.as_deref(), ext_id)?;
         check_version(patch.version, q.meta.version)?;
         check_texts(
@@ -242,12 +238,15 @@ impl Services {
         ext_id: &str,
         version: Option<i64>,
     ) -> AppResult<()> {
-        precheck(caller, &DELETE)?;
-        let client = self.require_client(client_ext_id).await?;
-        Self::authorize(caller, &DELETE, &Target::client(client.meta.id))?;
         let q = self
-            .require_personal_question(client.meta.id, ext_id)
-            .await?;
+            .admit(
+                caller,
+                Gate::new(&DELETE),
+                Address::client(client_ext_id)
+                    .with_item(ItemKey::PersonalQuestion(ext_id.to_owned())),
+            )
+            .await?
+            .into_personal_question()?;
         check_version(version, q.meta.version)?;
         Ok(self
             .repo

@@ -1,15 +1,17 @@
 //! Profiles: create, list per user, read, patch, delete, ★ read the unit (seed 004), re-assign
 //! the unit.
 
-use idm_domain::access::{Caller, Requirement, Target};
+use idm_domain::access::{Caller, Requirement};
 use idm_domain::model::{Meta, Profile, Unit};
 use idm_domain::rights::Right;
 use idm_domain::values::{check_ext_id, new_ext_id, now_millis, ProfileState, Validity};
 use idm_domain::{DomainError, ErrorCode};
 use idm_ports::{Page, PageRequest, RepoError};
 
-use crate::clients::{check_same_ext_id, check_version, precheck};
-use crate::lookup::user_target;
+use idm_ports::locate::Address;
+
+use crate::admit::Gate;
+use crate::clients::{check_same_ext_id, check_version};
 use crate::{AppError, AppResult, Services};
 
 const CREATE: Requirement = Requirement::all(&[&[Right::ProfileCreate]]);
@@ -67,21 +69,24 @@ impl Services {
         user_ext_id: &str,
         input: ProfileInput,
     ) -> AppResult<Profile> {
-        precheck(caller, &CREATE)?;
-        let client = self.require_client(client_ext_id).await?;
-        let user = self.require_user(&client, user_ext_id, "").await?;
-        let unit_ext_id = input
-            .unit_ext_id
-            .clone()
+        let mut address = Address::client(client_ext_id).with_user(user_ext_id);
+        if let Some(u) = &input.unit_ext_id {
+            address = address.with_unit(u);
+        }
+        let admitted = self
+            .admit(caller, Gate::new(&CREATE).on_unit(), address)
+            .await?;
+        let (client, user) = (admitted.client()?, admitted.user()?);
+        let unit = admitted
+            .found
+            .unit
+            .as_ref()
             .ok_or_else(|| DomainError::invalid_fields(&["unitExtId"]))?;
-        let unit = self.require_unit(&client, &unit_ext_id).await?;
-        let paths = [unit.path.clone()];
-        Self::authorize(caller, &CREATE, &Target::units(client.meta.id, &paths))?;
         if let Some(e) = &input.ext_id {
             check_ext_id(e)?;
         }
         if unit.profileless {
-            return Err(profileless(&unit));
+            return Err(profileless(unit));
         }
         let validity = input.validity.unwrap_or_default();
         validity.check()?;
@@ -131,11 +136,14 @@ impl Services {
         user_ext_id: &str,
         page: PageRequest,
     ) -> AppResult<Page<Profile>> {
-        precheck(caller, &LIST)?;
-        let client = self.require_client(client_ext_id).await?;
-        let user = self.require_user(&client, user_ext_id, "").await?;
-        let paths = self.user_unit_paths(&user).await?;
-        Self::authorize(caller, &LIST, &user_target(&user, &paths))?;
+        let admitted = self
+            .admit(
+                caller,
+                Gate::new(&LIST),
+                Address::client(client_ext_id).with_user(user_ext_id),
+            )
+            .await?;
+        let user = admitted.user()?;
         Ok(self.repo.list_user_profiles(user.meta.id, page).await?)
     }
 
@@ -149,9 +157,14 @@ impl Services {
         client_ext_id: &str,
         ext_id: &str,
     ) -> AppResult<Profile> {
-        let (profile, _) = self
-            .authorized_profile(caller, &VIEW, client_ext_id, ext_id)
-            .await?;
+        let profile = self
+            .admit(
+                caller,
+                Gate::new(&VIEW),
+                Address::client(client_ext_id).with_profile(ext_id),
+            )
+            .await?
+            .into_profile()?;
         Ok(profile)
     }
 
@@ -166,16 +179,17 @@ impl Services {
         client_ext_id: &str,
         ext_id: &str,
     ) -> AppResult<Unit> {
-        precheck(caller, &VIEW)?;
-        // Client, profile and unit in one round trip: this is the hottest read of the API.
-        // The checks and their order are those of `authorized_profile`.
-        let (client, profile, unit) = self.repo.client_profile_unit(client_ext_id, ext_id).await?;
-        if client.is_none() {
-            return Err(crate::lookup::client_not_found(client_ext_id));
-        }
-        let profile = profile.ok_or_else(|| crate::lookup::profile_not_found(ext_id))?;
-        Self::authorize(caller, &VIEW, &crate::lookup::profile_target(&profile))?;
-        unit.ok_or_else(|| AppError::Internal("unit of a profile vanished".into()))
+        let admitted = self
+            .admit(
+                caller,
+                Gate::new(&VIEW),
+                Address::client(client_ext_id).with_profile(ext_id),
+            )
+            .await?;
+        admitted
+            .found
+            .profile_unit
+            .ok_or_else(|| AppError::Internal("unit of a profile vanished".into()))
     }
 
     /// Partially updates a profile with optimistic locking.
@@ -189,9 +203,14 @@ impl Services {
         ext_id: &str,
         input: ProfileInput,
     ) -> AppResult<Profile> {
-        let (mut p, _) = self
-            .authorized_profile(caller, &MODIFY, client_ext_id, ext_id)
-            .await?;
+        let mut p = self
+            .admit(
+                caller,
+                Gate::new(&MODIFY),
+                Address::client(client_ext_id).with_profile(ext_id),
+            )
+            .await?
+            .into_profile()?;
         check_same_ext_id(input.ext_id.as_deref(), ext_id)?;
         check_version(input.version, p.meta.version)?;
         if let Some(v) = input.name {
@@ -226,9 +245,14 @@ impl Services {
         client_ext_id: &str,
         ext_id: &str,
     ) -> AppResult<()> {
-        let (p, _) = self
-            .authorized_profile(caller, &DELETE, client_ext_id, ext_id)
-            .await?;
+        let p = self
+            .admit(
+                caller,
+                Gate::new(&DELETE),
+                Address::client(client_ext_id).with_profile(ext_id),
+            )
+            .await?
+            .into_profile()?;
         crate::clients::refuse_self_lockout(caller, p.user_id, "delete its own profile")?;
         match self.repo.delete_profile(p.meta.id).await {
             Ok(()) | Err(RepoError::NotFound) => Ok(()),
@@ -247,17 +271,22 @@ impl Services {
         ext_id: &str,
         unit_ext_id: &str,
     ) -> AppResult<Profile> {
-        let (mut p, _) = self
-            .authorized_profile(caller, &ASSIGN, client_ext_id, ext_id)
+        let admitted = self
+            .admit(
+                caller,
+                Gate::new(&ASSIGN),
+                Address::client(client_ext_id)
+                    .with_profile(ext_id)
+                    .with_other_unit(unit_ext_id),
+            )
             .await?;
-        let client = self.require_client(client_ext_id).await?;
-        let unit = self.require_unit(&client, unit_ext_id).await?;
-        let paths = [unit.path.clone()];
-        Self::authorize(caller, &ASSIGN, &Target::units(client.meta.id, &paths))?;
+        let unit = admitted.other_unit()?;
         if unit.profileless {
-            return Err(profileless(&unit));
+            return Err(profileless(unit));
         }
-        p.unit_id = unit.meta.id;
+        let unit_id = unit.meta.id;
+        let mut p = admitted.into_profile()?;
+        p.unit_id = unit_id;
         Ok(self.repo.update_profile(&p).await?)
     }
 }

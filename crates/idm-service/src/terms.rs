@@ -2,15 +2,18 @@
 
 use std::collections::BTreeMap;
 
-use idm_domain::access::{Access, Caller, Requirement, Target};
+use idm_domain::access::{Caller, Requirement, Target};
 use idm_domain::model::{Consent, Meta, Terms};
 use idm_domain::rights::Right;
 use idm_domain::values::{check_ext_id, new_ext_id, now_millis, Language};
 use idm_domain::{DomainError, ErrorCode};
 use idm_ports::{Page, PageRequest, RepoError};
 
-use crate::clients::{check_same_ext_id, check_version, precheck};
-use crate::lookup::user_target;
+use idm_ports::locate::Address;
+
+use crate::admit::Gate;
+use crate::clients::{check_same_ext_id, check_version};
+
 use crate::{AppError, AppResult, Services};
 
 const TERMS_CREATE: Requirement = Requirement::all(&[&[Right::TermsCreate]]);
@@ -270,11 +273,15 @@ impl Services {
         user_ext_id: &str,
         terms_ext_id: &str,
     ) -> AppResult<Consent> {
-        precheck(caller, &CONSENT_CREATE)?;
-        let client = self.require_client(client_ext_id).await?;
-        let user = self.require_user(&client, user_ext_id, ".").await?;
-        let paths = self.user_unit_paths(&user).await?;
-        Self::authorize(caller, &CONSENT_CREATE, &user_target(&user, &paths))?;
+        let admitted = self
+            .admit(
+                caller,
+                Gate::new(&CONSENT_CREATE).user_404_period(),
+                Address::client(client_ext_id).with_user(user_ext_id),
+            )
+            .await?;
+        let client = admitted.client()?;
+        let user = admitted.user()?;
         if terms_ext_id.trim().is_empty() {
             return Err(DomainError::invalid_fields(&["termsExtId"]).into());
         }
@@ -334,11 +341,14 @@ impl Services {
         client_ext_id: &str,
         user_ext_id: &str,
     ) -> AppResult<Vec<Consent>> {
-        precheck(caller, &CONSENT_VIEW)?;
-        let client = self.require_client(client_ext_id).await?;
-        let user = self.require_user(&client, user_ext_id, "").await?;
-        let paths = self.user_unit_paths(&user).await?;
-        let _: Access = Self::authorize(caller, &CONSENT_VIEW, &user_target(&user, &paths))?;
+        let admitted = self
+            .admit(
+                caller,
+                Gate::new(&CONSENT_VIEW),
+                Address::client(client_ext_id).with_user(user_ext_id),
+            )
+            .await?;
+        let user = admitted.user()?;
         Ok(self.repo.consents_of_user(user.meta.id).await?)
     }
 
@@ -353,11 +363,14 @@ impl Services {
         user_ext_id: &str,
         page: PageRequest,
     ) -> AppResult<Page<Terms>> {
-        precheck(caller, &PENDING_VIEW)?;
-        let client = self.require_client(client_ext_id).await?;
-        let user = self.require_user(&client, user_ext_id, "").await?;
-        let paths = self.user_unit_paths(&user).await?;
-        Self::authorize(caller, &PENDING_VIEW, &user_target(&user, &paths))?;
+        let admitted = self
+            .admit(
+                caller,
+                Gate::new(&PENDING_VIEW),
+                Address::client(client_ext_id).with_user(user_ext_id),
+            )
+            .await?;
+        let user = admitted.user()?;
         Ok(self.repo.pending_terms(user.meta.id, page).await?)
     }
 }

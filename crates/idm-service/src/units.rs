@@ -7,7 +7,10 @@ use idm_domain::values::{check_ext_id, new_ext_id, now_millis, LanguageMap, Unit
 use idm_domain::{DomainError, ErrorCode};
 use idm_ports::{Page, PageRequest, RepoError};
 
-use crate::clients::{check_same_ext_id, check_version, precheck};
+use idm_ports::locate::Address;
+
+use crate::admit::Gate;
+use crate::clients::{check_same_ext_id, check_version};
 use crate::{AppError, AppResult, Services};
 
 const CREATE: Requirement = Requirement::all(&[&[Right::UnitCreate]]);
@@ -81,10 +84,6 @@ fn duplicate_name(name: &str) -> AppError {
 }
 
 /// The dataroom target of a unit.
-fn unit_target(unit: &Unit) -> (i64, [String; 1]) {
-    (unit.client_id, [unit.path.clone()])
-}
-
 impl Services {
     /// Creates a unit under a parent, or a root unit (needs `UnitCreateTopUnit` too).
     ///
@@ -102,21 +101,13 @@ impl Services {
         } else {
             &CREATE_TOP
         };
-        precheck(caller, req)?;
-        let client = self.require_client(client_ext_id).await?;
-        let parent = match &input.parent_ext_id {
-            Some(p) => Some(self.require_unit(&client, p).await?),
-            None => None,
-        };
-        match &parent {
-            Some(p) => {
-                let (c, paths) = unit_target(p);
-                Self::authorize(caller, req, &Target::units(c, &paths))?;
-            }
-            None => {
-                Self::authorize(caller, req, &Target::client(client.meta.id))?;
-            }
+        let mut address = Address::client(client_ext_id);
+        if let Some(p) = &input.parent_ext_id {
+            address = address.with_unit(p);
         }
+        let admitted = self.admit(caller, Gate::new(req), address).await?;
+        let client = admitted.client()?;
+        let parent = admitted.found.unit.as_ref();
         self.config.identifier_policy.check(&input.name)?;
         input.validity.check()?;
         let ext_id = match input.ext_id {
@@ -178,11 +169,14 @@ impl Services {
         client_ext_id: &str,
         ext_id: &str,
     ) -> AppResult<Unit> {
-        precheck(caller, &VIEW)?;
-        let client = self.require_client(client_ext_id).await?;
-        let unit = self.require_unit(&client, ext_id).await?;
-        let (c, paths) = unit_target(&unit);
-        Self::authorize(caller, &VIEW, &Target::units(c, &paths))?;
+        let unit = self
+            .admit(
+                caller,
+                Gate::new(&VIEW),
+                Address::client(client_ext_id).with_unit(ext_id),
+            )
+            .await?
+            .into_unit()?;
         Ok(unit)
     }
 
@@ -197,11 +191,14 @@ impl Services {
         ext_id: &str,
         patch: UnitPatch,
     ) -> AppResult<Unit> {
-        precheck(caller, &MODIFY)?;
-        let client = self.require_client(client_ext_id).await?;
-        let mut unit = self.require_unit(&client, ext_id).await?;
-        let (c, paths) = unit_target(&unit);
-        Self::authorize(caller, &MODIFY, &Target::units(c, &paths))?;
+        let mut unit = self
+            .admit(
+                caller,
+                Gate::new(&MODIFY),
+                Address::client(client_ext_id).with_unit(ext_id),
+            )
+            .await?
+            .into_unit()?;
         check_same_ext_id(patch.ext_id.as_deref(), ext_id)?;
         check_version(patch.version, unit.meta.version)?;
         if let Some(name) = patch.name {
@@ -250,11 +247,14 @@ impl Services {
         client_ext_id: &str,
         ext_id: &str,
     ) -> AppResult<()> {
-        precheck(caller, &DELETE)?;
-        let client = self.require_client(client_ext_id).await?;
-        let unit = self.require_unit(&client, ext_id).await?;
-        let (c, paths) = unit_target(&unit);
-        Self::authorize(caller, &DELETE, &Target::units(c, &paths))?;
+        let unit = self
+            .admit(
+                caller,
+                Gate::new(&DELETE),
+                Address::client(client_ext_id).with_unit(ext_id),
+            )
+            .await?
+            .into_unit()?;
         match self.repo.delete_unit(unit.meta.id).await {
             Ok(()) | Err(RepoError::NotFound) => Ok(()),
             Err(RepoError::Conflict { constraint }) if constraint == "dependencies" => {
@@ -281,11 +281,14 @@ impl Services {
         ext_id: &str,
         page: PageRequest,
     ) -> AppResult<Page<Unit>> {
-        precheck(caller, &VIEW)?;
-        let client = self.require_client(client_ext_id).await?;
-        let unit = self.require_unit(&client, ext_id).await?;
-        let (c, paths) = unit_target(&unit);
-        Self::authorize(caller, &VIEW, &Target::units(c, &paths))?;
+        let unit = self
+            .admit(
+                caller,
+                Gate::new(&VIEW),
+                Address::client(client_ext_id).with_unit(ext_id),
+            )
+            .await?
+            .into_unit()?;
         let page = self.repo.list_unit_children(unit.meta.id, page).await?;
         Ok(Page {
             items: page
@@ -314,14 +317,17 @@ impl Services {
         parent_ext_id: &str,
         child_ext_id: &str,
     ) -> AppResult<Unit> {
-        precheck(caller, &MOVE)?;
-        let client = self.require_client(client_ext_id).await?;
-        let parent = self.require_unit(&client, parent_ext_id).await?;
-        let child = self.require_unit(&client, child_ext_id).await?;
-        let (c, paths) = unit_target(&child);
-        Self::authorize(caller, &MOVE, &Target::units(c, &paths))?;
-        let (c, paths) = unit_target(&parent);
-        Self::authorize(caller, &MOVE, &Target::units(c, &paths))?;
+        // The new parent is the addressed unit (its 404 comes first), the moved unit the second.
+        let admitted = self
+            .admit(
+                caller,
+                Gate::new(&MOVE),
+                Address::client(client_ext_id)
+                    .with_unit(parent_ext_id)
+                    .with_other_unit(child_ext_id),
+            )
+            .await?;
+        let (parent, child) = (admitted.unit()?, admitted.other_unit()?);
         let cycle = || -> AppError {
             DomainError::unprocessable(
                 ErrorCode::AssignSubunitAsParent,

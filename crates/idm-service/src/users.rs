@@ -8,8 +8,10 @@ use idm_domain::{DomainError, ErrorCode};
 use idm_ports::users::UserFilter;
 use idm_ports::{Page, PageRequest, RepoError};
 
-use crate::clients::{check_same_ext_id, check_version, precheck};
-use crate::lookup::user_target;
+use idm_ports::locate::Address;
+
+use crate::admit::{client_not_found, precheck, user_target, Gate};
+use crate::clients::{check_same_ext_id, check_version};
 use crate::{AppError, AppResult, Services};
 
 const CREATE: Requirement = Requirement::all(&[&[Right::UserCreate]]);
@@ -168,9 +170,10 @@ impl Services {
         } else {
             &CREATE
         };
-        precheck(caller, req)?;
-        let client = self.require_client(client_ext_id).await?;
-        Self::authorize(caller, req, &Target::client(client.meta.id))?;
+        let admitted = self
+            .admit(caller, Gate::new(req), Address::client(client_ext_id))
+            .await?;
+        let client = admitted.client()?;
         let mut bad = invalid_fields(&input);
         if input.login_id.is_none() {
             bad.insert(0, "loginId");
@@ -237,12 +240,14 @@ impl Services {
         client_ext_id: &str,
         ext_id: &str,
     ) -> AppResult<User> {
-        precheck(caller, &VIEW)?;
-        let client = self.require_client(client_ext_id).await?;
-        let user = self.require_user(&client, ext_id, "").await?;
-        let paths = self.user_unit_paths(&user).await?;
-        Self::authorize(caller, &VIEW, &user_target(&user, &paths))?;
-        Ok(user)
+        let admitted = self
+            .admit(
+                caller,
+                Gate::new(&VIEW),
+                Address::client(client_ext_id).with_user(ext_id),
+            )
+            .await?;
+        admitted.into_user()
     }
 
     /// Partially updates a user with optimistic locking; disabling or archiving cascades to
@@ -258,11 +263,15 @@ impl Services {
         ext_id: &str,
         input: UserInput,
     ) -> AppResult<User> {
-        precheck(caller, &MODIFY)?;
-        let client = self.require_client(client_ext_id).await?;
-        let mut user = self.require_user(&client, ext_id, "").await?;
-        let paths = self.user_unit_paths(&user).await?;
-        Self::authorize(caller, &MODIFY, &user_target(&user, &paths))?;
+        let admitted = self
+            .admit(
+                caller,
+                Gate::new(&MODIFY),
+                Address::client(client_ext_id).with_user(ext_id),
+            )
+            .await?;
+        let client_name = admitted.client()?.name.clone();
+        let mut user = admitted.into_user()?;
         check_same_ext_id(input.ext_id.as_deref(), ext_id)?;
         check_version(input.version, user.meta.version)?;
         if user.state == UserState::Archived {
@@ -291,7 +300,7 @@ impl Services {
         match self.repo.update_user(&user, previous).await {
             Ok(u) => Ok(u),
             Err(e) if e.is_unique_on("login_id") => {
-                Err(duplicate_login(&user.login_id, &client.name))
+                Err(duplicate_login(&user.login_id, &client_name))
             }
             Err(e) => Err(e.into()),
         }
@@ -307,11 +316,14 @@ impl Services {
         client_ext_id: &str,
         ext_id: &str,
     ) -> AppResult<()> {
-        precheck(caller, &DELETE)?;
-        let client = self.require_client(client_ext_id).await?;
-        let user = self.require_user(&client, ext_id, "").await?;
-        let paths = self.user_unit_paths(&user).await?;
-        Self::authorize(caller, &DELETE, &user_target(&user, &paths))?;
+        let admitted = self
+            .admit(
+                caller,
+                Gate::new(&DELETE),
+                Address::client(client_ext_id).with_user(ext_id),
+            )
+            .await?;
+        let user = admitted.user()?;
         crate::clients::refuse_self_lockout(caller, user.meta.id, "delete its own user")?;
         match self.repo.delete_user(user.meta.id).await {
             Ok(()) | Err(RepoError::NotFound) => Ok(()),
@@ -331,8 +343,15 @@ impl Services {
         filter: UserFilter,
         page: PageRequest,
     ) -> AppResult<Page<User>> {
+        // Not `admit`: a caller whose grants sit in some units of the client may list the
+        // users of those units, so the dataroom check is per listed user, below.
         precheck(caller, &LIST)?;
-        let client = self.require_client(client_ext_id).await?;
+        let client = self
+            .repo
+            .locate(&Address::client(client_ext_id))
+            .await?
+            .client
+            .ok_or_else(|| client_not_found(client_ext_id))?;
         let whole = caller.rights_on(&Target::client(client.meta.id));
         let sees_all = whole.contains(Right::ClientView) && whole.contains(Right::UserView);
         let in_client = caller
@@ -348,7 +367,7 @@ impl Services {
         }
         let mut items = Vec::with_capacity(page.items.len());
         for user in page.items {
-            let paths = self.user_unit_paths(&user).await?;
+            let paths = self.repo.user_unit_paths(user.meta.id).await?;
             if caller
                 .rights_on(&user_target(&user, &paths))
                 .contains(Right::UserView)

@@ -1,0 +1,412 @@
+//! The `locate` port: everything a URL addresses, in one statement.
+//!
+//! Each supported address shape is one `SELECT` that starts at the client (looked up by its
+//! unique extId) and `LEFT JOIN`s the addressed parts on their `(client, extId)` indexes, so a
+//! missing part comes back as NULL columns and the service can still answer the 404s in order.
+//! A user is joined with its profiles' units so the dataroom check has the unit paths: that
+//! returns one row per profile, all carrying the same client, user and item.
+//!
+//! Every query here is a static Diesel query (no boxing, no `IN` lists), so both backends
+//! prepare it once per connection and reuse it from the statement cache.
+
+use async_trait::async_trait;
+use diesel::prelude::*;
+use idm_ports::locate::{Address, Item, ItemKey, Located, Locator};
+use idm_ports::{RepoError, RepoResult};
+
+use crate::applications::AuthorizationRow;
+use crate::clients::ClientRow;
+use crate::devices::{AttestationRow, FidoRow, TargetRow};
+use crate::personal_questions::QuestionRow;
+use crate::profiles::ProfileRow;
+use crate::schema::{
+    app_attestations, authorizations, clients, dispatch_targets, fido_uaf_credentials,
+    personal_questions, profiles, roles, units, users,
+};
+use crate::units::UnitRow;
+use crate::users::UserRow;
+use crate::{DbConnection, Store, E, R};
+
+#[async_trait]
+impl Locator for Store {
+    async fn locate(&self, address: &Address) -> RepoResult<Located> {
+        let address = address.clone();
+        self.run(move |conn| locate(conn, &address)).await
+    }
+}
+
+fn unsupported(address: &Address) -> E {
+    E(RepoError::Other(format!(
+        "unsupported address shape: {address:?}"
+    )))
+}
+
+/// Resolves `address` on `conn`: one statement for the primary shape, one more for each unit
+/// that is not the primary part.
+pub(crate) fn locate(conn: &mut DbConnection, address: &Address) -> R<Located> {
+    let c = address.client.as_str();
+    // PostgreSQL refuses text containing NUL outright; such an extId cannot exist anyway, and
+    // everything below it is then missing too.
+    if c.contains('\0') {
+        return Ok(Located::default());
+    }
+    let mut found = if let Some(u) = &address.user {
+        if address.profile.is_some() {
+            return Err(unsupported(address));
+        }
+        user_shape(conn, c, u, address)?
+    } else if let Some(p) = &address.profile {
+        profile_shape(conn, c, p, address)?
+    } else if let Some(u) = &address.unit {
+        unit_shape(conn, c, u, address)?
+    } else {
+        client_shape(conn, c, address)?
+    };
+    let Some(client_id) = found.client.as_ref().map(|c| c.meta.id) else {
+        return Ok(found);
+    };
+    // Units that are not the primary part: a second statement each (only writes need them).
+    if found.unit.is_none() && (address.user.is_some() || address.profile.is_some()) {
+        if let Some(u) = address.unit.as_deref() {
+            found.unit = unit(conn, client_id, u)?;
+        }
+    }
+    if let Some(u) = address.other_unit.as_deref() {
+        found.other_unit = unit(conn, client_id, u)?;
+    }
+    Ok(found)
+}
+
+fn unit(conn: &mut DbConnection, client_id: i64, ext_id: &str) -> R<Option<idm_domain::model::Unit>> {
+    if ext_id.contains('\0') {
+        return Ok(None);
+    }
+    crate::units::find(conn, client_id, ext_id)
+}
+
+/// A NUL-free key or `None` (the join then finds nothing, see [`locate`]).
+fn key(ext_id: &str) -> &str {
+    if ext_id.contains('\0') {
+        // No extId is empty (the naming policy refuses it), so "" matches nothing.
+        ""
+    } else {
+        ext_id
+    }
+}
+
+fn client_shape(conn: &mut DbConnection, c: &str, address: &Address) -> R<Located> {
+    match &address.item {
+        None => {
+            let client = crate::clients::find(conn, c)?;
+            Ok(Located {
+                client,
+                ..Located::default()
+            })
+        }
+        Some(ItemKey::PersonalQuestion(q)) => {
+            let row = clients::table
+                .left_join(
+                    personal_questions::table.on(personal_questions::client_id
+                        .eq(clients::id)
+                        .and(personal_questions::ext_id.eq(key(q)))),
+                )
+                .filter(clients::ext_id.eq(c))
+                .select((ClientRow::as_select(), Option::<QuestionRow>::as_select()))
+                .first::<(ClientRow, Option<QuestionRow>)>(conn)
+                .optional()?;
+            let Some((client, question)) = row else {
+                return Ok(Located::default());
+            };
+            let client = client.into_domain()?;
+            let item = question
+                .map(|q| q.into_domain(client.meta.ext_id.clone()))
+                .transpose()?
+                .map(Item::PersonalQuestion);
+            Ok(Located {
+                client: Some(client),
+                item,
+                ..Located::default()
+            })
+        }
+        Some(_) => Err(unsupported(address)),
+    }
+}
+
+fn unit_shape(conn: &mut DbConnection, c: &str, u: &str, address: &Address) -> R<Located> {
+    if address.item.is_some() {
+        return Err(unsupported(address));
+    }
+    let row = clients::table
+        .left_join(
+            units::table.on(units::client_id
+                .eq(clients::id)
+                .and(units::ext_id.eq(key(u)))),
+        )
+        .filter(clients::ext_id.eq(c))
+        .select((ClientRow::as_select(), Option::<UnitRow>::as_select()))
+        .first::<(ClientRow, Option<UnitRow>)>(conn)
+        .optional()?;
+    let Some((client, unit)) = row else {
+        return Ok(Located::default());
+    };
+    let client = client.into_domain()?;
+    let unit = unit
+        .map(|u| u.into_domain(client.meta.ext_id.clone()))
+        .transpose()?;
+    Ok(Located {
+        client: Some(client),
+        unit,
+        ..Located::default()
+    })
+}
+
+/// Clients, the addressed user, and the units of the user's profiles.
+macro_rules! user_join {
+    ($c:expr, $u:expr) => {
+        clients::table
+            .left_join(
+                users::table.on(users::client_id
+                    .eq(clients::id)
+                    .and(users::ext_id.eq($u.to_owned()))),
+            )
+            .left_join(profiles::table.on(profiles::user_id.eq(users::id)))
+            .left_join(units::table.on(units::id.eq(profiles::unit_id)))
+            .filter(clients::ext_id.eq($c))
+    };
+}
+
+/// Folds the per-profile rows of a user shape into one [`Located`]: client, user and item
+/// from the first row, the unit paths from all of them.
+fn fold_user_rows<A, B>(
+    rows: Vec<(ClientRow, Option<UserRow>, Option<String>, A, B)>,
+    item: impl FnOnce((A, B), &idm_domain::model::Client) -> R<Option<Item>>,
+) -> R<Located> {
+    let mut paths = Vec::new();
+    let mut first = None;
+    for (client, user, path, a, b) in rows {
+        if let Some(p) = path {
+            paths.push(p);
+        }
+        if first.is_none() {
+            first = Some((client, user, (a, b)));
+        }
+    }
+    let Some((client, user, extra)) = first else {
+        return Ok(Located::default());
+    };
+    let client = client.into_domain()?;
+    let user = user
+        .map(|u| u.into_domain(client.meta.ext_id.clone()))
+        .transpose()?;
+    let item = if user.is_some() {
+        item(extra, &client)?
+    } else {
+        None
+    };
+    paths.sort_unstable();
+    paths.dedup();
+    Ok(Located {
+        client: Some(client),
+        user_unit_paths: paths,
+        user,
+        item,
+        ..Located::default()
+    })
+}
+
+fn user_shape(conn: &mut DbConnection, c: &str, u: &str, address: &Address) -> R<Located> {
+    let u = key(u);
+    match &address.item {
+        None => {
+            let rows = user_join!(c, u)
+                .select((
+                    ClientRow::as_select(),
+                    Option::<UserRow>::as_select(),
+                    units::path.nullable(),
+                    users::id.nullable(),
+                    profiles::id.nullable(),
+                ))
+                .load::<(
+                    ClientRow,
+                    Option<UserRow>,
+                    Option<String>,
+                    Option<i64>,
+                    Option<i64>,
+                )>(conn)?;
+            fold_user_rows(rows, |_, _| Ok(None))
+        }
+        Some(ItemKey::DispatchTarget(d) | ItemKey::AppAttestation(d)) => {
+            let rows = user_join!(c, u)
+                .left_join(
+                    dispatch_targets::table.on(dispatch_targets::user_id
+                        .eq(users::id)
+                        .and(dispatch_targets::ext_id.eq(key(d).to_owned()))),
+                )
+                .left_join(
+                    app_attestations::table
+                        .on(app_attestations::dispatch_target_id.eq(dispatch_targets::id)),
+                )
+                .select((
+                    ClientRow::as_select(),
+                    Option::<UserRow>::as_select(),
+                    units::path.nullable(),
+                    Option::<TargetRow>::as_select(),
+                    Option::<AttestationRow>::as_select(),
+                ))
+                .load::<(
+                    ClientRow,
+                    Option<UserRow>,
+                    Option<String>,
+                    Option<TargetRow>,
+                    Option<AttestationRow>,
+                )>(conn)?;
+            fold_user_rows(rows, |(target, attestation), _| {
+                let Some(target) = target else {
+                    return Ok(None);
+                };
+                Ok(Some(Item::DispatchTarget(
+                    target.into_domain()?,
+                    attestation.map(AttestationRow::into_domain),
+                )))
+            })
+        }
+        Some(ItemKey::FidoUaf(f)) => {
+            let rows = user_join!(c, u)
+                .left_join(
+                    fido_uaf_credentials::table.on(fido_uaf_credentials::user_id
+                        .eq(users::id)
+                        .and(fido_uaf_credentials::ext_id.eq(key(f).to_owned()))),
+                )
+                .left_join(
+                    dispatch_targets::table.on(dispatch_targets::id
+                        .nullable()
+                        .eq(fido_uaf_credentials::dispatch_target_id)),
+                )
+                .select((
+                    ClientRow::as_select(),
+                    Option::<UserRow>::as_select(),
+                    units::path.nullable(),
+                    Option::<FidoRow>::as_select(),
+                    dispatch_targets::ext_id.nullable(),
+                ))
+                .load::<(
+                    ClientRow,
+                    Option<UserRow>,
+                    Option<String>,
+                    Option<FidoRow>,
+                    Option<String>,
+                )>(conn)?;
+            fold_user_rows(rows, |(credential, target_ext_id), _| {
+                Ok(credential.map(|f| Item::FidoUaf(f.into_domain(target_ext_id))))
+            })
+        }
+        Some(_) => Err(unsupported(address)),
+    }
+}
+
+fn profile_shape(conn: &mut DbConnection, c: &str, p: &str, address: &Address) -> R<Located> {
+    let p = key(p);
+    macro_rules! profile_join {
+        () => {
+            clients::table
+                .left_join(
+                    profiles::table.on(profiles::client_id
+                        .eq(clients::id)
+                        .and(profiles::ext_id.eq(p.to_owned()))),
+                )
+                .left_join(users::table.on(users::id.eq(profiles::user_id)))
+                .left_join(units::table.on(units::id.eq(profiles::unit_id)))
+                .filter(clients::ext_id.eq(c))
+        };
+    }
+    type ProfileColumns = (
+        ClientRow,
+        Option<ProfileRow>,
+        Option<String>,
+        Option<UnitRow>,
+        Option<String>,
+        Option<String>,
+    );
+    let (head, item) = match &address.item {
+        None => {
+            let head = profile_join!()
+                .select((
+                    ClientRow::as_select(),
+                    Option::<ProfileRow>::as_select(),
+                    users::ext_id.nullable(),
+                    Option::<UnitRow>::as_select(),
+                    units::ext_id.nullable(),
+                    units::path.nullable(),
+                ))
+                .first::<ProfileColumns>(conn)
+                .optional()?;
+            (head, None)
+        }
+        Some(ItemKey::Authorization(a)) => {
+            let row = profile_join!()
+                .left_join(
+                    authorizations::table.on(authorizations::profile_id
+                        .eq(profiles::id)
+                        .and(authorizations::ext_id.eq(key(a).to_owned()))),
+                )
+                .left_join(roles::table.on(roles::id.eq(authorizations::role_id)))
+                .select((
+                    ClientRow::as_select(),
+                    Option::<ProfileRow>::as_select(),
+                    users::ext_id.nullable(),
+                    Option::<UnitRow>::as_select(),
+                    units::ext_id.nullable(),
+                    units::path.nullable(),
+                    Option::<AuthorizationRow>::as_select(),
+                    roles::ext_id.nullable(),
+                ))
+                .first::<(
+                    ClientRow,
+                    Option<ProfileRow>,
+                    Option<String>,
+                    Option<UnitRow>,
+                    Option<String>,
+                    Option<String>,
+                    Option<AuthorizationRow>,
+                    Option<String>,
+                )>(conn)
+                .optional()?;
+            match row {
+                None => (None, None),
+                Some((c, p, u, un, ue, up, authorization, role_ext_id)) => {
+                    let head = (c, p, u, un, ue, up);
+                    let item = authorization
+                        .zip(role_ext_id)
+                        .map(|(a, r)| Item::Authorization(a.into_domain(r)));
+                    (Some(head), item)
+                }
+            }
+        }
+        Some(_) => return Err(unsupported(address)),
+    };
+    let Some((client, profile, user_ext_id, unit, unit_ext_id, unit_path)) = head else {
+        return Ok(Located::default());
+    };
+    let client = client.into_domain()?;
+    let client_ext_id = client.meta.ext_id.clone();
+    let (profile, profile_unit) = match (profile, user_ext_id, unit, unit_ext_id, unit_path) {
+        (Some(p), Some(u), Some(unit), Some(n), Some(path)) => (
+            Some(p.into_domain(client_ext_id.clone(), u, n, path)?),
+            Some(unit.into_domain(client_ext_id)?),
+        ),
+        (None, ..) => (None, None),
+        // Foreign keys make a profile without its user or unit impossible.
+        _ => {
+            return Err(E(RepoError::Other(
+                "profile without its user or unit".into(),
+            )))
+        }
+    };
+    Ok(Located {
+        client: Some(client),
+        item: if profile.is_some() { item } else { None },
+        profile,
+        profile_unit,
+        ..Located::default()
+    })
+}

@@ -1,0 +1,153 @@
+//! Locating everything a URL addresses in one port call.
+//!
+//! A use case describes its URL as an [`Address`] (client, and as the route needs: user,
+//! profile, unit, a second unit, one item) and gets back a [`Located`] value in which every
+//! part that does not exist is `None`. The service answers nevisIDM's 404s in order from it and
+//! applies the dataroom check with the unit paths it carries — no use case walks its URL with a
+//! chain of look-ups.
+
+use async_trait::async_trait;
+use idm_domain::model::{
+    AppAttestation, Authorization, Client, DispatchTarget, FidoUafCredential, PersonalQuestion,
+    Profile, Unit, User,
+};
+
+use crate::RepoResult;
+
+/// The item a URL addresses below its user, profile or client, by extId.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemKey {
+    /// A dispatch target of the addressed user (located with its app attestation).
+    DispatchTarget(String),
+    /// The app attestation of the user's dispatch target with this extId: located as
+    /// [`Item::DispatchTarget`]; the attestation part is `None` when the target has none.
+    AppAttestation(String),
+    /// A FIDO UAF credential of the addressed user.
+    FidoUaf(String),
+    /// A personal question of the addressed client.
+    PersonalQuestion(String),
+    /// An authorization of the addressed profile.
+    Authorization(String),
+}
+
+impl ItemKey {
+    /// The extId the URL names.
+    pub fn ext_id(&self) -> &str {
+        match self {
+            ItemKey::DispatchTarget(e)
+            | ItemKey::AppAttestation(e)
+            | ItemKey::FidoUaf(e)
+            | ItemKey::PersonalQuestion(e)
+            | ItemKey::Authorization(e) => e,
+        }
+    }
+}
+
+/// What a URL addresses, by extIds. Built with [`Address::client`] and the `with_*` methods.
+///
+/// The adapter supports these shapes: the client alone or with a unit, a personal question or
+/// a user; a user with a dispatch target, app attestation or FIDO UAF credential; a profile
+/// alone or with an authorization; any of them with a second unit (`other_unit`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Address {
+    /// The client's extId (every address has one).
+    pub client: String,
+    /// A user of the client.
+    pub user: Option<String>,
+    /// A profile of the client.
+    pub profile: Option<String>,
+    /// A unit of the client.
+    pub unit: Option<String>,
+    /// A second unit of the client (a move's new parent, a profile's new unit).
+    pub other_unit: Option<String>,
+    /// The item below the user, profile or client.
+    pub item: Option<ItemKey>,
+}
+
+impl Address {
+    /// An address of the client with this extId.
+    pub fn client(ext_id: &str) -> Self {
+        Address {
+            client: ext_id.to_owned(),
+            ..Address::default()
+        }
+    }
+
+    /// The same address, with a user.
+    pub fn with_user(mut self, ext_id: &str) -> Self {
+        self.user = Some(ext_id.to_owned());
+        self
+    }
+
+    /// The same address, with a profile.
+    pub fn with_profile(mut self, ext_id: &str) -> Self {
+        self.profile = Some(ext_id.to_owned());
+        self
+    }
+
+    /// The same address, with a unit.
+    pub fn with_unit(mut self, ext_id: &str) -> Self {
+        self.unit = Some(ext_id.to_owned());
+        self
+    }
+
+    /// The same address, with a second unit.
+    pub fn with_other_unit(mut self, ext_id: &str) -> Self {
+        self.other_unit = Some(ext_id.to_owned());
+        self
+    }
+
+    /// The same address, with an item.
+    pub fn with_item(mut self, item: ItemKey) -> Self {
+        self.item = Some(item);
+        self
+    }
+}
+
+/// A located item (see [`ItemKey`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    /// A dispatch target with its app attestation, if it has one.
+    DispatchTarget(DispatchTarget, Option<AppAttestation>),
+    /// A FIDO UAF credential.
+    FidoUaf(FidoUafCredential),
+    /// A personal question.
+    PersonalQuestion(PersonalQuestion),
+    /// An authorization.
+    Authorization(Authorization),
+}
+
+/// What exists of an [`Address`]. A part is `None` when it does not exist or when a part it
+/// hangs from does not (no user without its client, no item without its user or profile).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Located {
+    /// The client.
+    pub client: Option<Client>,
+    /// The user.
+    pub user: Option<User>,
+    /// Id-paths of the units of the user's profiles (the user's datarooms); empty without a
+    /// user or when it has no profile.
+    pub user_unit_paths: Vec<String>,
+    /// The profile.
+    pub profile: Option<Profile>,
+    /// The unit the profile hangs in.
+    pub profile_unit: Option<Unit>,
+    /// The unit.
+    pub unit: Option<Unit>,
+    /// The second unit.
+    pub other_unit: Option<Unit>,
+    /// The item.
+    pub item: Option<Item>,
+}
+
+/// Resolves addresses.
+#[async_trait]
+pub trait Locator {
+    /// Everything `address` names, looked up in one blocking task on one connection, in one
+    /// statement for every shape except those with a second unit (one more statement).
+    ///
+    /// # Errors
+    /// `Unavailable` / `Other` on database failure; `Other` for an address shape the adapter
+    /// does not support (a programming error, never a client's).
+    async fn locate(&self, address: &Address) -> RepoResult<Located>;
+}
