@@ -341,3 +341,221 @@ pub(crate) fn profile_not_found(ext_id: &str) -> AppError {
 pub(crate) fn unit_not_found(ext_id: &str) -> AppError {
     not_found(format!("Unit doesn't exist with extId '{ext_id}'"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use idm_domain::access::{CallerIdentity, Grant};
+    use idm_domain::model::{DispatchTarget, Meta};
+    use idm_domain::rights::Right;
+    use idm_domain::roles::BuiltinRole;
+    use idm_domain::values::{now_millis, DispatchTargetState, UserState, Validity};
+
+    const DT_DELETE: Requirement =
+        Requirement::all(&[&[Right::CredentialDelete, Right::DispatchTargetDelete]])
+            .or_self_admin();
+    const ME: i64 = 7;
+    const OTHER: i64 = 8;
+
+    fn meta(id: i64, ext_id: &str) -> Meta {
+        let now = now_millis();
+        Meta {
+            id,
+            ext_id: ext_id.into(),
+            created: now,
+            last_modified: now,
+            version: 1,
+        }
+    }
+
+    fn caller(client_id: i64, grants: &[(BuiltinRole, &str, bool)]) -> Caller {
+        Caller::new(
+            CallerIdentity {
+                user_id: ME,
+                user_ext_id: "me".into(),
+                client_id,
+                ..CallerIdentity::default()
+            },
+            grants
+                .iter()
+                .map(|(role, path, unit_global)| Grant {
+                    rights: role.rights(),
+                    client_id,
+                    unit_path: (*path).into(),
+                    client_global: false,
+                    unit_global: *unit_global,
+                })
+                .collect(),
+        )
+    }
+
+    fn user(id: i64) -> User {
+        User {
+            meta: meta(id, &format!("user-{id}")),
+            client_id: 1,
+            client_ext_id: "c".into(),
+            login_id: format!("user-{id}"),
+            state: UserState::Active,
+            language_code: None,
+            is_technical_user: false,
+            name: Default::default(),
+            sex: None,
+            gender: None,
+            birth_date: None,
+            contacts: Default::default(),
+            address: Default::default(),
+            remarks: None,
+            modification_comment: None,
+            validity: Validity::default(),
+        }
+    }
+
+    fn target(owner: i64) -> Item {
+        Item::DispatchTarget(
+            DispatchTarget {
+                meta: meta(50, "dt"),
+                client_id: 1,
+                user_id: owner,
+                target_type: "fido-uaf".into(),
+                device_id: "d".into(),
+                target: "t".into(),
+                dispatcher: None,
+                user_agent: None,
+                encryption_key: None,
+                signing_key: "k".into(),
+                app_id: "a".into(),
+                name: "n".into(),
+                state: DispatchTargetState::Active,
+            },
+            None,
+        )
+    }
+
+    /// Client 1 with user `owner` (profiles in unit /1/9/) and its dispatch target; `parts`
+    /// says how much of it exists: 0 nothing, 1 the client, 2 the user too, 3 everything.
+    fn located(owner: i64, parts: u8) -> Located {
+        Located {
+            client: (parts >= 1).then(|| Client {
+                meta: meta(1, "c"),
+                name: "Default".into(),
+                display_name: Default::default(),
+                remarks: None,
+            }),
+            user: (parts >= 2).then(|| user(owner)),
+            user_unit_paths: if parts >= 2 {
+                vec!["/1/9/".into()]
+            } else {
+                vec![]
+            },
+            item: (parts >= 3).then(|| target(owner)),
+            ..Located::default()
+        }
+    }
+
+    /// The outcome in the notation of the table.
+    fn outcome(caller: &Caller, found: &Located, xtoken: Option<&str>) -> String {
+        let address = Address::client("c")
+            .with_user("u")
+            .with_item(ItemKey::DispatchTarget("dt".into()));
+        let gate = Gate::new(&DT_DELETE).xtoken(xtoken);
+        let check = |h: Option<&str>| match h {
+            Some("good") => Ok(()),
+            _ => Err(AppError::Domain(DomainError::unprocessable(
+                idm_domain::ErrorCode::InvalidJWTToken,
+                "Invalid JWT token.",
+            ))),
+        };
+        match admission(caller, &gate, &address, found, check) {
+            Ok(Access::ByRights) => "rights".into(),
+            Ok(Access::SelfAdmin) => "self".into(),
+            Err(AppError::Domain(DomainError::NotFound(m))) => {
+                let what = m.split_whitespace().next().unwrap_or_default().to_owned();
+                format!("404 {what}")
+            }
+            Err(AppError::Domain(DomainError::Forbidden { code, .. })) => {
+                format!("403 {}", code.as_str())
+            }
+            Err(AppError::Domain(DomainError::Unprocessable { code, .. })) => {
+                format!("422 {}", code.as_str())
+            }
+            Err(e) => format!("{e:?}"),
+        }
+    }
+
+    #[test]
+    fn admission_applies_rights_then_404s_then_dataroom_then_self_admin_then_x_token() {
+        use BuiltinRole::*;
+        let admin = caller(1, &[(Root, "/1/", true)]);
+        let unit_admin = caller(1, &[(UserAdmin, "/1/4/", false)]);
+        let foreign_admin = caller(2, &[(UserAdmin, "/2/", true)]);
+        let self_admin = caller(1, &[(SelfAdmin, "/1/9/", false)]);
+        let nobody = caller(1, &[]);
+        let missing = "403 errors.insufficientRightsFunction";
+        let dataroom = "403 errors.combinedDataroomDenied";
+        let jwt = "422 errors.invalidJWTToken";
+        #[rustfmt::skip]
+        let table: &[(&str, &Caller, Located, Option<&str>, &str)] = &[
+            // The rights precheck comes before any 404: no right, nothing learnt.
+            ("nobody, no client", &nobody, located(OTHER, 0), None, missing),
+            ("nobody, everything", &nobody, located(OTHER, 3), None, missing),
+            // Then the 404s, in path order.
+            ("admin, no client", &admin, located(OTHER, 0), None, "404 Client"),
+            ("admin, no user", &admin, located(OTHER, 1), None, "404 A"),
+            ("admin, no target", &admin, located(OTHER, 2), None, "404 No"),
+            // The item 404 comes before the dataroom.
+            ("foreign admin, no target", &foreign_admin, located(OTHER, 2), None, "404 No"),
+            // Then the dataroom.
+            ("foreign admin", &foreign_admin, located(OTHER, 3), None, dataroom),
+            ("unit admin, user elsewhere", &unit_admin, located(OTHER, 3), None, dataroom),
+            ("admin", &admin, located(OTHER, 3), None, "rights"),
+            // Rights win over self-admin: an administrator on own data needs no X-Token.
+            ("admin on own data", &admin, located(ME, 3), None, "rights"),
+            // Self-admin only on own data, and then the X-Token.
+            ("self-admin, other user", &self_admin, located(OTHER, 3), Some("good"), missing),
+            ("self-admin, no X-Token", &self_admin, located(ME, 3), None, jwt),
+            ("self-admin, bad X-Token", &self_admin, located(ME, 3), Some("bad"), jwt),
+            ("self-admin, good X-Token", &self_admin, located(ME, 3), Some("good"), "self"),
+            // The X-Token is checked last: a self-admin gets the 404 first.
+            ("self-admin, no target", &self_admin, located(ME, 2), None, "404 No"),
+        ];
+        for (case, caller, found, xtoken, expected) in table {
+            assert_eq!(
+                outcome(caller, found, *xtoken),
+                *expected,
+                "{case}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_profile_create_checks_the_dataroom_of_the_unit_not_of_the_user() {
+        let unit_admin = caller(1, &[(BuiltinRole::UserAdmin, "/1/4/", false)]);
+        let req = Requirement::all(&[&[Right::ProfileCreate]]);
+        let mut found = located(OTHER, 2);
+        found.unit = Some(Unit {
+            meta: meta(4, "u4"),
+            client_id: 1,
+            client_ext_id: "c".into(),
+            parent_id: Some(1),
+            parent_ext_id: None,
+            path: "/1/4/".into(),
+            hierarchical_name: "c-root/u4".into(),
+            name: "u4".into(),
+            location: None,
+            description: None,
+            state: idm_domain::values::UnitState::Active,
+            display_name: Default::default(),
+            abbreviation: Default::default(),
+            profileless: false,
+            modification_comment: None,
+            validity: Validity::default(),
+        });
+        let address = Address::client("c").with_user("u").with_unit("u4");
+        let ok = |_: Option<&str>| Ok(());
+        assert_eq!(
+            admission(&unit_admin, &Gate::new(&req).on_unit(), &address, &found, ok),
+            Ok(Access::ByRights)
+        );
+        assert!(admission(&unit_admin, &Gate::new(&req), &address, &found, ok).is_err());
+    }
+}
