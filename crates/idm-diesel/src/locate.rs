@@ -77,7 +77,11 @@ pub(crate) fn locate(conn: &mut DbConnection, address: &Address) -> R<Located> {
     Ok(found)
 }
 
-fn unit(conn: &mut DbConnection, client_id: i64, ext_id: &str) -> R<Option<idm_domain::model::Unit>> {
+fn unit(
+    conn: &mut DbConnection,
+    client_id: i64,
+    ext_id: &str,
+) -> R<Option<idm_domain::model::Unit>> {
     if ext_id.contains('\0') {
         return Ok(None);
     }

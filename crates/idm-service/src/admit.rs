@@ -107,13 +107,19 @@ impl Admitted {
         self.found.user.as_ref().ok_or_else(|| missing("user"))
     }
     pub(crate) fn profile(&self) -> AppResult<&Profile> {
-        self.found.profile.as_ref().ok_or_else(|| missing("profile"))
+        self.found
+            .profile
+            .as_ref()
+            .ok_or_else(|| missing("profile"))
     }
     pub(crate) fn unit(&self) -> AppResult<&Unit> {
         self.found.unit.as_ref().ok_or_else(|| missing("unit"))
     }
     pub(crate) fn other_unit(&self) -> AppResult<&Unit> {
-        self.found.other_unit.as_ref().ok_or_else(|| missing("second unit"))
+        self.found
+            .other_unit
+            .as_ref()
+            .ok_or_else(|| missing("second unit"))
     }
     pub(crate) fn into_client(self) -> AppResult<Client> {
         self.found.client.ok_or_else(|| missing("client"))
@@ -133,7 +139,9 @@ impl Admitted {
             _ => Err(missing("dispatch target")),
         }
     }
-    pub(crate) fn into_dispatch_target(self) -> AppResult<(DispatchTarget, Option<AppAttestation>)> {
+    pub(crate) fn into_dispatch_target(
+        self,
+    ) -> AppResult<(DispatchTarget, Option<AppAttestation>)> {
         match self.found.item {
             Some(Item::DispatchTarget(t, a)) => Ok((t, a)),
             _ => Err(missing("dispatch target")),
@@ -295,9 +303,9 @@ fn dataroom(
         authorize(caller, gate.req, target).map_err(|d| AppError::Domain(d.into()))
     };
     let access = match (gate.scope, &found.profile, &found.user, &found.unit) {
-        (Scope::Unit, _, _, Some(unit)) | (Scope::Object, None, None, Some(unit)) => {
-            check(&Target::units(client.meta.id, std::slice::from_ref(&unit.path)))?
-        }
+        (Scope::Unit, _, _, Some(unit)) | (Scope::Object, None, None, Some(unit)) => check(
+            &Target::units(client.meta.id, std::slice::from_ref(&unit.path)),
+        )?,
         (Scope::Object, Some(p), _, _) => check(&profile_target(p))?,
         (Scope::Object, None, Some(u), _) => check(&user_target(u, &found.user_unit_paths))?,
         (Scope::Object, None, None, None) | (Scope::Unit, _, _, None) => {
@@ -305,7 +313,10 @@ fn dataroom(
         }
     };
     if let Some(other) = &found.other_unit {
-        check(&Target::units(client.meta.id, std::slice::from_ref(&other.path)))?;
+        check(&Target::units(
+            client.meta.id,
+            std::slice::from_ref(&other.path),
+        ))?;
     }
     Ok(access)
 }
@@ -519,11 +530,7 @@ mod tests {
             ("self-admin, no target", &self_admin, located(ME, 2), None, "404 No"),
         ];
         for (case, caller, found, xtoken, expected) in table {
-            assert_eq!(
-                outcome(caller, found, *xtoken),
-                *expected,
-                "{case}"
-            );
+            assert_eq!(outcome(caller, found, *xtoken), *expected, "{case}");
         }
     }
 
@@ -553,7 +560,13 @@ mod tests {
         let address = Address::client("c").with_user("u").with_unit("u4");
         let ok = |_: Option<&str>| Ok(());
         assert_eq!(
-            admission(&unit_admin, &Gate::new(&req).on_unit(), &address, &found, ok),
+            admission(
+                &unit_admin,
+                &Gate::new(&req).on_unit(),
+                &address,
+                &found,
+                ok
+            ),
             Ok(Access::ByRights)
         );
         assert!(admission(&unit_admin, &Gate::new(&req), &address, &found, ok).is_err());

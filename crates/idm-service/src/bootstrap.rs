@@ -169,12 +169,11 @@ impl Services {
                 .await
             {
                 Ok(c) => c,
-                Err(AppError::Domain(DomainError::Unprocessable { .. })) => {
-                    self.repo
-                        .client_by_ext_id(&spec.client_ext_id)
-                        .await?
-                        .ok_or_else(|| AppError::Internal("bootstrap client vanished".into()))?
-                }
+                Err(AppError::Domain(DomainError::Unprocessable { .. })) => self
+                    .repo
+                    .client_by_ext_id(&spec.client_ext_id)
+                    .await?
+                    .ok_or_else(|| AppError::Internal("bootstrap client vanished".into()))?,
                 Err(e) => return Err(e),
             },
         };
@@ -202,7 +201,9 @@ impl Services {
             .repo
             .unit_by_ext_id(client.meta.id, &format!("{}-root", client.meta.ext_id))
             .await?
-            .ok_or_else(|| AppError::Internal("root unit of the bootstrap client missing".into()))?;
+            .ok_or_else(|| {
+                AppError::Internal("root unit of the bootstrap client missing".into())
+            })?;
         let user = self
             .repo
             .create_user(User {

@@ -214,16 +214,10 @@ impl Services {
         let mut client = admitted.into_client()?;
         check_same_ext_id(patch.ext_id.as_deref(), ext_id)?;
         check_version(patch.version, client.meta.version)?;
-        if let Some(name) = patch.name {
-            self.config.identifier_policy.check(&name)?;
-            client.name = name;
+        if let Some(name) = &patch.name {
+            self.config.identifier_policy.check(name)?;
         }
-        if let Some(d) = patch.display_name {
-            client.display_name = d;
-        }
-        if let Some(r) = patch.remarks {
-            client.remarks = r;
-        }
+        patch_fields!(client, patch, { name, display_name, remarks });
         match self.repo.update_client(&client).await {
             Ok(c) => Ok(c),
             Err(e) if e.is_unique_on("name") => Err(duplicate_name(&client.name)),

@@ -4,6 +4,26 @@
 //! call the ports. One module per resource. Layer rule: no HTTP types and no SQL here — the
 //! web layer hands in plain values and gets domain values or an [`AppError`] back.
 
+/// Copies every field a partial update carries onto its target, so a PATCH use case lists
+/// its fields once: `patch_fields!(unit, patch, { name, location: Some, title => name.title })`
+/// sets `unit.name = v` for `patch.name == Some(v)`, wraps in `Some` where the target is
+/// optional, and writes to another path where the names differ. Validate before applying.
+macro_rules! patch_fields {
+    ($target:expr, $patch:expr, { $($src:ident $(=> $($dst:ident).+)? $(: $wrap:path)?),* $(,)? }) => {
+        $(
+            if let Some(v) = $patch.$src {
+                patch_fields!(@set ($target) [$src] [$($($dst).+)?] v [$($wrap)?]);
+            }
+        )*
+    };
+    (@set ($t:expr) [$src:ident] [] $v:ident [$($wrap:path)?]) => {
+        $t.$src = $($wrap)?($v)
+    };
+    (@set ($t:expr) [$src:ident] [$($dst:ident).+] $v:ident [$($wrap:path)?]) => {
+        $t.$($dst).+ = $($wrap)?($v)
+    };
+}
+
 mod admit;
 mod error;
 

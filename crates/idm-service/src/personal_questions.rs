@@ -81,7 +81,6 @@ fn check_texts(
     }
 }
 
-
 impl Services {
     /// Creates a personal question (★ seed 003).
     ///
@@ -176,13 +175,12 @@ impl Services {
         ext_id: &str,
     ) -> AppResult<PersonalQuestion> {
         self.admit(
-                caller,
-                Gate::new(&VIEW),
-                Address::client(client_ext_id)
-                    .with_item(ItemKey::PersonalQuestion(ext_id.to_owned())),
-            )
-            .await?
-            .into_personal_question()
+            caller,
+            Gate::new(&VIEW),
+            Address::client(client_ext_id).with_item(ItemKey::PersonalQuestion(ext_id.to_owned())),
+        )
+        .await?
+        .into_personal_question()
     }
 
     /// Partially updates a personal question with optimistic locking.
@@ -215,15 +213,7 @@ impl Services {
         if let Some(s) = patch.state_name {
             q.state = s.trim().parse()?;
         }
-        if let Some(d) = patch.description {
-            q.description = Some(d);
-        }
-        if let Some(d) = patch.display_name {
-            q.display_name = d;
-        }
-        if let Some(c) = patch.content {
-            q.content = c;
-        }
+        patch_fields!(q, patch, { description: Some, display_name, content });
         Ok(self.repo.update_personal_question(&q).await?)
     }
 

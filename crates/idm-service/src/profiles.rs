@@ -213,25 +213,17 @@ impl Services {
             .into_profile()?;
         check_same_ext_id(input.ext_id.as_deref(), ext_id)?;
         check_version(input.version, p.meta.version)?;
-        if let Some(v) = input.name {
-            p.name = Some(v);
-        }
-        if let Some(v) = input.state {
-            p.state = v;
-        }
-        if let Some(v) = input.is_default_profile {
-            p.is_default_profile = v;
-        }
-        if let Some(v) = input.remarks {
-            p.remarks = Some(v);
-        }
-        if let Some(v) = input.modification_comment {
-            p.modification_comment = Some(v);
-        }
-        if let Some(v) = input.validity {
+        if let Some(v) = &input.validity {
             v.check()?;
-            p.validity = v;
         }
+        patch_fields!(p, input, {
+            name: Some,
+            state,
+            is_default_profile,
+            remarks: Some,
+            modification_comment: Some,
+            validity,
+        });
         Ok(self.repo.update_profile(&p).await?)
     }
 

@@ -233,15 +233,7 @@ impl Services {
         if !invalid.is_empty() {
             return Err(DomainError::invalid_fields(&invalid).into());
         }
-        if let Some(name) = patch.name {
-            terms.name = name;
-        }
-        if let Some(active) = patch.active {
-            terms.active = active;
-        }
-        if let Some(v) = patch.terms_version {
-            terms.terms_version = v;
-        }
+        patch_fields!(terms, patch, { name, active, terms_version });
         if let Some(urls) = patch.urls {
             terms.urls = normalize_urls(urls)?;
         }

@@ -201,35 +201,23 @@ impl Services {
             .into_unit()?;
         check_same_ext_id(patch.ext_id.as_deref(), ext_id)?;
         check_version(patch.version, unit.meta.version)?;
-        if let Some(name) = patch.name {
-            self.config.identifier_policy.check(&name)?;
-            unit.name = name;
+        if let Some(name) = &patch.name {
+            self.config.identifier_policy.check(name)?;
         }
-        if let Some(v) = patch.location {
-            unit.location = Some(v);
-        }
-        if let Some(v) = patch.description {
-            unit.description = Some(v);
-        }
-        if let Some(v) = patch.state {
-            unit.state = v;
-        }
-        if let Some(v) = patch.display_name {
-            unit.display_name = v;
-        }
-        if let Some(v) = patch.abbreviation {
-            unit.abbreviation = v;
-        }
-        if let Some(v) = patch.profileless {
-            unit.profileless = v;
-        }
-        if let Some(v) = patch.modification_comment {
-            unit.modification_comment = Some(v);
-        }
-        if let Some(v) = patch.validity {
+        if let Some(v) = &patch.validity {
             v.check()?;
-            unit.validity = v;
         }
+        patch_fields!(unit, patch, {
+            name,
+            location: Some,
+            description: Some,
+            state,
+            display_name,
+            abbreviation,
+            profileless,
+            modification_comment: Some,
+            validity,
+        });
         match self.repo.update_unit(&unit).await {
             Ok(u) => Ok(u),
             Err(e) if e.is_unique_on("units.name") => Err(duplicate_name(&unit.name)),

@@ -107,40 +107,28 @@ fn invalid_fields(input: &UserInput) -> Vec<&'static str> {
 
 /// Copies the present fields of `input` onto `user`.
 fn apply(user: &mut User, input: UserInput) {
-    if let Some(v) = input.login_id {
-        user.login_id = v;
-    }
-    if let Some(v) = input.state {
-        user.state = v;
-    }
-    if let Some(v) = input.language_code {
-        user.language_code = Some(v);
-    }
-    if let Some(v) = input.is_technical_user {
-        user.is_technical_user = v;
-    }
-    let set = |slot: &mut Option<String>, v: Option<String>| {
-        if let Some(v) = v {
-            *slot = Some(v);
-        }
-    };
-    set(&mut user.name.title, input.title);
-    set(&mut user.name.first_name, input.first_name);
-    set(&mut user.name.family_name, input.family_name);
-    set(&mut user.sex, input.sex);
-    set(&mut user.gender, input.gender);
-    set(&mut user.birth_date, input.birth_date);
-    set(&mut user.contacts.telephone, input.telephone);
-    set(&mut user.contacts.telefax, input.telefax);
-    set(&mut user.contacts.mobile, input.mobile);
-    set(&mut user.contacts.email, input.email);
-    set(&mut user.remarks, input.remarks);
-    set(&mut user.modification_comment, input.modification_comment);
-    if let Some(a) = input.address {
+    let address = input.address;
+    patch_fields!(user, input, {
+        login_id,
+        state,
+        language_code: Some,
+        is_technical_user,
+        title => name.title: Some,
+        first_name => name.first_name: Some,
+        family_name => name.family_name: Some,
+        sex: Some,
+        gender: Some,
+        birth_date: Some,
+        telephone => contacts.telephone: Some,
+        telefax => contacts.telefax: Some,
+        mobile => contacts.mobile: Some,
+        email => contacts.email: Some,
+        remarks: Some,
+        modification_comment: Some,
+        validity,
+    });
+    if let Some(a) = address {
         user.address.extend(a);
-    }
-    if let Some(v) = input.validity {
-        user.validity = v;
     }
 }
 

@@ -4,8 +4,8 @@ use idm_domain::access::Caller;
 use idm_ports::locate::{Address, ItemKey};
 
 use super::*;
-use crate::admit::Gate;
 use crate::admit::Admitted;
+use crate::admit::Gate;
 
 /// The attestation of an admitted `ItemKey::AppAttestation` address (admission answered 404
 /// when there is none).
@@ -128,24 +128,14 @@ impl Services {
         f.optional("environment", &patch.environment, SHORT);
         f.check()?;
         check_version(patch.version, a.meta.version)?;
-        if let Some(n) = patch.name {
-            a.name = Some(n);
-        }
-        if let Some(c) = patch.counter {
-            a.counter = c;
-        }
-        if let Some(r) = patch.receipt {
-            a.receipt = r;
-        }
-        if let Some(k) = patch.public_key {
-            a.public_key = k;
-        }
-        if let Some(d) = patch.device_id {
-            a.device_id = d;
-        }
-        if let Some(e) = patch.environment {
-            a.environment = Some(e);
-        }
+        patch_fields!(a, patch, {
+            name: Some,
+            counter,
+            receipt,
+            public_key,
+            device_id,
+            environment: Some,
+        });
         match self.repo.update_app_attestation(&a).await {
             Ok(a) => Ok(a),
             Err(e) if e.is_unique_on("name") => Err(duplicate(format!(

@@ -25,9 +25,7 @@ impl Services {
         if let Some(dt) = &input.dispatch_target_ext_id {
             address = address.with_item(ItemKey::DispatchTarget(dt.clone()));
         }
-        let admitted = self
-            .admit(caller, Gate::new(&FIDO_CREATE), address)
-            .await?;
+        let admitted = self.admit(caller, Gate::new(&FIDO_CREATE), address).await?;
         let (client, user) = (admitted.client()?, admitted.user()?);
         let target = match &admitted.found.item {
             Some(Item::DispatchTarget(t, _)) => Some(t),
