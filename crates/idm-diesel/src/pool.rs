@@ -118,7 +118,12 @@ pub(crate) struct PoolCounters {
 /// and a statement that cannot be cached (`sql_query`, `IN` lists of varying length on SQLite)
 /// look the same from here: a `StartQuery` with no `CacheQuery`. `RUST_LOG=idm::sql=trace`
 /// logs both events with their SQL to tell them apart (the SQL is only rendered then).
-struct StatementCounter(std::sync::Arc<PoolCounters>);
+struct StatementCounter {
+    counters: std::sync::Arc<PoolCounters>,
+    /// SQL this connection has prepared into its cache; only filled while `idm::sql` tracing
+    /// is on, to log whether each statement is served from the cache.
+    traced_cache: std::collections::HashSet<String>,
+}
 
 impl diesel::connection::Instrumentation for StatementCounter {
     fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
@@ -126,12 +131,22 @@ impl diesel::connection::Instrumentation for StatementCounter {
         use std::sync::atomic::Ordering::Relaxed;
         match event {
             Ev::StartQuery { query, .. } => {
-                self.0.statements.fetch_add(1, Relaxed);
-                tracing::trace!(target: "idm::sql", sql = %query, "statement");
+                self.counters.statements.fetch_add(1, Relaxed);
+                if tracing::enabled!(target: "idm::sql", tracing::Level::TRACE) {
+                    let text = query.to_string();
+                    let sql = text.split(" -- binds:").next().unwrap_or_default();
+                    // Before its first run a cacheable statement is not in the set yet; after
+                    // that `cached = false` means it is prepared again on every run.
+                    let cached = self.traced_cache.contains(sql);
+                    tracing::trace!(target: "idm::sql", cached, sql = %text, "statement");
+                }
             }
             Ev::CacheQuery { sql, .. } => {
-                self.0.prepares.fetch_add(1, Relaxed);
-                tracing::trace!(target: "idm::sql", sql, "prepared into the statement cache");
+                self.counters.prepares.fetch_add(1, Relaxed);
+                if tracing::enabled!(target: "idm::sql", tracing::Level::TRACE) {
+                    self.traced_cache.insert(sql.to_owned());
+                    tracing::trace!(target: "idm::sql", sql, "prepared into the statement cache");
+                }
             }
             _ => {}
         }
@@ -191,7 +206,10 @@ impl r2d2::ManageConnection for Manager {
 
     fn connect(&self) -> Result<Pooled, ManagerError> {
         let mut conn = self.connect_raw()?;
-        conn.set_instrumentation(StatementCounter(self.counters.clone()));
+        conn.set_instrumentation(StatementCounter {
+            counters: self.counters.clone(),
+            traced_cache: std::collections::HashSet::new(),
+        });
         Ok(Pooled {
             conn,
             broken: false,
