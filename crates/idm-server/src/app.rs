@@ -246,13 +246,6 @@ pub async fn start(settings: &Settings, options: StartOptions) -> anyhow::Result
                     let elapsed = started.elapsed();
                     let route = metrics.route_label(res.request().match_name());
                     metrics.observe(route, method_label(&method), status, elapsed);
-                    // Any successful write may change some caller's rights or state; cached
-                    // callers of this instance are dropped so it never acts on stale ones.
-                    if status < 400 && !method.is_safe() {
-                        if let Some(state) = res.request().app_data::<web::Data<AppState>>() {
-                            state.services.forget_callers();
-                        }
-                    }
                     tracing::info!(
                         target: "idm::http",
                         request_id = %request_id,

@@ -160,6 +160,7 @@ impl Services {
         caller: &Caller,
         input: NewApplication,
     ) -> AppResult<Application> {
+        let _write = self.writing();
         Self::authorize(caller, &APP_CREATE, &Target::global())?;
         self.config.identifier_policy.check(&input.name)?;
         let meta = new_meta(input.ext_id)?;
@@ -219,6 +220,7 @@ impl Services {
         application_ext_id: &str,
         input: NewRole,
     ) -> AppResult<Role> {
+        let _write = self.writing();
         Self::authorize(caller, &ROLE_CREATE, &Target::global())?;
         let app = self.require_application(application_ext_id).await?;
         self.config.identifier_policy.check(&input.name)?;
@@ -278,6 +280,7 @@ impl Services {
         profile_ext_id: &str,
         input: NewAuthorization,
     ) -> AppResult<Authorization> {
+        let _write = self.writing();
         let (profile, _) = self
             .authorized_profile(caller, &AUTH_CREATE, client_ext_id, profile_ext_id)
             .await?;
@@ -390,6 +393,7 @@ impl Services {
         profile_ext_id: &str,
         ext_id: &str,
     ) -> AppResult<()> {
+        let _write = self.writing();
         let (profile, _) = self
             .authorized_profile(caller, &AUTH_DELETE, client_ext_id, profile_ext_id)
             .await?;

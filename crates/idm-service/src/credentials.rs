@@ -32,6 +32,7 @@ impl Services {
         password: String,
         xtoken: Option<&str>,
     ) -> AppResult<()> {
+        let _write = self.writing();
         precheck(caller, &SET_PASSWORD)?;
         let client = self.require_client(client_ext_id).await?;
         let user = self.require_user(&client, user_ext_id, "").await?;

@@ -415,6 +415,7 @@ impl Services {
         user_ext_id: &str,
         input: NewDispatchTarget,
     ) -> AppResult<TargetWithAttestation> {
+        let _write = self.writing();
         let (client, user) = self
             .device_owner(
                 caller,
@@ -547,6 +548,7 @@ impl Services {
         ext_id: &str,
         xtoken: Option<&str>,
     ) -> AppResult<()> {
+        let _write = self.writing();
         let (client, user) = self
             .device_owner(
                 caller,
@@ -576,6 +578,7 @@ impl Services {
         target_ext_id: &str,
         input: NewAppAttestation,
     ) -> AppResult<AppAttestation> {
+        let _write = self.writing();
         let (client, user) = self
             .device_owner(
                 caller,
@@ -661,6 +664,7 @@ impl Services {
         xtoken: Option<&str>,
         patch: AppAttestationPatch,
     ) -> AppResult<AppAttestation> {
+        let _write = self.writing();
         let (client, user) = self
             .device_owner(
                 caller,
@@ -724,6 +728,7 @@ impl Services {
         target_ext_id: &str,
         xtoken: Option<&str>,
     ) -> AppResult<()> {
+        let _write = self.writing();
         let (client, user) = self
             .device_owner(
                 caller,
@@ -756,6 +761,7 @@ impl Services {
         user_ext_id: &str,
         input: NewFidoUaf,
     ) -> AppResult<FidoUafCredential> {
+        let _write = self.writing();
         let (client, user) = self
             .device_owner(
                 caller,
@@ -900,6 +906,7 @@ impl Services {
         ext_id: &str,
         xtoken: Option<&str>,
     ) -> AppResult<()> {
+        let _write = self.writing();
         let (client, user) = self
             .device_owner(
                 caller,
@@ -929,6 +936,7 @@ impl Services {
         ext_id: &str,
         target_ext_id: &str,
     ) -> AppResult<()> {
+        let _write = self.writing();
         let (client, user) = self
             .device_owner(
                 caller,

@@ -107,6 +107,7 @@ impl Services {
         client_ext_id: &str,
         input: NewPersonalQuestion,
     ) -> AppResult<PersonalQuestion> {
+        let _write = self.writing();
         precheck(caller, &CREATE)?;
         let client = self.require_client(client_ext_id).await?;
         Self::authorize(caller, &CREATE, &Target::client(client.meta.id))?;
@@ -203,6 +204,7 @@ impl Services {
         ext_id: &str,
         patch: PersonalQuestionPatch,
     ) -> AppResult<PersonalQuestion> {
+        let _write = self.writing();
         precheck(caller, &MODIFY)?;
         let client = self.require_client(client_ext_id).await?;
         Self::authorize(caller, &MODIFY, &Target::client(client.meta.id))?;
@@ -242,6 +244,7 @@ impl Services {
         ext_id: &str,
         version: Option<i64>,
     ) -> AppResult<()> {
+        let _write = self.writing();
         precheck(caller, &DELETE)?;
         let client = self.require_client(client_ext_id).await?;
         Self::authorize(caller, &DELETE, &Target::client(client.meta.id))?;

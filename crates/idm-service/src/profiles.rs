@@ -67,6 +67,7 @@ impl Services {
         user_ext_id: &str,
         input: ProfileInput,
     ) -> AppResult<Profile> {
+        let _write = self.writing();
         precheck(caller, &CREATE)?;
         let client = self.require_client(client_ext_id).await?;
         let user = self.require_user(&client, user_ext_id, "").await?;
@@ -189,6 +190,7 @@ impl Services {
         ext_id: &str,
         input: ProfileInput,
     ) -> AppResult<Profile> {
+        let _write = self.writing();
         let (mut p, _) = self
             .authorized_profile(caller, &MODIFY, client_ext_id, ext_id)
             .await?;
@@ -226,6 +228,7 @@ impl Services {
         client_ext_id: &str,
         ext_id: &str,
     ) -> AppResult<()> {
+        let _write = self.writing();
         let (p, _) = self
             .authorized_profile(caller, &DELETE, client_ext_id, ext_id)
             .await?;
@@ -247,6 +250,7 @@ impl Services {
         ext_id: &str,
         unit_ext_id: &str,
     ) -> AppResult<Profile> {
+        let _write = self.writing();
         let (mut p, _) = self
             .authorized_profile(caller, &ASSIGN, client_ext_id, ext_id)
             .await?;

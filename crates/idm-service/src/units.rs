@@ -97,6 +97,7 @@ impl Services {
         client_ext_id: &str,
         input: NewUnit,
     ) -> AppResult<Unit> {
+        let _write = self.writing();
         let req = if input.parent_ext_id.is_some() {
             &CREATE
         } else {
@@ -197,6 +198,7 @@ impl Services {
         ext_id: &str,
         patch: UnitPatch,
     ) -> AppResult<Unit> {
+        let _write = self.writing();
         precheck(caller, &MODIFY)?;
         let client = self.require_client(client_ext_id).await?;
         let mut unit = self.require_unit(&client, ext_id).await?;
@@ -250,6 +252,7 @@ impl Services {
         client_ext_id: &str,
         ext_id: &str,
     ) -> AppResult<()> {
+        let _write = self.writing();
         precheck(caller, &DELETE)?;
         let client = self.require_client(client_ext_id).await?;
         let unit = self.require_unit(&client, ext_id).await?;
@@ -314,6 +317,7 @@ impl Services {
         parent_ext_id: &str,
         child_ext_id: &str,
     ) -> AppResult<Unit> {
+        let _write = self.writing();
         precheck(caller, &MOVE)?;
         let client = self.require_client(client_ext_id).await?;
         let parent = self.require_unit(&client, parent_ext_id).await?;

@@ -163,6 +163,7 @@ impl Services {
         client_ext_id: &str,
         input: UserInput,
     ) -> AppResult<User> {
+        let _write = self.writing();
         let req = if input.is_technical_user == Some(true) {
             &CREATE_TECH
         } else {
@@ -258,6 +259,7 @@ impl Services {
         ext_id: &str,
         input: UserInput,
     ) -> AppResult<User> {
+        let _write = self.writing();
         precheck(caller, &MODIFY)?;
         let client = self.require_client(client_ext_id).await?;
         let mut user = self.require_user(&client, ext_id, "").await?;
@@ -307,6 +309,7 @@ impl Services {
         client_ext_id: &str,
         ext_id: &str,
     ) -> AppResult<()> {
+        let _write = self.writing();
         precheck(caller, &DELETE)?;
         let client = self.require_client(client_ext_id).await?;
         let user = self.require_user(&client, ext_id, "").await?;
