@@ -314,6 +314,40 @@ impl TestApp {
         }
     }
 
+    /// The server's database counters from `/metrics`: (statements run, statements prepared
+    /// into a connection's statement cache). Reading them runs no statement.
+    pub async fn db_counters(&self) -> (u64, u64) {
+        let text = self
+            .http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let read = |name: &str| -> u64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+                .unwrap_or_else(|| panic!("{name} missing from /metrics:\n{text}"))
+                .parse()
+                .unwrap()
+        };
+        (
+            read("idm_db_statements_total"),
+            read("idm_db_statement_prepares_total"),
+        )
+    }
+
+    /// Statements and prepares the server ran while `f` ran (anything else in flight on the
+    /// server counts too): `(f's output, statements, prepares)`.
+    pub async fn statements_during<F: std::future::Future>(&self, f: F) -> (F::Output, u64, u64) {
+        let (s0, p0) = self.db_counters().await;
+        let out = f.await;
+        let (s1, p1) = self.db_counters().await;
+        (out, s1 - s0, p1 - p0)
+    }
+
     /// Creates a client over the API and returns its extId.
     pub async fn create_client(&self, ext_id: &str, name: &str) -> String {
         let r = self

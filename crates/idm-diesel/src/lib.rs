@@ -140,6 +140,8 @@ impl Store {
             checkouts: read(&self.counters.checkouts),
             wait_micros_total: read(&self.counters.wait_micros),
             timeouts: read(&self.counters.timeouts),
+            statements_total: read(&self.counters.statements),
+            prepares_total: read(&self.counters.prepares),
         }
     }
 
@@ -170,7 +172,11 @@ impl Store {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        // The blocking thread has no span of its own; entering the caller's keeps the request
+        // id on everything logged below (driver errors, slow-statement traces).
+        let span = tracing::Span::current();
         let joined = tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
             let mut conn = pool
                 .get()
                 .map_err(|e| RepoError::Unavailable(format!("connection pool: {e}")))?;

@@ -91,6 +91,13 @@ pub struct PoolStats {
     pub wait_micros_total: u64,
     /// Checkouts that gave up after the checkout timeout.
     pub timeouts: u64,
+    /// Statements started on pooled connections (Diesel `StartQuery` events); the SQLite
+    /// pragmas run when a connection is opened are not counted.
+    pub statements_total: u64,
+    /// Statements prepared and put into a connection's prepared-statement cache (Diesel
+    /// `CacheQuery` events). Flat once the cache is warm; growth on a warm instance means a
+    /// query is being re-prepared.
+    pub prepares_total: u64,
 }
 
 /// Counters fed by r2d2's event hooks: how long requests wait for a connection is the first
@@ -100,6 +107,50 @@ pub(crate) struct PoolCounters {
     pub(crate) checkouts: std::sync::atomic::AtomicU64,
     pub(crate) wait_micros: std::sync::atomic::AtomicU64,
     pub(crate) timeouts: std::sync::atomic::AtomicU64,
+    pub(crate) statements: std::sync::atomic::AtomicU64,
+    pub(crate) prepares: std::sync::atomic::AtomicU64,
+}
+
+/// Counts what every pooled connection executes, so a request's cost in statements (and any
+/// re-preparing) is visible on `/metrics` and measurable in tests.
+///
+/// Diesel reports `CacheQuery` only when a statement is prepared *into* the cache. A cache hit
+/// and a statement that cannot be cached (`sql_query`, `IN` lists of varying length on SQLite)
+/// look the same from here: a `StartQuery` with no `CacheQuery`. `RUST_LOG=idm::sql=trace`
+/// logs both events with their SQL to tell them apart (the SQL is only rendered then).
+struct StatementCounter {
+    counters: std::sync::Arc<PoolCounters>,
+    /// SQL this connection has prepared into its cache; only filled while `idm::sql` tracing
+    /// is on, to log whether each statement is served from the cache.
+    traced_cache: std::collections::HashSet<String>,
+}
+
+impl diesel::connection::Instrumentation for StatementCounter {
+    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+        use diesel::connection::InstrumentationEvent as Ev;
+        use std::sync::atomic::Ordering::Relaxed;
+        match event {
+            Ev::StartQuery { query, .. } => {
+                self.counters.statements.fetch_add(1, Relaxed);
+                if tracing::enabled!(target: "idm::sql", tracing::Level::TRACE) {
+                    let text = query.to_string();
+                    let sql = text.split(" -- binds:").next().unwrap_or_default();
+                    // Before its first run a cacheable statement is not in the set yet; after
+                    // that `cached = false` means it is prepared again on every run.
+                    let cached = self.traced_cache.contains(sql);
+                    tracing::trace!(target: "idm::sql", cached, sql = %text, "statement");
+                }
+            }
+            Ev::CacheQuery { sql, .. } => {
+                self.counters.prepares.fetch_add(1, Relaxed);
+                if tracing::enabled!(target: "idm::sql", tracing::Level::TRACE) {
+                    self.traced_cache.insert(sql.to_owned());
+                    tracing::trace!(target: "idm::sql", sql, "prepared into the statement cache");
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -128,6 +179,7 @@ pub(crate) struct Manager {
     backend: Backend,
     target: String,
     busy_timeout_ms: u128,
+    counters: std::sync::Arc<PoolCounters>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -153,8 +205,13 @@ impl r2d2::ManageConnection for Manager {
     type Error = ManagerError;
 
     fn connect(&self) -> Result<Pooled, ManagerError> {
+        let mut conn = self.connect_raw()?;
+        conn.set_instrumentation(StatementCounter {
+            counters: self.counters.clone(),
+            traced_cache: std::collections::HashSet::new(),
+        });
         Ok(Pooled {
-            conn: self.connect_raw()?,
+            conn,
             broken: false,
         })
     }
@@ -241,6 +298,7 @@ pub(crate) fn build(
         backend,
         target,
         busy_timeout_ms: settings.sqlite_busy_timeout.as_millis(),
+        counters: counters.clone(),
     };
     let size = settings
         .pool_size

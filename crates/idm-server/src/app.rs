@@ -13,7 +13,7 @@ use idm_service::bootstrap::AdminSpec;
 use idm_service::{AuthConfig, KeySource, ServiceConfig, Services};
 use tracing::Instrument;
 
-use crate::metrics::{method_label, Metrics, UNMATCHED};
+use crate::metrics::{method_label, Metrics};
 use crate::openapi::Api;
 use crate::routes::ops::Document;
 use crate::settings::Settings;
@@ -210,7 +210,7 @@ pub async fn start(settings: &Settings, options: StartOptions) -> anyhow::Result
         body_limit: settings.server.body_limit_bytes,
     });
     let document = web::Data::new(Document(openapi_json(settings)?));
-    let metrics = web::Data::new(Metrics::default());
+    let metrics = web::Data::new(Metrics::new(&api(settings).patterns()));
     let app_settings = settings.clone();
     let mut server = HttpServer::new(move || {
         let metrics_mw = metrics.clone();
@@ -225,7 +225,6 @@ pub async fn start(settings: &Settings, options: StartOptions) -> anyhow::Result
                 let started = Instant::now();
                 let request_id = crate::request_id::assign(&req);
                 let method = req.method().clone();
-                let path = req.path().to_owned();
                 // Everything the request logs, in handlers and below, carries the id.
                 let span = tracing::info_span!("request", request_id = %request_id);
                 let fut = if nul_in_path {
@@ -244,33 +243,23 @@ pub async fn start(settings: &Settings, options: StartOptions) -> anyhow::Result
                 async move {
                     let mut res = fut.await?;
                     let status = res.status().as_u16();
-                    let route = res
-                        .request()
-                        .match_pattern()
-                        .unwrap_or_else(|| UNMATCHED.to_owned());
                     let elapsed = started.elapsed();
-                    metrics.observe(&route, method_label(&method), status, elapsed);
-                    // Any successful write may change some caller's rights or state; cached
-                    // callers of this instance are dropped so it never acts on stale ones.
-                    if status < 400 && !method.is_safe() {
-                        if let Some(state) = res.request().app_data::<web::Data<AppState>>() {
-                            state.services.forget_callers();
-                        }
-                    }
-                    if let Ok(v) = HeaderValue::from_str(&request_id) {
-                        res.headers_mut()
-                            .insert(HeaderName::from_static(crate::request_id::HEADER), v);
-                    }
+                    let route = metrics.route_label(res.request().match_name());
+                    metrics.observe(route, method_label(&method), status, elapsed);
                     tracing::info!(
                         target: "idm::http",
                         request_id = %request_id,
                         %method,
-                        %path,
+                        path = res.request().path(),
                         %route,
                         status,
                         latency_us = elapsed.as_micros() as u64,
                         "request"
                     );
+                    if let Ok(v) = HeaderValue::from_str(&request_id) {
+                        res.headers_mut()
+                            .insert(HeaderName::from_static(crate::request_id::HEADER), v);
+                    }
                     Ok(res)
                 }
                 .instrument(span)

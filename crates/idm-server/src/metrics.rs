@@ -1,17 +1,35 @@
-//! Prometheus metrics, hand-rolled (a handful of series do not justify a metrics framework):
-//! requests by route template, method and status; a latency histogram by route template and
-//! method; database pool gauges; build info.
+//! Prometheus metrics with `prometheus-client`: requests by route template, method and status;
+//! a latency histogram by route template and method; database pool gauges and statement
+//! counters; build info. Served in the Prometheus text format 0.0.4.
 //!
-//! Cardinality stays low by construction: the route label is the matched pattern
+//! Recording a request takes no lock that requests contend on and allocates nothing once its
+//! series exists: the labels are `&'static str`s and a status code, the series live in
+//! `prometheus-client` families (a read lock that readers share, a write lock only the first
+//! time a label set is seen), counters are atomics and the histogram below is atomics too (the
+//! crate's own histogram puts a mutex around every observation).
+//!
+//! Cardinality stays low by construction: the route label is one of the served patterns
 //! (`/nevisidm/api/core/v1/clients/{extId}`), never the raw path; unmatched requests share
 //! one label; methods outside the standard set share `OTHER`.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
-use std::sync::Mutex;
+use std::collections::{BTreeSet, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use idm_diesel::PoolStats;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{
+    DescriptorEncoder, EncodeLabelSet, EncodeMetric, MetricEncoder, NoLabelSet,
+};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::{MetricType, TypedMetric};
+use prometheus_client::registry::Registry;
+
+/// The `Content-Type` of `/metrics`.
+pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 
 /// Upper bounds (seconds) of the latency histogram buckets.
 const BUCKETS: [f64; 12] = [
@@ -29,23 +47,95 @@ pub const GIT_COMMIT: &str = match option_env!("IDM_GIT_COMMIT") {
     None => "unknown",
 };
 
-#[derive(Debug, Default)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: &'static str,
+    method: &'static str,
+    status: u16,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: &'static str,
+    method: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: &'static str,
+    commit: &'static str,
+}
+
+/// A latency histogram of atomics: per-bucket counts (not cumulative; the encoder sums them),
+/// the count and the sum in nanoseconds.
 #[derive(Debug, Default)]
-struct Inner {
-    requests: BTreeMap<(String, &'static str, u16), u64>,
-    latency: BTreeMap<(String, &'static str), Histogram>,
+struct Latency {
+    buckets: [AtomicU64; BUCKETS.len()],
+    count: AtomicU64,
+    sum_nanos: AtomicU64,
+}
+
+impl Latency {
+    fn observe(&self, elapsed: Duration) {
+        let secs = elapsed.as_secs_f64();
+        if let Some(i) = BUCKETS.iter().position(|bound| secs <= *bound) {
+            self.buckets[i].fetch_add(1, Relaxed);
+        }
+        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+        self.sum_nanos.fetch_add(nanos, Relaxed);
+        self.count.fetch_add(1, Relaxed);
+    }
+}
+
+impl TypedMetric for Latency {
+    const TYPE: MetricType = MetricType::Histogram;
+}
+
+impl EncodeMetric for Latency {
+    fn encode(&self, mut encoder: MetricEncoder) -> Result<(), std::fmt::Error> {
+        let mut buckets = [(0.0, 0); BUCKETS.len()];
+        let mut seen = 0;
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            let n = self.buckets[i].load(Relaxed);
+            seen += n;
+            buckets[i] = (*bound, n);
+        }
+        // The fields are read one by one while requests keep landing; the count must not trail
+        // the buckets read before it or the +Inf bucket would be below a finite one.
+        let count = self.count.load(Relaxed).max(seen);
+        let sum = self.sum_nanos.load(Relaxed) as f64 / 1e9;
+        encoder.encode_histogram::<NoLabelSet>(sum, count, &buckets, None)
+    }
+
+    fn metric_type(&self) -> MetricType {
+        Self::TYPE
+    }
 }
 
 /// The process-wide registry (shared by all workers).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Metrics {
-    inner: Mutex<Inner>,
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RouteLabels, Latency>,
+    routes: HashSet<&'static str>,
+}
+
+/// A route pattern as a `&'static str`. Patterns are a handful of strings fixed at start; each
+/// distinct one is leaked once per process (servers started again, as in tests, reuse them), so
+/// label sets need no owned strings.
+fn intern(pattern: &str) -> &'static str {
+    static SEEN: OnceLock<Mutex<BTreeSet<&'static str>>> = OnceLock::new();
+    let mut seen = SEEN
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(s) = seen.get(pattern) {
+        return s;
+    }
+    let s: &'static str = Box::leak(pattern.to_owned().into_boxed_str());
+    seen.insert(s);
+    s
 }
 
 /// A bounded method label.
@@ -63,87 +153,89 @@ pub fn method_label(method: &actix_web::http::Method) -> &'static str {
     }
 }
 
-fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
 impl Metrics {
-    /// Records one finished request.
-    pub fn observe(&self, route: &str, method: &'static str, status: u16, elapsed: Duration) {
-        let secs = elapsed.as_secs_f64();
-        // A poisoned lock only means another request panicked mid-update; the counters are
-        // still usable.
-        let mut inner = self
-            .inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *inner
-            .requests
-            .entry((route.to_owned(), method, status))
-            .or_default() += 1;
-        let h = inner.latency.entry((route.to_owned(), method)).or_default();
-        for (i, bound) in BUCKETS.iter().enumerate() {
-            if secs <= *bound {
-                h.counts[i] += 1;
-            }
+    /// A registry whose route labels are `routes` (the served patterns) plus [`UNMATCHED`].
+    pub fn new<S: AsRef<str>>(routes: &[S]) -> Self {
+        let mut registry = Registry::default();
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "idm_http_requests",
+            "HTTP requests by route template, method and status",
+            requests.clone(),
+        );
+        let latency = Family::<RouteLabels, Latency>::default();
+        registry.register(
+            "idm_http_request_duration_seconds",
+            "HTTP request latency by route template and method",
+            latency.clone(),
+        );
+        let build = Family::<BuildLabels, Gauge>::default();
+        build
+            .get_or_create(&BuildLabels {
+                version: VERSION,
+                commit: GIT_COMMIT,
+            })
+            .set(1);
+        registry.register(
+            "idm_build_info",
+            "Version and git commit of this build",
+            build,
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            routes: routes.iter().map(|r| intern(r.as_ref())).collect(),
         }
-        h.count += 1;
-        h.sum += secs;
+    }
+
+    /// The route label of a matched pattern: the pattern itself when it was given to
+    /// [`Metrics::new`], else (and for `None`) [`UNMATCHED`].
+    pub fn route_label(&self, pattern: Option<&str>) -> &'static str {
+        pattern
+            .and_then(|r| self.routes.get(r).copied())
+            .unwrap_or(UNMATCHED)
+    }
+
+    /// Records one finished request; `route` comes from [`Metrics::route_label`].
+    pub fn observe(
+        &self,
+        route: &'static str,
+        method: &'static str,
+        status: u16,
+        elapsed: Duration,
+    ) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                route,
+                method,
+                status,
+            })
+            .inc();
+        self.latency
+            .get_or_create(&RouteLabels { route, method })
+            .observe(elapsed);
     }
 
     /// The text exposition (format 0.0.4).
     pub fn render(&self, pool: &PoolStats) -> String {
         let mut out = String::new();
-        let inner = self
-            .inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        // `write!` to a String cannot fail.
-        let _ = writeln!(
-            out,
-            "# HELP idm_http_requests_total HTTP requests by route template, method and status."
-        );
-        let _ = writeln!(out, "# TYPE idm_http_requests_total counter");
-        for ((route, method, status), n) in &inner.requests {
-            let _ = writeln!(
-                out,
-                "idm_http_requests_total{{route=\"{}\",method=\"{method}\",status=\"{status}\"}} {n}",
-                escape(route)
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP idm_http_request_duration_seconds HTTP request latency by route template and method."
-        );
-        let _ = writeln!(out, "# TYPE idm_http_request_duration_seconds histogram");
-        for ((route, method), h) in &inner.latency {
-            let route = escape(route);
-            for (i, bound) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "idm_http_request_duration_seconds_bucket{{route=\"{route}\",method=\"{method}\",le=\"{bound}\"}} {}",
-                    h.counts[i]
-                );
-            }
-            let _ = writeln!(
-                out,
-                "idm_http_request_duration_seconds_bucket{{route=\"{route}\",method=\"{method}\",le=\"+Inf\"}} {}",
-                h.count
-            );
-            let _ = writeln!(
-                out,
-                "idm_http_request_duration_seconds_sum{{route=\"{route}\",method=\"{method}\"}} {}",
-                h.sum
-            );
-            let _ = writeln!(
-                out,
-                "idm_http_request_duration_seconds_count{{route=\"{route}\",method=\"{method}\"}} {}",
-                h.count
-            );
-        }
-        drop(inner);
+        let mut db = Registry::default();
+        db.register_collector(Box::new(PoolCollector(*pool)));
+        // Writing to a String cannot fail, and neither can encoding these metric types.
+        let _ = prometheus_client::encoding::prometheus_text::encode(&mut out, &self.registry);
+        let _ = prometheus_client::encoding::prometheus_text::encode(&mut out, &db);
+        out
+    }
+}
+
+/// The database series: read from the store at scrape time, so they cost requests nothing.
+#[derive(Debug)]
+struct PoolCollector(PoolStats);
+
+impl Collector for PoolCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let pool = &self.0;
         let gauges = [
             (
                 "idm_db_pool_max_connections",
@@ -167,44 +259,47 @@ impl Metrics {
             ),
         ];
         for (name, help, value) in gauges {
-            let _ = writeln!(out, "# HELP {name} {help}");
-            let _ = writeln!(out, "# TYPE {name} gauge");
-            let _ = writeln!(out, "{name} {value}");
+            encoder
+                .encode_descriptor(name, help, None, MetricType::Gauge)?
+                .encode_gauge(&value)?;
         }
+        // Counter names without `_total`: the encoder appends it.
         let counters = [
             (
-                "idm_db_pool_checkouts_total",
+                "idm_db_pool_checkouts",
                 "Connections handed to requests.",
-                pool.checkouts as f64,
+                pool.checkouts,
             ),
             (
-                "idm_db_pool_wait_seconds_total",
-                "Time requests spent waiting for a pooled connection.",
-                pool.wait_micros_total as f64 / 1e6,
-            ),
-            (
-                "idm_db_pool_timeouts_total",
+                "idm_db_pool_timeouts",
                 "Checkouts that gave up after database.checkout_timeout_ms.",
-                pool.timeouts as f64,
+                pool.timeouts,
+            ),
+            (
+                "idm_db_statements",
+                "Statements run on pooled connections.",
+                pool.statements_total,
+            ),
+            (
+                "idm_db_statement_prepares",
+                "Statements prepared into a connection's statement cache; flat on a warm \
+                 instance unless something defeats the cache.",
+                pool.prepares_total,
             ),
         ];
         for (name, help, value) in counters {
-            let _ = writeln!(out, "# HELP {name} {help}");
-            let _ = writeln!(out, "# TYPE {name} counter");
-            let _ = writeln!(out, "{name} {value}");
+            encoder
+                .encode_descriptor(name, help, None, MetricType::Counter)?
+                .encode_counter::<NoLabelSet, _, u64>(&value, None)?;
         }
-        let _ = writeln!(
-            out,
-            "# HELP idm_build_info Version and git commit of this build."
-        );
-        let _ = writeln!(out, "# TYPE idm_build_info gauge");
-        let _ = writeln!(
-            out,
-            "idm_build_info{{version=\"{}\",commit=\"{}\"}} 1",
-            escape(VERSION),
-            escape(GIT_COMMIT)
-        );
-        out
+        encoder
+            .encode_descriptor(
+                "idm_db_pool_wait_seconds",
+                "Time requests spent waiting for a pooled connection.",
+                None,
+                MetricType::Counter,
+            )?
+            .encode_counter::<NoLabelSet, _, f64>(&(pool.wait_micros_total as f64 / 1e6), None)
     }
 }
 
@@ -214,11 +309,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn histogram_buckets_are_cumulative_and_labels_are_escaped() {
-        let m = Metrics::default();
-        m.observe("/a/{x}", "GET", 200, Duration::from_millis(3));
-        m.observe("/a/{x}", "GET", 404, Duration::from_millis(300));
-        m.observe("q\"\\", "OTHER", 500, Duration::from_secs(20));
+    fn histogram_buckets_are_cumulative_and_unknown_routes_share_one_label() {
+        let m = Metrics::new(&["/a/{x}"]);
+        let a = m.route_label(Some("/a/{x}"));
+        m.observe(a, "GET", 200, Duration::from_millis(3));
+        m.observe(a, "GET", 404, Duration::from_millis(300));
+        m.observe(
+            m.route_label(Some("/raw/path")),
+            "OTHER",
+            500,
+            Duration::from_secs(20),
+        );
+        m.observe(m.route_label(None), "GET", 404, Duration::from_millis(1));
         let text = m.render(&PoolStats {
             max_size: 8,
             connections: 3,
@@ -226,11 +328,27 @@ mod tests {
             checkouts: 10,
             wait_micros_total: 1_500_000,
             timeouts: 2,
+            statements_total: 40,
+            prepares_total: 7,
         });
-        assert!(text.contains("idm_db_pool_wait_seconds_total 1.5"));
-        assert!(text.contains("idm_db_pool_timeouts_total 2"));
+        assert!(
+            text.contains("idm_db_pool_wait_seconds_total 1.5\n"),
+            "{text}"
+        );
+        assert!(text.contains("idm_db_pool_timeouts_total 2\n"));
+        assert!(text.contains("idm_db_statements_total 40\n"));
+        assert!(text.contains("idm_db_statement_prepares_total 7\n"));
+        assert!(text.contains("# TYPE idm_db_statements_total counter\n"));
         assert!(text
             .contains("idm_http_requests_total{route=\"/a/{x}\",method=\"GET\",status=\"200\"} 1"));
+        assert!(text.contains(
+            "idm_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"} 1"
+        ));
+        assert!(text.contains(
+            "idm_http_requests_total{route=\"unmatched\",method=\"OTHER\",status=\"500\"} 1"
+        ));
+        assert!(!text.contains("/raw/path"));
+        assert!(text.contains("# TYPE idm_http_request_duration_seconds histogram\n"));
         assert!(text.contains(
             "idm_http_request_duration_seconds_bucket{route=\"/a/{x}\",method=\"GET\",le=\"0.005\"} 1"
         ));
@@ -241,9 +359,20 @@ mod tests {
             "idm_http_request_duration_seconds_bucket{route=\"/a/{x}\",method=\"GET\",le=\"+Inf\"} 2"
         ));
         assert!(text.contains(
-            "idm_http_request_duration_seconds_bucket{route=\"q\\\"\\\\\",method=\"OTHER\",le=\"10\"} 0"
+            "idm_http_request_duration_seconds_count{route=\"/a/{x}\",method=\"GET\"} 2"
         ));
-        assert!(text.contains("idm_db_pool_in_use_connections 2"));
+        assert!(text.contains(
+            "idm_http_request_duration_seconds_bucket{route=\"unmatched\",method=\"OTHER\",le=\"10\"} 0"
+        ));
+        assert!(text.contains(
+            "idm_http_request_duration_seconds_bucket{route=\"unmatched\",method=\"OTHER\",le=\"+Inf\"} 1"
+        ));
+        assert!(text.contains("idm_db_pool_in_use_connections 2\n"));
         assert!(text.contains("idm_build_info{version=\""));
+    }
+
+    #[test]
+    fn equal_patterns_are_interned_once() {
+        assert!(std::ptr::eq(intern("/x/{y}"), intern("/x/{y}")));
     }
 }

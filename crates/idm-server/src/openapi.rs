@@ -144,7 +144,12 @@ impl Api {
         for (path, routes) in groups {
             let resource = routes
                 .into_iter()
-                .fold(crate::routes::resource(&path), |r, route| r.route(route));
+                // Named after its pattern: the metrics middleware reads the matched route
+                // through `match_name` (a borrowed `&str`) instead of `match_pattern`, which
+                // builds a new `String` on every request.
+                .fold(crate::routes::resource(&path).name(&path), |r, route| {
+                    r.route(route)
+                });
             cfg.service(resource);
         }
     }

@@ -163,6 +163,7 @@ impl Services {
         caller: &Caller,
         input: NewApplication,
     ) -> AppResult<Application> {
+        let _write = self.writing();
         Self::authorize(caller, &APP_CREATE, &Target::global())?;
         self.config.identifier_policy.check(&input.name)?;
         let meta = new_meta(input.ext_id)?;
@@ -222,6 +223,7 @@ impl Services {
         application_ext_id: &str,
         input: NewRole,
     ) -> AppResult<Role> {
+        let _write = self.writing();
         Self::authorize(caller, &ROLE_CREATE, &Target::global())?;
         let app = self.require_application(application_ext_id).await?;
         self.config.identifier_policy.check(&input.name)?;
@@ -281,6 +283,7 @@ impl Services {
         profile_ext_id: &str,
         input: NewAuthorization,
     ) -> AppResult<Authorization> {
+        let _write = self.writing();
         let profile = self
             .admit(
                 caller,
@@ -394,6 +397,7 @@ impl Services {
         profile_ext_id: &str,
         ext_id: &str,
     ) -> AppResult<()> {
+        let _write = self.writing();
         let admitted = self
             .admit(
                 caller,

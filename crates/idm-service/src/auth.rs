@@ -52,7 +52,7 @@ pub struct AuthConfig {
     pub leeway_seconds: u64,
     /// How long a resolved caller is reused for the same bearer token (0 = never). Bounds how
     /// late another instance sees a revoked right or a disabled caller; this instance forgets
-    /// cached callers on every write that can change one.
+    /// cached callers at the end of every write use case (see `Services::writing`).
     pub caller_cache_ttl_ms: u64,
     /// HS256 secret of X-Tokens.
     pub xtoken_secret: String,
@@ -241,10 +241,23 @@ impl Services {
         Ok(caller)
     }
 
-    /// Forgets every cached caller. The server calls it after every successful write, so this
-    /// instance never acts on a caller that a write has changed.
-    pub fn forget_callers(&self) {
+    /// Forgets every cached caller, so this instance never acts on a caller that a write has
+    /// changed (a write may change any caller's rights or state: its user, profiles,
+    /// authorizations, units or client).
+    pub(crate) fn after_write(&self) {
         self.callers.clear();
+    }
+
+    /// Marks a write use case: when the returned guard drops, at the end of the use case,
+    /// [`Services::after_write`] runs. Every write use case starts with
+    /// `let _write = self.writing();`.
+    ///
+    /// A guard rather than a call after the port call: it also runs when the request future is
+    /// dropped (client gone) between the commit and the end of the use case, and on every early
+    /// return. A failed write clears the cache too, which only costs the next requests one
+    /// caller look-up each.
+    pub(crate) fn writing(&self) -> WriteScope<'_> {
+        WriteScope(self)
     }
 
     async fn load_caller(&self, claims: &BearerClaims) -> AppResult<Caller> {
@@ -379,6 +392,15 @@ impl Services {
     }
 }
 
+/// See [`Services::writing`].
+pub(crate) struct WriteScope<'a>(&'a Services);
+
+impl Drop for WriteScope<'_> {
+    fn drop(&mut self) {
+        self.0.after_write();
+    }
+}
+
 /// Hashes a password with argon2id on the blocking pool (it is deliberately slow).
 ///
 /// # Errors
@@ -413,48 +435,129 @@ pub async fn verify_password(password: String, hash: String) -> AppResult<bool> 
 
 /// Resolved callers by bearer token, for `caller_cache_ttl_ms`. The hot read path otherwise pays
 /// a six-table join per request for the same answer. Entries never outlive the token's `exp`.
+///
+/// `moka` rather than a map behind a mutex: look-ups from all workers run without a shared lock,
+/// the size is bounded by eviction of the least used tokens instead of emptying everything, and
+/// each entry expires on its own.
 pub(crate) struct CallerCache {
     ttl: std::time::Duration,
-    entries: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Caller)>>,
+    /// `None` when the TTL is 0: no cache at all.
+    entries: Option<moka::sync::Cache<String, CachedCaller>>,
 }
 
-/// Upper bound on cached tokens; the map is simply emptied when it is reached.
-const CALLER_CACHE_MAX: usize = 10_000;
+#[derive(Clone)]
+struct CachedCaller {
+    caller: Caller,
+    /// How long this entry lives: the configured TTL, or less when the token expires sooner.
+    ttl: std::time::Duration,
+}
+
+/// Per-entry expiry: each entry carries its own lifetime, fixed when it was inserted.
+struct UntilTokenExpiry;
+
+impl moka::Expiry<String, CachedCaller> for UntilTokenExpiry {
+    fn expire_after_create(
+        &self,
+        _token: &String,
+        value: &CachedCaller,
+        _created_at: std::time::Instant,
+    ) -> Option<std::time::Duration> {
+        Some(value.ttl)
+    }
+}
+
+/// Upper bound on cached tokens; past it the least recently used are evicted.
+const CALLER_CACHE_MAX: u64 = 10_000;
 
 impl CallerCache {
     pub(crate) fn new(ttl_ms: u64) -> Self {
-        CallerCache {
-            ttl: std::time::Duration::from_millis(ttl_ms),
-            entries: std::sync::Mutex::new(std::collections::HashMap::new()),
-        }
+        let ttl = std::time::Duration::from_millis(ttl_ms);
+        let entries = (!ttl.is_zero()).then(|| {
+            moka::sync::Cache::builder()
+                .max_capacity(CALLER_CACHE_MAX)
+                .expire_after(UntilTokenExpiry)
+                .build()
+        });
+        CallerCache { ttl, entries }
     }
 
     fn get(&self, token: &str) -> Option<Caller> {
-        if self.ttl.is_zero() {
-            return None;
-        }
-        let entries = self.entries.lock().ok()?;
-        let (until, caller) = entries.get(token)?;
-        (std::time::Instant::now() < *until).then(|| caller.clone())
+        self.entries.as_ref()?.get(token).map(|c| c.caller)
     }
 
     fn put(&self, token: &str, caller: &Caller, exp: u64) {
-        if self.ttl.is_zero() {
+        let Some(entries) = &self.entries else {
+            return;
+        };
+        let left = std::time::Duration::from_secs(exp.saturating_sub(now_secs()));
+        let ttl = self.ttl.min(left);
+        if ttl.is_zero() {
             return;
         }
-        let left = std::time::Duration::from_secs(exp.saturating_sub(now_secs()));
-        let until = std::time::Instant::now() + self.ttl.min(left);
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= CALLER_CACHE_MAX {
-                entries.clear();
-            }
-            entries.insert(token.to_owned(), (until, caller.clone()));
-        }
+        entries.insert(
+            token.to_owned(),
+            CachedCaller {
+                caller: caller.clone(),
+                ttl,
+            },
+        );
     }
 
     fn clear(&self) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.clear();
+        // Entries inserted before this call are never returned again, even before moka has
+        // actually dropped them.
+        if let Some(entries) = &self.entries {
+            entries.invalidate_all();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use idm_domain::access::CallerIdentity;
+
+    fn caller() -> Caller {
+        Caller::new(
+            CallerIdentity {
+                user_id: 1,
+                user_ext_id: "u".into(),
+                login_id: "u".into(),
+                client_id: 1,
+                client_ext_id: "c".into(),
+                client_name: "c".into(),
+                profile_ext_id: None,
+                unit_ext_id: None,
+            },
+            Vec::new(),
+        )
+    }
+
+    #[test]
+    fn a_cached_caller_is_returned_until_cleared() {
+        let cache = CallerCache::new(60_000);
+        cache.put("t", &caller(), now_secs() + 3600);
+        assert_eq!(cache.get("t").unwrap().user_ext_id, "u");
+        cache.clear();
+        assert!(cache.get("t").is_none());
+    }
+
+    #[test]
+    fn a_ttl_of_zero_caches_nothing() {
+        let cache = CallerCache::new(0);
+        cache.put("t", &caller(), now_secs() + 3600);
+        assert!(cache.get("t").is_none());
+    }
+
+    #[test]
+    fn an_entry_does_not_outlive_its_token() {
+        let cache = CallerCache::new(60_000);
+        // Expiring within the second: the entry lives at most until then.
+        cache.put("t", &caller(), now_secs());
+        assert!(cache.get("t").is_none());
+        cache.put("t", &caller(), now_secs() + 1);
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        assert!(cache.get("t").is_none());
     }
 }

@@ -98,6 +98,7 @@ impl Services {
     /// # Errors
     /// 403 without `ClientCreate`; 422 on a bad extId, a naming-policy violation or a duplicate.
     pub async fn create_client(&self, caller: &Caller, input: NewClient) -> AppResult<Client> {
+        let _write = self.writing();
         Self::authorize(caller, &CREATE, &Target::global())?;
         self.insert_client(input).await
     }
@@ -208,6 +209,7 @@ impl Services {
         ext_id: &str,
         patch: ClientPatch,
     ) -> AppResult<Client> {
+        let _write = self.writing();
         let admitted = self
             .admit(caller, Gate::new(&MODIFY), Address::client(ext_id))
             .await?;
@@ -231,6 +233,7 @@ impl Services {
     /// 403, 404; 422 `errors.deleteDefaultEntityFailure` for the caller's own client (it would
     /// lock the caller out).
     pub async fn delete_client(&self, caller: &Caller, ext_id: &str) -> AppResult<()> {
+        let _write = self.writing();
         let admitted = self
             .admit(caller, Gate::new(&DELETE), Address::client(ext_id))
             .await?;

@@ -33,6 +33,7 @@ impl Services {
         password: String,
         xtoken: Option<&str>,
     ) -> AppResult<()> {
+        let _write = self.writing();
         let admitted = self
             .admit(
                 caller,

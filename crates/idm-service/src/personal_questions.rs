@@ -93,6 +93,7 @@ impl Services {
         client_ext_id: &str,
         input: NewPersonalQuestion,
     ) -> AppResult<PersonalQuestion> {
+        let _write = self.writing();
         let admitted = self
             .admit(caller, Gate::new(&CREATE), Address::client(client_ext_id))
             .await?;
@@ -194,6 +195,7 @@ impl Services {
         ext_id: &str,
         patch: PersonalQuestionPatch,
     ) -> AppResult<PersonalQuestion> {
+        let _write = self.writing();
         let mut q = self
             .admit(
                 caller,
@@ -228,6 +230,7 @@ impl Services {
         ext_id: &str,
         version: Option<i64>,
     ) -> AppResult<()> {
+        let _write = self.writing();
         let q = self
             .admit(
                 caller,

@@ -69,6 +69,7 @@ impl Services {
         user_ext_id: &str,
         input: ProfileInput,
     ) -> AppResult<Profile> {
+        let _write = self.writing();
         let mut address = Address::client(client_ext_id).with_user(user_ext_id);
         if let Some(u) = &input.unit_ext_id {
             address = address.with_unit(u);
@@ -203,6 +204,7 @@ impl Services {
         ext_id: &str,
         input: ProfileInput,
     ) -> AppResult<Profile> {
+        let _write = self.writing();
         let mut p = self
             .admit(
                 caller,
@@ -237,6 +239,7 @@ impl Services {
         client_ext_id: &str,
         ext_id: &str,
     ) -> AppResult<()> {
+        let _write = self.writing();
         let p = self
             .admit(
                 caller,
@@ -263,6 +266,7 @@ impl Services {
         ext_id: &str,
         unit_ext_id: &str,
     ) -> AppResult<Profile> {
+        let _write = self.writing();
         let admitted = self
             .admit(
                 caller,

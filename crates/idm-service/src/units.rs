@@ -96,6 +96,7 @@ impl Services {
         client_ext_id: &str,
         input: NewUnit,
     ) -> AppResult<Unit> {
+        let _write = self.writing();
         let req = if input.parent_ext_id.is_some() {
             &CREATE
         } else {
@@ -191,6 +192,7 @@ impl Services {
         ext_id: &str,
         patch: UnitPatch,
     ) -> AppResult<Unit> {
+        let _write = self.writing();
         let mut unit = self
             .admit(
                 caller,
@@ -235,6 +237,7 @@ impl Services {
         client_ext_id: &str,
         ext_id: &str,
     ) -> AppResult<()> {
+        let _write = self.writing();
         let unit = self
             .admit(
                 caller,
@@ -305,6 +308,7 @@ impl Services {
         parent_ext_id: &str,
         child_ext_id: &str,
     ) -> AppResult<Unit> {
+        let _write = self.writing();
         // The new parent is the addressed unit (its 404 comes first), the moved unit the second.
         let admitted = self
             .admit(

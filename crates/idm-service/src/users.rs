@@ -153,6 +153,7 @@ impl Services {
         client_ext_id: &str,
         input: UserInput,
     ) -> AppResult<User> {
+        let _write = self.writing();
         let req = if input.is_technical_user == Some(true) {
             &CREATE_TECH
         } else {
@@ -251,6 +252,7 @@ impl Services {
         ext_id: &str,
         input: UserInput,
     ) -> AppResult<User> {
+        let _write = self.writing();
         let admitted = self
             .admit(
                 caller,
@@ -304,6 +306,7 @@ impl Services {
         client_ext_id: &str,
         ext_id: &str,
     ) -> AppResult<()> {
+        let _write = self.writing();
         let admitted = self
             .admit(
                 caller,

@@ -75,7 +75,7 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
         content_type = "text/plain")))]
 async fn metrics(state: web::Data<AppState>, metrics: web::Data<Metrics>) -> HttpResponse {
     HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .content_type(crate::metrics::CONTENT_TYPE)
         .body(metrics.render(&state.store.pool_stats()))
 }
 

@@ -32,6 +32,7 @@ impl Services {
         target_ext_id: &str,
         input: NewAppAttestation,
     ) -> AppResult<AppAttestation> {
+        let _write = self.writing();
         let admitted = self
             .admit(
                 caller,
@@ -108,6 +109,7 @@ impl Services {
         xtoken: Option<&str>,
         patch: AppAttestationPatch,
     ) -> AppResult<AppAttestation> {
+        let _write = self.writing();
         let admitted = self
             .admit(
                 caller,
@@ -159,6 +161,7 @@ impl Services {
         target_ext_id: &str,
         xtoken: Option<&str>,
     ) -> AppResult<()> {
+        let _write = self.writing();
         let admitted = self
             .admit(
                 caller,

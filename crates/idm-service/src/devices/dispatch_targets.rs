@@ -19,6 +19,7 @@ impl Services {
         user_ext_id: &str,
         input: NewDispatchTarget,
     ) -> AppResult<TargetWithAttestation> {
+        let _write = self.writing();
         let admitted = self
             .admit(
                 caller,
@@ -147,6 +148,7 @@ impl Services {
         ext_id: &str,
         xtoken: Option<&str>,
     ) -> AppResult<()> {
+        let _write = self.writing();
         let admitted = self
             .admit(
                 caller,

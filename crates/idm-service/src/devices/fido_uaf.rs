@@ -21,6 +21,7 @@ impl Services {
         user_ext_id: &str,
         input: NewFidoUaf,
     ) -> AppResult<FidoUafCredential> {
+        let _write = self.writing();
         let mut address = Address::client(client_ext_id).with_user(user_ext_id);
         if let Some(dt) = &input.dispatch_target_ext_id {
             address = address.with_item(ItemKey::DispatchTarget(dt.clone()));
@@ -173,6 +174,7 @@ impl Services {
         ext_id: &str,
         xtoken: Option<&str>,
     ) -> AppResult<()> {
+        let _write = self.writing();
         let admitted = self
             .admit(
                 caller,
@@ -202,6 +204,7 @@ impl Services {
         ext_id: &str,
         target_ext_id: &str,
     ) -> AppResult<()> {
+        let _write = self.writing();
         let admitted = self
             .admit(
                 caller,
