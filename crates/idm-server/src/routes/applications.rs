@@ -8,10 +8,10 @@ use idm_service::applications::{NewApplication, NewAuthorization, NewRole};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, PageParams};
 use crate::dto::{created, given, ok_tagged, require, ts, MetaDto, PageDto, CORE};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, Params};
-use crate::openapi::{Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, PageParams};
 use crate::state::AppState;
 
 /// Registers (and documents) the application, role and authorization routes.

@@ -7,10 +7,10 @@ use idm_service::clients::{ClientPatch, NewClient};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, PageParams};
 use crate::dto::{created, given, ok_tagged, require, MetaDto, PageDto, CORE};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params};
-use crate::openapi::{Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, PageParams};
 use crate::state::AppState;
 
 /// Registers (and documents) the client routes.

@@ -4,10 +4,10 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope};
 use crate::dto::require;
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, XToken};
-use crate::openapi::{Api, AuthErrors, BodyErrors, ErrorEnvelope};
 use crate::state::AppState;
 
 /// Registers (and documents) the password route.

@@ -8,10 +8,10 @@ use idm_service::devices::{AppAttestationPatch, NewAppAttestation, NewDispatchTa
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
 use crate::dto::{created, ok_tagged, MetaDto, PageDto, CORE};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params, XToken};
-use crate::openapi::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
 use crate::state::AppState;
 
 /// Registers (and documents) the device routes.

@@ -1,10 +1,10 @@
 //! Route table. Each resource module registers its own paths; order matters only where a
 //! literal segment (`clients`) could be read as a `:clientExtId`.
 
-use actix_web::{web, HttpResponse, Resource};
+use actix_web::HttpResponse;
 
+use crate::doc::Api;
 use crate::error::ApiError;
-use crate::openapi::Api;
 
 pub mod applications;
 pub mod clients;
@@ -17,15 +17,6 @@ pub mod profiles;
 pub mod terms;
 pub mod units;
 pub mod users;
-
-/// A resource whose unmatched methods answer 405 with the error envelope.
-pub fn resource(path: &str) -> Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
-}
-
-async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed)
-}
 
 /// Unknown paths: 404 with the error envelope.
 pub async fn not_found() -> Result<HttpResponse, ApiError> {

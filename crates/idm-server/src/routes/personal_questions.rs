@@ -8,10 +8,10 @@ use idm_service::personal_questions::{NewPersonalQuestion, PersonalQuestionPatch
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, PageParams};
 use crate::dto::{created, ok_tagged, MetaDto, PageDto, CORE};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params};
-use crate::openapi::{Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, PageParams};
 use crate::state::AppState;
 
 /// Registers (and documents) the personal-question routes.

@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::units::{UnitDto, ValidityDto};
+use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
 use crate::dto::{created, given, ok_tagged, require, MetaDto, PageDto, CORE};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params};
-use crate::openapi::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
 use crate::state::AppState;
 
 /// Registers (and documents) the profile routes.

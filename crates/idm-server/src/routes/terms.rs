@@ -8,10 +8,10 @@ use idm_service::terms::{NewTerms, TermsPatch};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
+use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
 use crate::dto::{created, given, ok_tagged, require, ts, MetaDto, PageDto, CORE};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params};
-use crate::openapi::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
 use crate::state::AppState;
 
 /// Registers (and documents) the terms, consent and pending-terms routes.

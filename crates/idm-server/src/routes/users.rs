@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::units::ValidityDto;
+use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
 use crate::dto::{created, ok_tagged, MetaDto, PageDto, CORE};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params};
-use crate::openapi::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
 use crate::state::AppState;
 
 /// Registers (and documents) the user routes. The literal `core/clients/{extId}/users` comes
