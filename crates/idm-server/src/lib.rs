@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;
+pub mod paging;
 pub mod request_id;
 pub mod routes;
 pub mod seed;

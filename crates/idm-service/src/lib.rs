@@ -13,7 +13,6 @@ pub mod clients;
 pub mod credentials;
 pub mod devices;
 pub mod lookup;
-pub mod paging;
 pub mod personal_questions;
 pub mod principal;
 pub mod profiles;

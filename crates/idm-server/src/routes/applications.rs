@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, PageParams};
-use crate::dto::{created, given, ok_tagged, require, ts, MetaDto, PageDto, CORE};
+use crate::dto::{created, given, ok_tagged, require, MetaDto, PageDto, ValidityDto, CORE};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, Params};
 use crate::state::AppState;
@@ -83,27 +83,6 @@ impl From<Role> for RoleDto {
             application_name: r.application_name,
             name: r.name,
             description: r.description,
-        }
-    }
-}
-
-/// Validity as sent to clients (RFC 3339 with `Z`).
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = Validity)]
-pub struct ValidityDto {
-    /// Start (absent: since ever). In bodies also a date `YYYY-MM-DD`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    from: Option<String>,
-    /// End (absent: forever); not before `from`. In bodies also a date `YYYY-MM-DD`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    to: Option<String>,
-}
-
-impl From<Validity> for ValidityDto {
-    fn from(v: Validity) -> Self {
-        ValidityDto {
-            from: v.from.map(|t| ts(t.naive_utc())),
-            to: v.to.map(|t| ts(t.naive_utc())),
         }
     }
 }

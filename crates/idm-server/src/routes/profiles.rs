@@ -7,9 +7,9 @@ use idm_service::profiles::ProfileInput;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::units::{UnitDto, ValidityDto};
 use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
 use crate::dto::{created, given, ok_tagged, require, MetaDto, PageDto, CORE};
+use crate::dto::{UnitDto, ValidityDto};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params};
 use crate::state::AppState;

@@ -1,14 +1,15 @@
 //! Units: `core/:c/units`, `core/:c/units/:extId`, children and move.
 
 use actix_web::{web, HttpResponse};
-use idm_domain::model::Unit;
 use idm_domain::values::{LanguageMap, UnitState, Validity};
 use idm_service::units::{NewUnit, UnitPatch};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, PageParams};
-use crate::dto::{created, given, ok_tagged, require, MetaDto, PageDto, CORE};
+use crate::dto::{
+    created, given, ok_tagged, require, PageDto, UnitDto, UnitStateDoc, ValidityDto, CORE,
+};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params};
 use crate::state::AppState;
@@ -21,117 +22,6 @@ pub fn routes(api: &mut Api) {
         .add(__path_delete, delete)
         .add(__path_children, children)
         .add(__path_move_child, move_child);
-}
-
-/// State of a unit on the wire (documentation of `UnitState`).
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-#[schema(as = UnitState)]
-#[allow(dead_code)]
-pub enum UnitStateDoc {
-    /// In use.
-    Active,
-    /// Kept but not in use.
-    Disabled,
-}
-
-/// `validity` as sent to clients: absent ends are omitted. In bodies each end is an RFC 3339
-/// timestamp or a `YYYY-MM-DD` date (midnight UTC); `from` after `to` is 422
-/// `errors.invalidDateInterval`.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = Validity)]
-pub struct ValidityDto {
-    /// Start date of the entity's validity in ISO format.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = "2023-01-01T00:00:00Z")]
-    from: Option<String>,
-    /// End date of the entity's validity in ISO format.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = "2033-12-31T23:59:59Z")]
-    to: Option<String>,
-}
-
-impl From<Validity> for ValidityDto {
-    fn from(v: Validity) -> Self {
-        let f =
-            |t: chrono::DateTime<chrono::Utc>| idm_domain::values::format_timestamp(t.naive_utc());
-        ValidityDto {
-            from: v.from.map(f),
-            to: v.to.map(f),
-        }
-    }
-}
-
-/// Unit as sent to clients (seed 004 shape).
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = Unit)]
-pub struct UnitDto {
-    #[serde(flatten)]
-    meta: MetaDto,
-    /// The external ID of the unit.
-    #[schema(example = "unit-123")]
-    ext_id: String,
-    /// The external ID of the parent unit (absent for a root unit).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = "parent-unit-123")]
-    parent_unit_ext_id: Option<String>,
-    /// The external ID of the client the unit belongs to.
-    #[schema(example = "client-123")]
-    client_ext_id: String,
-    /// The path from the root unit to the actual unit. The external IDs of the units are
-    /// concatenated with the '/' character.
-    #[schema(example = "root/parent-unit-123/unit-123")]
-    hierarchical_name: String,
-    /// The name of the unit.
-    #[schema(example = "Engineering")]
-    name: String,
-    /// Free textual description of the physical location of the unit.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = "Building A, Floor 3")]
-    location: Option<String>,
-    /// The textual description of the unit.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = "Engineering department")]
-    description: Option<String>,
-    /// The state of the unit.
-    #[schema(value_type = UnitStateDoc)]
-    state: UnitState,
-    /// Language-dependent name of the unit. Keys: EN, DE, FR, IT.
-    #[schema(value_type = LanguageMapDoc)]
-    display_name: LanguageMap,
-    /// Short form of the unit name. Keys: EN, DE, FR, IT.
-    #[schema(value_type = LanguageMapDoc)]
-    abbreviation: LanguageMap,
-    /// Determines whether profile assignment is allowed (`true`: no profiles).
-    profileless: bool,
-    /// Textual comment regarding the last modification.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = "Updated by admin")]
-    modification_comment: Option<String>,
-    /// The validity period of the unit entity.
-    validity: ValidityDto,
-}
-
-impl From<Unit> for UnitDto {
-    fn from(u: Unit) -> Self {
-        UnitDto {
-            meta: MetaDto::from(&u.meta),
-            ext_id: u.meta.ext_id,
-            parent_unit_ext_id: u.parent_ext_id,
-            client_ext_id: u.client_ext_id,
-            hierarchical_name: u.hierarchical_name,
-            name: u.name,
-            location: u.location,
-            description: u.description,
-            state: u.state,
-            display_name: u.display_name,
-            abbreviation: u.abbreviation,
-            profileless: u.profileless,
-            modification_comment: u.modification_comment,
-            validity: u.validity.into(),
-        }
-    }
 }
 
 /// Body of `POST core/:c/units`.

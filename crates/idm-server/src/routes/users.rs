@@ -8,8 +8,8 @@ use idm_service::users::UserInput;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::units::ValidityDto;
 use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
+use crate::dto::ValidityDto;
 use crate::dto::{created, ok_tagged, MetaDto, PageDto, CORE};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params};
