@@ -223,3 +223,16 @@ impl From<Unit> for UnitDto {
         }
     }
 }
+
+/// The states of a dispatch target or FIDO UAF credential, as on the wire (documentation
+/// only).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+#[schema(as = DeviceState)]
+pub enum DeviceStateDoc {
+    /// In use.
+    Active,
+    /// Kept but not in use.
+    Disabled,
+}

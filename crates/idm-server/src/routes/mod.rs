@@ -7,9 +7,11 @@ use crate::doc::Api;
 use crate::error::ApiError;
 
 pub mod applications;
+pub mod attestations;
 pub mod clients;
 pub mod credentials;
-pub mod devices;
+pub mod dispatch_targets;
+pub mod fido_uaf;
 pub mod ops;
 pub mod personal_questions;
 pub mod principal;
@@ -35,6 +37,8 @@ pub fn api(api: &mut Api) {
     users::routes(api);
     profiles::routes(api);
     personal_questions::routes(api);
-    devices::routes(api);
+    dispatch_targets::routes(api);
+    attestations::routes(api);
+    fido_uaf::routes(api);
     credentials::routes(api);
 }
