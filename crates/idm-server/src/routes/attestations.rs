@@ -8,6 +8,7 @@ use idm_service::devices::{AppAttestationPatch, NewAppAttestation};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::paths::DispatchTargetPath;
 use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope};
 use crate::dto::{ok_tagged, MetaDto, CORE};
 use crate::error::ApiError;
@@ -109,16 +110,13 @@ pub struct PatchAppAttestationBody {
     version: Option<i64>,
 }
 
-type ItemPath = web::Path<(String, String, String)>;
-
 /// Creates the app attestation of a dispatch target (at most one per target).
 ///
 /// Requires `AccessControl.CredentialCreate` or `AccessControl.DispatchTargetCreate`.
 #[utoipa::path(post, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/dispatch-targets/{dtExtId}/app-attestation",
     tag = "devices",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("userExtId" = String, Path, description = "extId of the user"), ("dtExtId" = String, Path, description = "extId of the dispatch target")),
+    params(DispatchTargetPath),
     request_body = AppAttestationBody,
     responses(
         (status = 201, description = "Created; the body is the new app attestation.",
@@ -135,10 +133,14 @@ type ItemPath = web::Path<(String, String, String)>;
 async fn create_attestation(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: ItemPath,
+    path: web::Path<DispatchTargetPath>,
     Body(b): Body<AppAttestationBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, u, dt) = path.into_inner();
+    let DispatchTargetPath {
+        client_ext_id: c,
+        user_ext_id: u,
+        dt_ext_id: dt,
+    } = path.into_inner();
     let a = state
         .services
         .create_app_attestation(&caller, &c, &u, &dt, b.into())
@@ -159,8 +161,7 @@ async fn create_attestation(
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/dispatch-targets/{dtExtId}/app-attestation",
     tag = "devices",
     security(("bearer" = []), ("bearer" = [], "xToken" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("userExtId" = String, Path, description = "extId of the user"), ("dtExtId" = String, Path, description = "extId of the dispatch target")),
+    params(DispatchTargetPath),
     responses(
         (status = 200, description = "The app attestation.", body = AppAttestationDto,
             headers(("ETag" = String, description = "The version, quoted"))),
@@ -173,10 +174,14 @@ async fn create_attestation(
 async fn get_attestation(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: ItemPath,
+    path: web::Path<DispatchTargetPath>,
     XToken(xtoken): XToken,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, u, dt) = path.into_inner();
+    let DispatchTargetPath {
+        client_ext_id: c,
+        user_ext_id: u,
+        dt_ext_id: dt,
+    } = path.into_inner();
     let a = state
         .services
         .get_app_attestation(&caller, &c, &u, &dt, xtoken.as_deref())
@@ -192,8 +197,7 @@ async fn get_attestation(
 #[utoipa::path(patch, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/dispatch-targets/{dtExtId}/app-attestation",
     tag = "devices",
     security(("bearer" = []), ("bearer" = [], "xToken" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("userExtId" = String, Path, description = "extId of the user"), ("dtExtId" = String, Path, description = "extId of the dispatch target"), ("If-Match" = Option<String>, Header, description = "`\"<version>\"` read before")),
+    params(DispatchTargetPath, ("If-Match" = Option<String>, Header, description = "`\"<version>\"` read before")),
     request_body = PatchAppAttestationBody,
     responses(
         (status = 200, description = "The changed app attestation.", body = AppAttestationDto,
@@ -211,12 +215,16 @@ async fn get_attestation(
 async fn patch_attestation(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: ItemPath,
+    path: web::Path<DispatchTargetPath>,
     XToken(xtoken): XToken,
     IfMatch(if_match): IfMatch,
     Body(b): Body<PatchAppAttestationBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, u, dt) = path.into_inner();
+    let DispatchTargetPath {
+        client_ext_id: c,
+        user_ext_id: u,
+        dt_ext_id: dt,
+    } = path.into_inner();
     let a = state
         .services
         .patch_app_attestation(
@@ -247,8 +255,7 @@ async fn patch_attestation(
 #[utoipa::path(delete, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/dispatch-targets/{dtExtId}/app-attestation",
     tag = "devices",
     security(("bearer" = []), ("bearer" = [], "xToken" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("userExtId" = String, Path, description = "extId of the user"), ("dtExtId" = String, Path, description = "extId of the dispatch target")),
+    params(DispatchTargetPath),
     responses(
         (status = 204, description = "App attestation deleted."),
         (status = 404, description = "`errors.noRecord`: no such client, user or dispatch target, or the target has no app \
@@ -260,10 +267,14 @@ async fn patch_attestation(
 async fn delete_attestation(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: ItemPath,
+    path: web::Path<DispatchTargetPath>,
     XToken(xtoken): XToken,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, u, dt) = path.into_inner();
+    let DispatchTargetPath {
+        client_ext_id: c,
+        user_ext_id: u,
+        dt_ext_id: dt,
+    } = path.into_inner();
     state
         .services
         .delete_app_attestation(&caller, &c, &u, &dt, xtoken.as_deref())

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::attestations::{AppAttestationBody, AppAttestationDto};
+use super::paths::{DispatchTargetPath, UserPath};
 use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
 use crate::dto::{created, ok_tagged, DeviceStateDoc, MetaDto, PageDto, CORE};
 use crate::error::ApiError;
@@ -119,17 +120,13 @@ pub struct CreateDispatchTargetBody {
     app_attestation: Option<AppAttestationBody>,
 }
 
-type UserPath = web::Path<(String, String)>;
-type ItemPath = web::Path<(String, String, String)>;
-
 /// Creates a dispatch target of the user and, if given, its app attestation (one
 /// transaction).
 ///
 /// Requires `AccessControl.CredentialCreate` or `AccessControl.DispatchTargetCreate`.
 #[utoipa::path(post, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/dispatch-targets", tag = "devices",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("userExtId" = String, Path, description = "extId of the user")),
+    params(UserPath),
     request_body = CreateDispatchTargetBody,
     responses(
         (status = 201, description = "Created; `Location` names the new dispatch target.",
@@ -144,10 +141,13 @@ type ItemPath = web::Path<(String, String, String)>;
 async fn create_target(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: UserPath,
+    path: web::Path<UserPath>,
     Body(b): Body<CreateDispatchTargetBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, u) = path.into_inner();
+    let UserPath {
+        client_ext_id: c,
+        user_ext_id: u,
+    } = path.into_inner();
     let (target, _) = state
         .services
         .create_dispatch_target(
@@ -182,8 +182,7 @@ async fn create_target(
 /// SelfAdmin role with an `X-Token` for one's own.
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/dispatch-targets", tag = "devices",
     security(("bearer" = []), ("bearer" = [], "xToken" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("userExtId" = String, Path, description = "extId of the user"), PageParams),
+    params(UserPath, PageParams),
     responses(
         (status = 200, description = "A page of dispatch targets.",
             body = PageDto<DispatchTargetDto>),
@@ -195,11 +194,14 @@ async fn create_target(
 async fn list_targets(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: UserPath,
+    path: web::Path<UserPath>,
     XToken(xtoken): XToken,
     params: Params,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, u) = path.into_inner();
+    let UserPath {
+        client_ext_id: c,
+        user_ext_id: u,
+    } = path.into_inner();
     let page = params.page()?;
     let limit = page.limit;
     let result = state
@@ -215,8 +217,7 @@ async fn list_targets(
 /// SelfAdmin role with an `X-Token` for one's own.
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/dispatch-targets/{dtExtId}", tag = "devices",
     security(("bearer" = []), ("bearer" = [], "xToken" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("userExtId" = String, Path, description = "extId of the user"), ("dtExtId" = String, Path, description = "extId of the dispatch target")),
+    params(DispatchTargetPath),
     responses(
         (status = 200, description = "The dispatch target.", body = DispatchTargetDto,
             headers(("ETag" = String, description = "The version, quoted"))),
@@ -229,10 +230,14 @@ async fn list_targets(
 async fn get_target(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: ItemPath,
+    path: web::Path<DispatchTargetPath>,
     XToken(xtoken): XToken,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, u, dt) = path.into_inner();
+    let DispatchTargetPath {
+        client_ext_id: c,
+        user_ext_id: u,
+        dt_ext_id: dt,
+    } = path.into_inner();
     let found = state
         .services
         .get_dispatch_target(&caller, &c, &u, &dt, xtoken.as_deref())
@@ -253,8 +258,7 @@ async fn get_target(
 /// the SelfAdmin role with a valid `X-Token` for one's own dispatch target.
 #[utoipa::path(delete, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/dispatch-targets/{dtExtId}", tag = "devices",
     security(("bearer" = []), ("bearer" = [], "xToken" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("userExtId" = String, Path, description = "extId of the user"), ("dtExtId" = String, Path, description = "extId of the dispatch target")),
+    params(DispatchTargetPath),
     responses(
         (status = 204, description = "Dispatch target deleted."),
         (status = 404, description = "`errors.noRecord`: `Client doesn't exist with extId \
@@ -268,10 +272,14 @@ async fn get_target(
 async fn delete_target(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: ItemPath,
+    path: web::Path<DispatchTargetPath>,
     XToken(xtoken): XToken,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, u, dt) = path.into_inner();
+    let DispatchTargetPath {
+        client_ext_id: c,
+        user_ext_id: u,
+        dt_ext_id: dt,
+    } = path.into_inner();
     state
         .services
         .delete_dispatch_target(&caller, &c, &u, &dt, xtoken.as_deref())

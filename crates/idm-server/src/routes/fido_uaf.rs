@@ -7,6 +7,7 @@ use idm_service::devices::NewFidoUaf;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::paths::{FidoUafLinkPath, FidoUafPath, UserPath};
 use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
 use crate::dto::{created, ok_tagged, DeviceStateDoc, MetaDto, PageDto, CORE};
 use crate::error::ApiError;
@@ -97,9 +98,6 @@ pub struct CreateFidoUafBody {
     dispatch_target_ext_id: Option<String>,
 }
 
-type UserPath = web::Path<(String, String)>;
-type ItemPath = web::Path<(String, String, String)>;
-
 /// Registers a FIDO UAF authenticator of the user, optionally linked to one of the user's
 /// dispatch targets.
 ///
@@ -107,8 +105,7 @@ type ItemPath = web::Path<(String, String, String)>;
 /// `AccessControl.CredentialView`.
 #[utoipa::path(post, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/fido-authenticators", tag = "devices",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("userExtId" = String, Path, description = "extId of the user")),
+    params(UserPath),
     request_body = CreateFidoUafBody,
     responses(
         (status = 201, description = "Created; `Location` names the new credential.",
@@ -128,10 +125,13 @@ type ItemPath = web::Path<(String, String, String)>;
 async fn create_fido(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: UserPath,
+    path: web::Path<UserPath>,
     Body(b): Body<CreateFidoUafBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, u) = path.into_inner();
+    let UserPath {
+        client_ext_id: c,
+        user_ext_id: u,
+    } = path.into_inner();
     let cred = state
         .services
         .create_fido_uaf(
@@ -163,8 +163,7 @@ async fn create_fido(
 /// Requires `AccessControl.CredentialView`, or the SelfAdmin role for one's own.
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/fido-authenticators", tag = "devices",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("userExtId" = String, Path, description = "extId of the user"), PageParams),
+    params(UserPath, PageParams),
     responses(
         (status = 200, description = "A page of FIDO UAF credentials.",
             body = PageDto<FidoUafDto>),
@@ -175,10 +174,13 @@ async fn create_fido(
 async fn list_fido(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: UserPath,
+    path: web::Path<UserPath>,
     params: Params,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, u) = path.into_inner();
+    let UserPath {
+        client_ext_id: c,
+        user_ext_id: u,
+    } = path.into_inner();
     let page = params.page()?;
     let limit = page.limit;
     let result = state.services.list_fido_uaf(&caller, &c, &u, page).await?;
@@ -190,8 +192,7 @@ async fn list_fido(
 /// Requires `AccessControl.CredentialView`, or the SelfAdmin role for one's own.
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/fido-authenticators/{extId}", tag = "devices",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("userExtId" = String, Path, description = "extId of the user"), ("extId" = String, Path, description = "extId of the FIDO UAF credential")),
+    params(FidoUafPath),
     responses(
         (status = 200, description = "The FIDO UAF credential.", body = FidoUafDto,
             headers(("ETag" = String, description = "The version, quoted"))),
@@ -201,9 +202,13 @@ async fn list_fido(
 async fn get_fido(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: ItemPath,
+    path: web::Path<FidoUafPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, u, id) = path.into_inner();
+    let FidoUafPath {
+        client_ext_id: c,
+        user_ext_id: u,
+        ext_id: id,
+    } = path.into_inner();
     let cred = state.services.get_fido_uaf(&caller, &c, &u, &id).await?;
     Ok(ok_tagged(cred.meta.version, &FidoUafDto::from(cred)))
 }
@@ -214,8 +219,7 @@ async fn get_fido(
 /// one's own.
 #[utoipa::path(delete, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/fido-authenticators/{extId}", tag = "devices",
     security(("bearer" = []), ("bearer" = [], "xToken" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("userExtId" = String, Path, description = "extId of the user"), ("extId" = String, Path, description = "extId of the FIDO UAF credential")),
+    params(FidoUafPath),
     responses(
         (status = 204, description = "FIDO UAF credential deleted."),
         (status = 404, description = "`errors.noRecord`: no such client, user or FIDO UAF credential.", body = ErrorEnvelope),
@@ -226,10 +230,14 @@ async fn get_fido(
 async fn delete_fido(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: ItemPath,
+    path: web::Path<FidoUafPath>,
     XToken(xtoken): XToken,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, u, id) = path.into_inner();
+    let FidoUafPath {
+        client_ext_id: c,
+        user_ext_id: u,
+        ext_id: id,
+    } = path.into_inner();
     state
         .services
         .delete_fido_uaf(&caller, &c, &u, &id, xtoken.as_deref())
@@ -245,8 +253,7 @@ async fn delete_fido(
     path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/fido-authenticators/{extId}/dispatch-target/{dtExtId}",
     tag = "devices",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("userExtId" = String, Path, description = "extId of the user"), ("extId" = String, Path, description = "extId of the FIDO UAF credential"), ("dtExtId" = String, Path, description = "extId of the dispatch target")),
+    params(FidoUafLinkPath),
     responses(
         (status = 204, description = "Link removed."),
         (status = 404, description = "`errors.noRecord`: no such client, user, FIDO UAF \
@@ -258,9 +265,14 @@ async fn delete_fido(
 async fn unlink_fido(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String, String, String)>,
+    path: web::Path<FidoUafLinkPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, u, id, dt) = path.into_inner();
+    let FidoUafLinkPath {
+        client_ext_id: c,
+        user_ext_id: u,
+        ext_id: id,
+        dt_ext_id: dt,
+    } = path.into_inner();
     state
         .services
         .unlink_fido_uaf(&caller, &c, &u, &id, &dt)

@@ -13,6 +13,7 @@ pub mod credentials;
 pub mod dispatch_targets;
 pub mod fido_uaf;
 pub mod ops;
+pub mod paths;
 pub mod personal_questions;
 pub mod principal;
 pub mod profiles;

@@ -6,6 +6,7 @@ use idm_service::units::{NewUnit, UnitPatch};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::paths::{ClientPath, UnitChildPath, UnitPath};
 use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, PageParams};
 use crate::dto::{
     created, given, ok_tagged, require, PageDto, UnitDto, UnitStateDoc, ValidityDto, CORE,
@@ -82,7 +83,7 @@ pub struct PatchUnitBody {
 /// Creates a unit under `parentUnitExtId`, or a root unit of the client.
 #[utoipa::path(post, path = "/nevisidm/api/core/v1/{clientExtId}/units", tag = "units",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client")),
+    params(ClientPath),
     request_body = CreateUnitBody,
     responses(
         (status = 201, description = "Created; `Location` names the new unit.",
@@ -99,7 +100,7 @@ pub struct PatchUnitBody {
 async fn create(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<String>,
+    path: web::Path<ClientPath>,
     Body(body): Body<CreateUnitBody>,
 ) -> Result<HttpResponse, ApiError> {
     require(&[
@@ -110,7 +111,7 @@ async fn create(
         .services
         .create_unit(
             &caller,
-            &path,
+            &path.client_ext_id,
             NewUnit {
                 ext_id: body.ext_id,
                 parent_ext_id: body.parent_unit_ext_id,
@@ -135,8 +136,7 @@ async fn create(
 /// Reads one unit; `ETag` carries its version.
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/units/{extId}", tag = "units",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("extId" = String, Path, description = "extId of the unit")),
+    params(UnitPath),
     responses(
         (status = 200, description = "The unit.", body = UnitDto,
             headers(("ETag" = String, description = "The version, quoted"))),
@@ -147,9 +147,12 @@ async fn create(
 async fn get(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String)>,
+    path: web::Path<UnitPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, e) = path.into_inner();
+    let UnitPath {
+        client_ext_id: c,
+        ext_id: e,
+    } = path.into_inner();
     let unit = state.services.get_unit(&caller, &c, &e).await?;
     Ok(ok_tagged(unit.meta.version, &UnitDto::from(unit)))
 }
@@ -157,8 +160,7 @@ async fn get(
 /// Changes the fields present in the body (optimistic locking by `version` or `If-Match`).
 #[utoipa::path(patch, path = "/nevisidm/api/core/v1/{clientExtId}/units/{extId}", tag = "units",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("extId" = String, Path, description = "extId of the unit"),
+    params(UnitPath,
         ("If-Match" = Option<String>, Header, description = "`\"<version>\"` read before")),
     request_body = PatchUnitBody,
     responses(
@@ -177,11 +179,14 @@ async fn get(
 async fn patch(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String)>,
+    path: web::Path<UnitPath>,
     IfMatch(if_match): IfMatch,
     Body(body): Body<PatchUnitBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, e) = path.into_inner();
+    let UnitPath {
+        client_ext_id: c,
+        ext_id: e,
+    } = path.into_inner();
     let unit = state
         .services
         .patch_unit(
@@ -209,8 +214,7 @@ async fn patch(
 /// Deletes a unit without sub-units and profiles.
 #[utoipa::path(delete, path = "/nevisidm/api/core/v1/{clientExtId}/units/{extId}", tag = "units",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("extId" = String, Path, description = "extId of the unit")),
+    params(UnitPath),
     responses(
         (status = 204, description = "Deleted (also when it did not exist any more)."),
         (status = 404, description = "`errors.noRecord`: no such client or unit.",
@@ -222,9 +226,12 @@ async fn patch(
 async fn delete(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String)>,
+    path: web::Path<UnitPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, e) = path.into_inner();
+    let UnitPath {
+        client_ext_id: c,
+        ext_id: e,
+    } = path.into_inner();
     state.services.delete_unit(&caller, &c, &e).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -232,8 +239,7 @@ async fn delete(
 /// Lists the direct children of a unit the caller may view, keyset-paged.
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/units/{extId}/children", tag = "units",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("extId" = String, Path, description = "extId of the parent unit"),
+    params(UnitPath,
         PageParams),
     responses(
         (status = 200, description = "A page of child units.", body = PageDto<UnitDto>),
@@ -246,10 +252,13 @@ async fn delete(
 async fn children(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String)>,
+    path: web::Path<UnitPath>,
     params: Params,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, e) = path.into_inner();
+    let UnitPath {
+        client_ext_id: c,
+        ext_id: e,
+    } = path.into_inner();
     let page = params.page()?;
     let limit = page.limit;
     let result = state
@@ -262,9 +271,7 @@ async fn children(
 /// Moves unit `childExtId` with its subtree under unit `extId`.
 #[utoipa::path(put, path = "/nevisidm/api/core/v1/{clientExtId}/units/{extId}/children/{childExtId}", tag = "units",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("extId" = String, Path, description = "extId of the new parent unit"),
-        ("childExtId" = String, Path, description = "extId of the unit to move")),
+    params(UnitChildPath),
     responses(
         (status = 204, description = "Moved."),
         (status = 404, description = "`errors.noRecord`: no such client, parent or child \
@@ -277,9 +284,13 @@ async fn children(
 async fn move_child(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<UnitChildPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, parent, child) = path.into_inner();
+    let UnitChildPath {
+        client_ext_id: c,
+        ext_id: parent,
+        child_ext_id: child,
+    } = path.into_inner();
     state
         .services
         .move_unit(&caller, &c, &parent, &child)
