@@ -17,6 +17,9 @@ use serde_json::Value;
 
 pub use serde_json::json;
 
+mod dual;
+pub use dual::Backend;
+
 /// HS256 secret of every test server's bearer tokens.
 pub const BEARER_SECRET: &str = "test-bearer-secret-0123456789";
 /// X-Token secret of every test server.
@@ -27,15 +30,6 @@ pub const ADMIN_PASSWORD: &str = "Admin-Passw0rd";
 pub const CORE: &str = "/nevisidm/api/core/v1";
 /// Principal API base path.
 pub const PRINCIPAL: &str = "/nevisidm/api/principal/v1";
-
-/// Which database a test runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    /// A temp SQLite file.
-    Sqlite,
-    /// A fresh schema in `IDM_TEST_DATABASE_URL`.
-    Postgres,
-}
 
 /// Drops the per-test database when the test ends.
 enum Guard {
@@ -359,33 +353,6 @@ impl TestApp {
         assert_eq!(r.status, 201, "create client: {}", r.body);
         ext_id.to_owned()
     }
-}
-
-/// Declares one test body that runs on both backends, as `<name>::sqlite` and
-/// `<name>::postgres`; each gets its own fresh database.
-#[macro_export]
-macro_rules! dual_test {
-    ($name:ident, |$app:ident| $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            async fn run($app: $crate::TestApp) $body
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let app = $crate::spawn($crate::Backend::Sqlite).await.expect("sqlite app");
-                run(app).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(app) = $crate::spawn($crate::Backend::Postgres).await {
-                    run(app).await;
-                }
-            }
-        }
-    };
 }
 
 /// A user created directly through the ports, with a password and role grants.

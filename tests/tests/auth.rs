@@ -87,30 +87,6 @@ async fn rs_app(backend: Backend) -> Option<TestApp> {
     .await
 }
 
-/// Like `dual_test!`, on the RS/ES-only server of [`rs_app`].
-macro_rules! rs_test {
-    ($name:ident, |$app:ident| $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            async fn run($app: TestApp) $body
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                run(rs_app(Backend::Sqlite).await.expect("sqlite app")).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(app) = rs_app(Backend::Postgres).await {
-                    run(app).await;
-                }
-            }
-        }
-    };
-}
-
 async fn get_as(app: &TestApp, token: &str, path: &str) -> Reply {
     app.send(app.req_as(token, Method::GET, path)).await
 }
@@ -185,40 +161,51 @@ fn permissions_of(r: &Reply) -> Vec<String> {
 // ---------------------------------------------------------------------------------------------
 // Bearer JWT: positive controls and the attack matrix (RS/ES-only server)
 
-rs_test!(
+dual_test!(
     an_rs256_token_signed_with_the_configured_key_is_accepted,
-    |app| {
+    setup = rs_app,
+    |app: TestApp| {
         let r = get_as(&app, &sign_rs(&claims(), "rsa_private.pem"), PROTECTED).await;
         assert_eq!(r.status, 200, "body: {}", r.body);
         assert_eq!(r.body["extId"], "Default");
     }
 );
 
-rs_test!(
+dual_test!(
     an_es256_token_signed_with_the_configured_key_is_accepted,
-    |app| {
+    setup = rs_app,
+    |app: TestApp| {
         let r = get_as(&app, &sign_es(&claims()), PROTECTED).await;
         assert_eq!(r.status, 200, "body: {}", r.body);
     }
 );
 
-rs_test!(a_request_without_bearer_token_returns_401, |app| {
-    let r = app.send(app.http.get(app.url(PROTECTED))).await;
-    assert_unauthenticated(&r);
-});
+dual_test!(
+    a_request_without_bearer_token_returns_401,
+    setup = rs_app,
+    |app: TestApp| {
+        let r = app.send(app.http.get(app.url(PROTECTED))).await;
+        assert_unauthenticated(&r);
+    }
+);
 
-rs_test!(a_token_with_alg_none_returns_401, |app| {
-    let valid = sign_rs(&claims(), "rsa_private.pem");
-    let payload = valid.split('.').nth(1).unwrap();
-    // base64url of {"alg":"none","typ":"JWT"}
-    let header = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0";
-    rejected(&app, &format!("{header}.{payload}.")).await;
-    rejected(&app, &format!("{header}.{payload}")).await;
-});
+dual_test!(
+    a_token_with_alg_none_returns_401,
+    setup = rs_app,
+    |app: TestApp| {
+        let valid = sign_rs(&claims(), "rsa_private.pem");
+        let payload = valid.split('.').nth(1).unwrap();
+        // base64url of {"alg":"none","typ":"JWT"}
+        let header = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0";
+        rejected(&app, &format!("{header}.{payload}.")).await;
+        rejected(&app, &format!("{header}.{payload}")).await;
+    }
+);
 
-rs_test!(
+dual_test!(
     an_hs256_token_signed_with_the_rsa_public_key_returns_401_where_only_rs_is_configured,
-    |app| {
+    setup = rs_app,
+    |app: TestApp| {
         // The classic algorithm-confusion attack: the public key used as an HMAC secret.
         rejected(&app, &sign_hs(&claims(), &pem("rsa_public.pem"))).await;
         rejected(
@@ -229,96 +216,148 @@ rs_test!(
     }
 );
 
-rs_test!(an_expired_token_returns_401, |app| {
-    let mut c = claims();
-    c["exp"] = json!(now() - 3600);
-    c["iat"] = json!(now() - 7200);
-    rejected(&app, &sign_rs(&c, "rsa_private.pem")).await;
-});
+dual_test!(
+    an_expired_token_returns_401,
+    setup = rs_app,
+    |app: TestApp| {
+        let mut c = claims();
+        c["exp"] = json!(now() - 3600);
+        c["iat"] = json!(now() - 7200);
+        rejected(&app, &sign_rs(&c, "rsa_private.pem")).await;
+    }
+);
 
-rs_test!(a_token_without_exp_returns_401, |app| {
-    let mut c = claims();
-    c.as_object_mut().unwrap().remove("exp");
-    rejected(&app, &sign_rs(&c, "rsa_private.pem")).await;
-});
+dual_test!(
+    a_token_without_exp_returns_401,
+    setup = rs_app,
+    |app: TestApp| {
+        let mut c = claims();
+        c.as_object_mut().unwrap().remove("exp");
+        rejected(&app, &sign_rs(&c, "rsa_private.pem")).await;
+    }
+);
 
-rs_test!(a_token_whose_nbf_lies_in_the_future_returns_401, |app| {
-    let mut c = claims();
-    c["nbf"] = json!(now() + 3600);
-    rejected(&app, &sign_rs(&c, "rsa_private.pem")).await;
-});
+dual_test!(
+    a_token_whose_nbf_lies_in_the_future_returns_401,
+    setup = rs_app,
+    |app: TestApp| {
+        let mut c = claims();
+        c["nbf"] = json!(now() + 3600);
+        rejected(&app, &sign_rs(&c, "rsa_private.pem")).await;
+    }
+);
 
-rs_test!(a_token_with_the_wrong_issuer_returns_401, |app| {
-    let mut c = claims();
-    c["iss"] = json!("https://evil.example");
-    rejected(&app, &sign_rs(&c, "rsa_private.pem")).await;
-    c.as_object_mut().unwrap().remove("iss");
-    rejected(&app, &sign_rs(&c, "rsa_private.pem")).await;
-});
+dual_test!(
+    a_token_with_the_wrong_issuer_returns_401,
+    setup = rs_app,
+    |app: TestApp| {
+        let mut c = claims();
+        c["iss"] = json!("https://evil.example");
+        rejected(&app, &sign_rs(&c, "rsa_private.pem")).await;
+        c.as_object_mut().unwrap().remove("iss");
+        rejected(&app, &sign_rs(&c, "rsa_private.pem")).await;
+    }
+);
 
-rs_test!(a_token_with_the_wrong_audience_returns_401, |app| {
-    let mut c = claims();
-    c["aud"] = json!("someone-else");
-    rejected(&app, &sign_rs(&c, "rsa_private.pem")).await;
-    c.as_object_mut().unwrap().remove("aud");
-    rejected(&app, &sign_rs(&c, "rsa_private.pem")).await;
-});
+dual_test!(
+    a_token_with_the_wrong_audience_returns_401,
+    setup = rs_app,
+    |app: TestApp| {
+        let mut c = claims();
+        c["aud"] = json!("someone-else");
+        rejected(&app, &sign_rs(&c, "rsa_private.pem")).await;
+        c.as_object_mut().unwrap().remove("aud");
+        rejected(&app, &sign_rs(&c, "rsa_private.pem")).await;
+    }
+);
 
-rs_test!(a_token_signed_with_another_key_returns_401, |app| {
-    rejected(&app, &sign_rs(&claims(), "rsa_other_private.pem")).await;
-});
+dual_test!(
+    a_token_signed_with_another_key_returns_401,
+    setup = rs_app,
+    |app: TestApp| {
+        rejected(&app, &sign_rs(&claims(), "rsa_other_private.pem")).await;
+    }
+);
 
-rs_test!(a_token_with_a_tampered_payload_returns_401, |app| {
-    let mut c = claims();
-    c["sub"] = json!("nobody");
-    let signed_for_nobody = sign_rs(&c, "rsa_private.pem");
-    let admin = sign_rs(&claims(), "rsa_private.pem");
-    let parts: Vec<&str> = signed_for_nobody.split('.').collect();
-    let admin_payload = admin.split('.').nth(1).unwrap();
-    rejected(
-        &app,
-        &format!("{}.{}.{}", parts[0], admin_payload, parts[2]),
-    )
-    .await;
-});
+dual_test!(
+    a_token_with_a_tampered_payload_returns_401,
+    setup = rs_app,
+    |app: TestApp| {
+        let mut c = claims();
+        c["sub"] = json!("nobody");
+        let signed_for_nobody = sign_rs(&c, "rsa_private.pem");
+        let admin = sign_rs(&claims(), "rsa_private.pem");
+        let parts: Vec<&str> = signed_for_nobody.split('.').collect();
+        let admin_payload = admin.split('.').nth(1).unwrap();
+        rejected(
+            &app,
+            &format!("{}.{}.{}", parts[0], admin_payload, parts[2]),
+        )
+        .await;
+    }
+);
 
-rs_test!(a_token_without_sub_returns_401, |app| {
-    let mut c = claims();
-    c.as_object_mut().unwrap().remove("sub");
-    rejected(&app, &sign_rs(&c, "rsa_private.pem")).await;
-});
+dual_test!(
+    a_token_without_sub_returns_401,
+    setup = rs_app,
+    |app: TestApp| {
+        let mut c = claims();
+        c.as_object_mut().unwrap().remove("sub");
+        rejected(&app, &sign_rs(&c, "rsa_private.pem")).await;
+    }
+);
 
-rs_test!(a_token_without_client_ext_id_returns_401, |app| {
-    let mut c = claims();
-    c.as_object_mut().unwrap().remove("clientExtId");
-    rejected(&app, &sign_rs(&c, "rsa_private.pem")).await;
-});
+dual_test!(
+    a_token_without_client_ext_id_returns_401,
+    setup = rs_app,
+    |app: TestApp| {
+        let mut c = claims();
+        c.as_object_mut().unwrap().remove("clientExtId");
+        rejected(&app, &sign_rs(&c, "rsa_private.pem")).await;
+    }
+);
 
-rs_test!(a_token_for_an_unknown_user_returns_401, |app| {
-    let mut c = claims();
-    c["sub"] = json!("ghost");
-    rejected(&app, &sign_rs(&c, "rsa_private.pem")).await;
-    let mut c = claims();
-    c["clientExtId"] = json!("NoSuchClient");
-    rejected(&app, &sign_rs(&c, "rsa_private.pem")).await;
-});
+dual_test!(
+    a_token_for_an_unknown_user_returns_401,
+    setup = rs_app,
+    |app: TestApp| {
+        let mut c = claims();
+        c["sub"] = json!("ghost");
+        rejected(&app, &sign_rs(&c, "rsa_private.pem")).await;
+        let mut c = claims();
+        c["clientExtId"] = json!("NoSuchClient");
+        rejected(&app, &sign_rs(&c, "rsa_private.pem")).await;
+    }
+);
 
-rs_test!(a_token_for_a_disabled_user_returns_401, |app| {
-    let token = sign_rs(&claims(), "rsa_private.pem");
-    assert_eq!(get_as(&app, &token, PROTECTED).await.status, 200);
-    app.sql("UPDATE users SET state = 'disabled' WHERE ext_id = 'admin'");
-    rejected(&app, &token).await;
-});
+dual_test!(
+    a_token_for_a_disabled_user_returns_401,
+    setup = rs_app,
+    |app: TestApp| {
+        let token = sign_rs(&claims(), "rsa_private.pem");
+        assert_eq!(get_as(&app, &token, PROTECTED).await.status, 200);
+        app.sql("UPDATE users SET state = 'disabled' WHERE ext_id = 'admin'");
+        rejected(&app, &token).await;
+    }
+);
 
-rs_test!(a_token_for_an_archived_user_returns_401, |app| {
-    app.sql("UPDATE users SET state = 'archived' WHERE ext_id = 'admin'");
-    rejected(&app, &sign_rs(&claims(), "rsa_private.pem")).await;
-});
+dual_test!(
+    a_token_for_an_archived_user_returns_401,
+    setup = rs_app,
+    |app: TestApp| {
+        app.sql("UPDATE users SET state = 'archived' WHERE ext_id = 'admin'");
+        rejected(&app, &sign_rs(&claims(), "rsa_private.pem")).await;
+    }
+);
 
-rs_test!(garbage_in_the_authorization_header_returns_401, |app| {
-    rejected(&app, "not.a.jwt").await;
-    rejected(&app, "").await;
-});
+dual_test!(
+    garbage_in_the_authorization_header_returns_401,
+    setup = rs_app,
+    |app: TestApp| {
+        rejected(&app, "not.a.jwt").await;
+        rejected(&app, "").await;
+    }
+);
 
 // ---------------------------------------------------------------------------------------------
 // X-Token on the self-admin password route

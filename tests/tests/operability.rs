@@ -147,7 +147,7 @@ fn the_drift_scan_catches_a_route_registered_without_documentation() {
 
 #[test]
 fn no_route_is_registered_outside_the_documented_route_table() {
-    // The route table (openapi.rs) and the 405 helper (routes/mod.rs) are the only places
+    // The route table and its 405 helper (both in doc.rs) are the only places
     // that talk to actix's router; everything else must go through `Api::add`, which cannot
     // serve a handler without its #[utoipa::path] documentation.
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/idm-server/src");

@@ -15,6 +15,12 @@ use idm_ports::clients::ClientRepo;
 use idm_ports::units::UnitRepo;
 use idm_ports::{PageRequest, RepoError};
 
+#[path = "../../../tests/src/dual.rs"]
+mod dual;
+use dual::Backend;
+
+/// A migrated store on a throw-away database; dropping it drops the database. Derefs to the
+/// store, so a contract body calls the ports on it directly.
 struct Db {
     store: Store,
     cleanup: Option<(String, String)>,
@@ -31,6 +37,22 @@ impl Drop for Db {
         if let Some(d) = &self._dir {
             let _ = std::fs::remove_dir_all(d);
         }
+    }
+}
+
+impl std::ops::Deref for Db {
+    type Target = Store;
+
+    fn deref(&self) -> &Store {
+        &self.store
+    }
+}
+
+/// The fixture of `dual_test!`: `None` when PostgreSQL is not configured.
+async fn db(backend: Backend) -> Option<Db> {
+    match backend {
+        Backend::Sqlite => Some(sqlite().await),
+        Backend::Postgres => postgres().await,
     }
 }
 
@@ -81,29 +103,6 @@ async fn postgres() -> Option<Db> {
     })
 }
 
-macro_rules! contract {
-    ($name:ident, |$store:ident| $body:block) => {
-        mod $name {
-            use super::*;
-
-            async fn run($store: &Store) $body
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let db = super::sqlite().await;
-                run(&db.store).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(db) = super::postgres().await {
-                    run(&db.store).await;
-                }
-            }
-        }
-    };
-}
-
 fn meta(ext_id: &str) -> Meta {
     let now = now_millis();
     Meta {
@@ -143,9 +142,10 @@ fn client(ext_id: &str, name: &str) -> (Client, Unit) {
     (c, u)
 }
 
-contract!(
+dual_test!(
     creating_a_client_also_creates_its_root_unit_with_path_and_hierarchical_name,
-    |store| {
+    setup = db,
+    |store: Db| {
         let (c, u) = client("c1", "One");
         let (c, root) = store.create_client(c, u).await.unwrap();
         assert_eq!(root.client_id, c.meta.id);
@@ -160,9 +160,10 @@ contract!(
     }
 );
 
-contract!(
+dual_test!(
     a_duplicate_client_name_is_a_unique_conflict_naming_the_column,
-    |store| {
+    setup = db,
+    |store: Db| {
         let (c, u) = client("c1", "Same");
         store.create_client(c, u).await.unwrap();
         let (c, u) = client("c2", "Same");
@@ -173,9 +174,10 @@ contract!(
     }
 );
 
-contract!(
+dual_test!(
     an_update_with_a_stale_version_is_refused_and_changes_nothing,
-    |store| {
+    setup = db,
+    |store: Db| {
         let (c, u) = client("c1", "One");
         let (mut c, _) = store.create_client(c, u).await.unwrap();
         c.name = "Two".into();
@@ -193,22 +195,27 @@ contract!(
     }
 );
 
-contract!(a_unit_under_a_vanished_parent_is_not_found, |store| {
-    let (c, u) = client("c1", "One");
-    let (c, root) = store.create_client(c, u).await.unwrap();
-    let mut child = root.clone();
-    child.meta = meta("child");
-    child.parent_id = Some(root.meta.id + 1000);
-    assert_eq!(
-        store.create_unit(child).await.unwrap_err(),
-        RepoError::NotFound
-    );
-    let _ = c;
-});
+dual_test!(
+    a_unit_under_a_vanished_parent_is_not_found,
+    setup = db,
+    |store: Db| {
+        let (c, u) = client("c1", "One");
+        let (c, root) = store.create_client(c, u).await.unwrap();
+        let mut child = root.clone();
+        child.meta = meta("child");
+        child.parent_id = Some(root.meta.id + 1000);
+        assert_eq!(
+            store.create_unit(child).await.unwrap_err(),
+            RepoError::NotFound
+        );
+        let _ = c;
+    }
+);
 
-contract!(
+dual_test!(
     keyset_pages_return_every_client_once_in_created_order,
-    |store| {
+    setup = db,
+    |store: Db| {
         for i in 0..7 {
             let (c, u) = client(&format!("k{i}"), &format!("K{i}"));
             store.create_client(c, u).await.unwrap();
@@ -234,9 +241,10 @@ contract!(
     }
 );
 
-contract!(
+dual_test!(
     deleting_a_client_removes_it_and_reports_not_found_the_second_time,
-    |store| {
+    setup = db,
+    |store: Db| {
         let (c, u) = client("c1", "One");
         let (c, _) = store.create_client(c, u).await.unwrap();
         store.delete_client(c.meta.id).await.unwrap();

@@ -13,8 +13,8 @@ use idm_service::bootstrap::AdminSpec;
 use idm_service::{AuthConfig, KeySource, ServiceConfig, Services};
 use tracing::Instrument;
 
+use crate::doc::Api;
 use crate::metrics::{method_label, Metrics};
-use crate::openapi::Api;
 use crate::routes::ops::Document;
 use crate::settings::Settings;
 use crate::state::AppState;

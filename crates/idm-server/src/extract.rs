@@ -218,7 +218,7 @@ impl Params {
                     .map_err(|_| ApiError::from(DomainError::invalid_fields(&["limit"])))?,
             ),
         };
-        Ok(idm_service::paging::page_request(
+        Ok(crate::paging::page_request(
             limit,
             self.0.get("continuationToken").map(String::as_str),
         )?)

@@ -5,11 +5,13 @@
 //! use case, map the result.
 
 pub mod app;
+pub mod doc;
 pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;
+pub mod paging;
 pub mod request_id;
 pub mod routes;
 pub mod seed;

@@ -33,7 +33,6 @@ pub mod bootstrap;
 pub mod clients;
 pub mod credentials;
 pub mod devices;
-pub mod paging;
 pub mod personal_questions;
 pub mod principal;
 pub mod profiles;

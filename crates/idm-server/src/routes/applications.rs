@@ -8,10 +8,11 @@ use idm_service::applications::{NewApplication, NewAuthorization, NewRole};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::dto::{created, given, ok_tagged, require, ts, MetaDto, PageDto, CORE};
+use super::paths::{ApplicationPath, AuthorizationPath, AuthorizationsPath};
+use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, PageParams};
+use crate::dto::{created, given, ok_tagged, require, MetaDto, PageDto, ValidityDto, CORE};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, Params};
-use crate::openapi::{Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, PageParams};
 use crate::state::AppState;
 
 /// Registers (and documents) the application, role and authorization routes.
@@ -83,27 +84,6 @@ impl From<Role> for RoleDto {
             application_name: r.application_name,
             name: r.name,
             description: r.description,
-        }
-    }
-}
-
-/// Validity as sent to clients (RFC 3339 with `Z`).
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = Validity)]
-pub struct ValidityDto {
-    /// Start (absent: since ever). In bodies also a date `YYYY-MM-DD`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    from: Option<String>,
-    /// End (absent: forever); not before `from`. In bodies also a date `YYYY-MM-DD`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    to: Option<String>,
-}
-
-impl From<Validity> for ValidityDto {
-    fn from(v: Validity) -> Self {
-        ValidityDto {
-            from: v.from.map(|t| ts(t.naive_utc())),
-            to: v.to.map(|t| ts(t.naive_utc())),
         }
     }
 }
@@ -257,7 +237,7 @@ async fn list_applications(
 /// Reads one application; `ETag` carries its version.
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/applications/{extId}", tag = "applications",
     security(("bearer" = [])),
-    params(("extId" = String, Path, description = "extId of the application")),
+    params(ApplicationPath),
     responses(
         (status = 200, description = "The application.", body = ApplicationDto,
             headers(("ETag" = String, description = "The version, quoted"))),
@@ -268,16 +248,19 @@ async fn list_applications(
 async fn get_application(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<String>,
+    path: web::Path<ApplicationPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let app = state.services.get_application(&caller, &path).await?;
+    let app = state
+        .services
+        .get_application(&caller, &path.ext_id)
+        .await?;
     Ok(ok_tagged(app.meta.version, &ApplicationDto::from(app)))
 }
 
 /// Creates a role of an application.
 #[utoipa::path(post, path = "/nevisidm/api/core/v1/applications/{extId}/roles", tag = "applications",
     security(("bearer" = [])),
-    params(("extId" = String, Path, description = "extId of the application")),
+    params(ApplicationPath),
     request_body = CreateRoleBody,
     responses(
         (status = 201, description = "Created; `Location` names the new role.",
@@ -293,7 +276,7 @@ async fn get_application(
 async fn create_role(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<String>,
+    path: web::Path<ApplicationPath>,
     Body(body): Body<CreateRoleBody>,
 ) -> Result<HttpResponse, ApiError> {
     require(&[("name", given(&body.name))])?;
@@ -301,7 +284,7 @@ async fn create_role(
         .services
         .create_role(
             &caller,
-            &path,
+            &path.ext_id,
             NewRole {
                 ext_id: body.ext_id,
                 name: body.name.unwrap_or_default(),
@@ -318,7 +301,7 @@ async fn create_role(
 /// Lists the roles of an application, keyset-paged.
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/applications/{extId}/roles", tag = "applications",
     security(("bearer" = [])),
-    params(("extId" = String, Path, description = "extId of the application"), PageParams),
+    params(ApplicationPath, PageParams),
     responses(
         (status = 200, description = "A page of roles.", body = PageDto<RoleDto>),
         (status = 404, description = "`errors.noRecord`: no such application.",
@@ -330,12 +313,15 @@ async fn create_role(
 async fn list_roles(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<String>,
+    path: web::Path<ApplicationPath>,
     params: Params,
 ) -> Result<HttpResponse, ApiError> {
     let page = params.page()?;
     let limit = page.limit;
-    let result = state.services.list_roles(&caller, &path, page).await?;
+    let result = state
+        .services
+        .list_roles(&caller, &path.ext_id, page)
+        .await?;
     Ok(HttpResponse::Ok().json(PageDto::of(result, limit, RoleDto::from)))
 }
 
@@ -343,8 +329,7 @@ async fn list_roles(
 #[utoipa::path(post, path = "/nevisidm/api/core/v1/{clientExtId}/profiles/{profileExtId}/authorizations",
     tag = "applications",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("profileExtId" = String, Path, description = "extId of the profile")),
+    params(AuthorizationsPath),
     request_body = CreateAuthorizationBody,
     responses(
         (status = 201, description = "Created; `Location` names the new authorization.",
@@ -365,11 +350,14 @@ async fn list_roles(
 async fn create_authorization(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String)>,
+    path: web::Path<AuthorizationsPath>,
     Body(body): Body<CreateAuthorizationBody>,
 ) -> Result<HttpResponse, ApiError> {
     require(&[("roleExtId", given(&body.role_ext_id))])?;
-    let (client, profile) = path.into_inner();
+    let AuthorizationsPath {
+        client_ext_id: client,
+        profile_ext_id: profile,
+    } = path.into_inner();
     let authorization = state
         .services
         .create_authorization(
@@ -397,8 +385,7 @@ async fn create_authorization(
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/profiles/{profileExtId}/authorizations",
     tag = "applications",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("profileExtId" = String, Path, description = "extId of the profile"), PageParams),
+    params(AuthorizationsPath, PageParams),
     responses(
         (status = 200, description = "A page of authorizations.",
             body = PageDto<AuthorizationDto>),
@@ -411,10 +398,13 @@ async fn create_authorization(
 async fn list_authorizations(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String)>,
+    path: web::Path<AuthorizationsPath>,
     params: Params,
 ) -> Result<HttpResponse, ApiError> {
-    let (client, profile) = path.into_inner();
+    let AuthorizationsPath {
+        client_ext_id: client,
+        profile_ext_id: profile,
+    } = path.into_inner();
     let page = params.page()?;
     let limit = page.limit;
     let result = state
@@ -429,9 +419,7 @@ async fn list_authorizations(
     path = "/nevisidm/api/core/v1/{clientExtId}/profiles/{profileExtId}/authorizations/{extId}",
     tag = "applications",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("profileExtId" = String, Path, description = "extId of the profile"),
-        ("extId" = String, Path, description = "extId of the authorization")),
+    params(AuthorizationPath),
     responses(
         (status = 200, description = "The authorization.", body = AuthorizationDto,
             headers(("ETag" = String, description = "The version, quoted"))),
@@ -442,9 +430,13 @@ async fn list_authorizations(
 async fn get_authorization(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<AuthorizationPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let (client, profile, ext_id) = path.into_inner();
+    let AuthorizationPath {
+        client_ext_id: client,
+        profile_ext_id: profile,
+        ext_id,
+    } = path.into_inner();
     let a = state
         .services
         .get_authorization(&caller, &client, &profile, &ext_id)
@@ -457,9 +449,7 @@ async fn get_authorization(
     path = "/nevisidm/api/core/v1/{clientExtId}/profiles/{profileExtId}/authorizations/{extId}",
     tag = "applications",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("profileExtId" = String, Path, description = "extId of the profile"),
-        ("extId" = String, Path, description = "extId of the authorization")),
+    params(AuthorizationPath),
     responses(
         (status = 204, description = "Revoked."),
         (status = 422, description = "`errors.unsupportedOperation`: the caller would revoke \
@@ -476,9 +466,13 @@ async fn get_authorization(
 async fn delete_authorization(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<AuthorizationPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let (client, profile, ext_id) = path.into_inner();
+    let AuthorizationPath {
+        client_ext_id: client,
+        profile_ext_id: profile,
+        ext_id,
+    } = path.into_inner();
     state
         .services
         .delete_authorization(&caller, &client, &profile, &ext_id)

@@ -7,10 +7,11 @@ use idm_service::clients::{ClientPatch, NewClient};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::paths::ClientItemPath;
+use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, PageParams};
 use crate::dto::{created, given, ok_tagged, require, MetaDto, PageDto, CORE};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params};
-use crate::openapi::{Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, PageParams};
 use crate::state::AppState;
 
 /// Registers (and documents) the client routes.
@@ -137,7 +138,7 @@ async fn list(
 /// Reads one client; `ETag` carries its version.
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/clients/{extId}", tag = "clients",
     security(("bearer" = [])),
-    params(("extId" = String, Path, description = "extId of the client")),
+    params(ClientItemPath),
     responses(
         (status = 200, description = "The client.", body = ClientDto,
             headers(("ETag" = String, description = "The version, quoted"))),
@@ -147,16 +148,16 @@ async fn list(
 async fn get(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<String>,
+    path: web::Path<ClientItemPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let client = state.services.get_client(&caller, &path).await?;
+    let client = state.services.get_client(&caller, &path.ext_id).await?;
     Ok(ok_tagged(client.meta.version, &ClientDto::from(client)))
 }
 
 /// Changes the fields present in the body (optimistic locking by `version` or `If-Match`).
 #[utoipa::path(patch, path = "/nevisidm/api/core/v1/clients/{extId}", tag = "clients",
     security(("bearer" = [])),
-    params(("extId" = String, Path, description = "extId of the client"),
+    params(ClientItemPath,
         ("If-Match" = Option<String>, Header, description = "`\"<version>\"` read before")),
     request_body = PatchClientBody,
     responses(
@@ -173,7 +174,7 @@ async fn get(
 async fn patch(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<String>,
+    path: web::Path<ClientItemPath>,
     IfMatch(if_match): IfMatch,
     Body(body): Body<PatchClientBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -181,7 +182,7 @@ async fn patch(
         .services
         .patch_client(
             &caller,
-            &path,
+            &path.ext_id,
             ClientPatch {
                 ext_id: body.ext_id,
                 name: body.name,
@@ -197,7 +198,7 @@ async fn patch(
 /// Deletes a client and everything in it.
 #[utoipa::path(delete, path = "/nevisidm/api/core/v1/clients/{extId}", tag = "clients",
     security(("bearer" = [])),
-    params(("extId" = String, Path, description = "extId of the client")),
+    params(ClientItemPath),
     responses(
         (status = 204, description = "Deleted (also when it did not exist any more)."),
         (status = 404, description = "`errors.noRecord`: no such client.", body = ErrorEnvelope),
@@ -208,8 +209,8 @@ async fn patch(
 async fn delete(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<String>,
+    path: web::Path<ClientItemPath>,
 ) -> Result<HttpResponse, ApiError> {
-    state.services.delete_client(&caller, &path).await?;
+    state.services.delete_client(&caller, &path.ext_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

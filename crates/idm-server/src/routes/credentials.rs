@@ -4,10 +4,11 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::paths::UserPath;
+use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope};
 use crate::dto::require;
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, XToken};
-use crate::openapi::{Api, AuthErrors, BodyErrors, ErrorEnvelope};
 use crate::state::AppState;
 
 /// Registers (and documents) the password route.
@@ -35,8 +36,7 @@ impl std::fmt::Debug for PasswordBody {
 #[utoipa::path(post, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/password",
     tag = "credentials",
     security(("bearer" = []), ("bearer" = [], "xToken" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("userExtId" = String, Path, description = "extId of the user")),
+    params(UserPath),
     request_body = PasswordBody,
     responses(
         (status = 204, description = "The password is set."),
@@ -52,7 +52,7 @@ async fn set_password(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
     XToken(xtoken): XToken,
-    path: web::Path<(String, String)>,
+    path: web::Path<UserPath>,
     Body(body): Body<PasswordBody>,
 ) -> Result<HttpResponse, ApiError> {
     // Not `given`: a password of blanks is the policy's to judge, only absence is a shape error.
@@ -60,7 +60,10 @@ async fn set_password(
         "password",
         body.password.as_deref().is_some_and(|p| !p.is_empty()),
     )])?;
-    let (client, user) = path.into_inner();
+    let UserPath {
+        client_ext_id: client,
+        user_ext_id: user,
+    } = path.into_inner();
     state
         .services
         .set_password(

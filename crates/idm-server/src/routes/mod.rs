@@ -1,31 +1,25 @@
 //! Route table. Each resource module registers its own paths; order matters only where a
 //! literal segment (`clients`) could be read as a `:clientExtId`.
 
-use actix_web::{web, HttpResponse, Resource};
+use actix_web::HttpResponse;
 
+use crate::doc::Api;
 use crate::error::ApiError;
-use crate::openapi::Api;
 
 pub mod applications;
+pub mod attestations;
 pub mod clients;
 pub mod credentials;
-pub mod devices;
+pub mod dispatch_targets;
+pub mod fido_uaf;
 pub mod ops;
+pub mod paths;
 pub mod personal_questions;
 pub mod principal;
 pub mod profiles;
 pub mod terms;
 pub mod units;
 pub mod users;
-
-/// A resource whose unmatched methods answer 405 with the error envelope.
-pub fn resource(path: &str) -> Resource {
-    web::resource(path).default_service(web::to(method_not_allowed))
-}
-
-async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed)
-}
 
 /// Unknown paths: 404 with the error envelope.
 pub async fn not_found() -> Result<HttpResponse, ApiError> {
@@ -44,6 +38,8 @@ pub fn api(api: &mut Api) {
     users::routes(api);
     profiles::routes(api);
     personal_questions::routes(api);
-    devices::routes(api);
+    dispatch_targets::routes(api);
+    attestations::routes(api);
+    fido_uaf::routes(api);
     credentials::routes(api);
 }

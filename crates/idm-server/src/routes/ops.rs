@@ -8,8 +8,8 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::doc::{Api, ErrorEnvelope};
 use crate::metrics::Metrics;
-use crate::openapi::{Api, ErrorEnvelope};
 use crate::state::AppState;
 
 /// Registers the operations endpoints.

@@ -8,10 +8,11 @@ use idm_service::personal_questions::{NewPersonalQuestion, PersonalQuestionPatch
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::paths::{ClientPath, PersonalQuestionPath};
+use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, PageParams};
 use crate::dto::{created, ok_tagged, MetaDto, PageDto, CORE};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params};
-use crate::openapi::{Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, PageParams};
 use crate::state::AppState;
 
 /// Registers (and documents) the personal-question routes.
@@ -115,7 +116,7 @@ pub struct PatchQuestionBody {
 /// outside the caller's dataroom).
 #[utoipa::path(post, path = "/nevisidm/api/core/v1/{clientExtId}/personal-questions", tag = "personal_questions",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client")),
+    params(ClientPath),
     request_body = CreateQuestionBody,
     responses(
         (status = 201, description = "Created; `Location` names the new personal question.",
@@ -132,10 +133,10 @@ pub struct PatchQuestionBody {
 async fn create(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<String>,
+    path: web::Path<ClientPath>,
     Body(body): Body<CreateQuestionBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let client_ext_id = path.into_inner();
+    let ClientPath { client_ext_id } = path.into_inner();
     let q = state
         .services
         .create_personal_question(
@@ -161,7 +162,7 @@ async fn create(
 /// Requires `AccessControl.ClientView` and `AccessControl.PersonalQuestionView`.
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/personal-questions", tag = "personal_questions",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"), PageParams),
+    params(ClientPath, PageParams),
     responses(
         (status = 200, description = "A page of personal questions.",
             body = PageDto<PersonalQuestionDto>),
@@ -173,14 +174,14 @@ async fn create(
 async fn list(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<String>,
+    path: web::Path<ClientPath>,
     params: Params,
 ) -> Result<HttpResponse, ApiError> {
     let page = params.page()?;
     let limit = page.limit;
     let result = state
         .services
-        .list_personal_questions(&caller, &path, page)
+        .list_personal_questions(&caller, &path.client_ext_id, page)
         .await?;
     Ok(HttpResponse::Ok().json(PageDto::of(result, limit, PersonalQuestionDto::from)))
 }
@@ -190,7 +191,7 @@ async fn list(
 /// Requires `AccessControl.PersonalQuestionView`.
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/personal-questions/{extId}", tag = "personal_questions",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"), ("extId" = String, Path, description = "extId of the personal question")),
+    params(PersonalQuestionPath),
     responses(
         (status = 200, description = "The personal question.", body = PersonalQuestionDto,
             headers(("ETag" = String, description = "The version, quoted"))),
@@ -201,9 +202,12 @@ async fn list(
 async fn get(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String)>,
+    path: web::Path<PersonalQuestionPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let (client_ext_id, ext_id) = path.into_inner();
+    let PersonalQuestionPath {
+        client_ext_id,
+        ext_id,
+    } = path.into_inner();
     let q = state
         .services
         .get_personal_question(&caller, &client_ext_id, &ext_id)
@@ -216,7 +220,7 @@ async fn get(
 /// Requires `AccessControl.PersonalQuestionView` and `AccessControl.PersonalQuestionModify`.
 #[utoipa::path(patch, path = "/nevisidm/api/core/v1/{clientExtId}/personal-questions/{extId}", tag = "personal_questions",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"), ("extId" = String, Path, description = "extId of the personal question"),
+    params(PersonalQuestionPath,
         ("If-Match" = Option<String>, Header, description = "`\"<version>\"` read before")),
     request_body = PatchQuestionBody,
     responses(
@@ -235,11 +239,14 @@ async fn get(
 async fn patch(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String)>,
+    path: web::Path<PersonalQuestionPath>,
     IfMatch(if_match): IfMatch,
     Body(body): Body<PatchQuestionBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (client_ext_id, ext_id) = path.into_inner();
+    let PersonalQuestionPath {
+        client_ext_id,
+        ext_id,
+    } = path.into_inner();
     let q = state
         .services
         .patch_personal_question(
@@ -264,7 +271,7 @@ async fn patch(
 /// Requires `AccessControl.PersonalQuestionDelete`.
 #[utoipa::path(delete, path = "/nevisidm/api/core/v1/{clientExtId}/personal-questions/{extId}", tag = "personal_questions",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"), ("extId" = String, Path, description = "extId of the personal question"),
+    params(PersonalQuestionPath,
         ("If-Match" = Option<String>, Header, description = "`\"<version>\"` read before")),
     responses(
         (status = 204, description = "Deleted."),
@@ -279,10 +286,13 @@ async fn patch(
 async fn delete(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String)>,
+    path: web::Path<PersonalQuestionPath>,
     IfMatch(if_match): IfMatch,
 ) -> Result<HttpResponse, ApiError> {
-    let (client_ext_id, ext_id) = path.into_inner();
+    let PersonalQuestionPath {
+        client_ext_id,
+        ext_id,
+    } = path.into_inner();
     state
         .services
         .delete_personal_question(&caller, &client_ext_id, &ext_id, if_match)

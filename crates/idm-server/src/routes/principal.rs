@@ -5,10 +5,10 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope};
 use crate::dto::{given, require};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body};
-use crate::openapi::{Api, AuthErrors, BodyErrors, ErrorEnvelope};
 use crate::state::AppState;
 
 /// Registers (and documents) the principal routes.

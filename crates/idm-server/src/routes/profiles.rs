@@ -7,11 +7,12 @@ use idm_service::profiles::ProfileInput;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::units::{UnitDto, ValidityDto};
+use super::paths::{ProfilePath, ProfileUnitPath, UserPath};
+use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
 use crate::dto::{created, given, ok_tagged, require, MetaDto, PageDto, CORE};
+use crate::dto::{UnitDto, ValidityDto};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params};
-use crate::openapi::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
 use crate::state::AppState;
 
 /// Registers (and documents) the profile routes.
@@ -121,8 +122,7 @@ impl ProfileBody {
 /// Creates a profile of a user in a unit.
 #[utoipa::path(post, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/profiles", tag = "profiles",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("userExtId" = String, Path, description = "extId of the user")),
+    params(UserPath),
     request_body = ProfileBody,
     responses(
         (status = 201, description = "Created; `Location` names the new profile.",
@@ -138,10 +138,13 @@ impl ProfileBody {
 async fn create(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String)>,
+    path: web::Path<UserPath>,
     Body(body): Body<ProfileBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, u) = path.into_inner();
+    let UserPath {
+        client_ext_id: c,
+        user_ext_id: u,
+    } = path.into_inner();
     require(&[("unitExtId", given(&body.unit_ext_id))])?;
     let p = state
         .services
@@ -156,8 +159,7 @@ async fn create(
 /// Lists a user's profiles (`UserView` and `ProfileView`, or the user itself), keyset-paged.
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/profiles", tag = "profiles",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("userExtId" = String, Path, description = "extId of the user"),
+    params(UserPath,
         PageParams),
     responses(
         (status = 200, description = "A page of profiles.", body = PageDto<ProfileDto>),
@@ -170,10 +172,13 @@ async fn create(
 async fn list(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String)>,
+    path: web::Path<UserPath>,
     params: Params,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, u) = path.into_inner();
+    let UserPath {
+        client_ext_id: c,
+        user_ext_id: u,
+    } = path.into_inner();
     let page = params.page()?;
     let limit = page.limit;
     let result = state
@@ -186,8 +191,7 @@ async fn list(
 /// Reads one profile (`ProfileView`, or its user); `ETag` carries its version.
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/profiles/{extId}", tag = "profiles",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("extId" = String, Path, description = "extId of the profile")),
+    params(ProfilePath),
     responses(
         (status = 200, description = "The profile.", body = ProfileDto,
             headers(("ETag" = String, description = "The version, quoted"))),
@@ -198,9 +202,12 @@ async fn list(
 async fn get(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String)>,
+    path: web::Path<ProfilePath>,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, e) = path.into_inner();
+    let ProfilePath {
+        client_ext_id: c,
+        ext_id: e,
+    } = path.into_inner();
     let p = state.services.get_profile(&caller, &c, &e).await?;
     Ok(ok_tagged(p.meta.version, &ProfileDto::from(p)))
 }
@@ -208,8 +215,7 @@ async fn get(
 /// Changes the fields present in the body (optimistic locking by `version` or `If-Match`).
 #[utoipa::path(patch, path = "/nevisidm/api/core/v1/{clientExtId}/profiles/{extId}", tag = "profiles",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("extId" = String, Path, description = "extId of the profile"),
+    params(ProfilePath,
         ("If-Match" = Option<String>, Header, description = "`\"<version>\"` read before")),
     request_body = ProfileBody,
     responses(
@@ -227,11 +233,14 @@ async fn get(
 async fn patch(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String)>,
+    path: web::Path<ProfilePath>,
     IfMatch(if_match): IfMatch,
     Body(body): Body<ProfileBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, e) = path.into_inner();
+    let ProfilePath {
+        client_ext_id: c,
+        ext_id: e,
+    } = path.into_inner();
     let p = state
         .services
         .patch_profile(&caller, &c, &e, body.into_input(if_match))
@@ -242,8 +251,7 @@ async fn patch(
 /// Deletes a profile and its authorizations.
 #[utoipa::path(delete, path = "/nevisidm/api/core/v1/{clientExtId}/profiles/{extId}", tag = "profiles",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("extId" = String, Path, description = "extId of the profile")),
+    params(ProfilePath),
     responses(
         (status = 204, description = "Deleted (also when it did not exist any more)."),
         (status = 404, description = "`errors.noRecord`: no such client or profile.",
@@ -255,9 +263,12 @@ async fn patch(
 async fn delete(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String)>,
+    path: web::Path<ProfilePath>,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, e) = path.into_inner();
+    let ProfilePath {
+        client_ext_id: c,
+        ext_id: e,
+    } = path.into_inner();
     state.services.delete_profile(&caller, &c, &e).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -265,8 +276,7 @@ async fn delete(
 /// ★ Returns the unit assigned to the profile (seed 004): `ProfileView` or SelfAdmin Role.
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/profiles/{extId}/unit", tag = "profiles",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "External ID of the client."),
-        ("extId" = String, Path, description = "External ID of the profile.")),
+    params(ProfilePath),
     responses(
         (status = 200, description = "Unit found.", body = UnitDto,
             headers(("ETag" = String, description = "The unit's version, quoted"))),
@@ -277,9 +287,12 @@ async fn delete(
 async fn unit(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String)>,
+    path: web::Path<ProfilePath>,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, e) = path.into_inner();
+    let ProfilePath {
+        client_ext_id: c,
+        ext_id: e,
+    } = path.into_inner();
     let u = state.services.get_profile_unit(&caller, &c, &e).await?;
     Ok(ok_tagged(u.meta.version, &UnitDto::from(u)))
 }
@@ -287,9 +300,7 @@ async fn unit(
 /// Re-assigns a profile to another unit of the same client.
 #[utoipa::path(put, path = "/nevisidm/api/core/v1/{clientExtId}/profiles/{extId}/unit/{unitExtId}", tag = "profiles",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("extId" = String, Path, description = "extId of the profile"),
-        ("unitExtId" = String, Path, description = "extId of the new unit")),
+    params(ProfileUnitPath),
     responses(
         (status = 204, description = "Re-assigned."),
         (status = 404, description = "`errors.noRecord`: no such client, profile or unit.",
@@ -303,9 +314,13 @@ async fn unit(
 async fn assign_unit(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<ProfileUnitPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, e, u) = path.into_inner();
+    let ProfileUnitPath {
+        client_ext_id: c,
+        ext_id: e,
+        unit_ext_id: u,
+    } = path.into_inner();
     state
         .services
         .assign_profile_unit(&caller, &c, &e, &u)

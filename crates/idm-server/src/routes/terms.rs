@@ -8,10 +8,11 @@ use idm_service::terms::{NewTerms, TermsPatch};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
+use super::paths::{TermsPath, UserPath};
+use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
 use crate::dto::{created, given, ok_tagged, require, ts, MetaDto, PageDto, CORE};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params};
-use crate::openapi::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
 use crate::state::AppState;
 
 /// Registers (and documents) the terms, consent and pending-terms routes.
@@ -218,7 +219,7 @@ async fn list(
 /// Requires `AccessControl.TermsView`.
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/terms/{extId}", tag = "terms",
     security(("bearer" = [])),
-    params(("extId" = String, Path, description = "extId of the terms")),
+    params(TermsPath),
     responses(
         (status = 200, description = "The terms.", body = TermsDto,
             headers(("ETag" = String, description = "The version, quoted"))),
@@ -229,9 +230,9 @@ async fn list(
 async fn get(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<String>,
+    path: web::Path<TermsPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let terms = state.services.get_terms(&caller, &path).await?;
+    let terms = state.services.get_terms(&caller, &path.ext_id).await?;
     Ok(ok_tagged(terms.meta.version, &TermsDto::from(terms)))
 }
 
@@ -241,7 +242,7 @@ async fn get(
 /// Requires `AccessControl.TermsView` and `AccessControl.TermsModify`.
 #[utoipa::path(patch, path = "/nevisidm/api/core/v1/terms/{extId}", tag = "terms",
     security(("bearer" = [])),
-    params(("extId" = String, Path, description = "extId of the terms"),
+    params(TermsPath,
         ("If-Match" = Option<String>, Header, description = "`\"<version>\"` read before")),
     request_body = PatchTermsBody,
     responses(
@@ -259,7 +260,7 @@ async fn get(
 async fn patch(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<String>,
+    path: web::Path<TermsPath>,
     IfMatch(if_match): IfMatch,
     Body(body): Body<PatchTermsBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -267,7 +268,7 @@ async fn patch(
         .services
         .patch_terms(
             &caller,
-            &path,
+            &path.ext_id,
             TermsPatch {
                 ext_id: body.ext_id,
                 name: body.name,
@@ -291,8 +292,7 @@ async fn patch(
 #[utoipa::path(post, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/consents",
     tag = "terms",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("userExtId" = String, Path, description = "extId of the user")),
+    params(UserPath),
     request_body = CreateConsentBody,
     responses(
         (status = 201, description = "Consent created; `Location` names it.",
@@ -309,10 +309,13 @@ async fn patch(
 async fn create_consent(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String)>,
+    path: web::Path<UserPath>,
     Body(body): Body<CreateConsentBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (client_ext_id, user_ext_id) = path.into_inner();
+    let UserPath {
+        client_ext_id,
+        user_ext_id,
+    } = path.into_inner();
     let consent = state
         .services
         .create_consent(
@@ -335,8 +338,7 @@ async fn create_consent(
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/consents",
     tag = "terms",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("userExtId" = String, Path, description = "extId of the user")),
+    params(UserPath),
     responses(
         (status = 200, description = "The consents (a JSON array).", body = Vec<ConsentDto>),
         (status = 404, description = "`errors.noRecord`: no such client or user.",
@@ -346,9 +348,12 @@ async fn create_consent(
 async fn list_consents(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String)>,
+    path: web::Path<UserPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let (client_ext_id, user_ext_id) = path.into_inner();
+    let UserPath {
+        client_ext_id,
+        user_ext_id,
+    } = path.into_inner();
     let consents = state
         .services
         .list_consents(&caller, &client_ext_id, &user_ext_id)
@@ -364,8 +369,7 @@ async fn list_consents(
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/terms-pending",
     tag = "terms",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("userExtId" = String, Path, description = "extId of the user"),
+    params(UserPath,
         PageParams),
     responses(
         (status = 200, description = "A page of pending terms.", body = PageDto<TermsDto>),
@@ -378,10 +382,13 @@ async fn list_consents(
 async fn pending(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String)>,
+    path: web::Path<UserPath>,
     params: Params,
 ) -> Result<HttpResponse, ApiError> {
-    let (client_ext_id, user_ext_id) = path.into_inner();
+    let UserPath {
+        client_ext_id,
+        user_ext_id,
+    } = path.into_inner();
     let page = params.page()?;
     let limit = page.limit;
     let result = state

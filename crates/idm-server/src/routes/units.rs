@@ -1,16 +1,18 @@
 //! Units: `core/:c/units`, `core/:c/units/:extId`, children and move.
 
 use actix_web::{web, HttpResponse};
-use idm_domain::model::Unit;
 use idm_domain::values::{LanguageMap, UnitState, Validity};
 use idm_service::units::{NewUnit, UnitPatch};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::dto::{created, given, ok_tagged, require, MetaDto, PageDto, CORE};
+use super::paths::{ClientPath, UnitChildPath, UnitPath};
+use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, PageParams};
+use crate::dto::{
+    created, given, ok_tagged, require, PageDto, UnitDto, UnitStateDoc, ValidityDto, CORE,
+};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params};
-use crate::openapi::{Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, PageParams};
 use crate::state::AppState;
 
 /// Registers (and documents) the unit routes.
@@ -21,117 +23,6 @@ pub fn routes(api: &mut Api) {
         .add(__path_delete, delete)
         .add(__path_children, children)
         .add(__path_move_child, move_child);
-}
-
-/// State of a unit on the wire (documentation of `UnitState`).
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-#[schema(as = UnitState)]
-#[allow(dead_code)]
-pub enum UnitStateDoc {
-    /// In use.
-    Active,
-    /// Kept but not in use.
-    Disabled,
-}
-
-/// `validity` as sent to clients: absent ends are omitted. In bodies each end is an RFC 3339
-/// timestamp or a `YYYY-MM-DD` date (midnight UTC); `from` after `to` is 422
-/// `errors.invalidDateInterval`.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = Validity)]
-pub struct ValidityDto {
-    /// Start date of the entity's validity in ISO format.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = "2023-01-01T00:00:00Z")]
-    from: Option<String>,
-    /// End date of the entity's validity in ISO format.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = "2033-12-31T23:59:59Z")]
-    to: Option<String>,
-}
-
-impl From<Validity> for ValidityDto {
-    fn from(v: Validity) -> Self {
-        let f =
-            |t: chrono::DateTime<chrono::Utc>| idm_domain::values::format_timestamp(t.naive_utc());
-        ValidityDto {
-            from: v.from.map(f),
-            to: v.to.map(f),
-        }
-    }
-}
-
-/// Unit as sent to clients (seed 004 shape).
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = Unit)]
-pub struct UnitDto {
-    #[serde(flatten)]
-    meta: MetaDto,
-    /// The external ID of the unit.
-    #[schema(example = "unit-123")]
-    ext_id: String,
-    /// The external ID of the parent unit (absent for a root unit).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = "parent-unit-123")]
-    parent_unit_ext_id: Option<String>,
-    /// The external ID of the client the unit belongs to.
-    #[schema(example = "client-123")]
-    client_ext_id: String,
-    /// The path from the root unit to the actual unit. The external IDs of the units are
-    /// concatenated with the '/' character.
-    #[schema(example = "root/parent-unit-123/unit-123")]
-    hierarchical_name: String,
-    /// The name of the unit.
-    #[schema(example = "Engineering")]
-    name: String,
-    /// Free textual description of the physical location of the unit.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = "Building A, Floor 3")]
-    location: Option<String>,
-    /// The textual description of the unit.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = "Engineering department")]
-    description: Option<String>,
-    /// The state of the unit.
-    #[schema(value_type = UnitStateDoc)]
-    state: UnitState,
-    /// Language-dependent name of the unit. Keys: EN, DE, FR, IT.
-    #[schema(value_type = LanguageMapDoc)]
-    display_name: LanguageMap,
-    /// Short form of the unit name. Keys: EN, DE, FR, IT.
-    #[schema(value_type = LanguageMapDoc)]
-    abbreviation: LanguageMap,
-    /// Determines whether profile assignment is allowed (`true`: no profiles).
-    profileless: bool,
-    /// Textual comment regarding the last modification.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = "Updated by admin")]
-    modification_comment: Option<String>,
-    /// The validity period of the unit entity.
-    validity: ValidityDto,
-}
-
-impl From<Unit> for UnitDto {
-    fn from(u: Unit) -> Self {
-        UnitDto {
-            meta: MetaDto::from(&u.meta),
-            ext_id: u.meta.ext_id,
-            parent_unit_ext_id: u.parent_ext_id,
-            client_ext_id: u.client_ext_id,
-            hierarchical_name: u.hierarchical_name,
-            name: u.name,
-            location: u.location,
-            description: u.description,
-            state: u.state,
-            display_name: u.display_name,
-            abbreviation: u.abbreviation,
-            profileless: u.profileless,
-            modification_comment: u.modification_comment,
-            validity: u.validity.into(),
-        }
-    }
 }
 
 /// Body of `POST core/:c/units`.
@@ -192,7 +83,7 @@ pub struct PatchUnitBody {
 /// Creates a unit under `parentUnitExtId`, or a root unit of the client.
 #[utoipa::path(post, path = "/nevisidm/api/core/v1/{clientExtId}/units", tag = "units",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client")),
+    params(ClientPath),
     request_body = CreateUnitBody,
     responses(
         (status = 201, description = "Created; `Location` names the new unit.",
@@ -209,7 +100,7 @@ pub struct PatchUnitBody {
 async fn create(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<String>,
+    path: web::Path<ClientPath>,
     Body(body): Body<CreateUnitBody>,
 ) -> Result<HttpResponse, ApiError> {
     require(&[
@@ -220,7 +111,7 @@ async fn create(
         .services
         .create_unit(
             &caller,
-            &path,
+            &path.client_ext_id,
             NewUnit {
                 ext_id: body.ext_id,
                 parent_ext_id: body.parent_unit_ext_id,
@@ -245,8 +136,7 @@ async fn create(
 /// Reads one unit; `ETag` carries its version.
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/units/{extId}", tag = "units",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("extId" = String, Path, description = "extId of the unit")),
+    params(UnitPath),
     responses(
         (status = 200, description = "The unit.", body = UnitDto,
             headers(("ETag" = String, description = "The version, quoted"))),
@@ -257,9 +147,12 @@ async fn create(
 async fn get(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String)>,
+    path: web::Path<UnitPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, e) = path.into_inner();
+    let UnitPath {
+        client_ext_id: c,
+        ext_id: e,
+    } = path.into_inner();
     let unit = state.services.get_unit(&caller, &c, &e).await?;
     Ok(ok_tagged(unit.meta.version, &UnitDto::from(unit)))
 }
@@ -267,8 +160,7 @@ async fn get(
 /// Changes the fields present in the body (optimistic locking by `version` or `If-Match`).
 #[utoipa::path(patch, path = "/nevisidm/api/core/v1/{clientExtId}/units/{extId}", tag = "units",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("extId" = String, Path, description = "extId of the unit"),
+    params(UnitPath,
         ("If-Match" = Option<String>, Header, description = "`\"<version>\"` read before")),
     request_body = PatchUnitBody,
     responses(
@@ -287,11 +179,14 @@ async fn get(
 async fn patch(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String)>,
+    path: web::Path<UnitPath>,
     IfMatch(if_match): IfMatch,
     Body(body): Body<PatchUnitBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, e) = path.into_inner();
+    let UnitPath {
+        client_ext_id: c,
+        ext_id: e,
+    } = path.into_inner();
     let unit = state
         .services
         .patch_unit(
@@ -319,8 +214,7 @@ async fn patch(
 /// Deletes a unit without sub-units and profiles.
 #[utoipa::path(delete, path = "/nevisidm/api/core/v1/{clientExtId}/units/{extId}", tag = "units",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("extId" = String, Path, description = "extId of the unit")),
+    params(UnitPath),
     responses(
         (status = 204, description = "Deleted (also when it did not exist any more)."),
         (status = 404, description = "`errors.noRecord`: no such client or unit.",
@@ -332,9 +226,12 @@ async fn patch(
 async fn delete(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String)>,
+    path: web::Path<UnitPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, e) = path.into_inner();
+    let UnitPath {
+        client_ext_id: c,
+        ext_id: e,
+    } = path.into_inner();
     state.services.delete_unit(&caller, &c, &e).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -342,8 +239,7 @@ async fn delete(
 /// Lists the direct children of a unit the caller may view, keyset-paged.
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/units/{extId}/children", tag = "units",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("extId" = String, Path, description = "extId of the parent unit"),
+    params(UnitPath,
         PageParams),
     responses(
         (status = 200, description = "A page of child units.", body = PageDto<UnitDto>),
@@ -356,10 +252,13 @@ async fn delete(
 async fn children(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String)>,
+    path: web::Path<UnitPath>,
     params: Params,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, e) = path.into_inner();
+    let UnitPath {
+        client_ext_id: c,
+        ext_id: e,
+    } = path.into_inner();
     let page = params.page()?;
     let limit = page.limit;
     let result = state
@@ -372,9 +271,7 @@ async fn children(
 /// Moves unit `childExtId` with its subtree under unit `extId`.
 #[utoipa::path(put, path = "/nevisidm/api/core/v1/{clientExtId}/units/{extId}/children/{childExtId}", tag = "units",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("extId" = String, Path, description = "extId of the new parent unit"),
-        ("childExtId" = String, Path, description = "extId of the unit to move")),
+    params(UnitChildPath),
     responses(
         (status = 204, description = "Moved."),
         (status = 404, description = "`errors.noRecord`: no such client, parent or child \
@@ -387,9 +284,13 @@ async fn children(
 async fn move_child(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<UnitChildPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, parent, child) = path.into_inner();
+    let UnitChildPath {
+        client_ext_id: c,
+        ext_id: parent,
+        child_ext_id: child,
+    } = path.into_inner();
     state
         .services
         .move_unit(&caller, &c, &parent, &child)

@@ -8,11 +8,12 @@ use idm_service::users::UserInput;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::units::ValidityDto;
+use super::paths::{ClientItemPath, ClientPath, UserPath};
+use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
+use crate::dto::ValidityDto;
 use crate::dto::{created, ok_tagged, MetaDto, PageDto, CORE};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params};
-use crate::openapi::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
 use crate::state::AppState;
 
 /// Registers (and documents) the user routes. The literal `core/clients/{extId}/users` comes
@@ -281,7 +282,7 @@ impl UserBody {
 /// Creates a user (a technical user needs `UserCreateTechUser` too).
 #[utoipa::path(post, path = "/nevisidm/api/core/v1/{clientExtId}/users", tag = "users",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client")),
+    params(ClientPath),
     request_body = UserBody,
     responses(
         (status = 201, description = "Created; `Location` names the new user.",
@@ -296,12 +297,12 @@ impl UserBody {
 async fn create(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<String>,
+    path: web::Path<ClientPath>,
     Body(body): Body<UserBody>,
 ) -> Result<HttpResponse, ApiError> {
     let user = state
         .services
-        .create_user(&caller, &path, body.into_input(None))
+        .create_user(&caller, &path.client_ext_id, body.into_input(None))
         .await?;
     Ok(created(format!(
         "{CORE}/{}/users/{}",
@@ -312,8 +313,7 @@ async fn create(
 /// Reads one user (`UserView`, or the user itself); `ETag` carries its version.
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}", tag = "users",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("userExtId" = String, Path, description = "extId of the user")),
+    params(UserPath),
     responses(
         (status = 200, description = "The user.", body = UserDto,
             headers(("ETag" = String, description = "The version, quoted"))),
@@ -324,9 +324,12 @@ async fn create(
 async fn get(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String)>,
+    path: web::Path<UserPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, e) = path.into_inner();
+    let UserPath {
+        client_ext_id: c,
+        user_ext_id: e,
+    } = path.into_inner();
     let user = state.services.get_user(&caller, &c, &e).await?;
     Ok(ok_tagged(user.meta.version, &UserDto::from(user)))
 }
@@ -335,8 +338,7 @@ async fn get(
 /// disabling or archiving the user does the same to its profiles.
 #[utoipa::path(patch, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}", tag = "users",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("userExtId" = String, Path, description = "extId of the user"),
+    params(UserPath,
         ("If-Match" = Option<String>, Header, description = "`\"<version>\"` read before")),
     request_body = UserBody,
     responses(
@@ -356,11 +358,14 @@ async fn get(
 async fn patch(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String)>,
+    path: web::Path<UserPath>,
     IfMatch(if_match): IfMatch,
     Body(body): Body<UserBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, e) = path.into_inner();
+    let UserPath {
+        client_ext_id: c,
+        user_ext_id: e,
+    } = path.into_inner();
     let user = state
         .services
         .patch_user(&caller, &c, &e, body.into_input(if_match))
@@ -371,8 +376,7 @@ async fn patch(
 /// Deletes a user with everything that belongs to it.
 #[utoipa::path(delete, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}", tag = "users",
     security(("bearer" = [])),
-    params(("clientExtId" = String, Path, description = "extId of the client"),
-        ("userExtId" = String, Path, description = "extId of the user")),
+    params(UserPath),
     responses(
         (status = 204, description = "Deleted (also when it did not exist any more)."),
         (status = 404, description = "`errors.noRecord`: no such client or user.",
@@ -384,9 +388,12 @@ async fn patch(
 async fn delete(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<(String, String)>,
+    path: web::Path<UserPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let (c, e) = path.into_inner();
+    let UserPath {
+        client_ext_id: c,
+        user_ext_id: e,
+    } = path.into_inner();
     state.services.delete_user(&caller, &c, &e).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -394,7 +401,7 @@ async fn delete(
 /// Lists the users of a client the caller may view, filtered and keyset-paged.
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/clients/{extId}/users", tag = "users",
     security(("bearer" = [])),
-    params(("extId" = String, Path, description = "extId of the client"),
+    params(ClientItemPath,
         UserListFilter, PageParams),
     responses(
         (status = 200, description = "A page of users.", body = PageDto<UserDto>),
@@ -406,7 +413,7 @@ async fn delete(
 async fn list(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
-    path: web::Path<String>,
+    path: web::Path<ClientItemPath>,
     params: Params,
 ) -> Result<HttpResponse, ApiError> {
     let page = params.page()?;
@@ -422,7 +429,7 @@ async fn list(
     };
     let result = state
         .services
-        .list_users(&caller, &path, filter, page)
+        .list_users(&caller, &path.ext_id, filter, page)
         .await?;
     Ok(HttpResponse::Ok().json(PageDto::of(result, limit, UserDto::from)))
 }

@@ -1,0 +1,333 @@
+//! The documented route table and the documentation types route modules share.
+//!
+//! One source for both serving and documenting: a route module never names a path or a method
+//! twice. It annotates a handler with `#[utoipa::path(get, path = "...", ...)]` and adds it
+//! with `api.add(__path_handler, handler)`; the path and method actix serves are read from
+//! that annotation, and the same entry feeds `/openapi.json`. A handler cannot be served
+//! without being documented. See `docs/openapi.md`.
+//!
+//! This module depends on neither `routes` nor `openapi`: route modules use it, and
+//! `openapi` (which assembles the document) uses it and the routes, so there is no cycle.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::Method;
+use actix_web::{web, FromRequest, Handler, HttpResponse, Resource, Responder, Route};
+use serde::Serialize;
+use utoipa::openapi::path::{HttpMethod, Paths};
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Schema};
+use utoipa::{IntoParams, IntoResponses, ToSchema};
+use utoipa_actix_web::OpenApiFactory;
+
+use crate::error::ApiError;
+
+/// One served and documented operation.
+struct Op {
+    path: String,
+    route: Route,
+    paths: Paths,
+    schemas: Vec<(String, RefOr<Schema>)>,
+}
+
+/// The route table. Route modules add their annotated handlers; the app registers them and
+/// `/openapi.json` documents exactly the same list.
+#[derive(Default)]
+pub struct Api {
+    ops: Vec<Op>,
+}
+
+impl std::fmt::Debug for Api {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.ops.iter().map(|o| &o.path))
+            .finish()
+    }
+}
+
+fn actix_method(m: &HttpMethod) -> Method {
+    match m {
+        HttpMethod::Get => Method::GET,
+        HttpMethod::Post => Method::POST,
+        HttpMethod::Put => Method::PUT,
+        HttpMethod::Delete => Method::DELETE,
+        HttpMethod::Options => Method::OPTIONS,
+        HttpMethod::Head => Method::HEAD,
+        HttpMethod::Patch => Method::PATCH,
+        HttpMethod::Trace => Method::TRACE,
+    }
+}
+
+impl Api {
+    /// An empty table.
+    pub fn new() -> Self {
+        Api::default()
+    }
+
+    /// Serves `handler` at the path and method(s) of its `#[utoipa::path]` annotation
+    /// (`doc` is the `__path_<handler>` value that annotation generates) and documents it.
+    pub fn add<P, F, Args>(&mut self, doc: P, handler: F) -> &mut Self
+    where
+        P: utoipa::Path + OpenApiFactory,
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        let mut schemas = Vec::new();
+        doc.schemas(&mut schemas);
+        let mut paths = doc.paths();
+        qualify_operation_ids(&mut paths);
+        for method in P::methods() {
+            self.ops.push(Op {
+                path: P::path(),
+                route: web::route()
+                    .method(actix_method(&method))
+                    .to(handler.clone()),
+                paths: paths.clone(),
+                schemas: schemas.clone(),
+            });
+        }
+        self
+    }
+
+    /// Every (path, method) served, in registration order.
+    pub fn operations(&self) -> Vec<(String, String)> {
+        self.ops
+            .iter()
+            .flat_map(|o| {
+                o.paths.paths.iter().flat_map(|(path, item)| {
+                    [
+                        ("GET", item.get.is_some()),
+                        ("PUT", item.put.is_some()),
+                        ("POST", item.post.is_some()),
+                        ("DELETE", item.delete.is_some()),
+                        ("OPTIONS", item.options.is_some()),
+                        ("HEAD", item.head.is_some()),
+                        ("PATCH", item.patch.is_some()),
+                        ("TRACE", item.trace.is_some()),
+                    ]
+                    .into_iter()
+                    .filter(|(_, present)| *present)
+                    .map(|(m, _)| (path.clone(), m.to_owned()))
+                    .collect::<Vec<_>>()
+                })
+            })
+            .collect()
+    }
+
+    /// The distinct paths, in the order they were first added (= actix matching order).
+    pub fn patterns(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for op in &self.ops {
+            if !out.contains(&op.path) {
+                out.push(op.path.clone());
+            }
+        }
+        out
+    }
+
+    /// Registers every operation: one actix resource per path (so unmatched methods on a known
+    /// path answer the 405 envelope), in the order the paths were first added.
+    pub fn register(self, cfg: &mut web::ServiceConfig) {
+        let mut groups: Vec<(String, Vec<Route>)> = Vec::new();
+        for op in self.ops {
+            match groups.iter_mut().find(|(p, _)| *p == op.path) {
+                Some((_, routes)) => routes.push(op.route),
+                None => groups.push((op.path, vec![op.route])),
+            }
+        }
+        for (path, routes) in groups {
+            let resource = routes
+                .into_iter()
+                // Named after its pattern: the metrics middleware reads the matched route
+                // through `match_name` (a borrowed `&str`) instead of `match_pattern`, which
+                // builds a new `String` on every request.
+                .fold(resource(&path).name(&path), |r, route| r.route(route));
+            cfg.service(resource);
+        }
+    }
+
+    /// The documentation of each operation: its path item(s) and the schemas they name.
+    pub(crate) fn documented(&self) -> impl Iterator<Item = (&Paths, &[(String, RefOr<Schema>)])> {
+        self.ops.iter().map(|o| (&o.paths, o.schemas.as_slice()))
+    }
+}
+
+/// A resource whose unmatched methods answer 405 with the error envelope.
+pub fn resource(path: &str) -> Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
+async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed)
+}
+
+/// utoipa names an operation after its handler (`get`, `list`), which repeats across route
+/// modules; operation ids must be unique, so they are qualified by the first tag
+/// (`clients_get`).
+fn qualify_operation_ids(paths: &mut Paths) {
+    for item in paths.paths.values_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for op in ops.into_iter().flatten() {
+            let tag = op.tags.as_ref().and_then(|t| t.first()).cloned();
+            if let (Some(tag), Some(id)) = (tag, op.operation_id.as_mut()) {
+                if !id.starts_with(&format!("{tag}_")) {
+                    *id = format!("{tag}_{id}");
+                }
+            }
+        }
+    }
+}
+
+/// The body of every 4xx/5xx response (mirrors `idm_domain::ErrorEnvelope`, which stays free
+/// of documentation dependencies).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorEnvelope {
+    /// At least one error.
+    pub errors: Vec<ErrorEntry>,
+    /// Present only when a policy (password, identifier) failed.
+    #[schema(required = false)]
+    pub policy_violations: Vec<PolicyViolation>,
+}
+
+/// One entry of `errors[]`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorEntry {
+    /// The wire code, e.g. `errors.noRecord`.
+    pub code: String,
+    /// The human-readable message.
+    pub message: String,
+    /// The entity the error refers to, when that helps the client.
+    #[schema(required = false)]
+    pub identifier: String,
+}
+
+/// One entry of `policyViolations[]`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyViolation {
+    /// Name of the policy element.
+    pub display_name: String,
+    /// Configuration of the element.
+    pub config_string: String,
+    /// The value supplied (masked for secrets).
+    pub supplied_value: String,
+    /// The limit the element enforces.
+    pub limit_value: i64,
+    /// The measured value.
+    pub actual_value: String,
+}
+
+/// A language-dependent text: keys `EN`, `DE`, `FR`, `IT` only.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = LanguageMap)]
+pub struct LanguageMapDoc {
+    /// English.
+    #[serde(rename = "EN")]
+    #[schema(required = false)]
+    pub en: String,
+    /// German.
+    #[serde(rename = "DE")]
+    #[schema(required = false)]
+    pub de: String,
+    /// French.
+    #[serde(rename = "FR")]
+    #[schema(required = false)]
+    pub fr: String,
+    /// Italian.
+    #[serde(rename = "IT")]
+    #[schema(required = false)]
+    pub it: String,
+}
+
+/// `limit` and `continuationToken` of every list operation (`params(PageParams)`).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct PageParams {
+    /// Page size (1..=1000; absent or 0: 100). Not a number or out of range: 422
+    /// `errors.invalidParameter`.
+    #[param(rename = "limit", minimum = 0, maximum = 1000)]
+    limit: Option<i64>,
+    /// Token from `_pagination.continuationToken` of the previous page. Malformed: 422.
+    #[param(rename = "continuationToken")]
+    continuation_token: Option<String>,
+}
+
+/// An error response with the envelope body; `description` names the codes.
+pub fn error_response(description: &str) -> RefOr<utoipa::openapi::Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorEnvelope")))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
+/// The errors of every authenticated operation: 401, 403, 503
+/// (`responses(..., AuthErrors)`).
+#[derive(Debug)]
+pub struct AuthErrors;
+
+impl IntoResponses for AuthErrors {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        BTreeMap::from([
+            (
+                "401".into(),
+                error_response(
+                    "`errors.invalidJWTToken`: no, an invalid or an expired bearer token.",
+                ),
+            ),
+            (
+                "403".into(),
+                error_response(
+                    "`errors.insufficientRightsFunction` (a right is missing) or \
+                     `errors.combinedDataroomDenied` (the target is outside the caller's \
+                     dataroom).",
+                ),
+            ),
+            (
+                "503".into(),
+                error_response("`errors.fatalError`: the database is unavailable; retry."),
+            ),
+        ])
+    }
+}
+
+/// The errors of every operation with a JSON body: 400, 413, 415
+/// (`responses(..., BodyErrors)`). 422 is operation-specific and documented by the route.
+#[derive(Debug)]
+pub struct BodyErrors;
+
+impl IntoResponses for BodyErrors {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        BTreeMap::from([
+            (
+                "400".into(),
+                error_response("`errors.jsonProcessingError`: the body is not valid JSON."),
+            ),
+            (
+                "413".into(),
+                error_response("`errors.invalidData`: the body exceeds `server.body_limit_bytes`."),
+            ),
+            (
+                "415".into(),
+                error_response("`errors.unsupportedMediaType`: the body is not application/json."),
+            ),
+        ])
+    }
+}
