@@ -11,6 +11,7 @@ use idm_ports::{Page, PageRequest, RepoError, RepoResult};
 
 use crate::rows::{cursor_of, keyset, meta, Db};
 use crate::schema::{applications, consents, terms, terms_applications};
+use crate::versioned::{columns_of, joined, versioned_update};
 use crate::{DbConnection, Store, E, R};
 
 #[derive(Queryable, Selectable)]
@@ -62,6 +63,49 @@ fn urls_to_storage(urls: &BTreeMap<String, String>) -> R<String> {
         .map_err(|e| E(RepoError::Other(format!("cannot encode terms urls: {e}"))))
 }
 
+/// The columns a terms update may change; also the body of its insert.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = terms)]
+struct TermsValues<'a> {
+    name: &'a str,
+    active: bool,
+    silent_acceptance: bool,
+    terms_version: &'a str,
+    urls: String,
+}
+
+impl<'a> TermsValues<'a> {
+    fn of(t: &'a Terms) -> R<Self> {
+        Ok(TermsValues {
+            name: &t.name,
+            active: t.active,
+            silent_acceptance: t.silent_acceptance,
+            terms_version: &t.terms_version,
+            urls: urls_to_storage(&t.urls)?,
+        })
+    }
+}
+
+/// A new terms row: identity columns plus [`TermsValues`].
+#[derive(Insertable)]
+#[diesel(table_name = terms)]
+struct NewTerms<'a> {
+    ext_id: &'a str,
+    created: NaiveDateTime,
+    last_modified: NaiveDateTime,
+    version: i64,
+    #[diesel(embed)]
+    values: TermsValues<'a>,
+}
+
+/// The one terms row just written, with its (possibly just replaced) application links.
+fn with_applications_of(conn: &mut DbConnection, row: TermsRow) -> R<Terms> {
+    with_applications(conn, vec![row])?
+        .into_iter()
+        .next()
+        .ok_or_else(|| E(RepoError::Other("written terms row vanished".into())))
+}
+
 /// Attaches the application extIds to a batch of rows with one query.
 fn with_applications(conn: &mut DbConnection, rows: Vec<TermsRow>) -> R<Vec<Terms>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
@@ -111,6 +155,21 @@ fn link(conn: &mut DbConnection, terms_id: i64, application_ids: &[i64]) -> R<()
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// A new consent row (consents are never updated).
+#[derive(Insertable)]
+#[diesel(table_name = consents)]
+struct NewConsent<'a> {
+    client_id: i64,
+    user_id: i64,
+    terms_id: i64,
+    ext_id: &'a str,
+    terms_version: &'a str,
+    acceptance_date: NaiveDateTime,
+    created: NaiveDateTime,
+    last_modified: NaiveDateTime,
+    version: i64,
 }
 
 #[derive(Queryable)]
@@ -193,25 +252,18 @@ impl TermsRepo for Store {
         self.tx(move |conn| {
             // The insert comes first so SQLite takes the write lock at the start of the
             // transaction (a read-then-write transaction could fail on a busy snapshot).
-            diesel::insert_into(terms::table)
-                .values((
-                    terms::ext_id.eq(&t.meta.ext_id),
-                    terms::name.eq(&t.name),
-                    terms::active.eq(t.active),
-                    terms::silent_acceptance.eq(t.silent_acceptance),
-                    terms::terms_version.eq(&t.terms_version),
-                    terms::urls.eq(urls_to_storage(&t.urls)?),
-                    terms::created.eq(t.meta.created),
-                    terms::last_modified.eq(t.meta.last_modified),
-                    terms::version.eq(1_i64),
-                ))
-                .execute(conn)?;
-            let id: i64 = terms::table
-                .filter(terms::ext_id.eq(&t.meta.ext_id))
-                .select(terms::id)
-                .first(conn)?;
-            link(conn, id, &application_ids)?;
-            Ok(find(conn, &t.meta.ext_id)?.ok_or(RepoError::NotFound)?)
+            let row: TermsRow = diesel::insert_into(terms::table)
+                .values(NewTerms {
+                    ext_id: &t.meta.ext_id,
+                    created: t.meta.created,
+                    last_modified: t.meta.last_modified,
+                    version: 1,
+                    values: TermsValues::of(&t)?,
+                })
+                .returning(columns_of::<TermsRow>())
+                .get_result(conn)?;
+            link(conn, row.id, &application_ids)?;
+            with_applications_of(conn, row)
         })
         .await
     }
@@ -223,25 +275,14 @@ impl TermsRepo for Store {
     ) -> RepoResult<Terms> {
         let t = t.clone();
         self.tx(move |conn| {
-            let now = idm_domain::values::now_millis();
-            let changed = diesel::update(
-                terms::table
-                    .filter(terms::id.eq(t.meta.id))
-                    .filter(terms::version.eq(t.meta.version)),
-            )
-            .set((
-                terms::name.eq(&t.name),
-                terms::active.eq(t.active),
-                terms::silent_acceptance.eq(t.silent_acceptance),
-                terms::terms_version.eq(&t.terms_version),
-                terms::urls.eq(urls_to_storage(&t.urls)?),
-                terms::last_modified.eq(now),
-                terms::version.eq(t.meta.version + 1),
-            ))
-            .execute(conn)?;
-            if changed == 0 {
-                return Err(RepoError::StaleVersion.into());
-            }
+            let row = versioned_update!(
+                conn,
+                terms,
+                t.meta.id,
+                t.meta.version,
+                TermsValues::of(&t)?,
+                columns_of::<TermsRow>() => TermsRow,
+            )?;
             if let Some(ids) = application_ids {
                 diesel::delete(
                     terms_applications::table.filter(terms_applications::terms_id.eq(t.meta.id)),
@@ -249,7 +290,8 @@ impl TermsRepo for Store {
                 .execute(conn)?;
                 link(conn, t.meta.id, &ids)?;
             }
-            Ok(find(conn, &t.meta.ext_id)?.ok_or(RepoError::StaleVersion)?)
+            // The links live in their own table; only they are read back.
+            with_applications_of(conn, row)
         })
         .await
     }
@@ -263,25 +305,30 @@ impl TermsRepo for Store {
         self.run(move |conn| {
             // A single statement, outside an explicit transaction: the unique index on
             // (user_id, terms_id, terms_version) is the only arbiter between racing requests.
-            diesel::insert_into(consents::table)
-                .values((
-                    consents::client_id.eq(client_id),
-                    consents::user_id.eq(c.user_id),
-                    consents::terms_id.eq(terms_id),
-                    consents::ext_id.eq(&c.meta.ext_id),
-                    consents::terms_version.eq(&c.terms_version),
-                    consents::acceptance_date.eq(c.acceptance_date),
-                    consents::created.eq(c.meta.created),
-                    consents::last_modified.eq(c.meta.last_modified),
-                    consents::version.eq(1_i64),
+            let row: ConsentRow = diesel::insert_into(consents::table)
+                .values(NewConsent {
+                    client_id,
+                    user_id: c.user_id,
+                    terms_id,
+                    ext_id: &c.meta.ext_id,
+                    terms_version: &c.terms_version,
+                    acceptance_date: c.acceptance_date,
+                    created: c.meta.created,
+                    last_modified: c.meta.last_modified,
+                    version: 1,
+                })
+                .returning((
+                    consents::id,
+                    consents::ext_id,
+                    consents::user_id,
+                    consents::terms_version,
+                    consents::acceptance_date,
+                    consents::created,
+                    consents::last_modified,
+                    consents::version,
+                    joined!(terms::ext_id, consents::terms_id),
                 ))
-                .execute(conn)?;
-            let row: ConsentRow = consents::table
-                .inner_join(terms::table)
-                .filter(consents::client_id.eq(client_id))
-                .filter(consents::ext_id.eq(&c.meta.ext_id))
-                .select(CONSENT_COLUMNS)
-                .first(conn)?;
+                .get_result(conn)?;
             Ok(row.into_domain())
         })
         .await
