@@ -130,7 +130,6 @@ macro_rules! profile_returning {
     }};
 }
 
-
 pub(crate) fn from_join(j: ProfileJoin) -> R<Profile> {
     let (row, c, u, n, p) = j;
     row.into_domain(c, u, n, p)

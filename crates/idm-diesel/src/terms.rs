@@ -172,7 +172,8 @@ struct NewConsent<'a> {
     version: i64,
 }
 
-#[derive(Queryable)]
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = consents)]
 struct ConsentRow {
     id: i64,
     ext_id: String,
@@ -182,11 +183,10 @@ struct ConsentRow {
     created: NaiveDateTime,
     last_modified: NaiveDateTime,
     version: i64,
-    terms_ext_id: String,
 }
 
 impl ConsentRow {
-    fn into_domain(self) -> Consent {
+    fn into_domain(self, terms_ext_id: String) -> Consent {
         Consent {
             meta: meta(
                 self.id,
@@ -196,36 +196,12 @@ impl ConsentRow {
                 self.version,
             ),
             user_id: self.user_id,
-            terms_ext_id: self.terms_ext_id,
+            terms_ext_id,
             terms_version: self.terms_version,
             acceptance_date: self.acceptance_date,
         }
     }
 }
-
-type ConsentColumns = (
-    consents::id,
-    consents::ext_id,
-    consents::user_id,
-    consents::terms_version,
-    consents::acceptance_date,
-    consents::created,
-    consents::last_modified,
-    consents::version,
-    terms::ext_id,
-);
-
-const CONSENT_COLUMNS: ConsentColumns = (
-    consents::id,
-    consents::ext_id,
-    consents::user_id,
-    consents::terms_version,
-    consents::acceptance_date,
-    consents::created,
-    consents::last_modified,
-    consents::version,
-    terms::ext_id,
-);
 
 #[async_trait]
 impl TermsRepo for Store {
@@ -305,7 +281,7 @@ impl TermsRepo for Store {
         self.run(move |conn| {
             // A single statement, outside an explicit transaction: the unique index on
             // (user_id, terms_id, terms_version) is the only arbiter between racing requests.
-            let row: ConsentRow = diesel::insert_into(consents::table)
+            let (row, terms_ext_id): (ConsentRow, String) = diesel::insert_into(consents::table)
                 .values(NewConsent {
                     client_id,
                     user_id: c.user_id,
@@ -318,31 +294,24 @@ impl TermsRepo for Store {
                     version: 1,
                 })
                 .returning((
-                    consents::id,
-                    consents::ext_id,
-                    consents::user_id,
-                    consents::terms_version,
-                    consents::acceptance_date,
-                    consents::created,
-                    consents::last_modified,
-                    consents::version,
+                    columns_of::<ConsentRow>(),
                     joined!(terms::ext_id, consents::terms_id),
                 ))
                 .get_result(conn)?;
-            Ok(row.into_domain())
+            Ok(row.into_domain(terms_ext_id))
         })
         .await
     }
 
     async fn consents_of_user(&self, user_id: i64) -> RepoResult<Vec<Consent>> {
         self.run(move |conn| {
-            let rows: Vec<ConsentRow> = consents::table
+            let rows: Vec<(ConsentRow, String)> = consents::table
                 .inner_join(terms::table)
                 .filter(consents::user_id.eq(user_id))
                 .order((consents::created.asc(), consents::ext_id.asc()))
-                .select(CONSENT_COLUMNS)
+                .select((ConsentRow::as_select(), terms::ext_id))
                 .load(conn)?;
-            Ok(rows.into_iter().map(ConsentRow::into_domain).collect())
+            Ok(rows.into_iter().map(|(c, t)| c.into_domain(t)).collect())
         })
         .await
     }

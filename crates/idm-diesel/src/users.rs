@@ -160,7 +160,10 @@ struct NewUser<'a> {
 /// What RETURNING hands back for a user: its row and its client's extId.
 macro_rules! user_returning {
     () => {
-        (columns_of::<UserRow>(), joined!(clients::ext_id, users::client_id))
+        (
+            columns_of::<UserRow>(),
+            joined!(clients::ext_id, users::client_id),
+        )
     };
 }
 
