@@ -10,6 +10,7 @@ use idm_ports::{Page, PageRequest, RepoError, RepoResult};
 
 use crate::rows::{cursor_of, keyset, lang, meta, Db};
 use crate::schema::{applications, authorizations, roles};
+use crate::versioned::{columns_of, joined};
 use crate::{DbConnection, Store, R};
 
 #[derive(Queryable, Selectable)]
@@ -123,6 +124,103 @@ impl AuthorizationRow {
     }
 }
 
+/// A new application row (applications are never updated through the API).
+#[derive(Insertable)]
+#[diesel(table_name = applications)]
+struct NewApplication<'a> {
+    ext_id: &'a str,
+    name: &'a str,
+    description: Option<&'a str>,
+    url: Option<&'a str>,
+    displayed: bool,
+    display_name: String,
+    created: NaiveDateTime,
+    last_modified: NaiveDateTime,
+    version: i64,
+}
+
+impl<'a> NewApplication<'a> {
+    fn of(a: &'a Application) -> Self {
+        NewApplication {
+            ext_id: &a.meta.ext_id,
+            name: &a.name,
+            description: a.description.as_deref(),
+            url: a.url.as_deref(),
+            displayed: a.displayed,
+            display_name: a.display_name.to_storage(),
+            created: a.meta.created,
+            last_modified: a.meta.last_modified,
+            version: 1,
+        }
+    }
+}
+
+/// A new role row.
+#[derive(Insertable)]
+#[diesel(table_name = roles)]
+struct NewRole<'a> {
+    application_id: i64,
+    ext_id: &'a str,
+    name: &'a str,
+    description: Option<&'a str>,
+    created: NaiveDateTime,
+    last_modified: NaiveDateTime,
+    version: i64,
+}
+
+impl<'a> NewRole<'a> {
+    fn of(r: &'a Role) -> Self {
+        NewRole {
+            application_id: r.application_id,
+            ext_id: &r.meta.ext_id,
+            name: &r.name,
+            description: r.description.as_deref(),
+            created: r.meta.created,
+            last_modified: r.meta.last_modified,
+            version: 1,
+        }
+    }
+}
+
+/// A new authorization row.
+#[derive(Insertable)]
+#[diesel(table_name = authorizations)]
+struct NewAuthorization<'a> {
+    client_id: i64,
+    profile_id: i64,
+    role_id: i64,
+    ext_id: &'a str,
+    client_global: bool,
+    unit_global: bool,
+    app_global: bool,
+    enterprise_role_global: bool,
+    valid_from: Option<NaiveDateTime>,
+    valid_to: Option<NaiveDateTime>,
+    created: NaiveDateTime,
+    last_modified: NaiveDateTime,
+    version: i64,
+}
+
+impl<'a> NewAuthorization<'a> {
+    fn of(a: &'a Authorization) -> Self {
+        NewAuthorization {
+            client_id: a.client_id,
+            profile_id: a.profile_id,
+            role_id: a.role_id,
+            ext_id: &a.meta.ext_id,
+            client_global: a.client_global,
+            unit_global: a.unit_global,
+            app_global: a.app_global,
+            enterprise_role_global: a.enterprise_role_global,
+            valid_from: a.validity.from.map(|t| t.naive_utc()),
+            valid_to: a.validity.to.map(|t| t.naive_utc()),
+            created: a.meta.created,
+            last_modified: a.meta.last_modified,
+            version: 1,
+        }
+    }
+}
+
 pub(crate) fn find_application(
     conn: &mut DbConnection,
     filter_ext_id: Option<&str>,
@@ -157,21 +255,6 @@ pub(crate) fn find_role(conn: &mut DbConnection, ext_id: &str) -> R<Option<Role>
         .map(|(r, e, n)| r.into_domain(e, n)))
 }
 
-pub(crate) fn find_authorization(
-    conn: &mut DbConnection,
-    client_id: i64,
-    ext_id: &str,
-) -> R<Option<Authorization>> {
-    Ok(authorizations::table
-        .inner_join(roles::table.on(roles::id.eq(authorizations::role_id)))
-        .filter(authorizations::client_id.eq(client_id))
-        .filter(authorizations::ext_id.eq(ext_id))
-        .select((AuthorizationRow::as_select(), roles::ext_id))
-        .first::<(AuthorizationRow, String)>(conn)
-        .optional()?
-        .map(|(a, r)| a.into_domain(r)))
-}
-
 #[async_trait]
 impl ApplicationRepo for Store {
     async fn application_by_ext_id(&self, ext_id: &str) -> RepoResult<Option<Application>> {
@@ -187,21 +270,12 @@ impl ApplicationRepo for Store {
     }
 
     async fn create_application(&self, a: Application) -> RepoResult<Application> {
-        self.tx(move |conn| {
+        self.run(move |conn| {
             diesel::insert_into(applications::table)
-                .values((
-                    applications::ext_id.eq(&a.meta.ext_id),
-                    applications::name.eq(&a.name),
-                    applications::description.eq(a.description.as_deref()),
-                    applications::url.eq(a.url.as_deref()),
-                    applications::displayed.eq(a.displayed),
-                    applications::display_name.eq(a.display_name.to_storage()),
-                    applications::created.eq(a.meta.created),
-                    applications::last_modified.eq(a.meta.last_modified),
-                    applications::version.eq(1_i64),
-                ))
-                .execute(conn)?;
-            Ok(find_application(conn, Some(&a.meta.ext_id), None)?.ok_or(RepoError::NotFound)?)
+                .values(NewApplication::of(&a))
+                .returning(columns_of::<ApplicationRow>())
+                .get_result::<ApplicationRow>(conn)?
+                .into_domain()
         })
         .await
     }
@@ -226,46 +300,30 @@ impl ApplicationRepo for Store {
     }
 
     async fn create_role(&self, r: Role) -> RepoResult<Role> {
-        self.tx(move |conn| {
-            diesel::insert_into(roles::table)
-                .values((
-                    roles::application_id.eq(r.application_id),
-                    roles::ext_id.eq(&r.meta.ext_id),
-                    roles::name.eq(&r.name),
-                    roles::description.eq(r.description.as_deref()),
-                    roles::created.eq(r.meta.created),
-                    roles::last_modified.eq(r.meta.last_modified),
-                    roles::version.eq(1_i64),
+        self.run(move |conn| {
+            let (row, app_ext_id, app_name) = diesel::insert_into(roles::table)
+                .values(NewRole::of(&r))
+                .returning((
+                    columns_of::<RoleRow>(),
+                    joined!(applications::ext_id, roles::application_id),
+                    joined!(applications::name, roles::application_id),
                 ))
-                .execute(conn)?;
-            Ok(find_role(conn, &r.meta.ext_id)?.ok_or(RepoError::NotFound)?)
+                .get_result::<(RoleRow, String, String)>(conn)?;
+            Ok(row.into_domain(app_ext_id, app_name))
         })
         .await
     }
 
     async fn create_authorization(&self, a: Authorization) -> RepoResult<Authorization> {
-        self.tx(move |conn| {
-            diesel::insert_into(authorizations::table)
-                .values((
-                    authorizations::client_id.eq(a.client_id),
-                    authorizations::profile_id.eq(a.profile_id),
-                    authorizations::role_id.eq(a.role_id),
-                    authorizations::ext_id.eq(&a.meta.ext_id),
-                    authorizations::client_global.eq(a.client_global),
-                    authorizations::unit_global.eq(a.unit_global),
-                    authorizations::app_global.eq(a.app_global),
-                    authorizations::enterprise_role_global.eq(a.enterprise_role_global),
-                    authorizations::valid_from.eq(a.validity.from.map(|t| t.naive_utc())),
-                    authorizations::valid_to.eq(a.validity.to.map(|t| t.naive_utc())),
-                    authorizations::created.eq(a.meta.created),
-                    authorizations::last_modified.eq(a.meta.last_modified),
-                    authorizations::version.eq(1_i64),
+        self.run(move |conn| {
+            let (row, role_ext_id) = diesel::insert_into(authorizations::table)
+                .values(NewAuthorization::of(&a))
+                .returning((
+                    columns_of::<AuthorizationRow>(),
+                    joined!(roles::ext_id, authorizations::role_id),
                 ))
-                .execute(conn)?;
-            Ok(
-                find_authorization(conn, a.client_id, &a.meta.ext_id)?
-                    .ok_or(RepoError::NotFound)?,
-            )
+                .get_result::<(AuthorizationRow, String)>(conn)?;
+            Ok(row.into_domain(role_ext_id))
         })
         .await
     }

@@ -9,6 +9,7 @@ use idm_ports::{Page, PageRequest, RepoError, RepoResult};
 
 use crate::rows::{cursor_of, keyset, lang, meta, Db};
 use crate::schema::clients;
+use crate::versioned::{columns_of, versioned_update};
 use crate::{Store, R};
 
 #[derive(Queryable, Selectable)]
@@ -41,16 +42,47 @@ impl ClientRow {
     }
 }
 
+/// The columns a client update may change; also the body of its insert.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = clients, treat_none_as_null = true)]
+struct ClientValues<'a> {
+    name: &'a str,
+    display_name: String,
+    remarks: Option<&'a str>,
+}
+
+impl<'a> ClientValues<'a> {
+    fn of(c: &'a Client) -> Self {
+        ClientValues {
+            name: &c.name,
+            display_name: c.display_name.to_storage(),
+            remarks: c.remarks.as_deref(),
+        }
+    }
+}
+
+/// A new client row: the identity columns plus [`ClientValues`].
 #[derive(Insertable)]
 #[diesel(table_name = clients)]
 struct NewClient<'a> {
     ext_id: &'a str,
-    name: &'a str,
-    display_name: String,
-    remarks: Option<&'a str>,
     created: NaiveDateTime,
     last_modified: NaiveDateTime,
     version: i64,
+    #[diesel(embed)]
+    values: ClientValues<'a>,
+}
+
+impl<'a> NewClient<'a> {
+    fn of(c: &'a Client) -> Self {
+        NewClient {
+            ext_id: &c.meta.ext_id,
+            created: c.meta.created,
+            last_modified: c.meta.last_modified,
+            version: 1,
+            values: ClientValues::of(c),
+        }
+    }
 }
 
 pub(crate) fn find(conn: &mut crate::DbConnection, ext_id: &str) -> R<Option<Client>> {
@@ -97,18 +129,11 @@ impl ClientRepo for Store {
 
     async fn create_client(&self, client: Client, root_unit: Unit) -> RepoResult<(Client, Unit)> {
         self.tx(move |conn| {
-            diesel::insert_into(clients::table)
-                .values(NewClient {
-                    ext_id: &client.meta.ext_id,
-                    name: &client.name,
-                    display_name: client.display_name.to_storage(),
-                    remarks: client.remarks.as_deref(),
-                    created: client.meta.created,
-                    last_modified: client.meta.last_modified,
-                    version: 1,
-                })
-                .execute(conn)?;
-            let stored = find(conn, &client.meta.ext_id)?.ok_or(RepoError::NotFound)?;
+            let stored = diesel::insert_into(clients::table)
+                .values(NewClient::of(&client))
+                .returning(columns_of::<ClientRow>())
+                .get_result::<ClientRow>(conn)?
+                .into_domain()?;
             let unit = crate::units::insert(
                 conn,
                 Unit {
@@ -124,25 +149,17 @@ impl ClientRepo for Store {
 
     async fn update_client(&self, client: &Client) -> RepoResult<Client> {
         let client = client.clone();
-        self.tx(move |conn| {
-            let now = idm_domain::values::now_millis();
-            let changed = diesel::update(
-                clients::table
-                    .filter(clients::id.eq(client.meta.id))
-                    .filter(clients::version.eq(client.meta.version)),
-            )
-            .set((
-                clients::name.eq(&client.name),
-                clients::display_name.eq(client.display_name.to_storage()),
-                clients::remarks.eq(client.remarks.as_deref()),
-                clients::last_modified.eq(now),
-                clients::version.eq(client.meta.version + 1),
-            ))
-            .execute(conn)?;
-            if changed == 0 {
-                return Err(RepoError::StaleVersion.into());
-            }
-            Ok(find(conn, &client.meta.ext_id)?.ok_or(RepoError::StaleVersion)?)
+        // One statement: no explicit transaction needed.
+        self.run(move |conn| {
+            versioned_update!(
+                conn,
+                clients,
+                client.meta.id,
+                client.meta.version,
+                ClientValues::of(&client),
+                columns_of::<ClientRow>() => ClientRow,
+            )?
+            .into_domain()
         })
         .await
     }

@@ -1,12 +1,27 @@
 //! Password credentials adapter.
 
 use async_trait::async_trait;
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use idm_ports::credentials::CredentialRepo;
 use idm_ports::RepoResult;
 
 use crate::schema::password_credentials as pc;
 use crate::Store;
+
+/// A new password credential row.
+#[derive(Insertable)]
+#[diesel(table_name = pc)]
+struct NewPassword<'a> {
+    client_id: i64,
+    user_id: i64,
+    ext_id: &'a str,
+    hash: &'a str,
+    state: &'a str,
+    created: NaiveDateTime,
+    last_modified: NaiveDateTime,
+    version: i64,
+}
 
 #[async_trait]
 impl CredentialRepo for Store {
@@ -41,16 +56,16 @@ impl CredentialRepo for Store {
                 .execute(conn)?;
             if updated == 0 {
                 diesel::insert_into(pc::table)
-                    .values((
-                        pc::client_id.eq(client_id),
-                        pc::user_id.eq(user_id),
-                        pc::ext_id.eq(&ext_id),
-                        pc::hash.eq(&hash),
-                        pc::state.eq("active"),
-                        pc::created.eq(now),
-                        pc::last_modified.eq(now),
-                        pc::version.eq(1_i64),
-                    ))
+                    .values(NewPassword {
+                        client_id,
+                        user_id,
+                        ext_id: &ext_id,
+                        hash: &hash,
+                        state: "active",
+                        created: now,
+                        last_modified: now,
+                        version: 1,
+                    })
                     .execute(conn)?;
             }
             Ok(())

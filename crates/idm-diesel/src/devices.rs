@@ -12,6 +12,7 @@ use idm_ports::{Page, PageRequest, RepoError, RepoResult};
 
 use crate::rows::{cursor_of, keyset, meta, parse, Db};
 use crate::schema::{app_attestations, dispatch_targets, fido_uaf_credentials};
+use crate::versioned::{columns_of, versioned_update};
 use crate::{DbConnection, Store, R};
 
 #[derive(Queryable, Selectable)]
@@ -83,6 +84,29 @@ struct NewTarget<'a> {
     version: i64,
 }
 
+impl<'a> NewTarget<'a> {
+    fn of(t: &'a DispatchTarget) -> Self {
+        NewTarget {
+            client_id: t.client_id,
+            user_id: t.user_id,
+            ext_id: &t.meta.ext_id,
+            target_type: &t.target_type,
+            device_id: &t.device_id,
+            target: &t.target,
+            dispatcher: t.dispatcher.as_deref(),
+            user_agent: t.user_agent.as_deref(),
+            encryption_key: t.encryption_key.as_deref(),
+            signing_key: &t.signing_key,
+            app_id: &t.app_id,
+            name: &t.name,
+            state: t.state.as_str(),
+            created: t.meta.created,
+            last_modified: t.meta.last_modified,
+            version: 1,
+        }
+    }
+}
+
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = app_attestations)]
 pub(crate) struct AttestationRow {
@@ -123,6 +147,46 @@ impl AttestationRow {
             environment: self.environment,
         }
     }
+}
+
+/// The columns an attestation update may change; also the body of its insert.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = app_attestations, treat_none_as_null = true)]
+struct AttestationValues<'a> {
+    name: Option<&'a str>,
+    counter: i64,
+    receipt: &'a str,
+    public_key: &'a str,
+    device_id: &'a str,
+    environment: Option<&'a str>,
+}
+
+impl<'a> AttestationValues<'a> {
+    fn of(a: &'a AppAttestation) -> Self {
+        AttestationValues {
+            name: a.name.as_deref(),
+            counter: a.counter,
+            receipt: &a.receipt,
+            public_key: &a.public_key,
+            device_id: &a.device_id,
+            environment: a.environment.as_deref(),
+        }
+    }
+}
+
+/// A new attestation row: owner and identity columns plus [`AttestationValues`].
+#[derive(Insertable)]
+#[diesel(table_name = app_attestations)]
+struct NewAttestation<'a> {
+    client_id: i64,
+    user_id: i64,
+    dispatch_target_id: i64,
+    ext_id: &'a str,
+    created: NaiveDateTime,
+    last_modified: NaiveDateTime,
+    version: i64,
+    #[diesel(embed)]
+    values: AttestationValues<'a>,
 }
 
 #[derive(Queryable, Selectable)]
@@ -172,6 +236,50 @@ impl FidoRow {
     }
 }
 
+/// A new FIDO UAF credential row. There is no changeset: the only update is unlinking it from
+/// its dispatch target.
+#[derive(Insertable)]
+#[diesel(table_name = fido_uaf_credentials)]
+struct NewFido<'a> {
+    client_id: i64,
+    user_id: i64,
+    dispatch_target_id: Option<i64>,
+    ext_id: &'a str,
+    aaid: &'a str,
+    key_id: &'a str,
+    authenticator_version: &'a str,
+    public_key: &'a str,
+    public_key_algorithm: &'a str,
+    app_id: &'a str,
+    device_id: Option<&'a str>,
+    state: &'a str,
+    created: NaiveDateTime,
+    last_modified: NaiveDateTime,
+    version: i64,
+}
+
+impl<'a> NewFido<'a> {
+    fn of(c: &'a FidoUafCredential) -> Self {
+        NewFido {
+            client_id: c.client_id,
+            user_id: c.user_id,
+            dispatch_target_id: c.dispatch_target_id,
+            ext_id: &c.meta.ext_id,
+            aaid: &c.aaid,
+            key_id: &c.key_id,
+            authenticator_version: &c.authenticator_version,
+            public_key: &c.public_key,
+            public_key_algorithm: &c.public_key_algorithm,
+            app_id: &c.app_id,
+            device_id: c.device_id.as_deref(),
+            state: &c.state,
+            created: c.meta.created,
+            last_modified: c.meta.last_modified,
+            version: 1,
+        }
+    }
+}
+
 fn find_target(
     conn: &mut DbConnection,
     client_id: i64,
@@ -199,24 +307,20 @@ fn find_attestation(conn: &mut DbConnection, target_id: i64) -> R<Option<AppAtte
 }
 
 fn insert_attestation(conn: &mut DbConnection, a: &AppAttestation) -> R<AppAttestation> {
-    diesel::insert_into(app_attestations::table)
-        .values((
-            app_attestations::client_id.eq(a.client_id),
-            app_attestations::user_id.eq(a.user_id),
-            app_attestations::dispatch_target_id.eq(a.dispatch_target_id),
-            app_attestations::ext_id.eq(&a.meta.ext_id),
-            app_attestations::name.eq(a.name.as_deref()),
-            app_attestations::counter.eq(a.counter),
-            app_attestations::receipt.eq(&a.receipt),
-            app_attestations::public_key.eq(&a.public_key),
-            app_attestations::device_id.eq(&a.device_id),
-            app_attestations::environment.eq(a.environment.as_deref()),
-            app_attestations::created.eq(a.meta.created),
-            app_attestations::last_modified.eq(a.meta.last_modified),
-            app_attestations::version.eq(1_i64),
-        ))
-        .execute(conn)?;
-    Ok(find_attestation(conn, a.dispatch_target_id)?.ok_or(RepoError::NotFound)?)
+    Ok(diesel::insert_into(app_attestations::table)
+        .values(NewAttestation {
+            client_id: a.client_id,
+            user_id: a.user_id,
+            dispatch_target_id: a.dispatch_target_id,
+            ext_id: &a.meta.ext_id,
+            created: a.meta.created,
+            last_modified: a.meta.last_modified,
+            version: 1,
+            values: AttestationValues::of(a),
+        })
+        .returning(columns_of::<AttestationRow>())
+        .get_result::<AttestationRow>(conn)?
+        .into_domain())
 }
 
 /// The extIds of the given dispatch targets, in one indexed look-up (primary keys).
@@ -327,28 +431,11 @@ impl DeviceRepo for Store {
         attestation: Option<AppAttestation>,
     ) -> RepoResult<TargetWithAttestation> {
         self.tx(move |conn| {
-            diesel::insert_into(dispatch_targets::table)
-                .values(NewTarget {
-                    client_id: target.client_id,
-                    user_id: target.user_id,
-                    ext_id: &target.meta.ext_id,
-                    target_type: &target.target_type,
-                    device_id: &target.device_id,
-                    target: &target.target,
-                    dispatcher: target.dispatcher.as_deref(),
-                    user_agent: target.user_agent.as_deref(),
-                    encryption_key: target.encryption_key.as_deref(),
-                    signing_key: &target.signing_key,
-                    app_id: &target.app_id,
-                    name: &target.name,
-                    state: target.state.as_str(),
-                    created: target.meta.created,
-                    last_modified: target.meta.last_modified,
-                    version: 1,
-                })
-                .execute(conn)?;
-            let stored = find_target(conn, target.client_id, target.user_id, &target.meta.ext_id)?
-                .ok_or(RepoError::NotFound)?;
+            let stored = diesel::insert_into(dispatch_targets::table)
+                .values(NewTarget::of(&target))
+                .returning(columns_of::<TargetRow>())
+                .get_result::<TargetRow>(conn)?
+                .into_domain()?;
             let attestation = match attestation {
                 Some(a) => Some(insert_attestation(
                     conn,
@@ -398,7 +485,7 @@ impl DeviceRepo for Store {
         &self,
         attestation: AppAttestation,
     ) -> RepoResult<AppAttestation> {
-        self.tx(move |conn| insert_attestation(conn, &attestation))
+        self.run(move |conn| insert_attestation(conn, &attestation))
             .await
     }
 
@@ -407,27 +494,17 @@ impl DeviceRepo for Store {
         attestation: &AppAttestation,
     ) -> RepoResult<AppAttestation> {
         let a = attestation.clone();
-        self.tx(move |conn| {
-            let changed = diesel::update(
-                app_attestations::table
-                    .filter(app_attestations::id.eq(a.meta.id))
-                    .filter(app_attestations::version.eq(a.meta.version)),
-            )
-            .set((
-                app_attestations::name.eq(a.name.as_deref()),
-                app_attestations::counter.eq(a.counter),
-                app_attestations::receipt.eq(&a.receipt),
-                app_attestations::public_key.eq(&a.public_key),
-                app_attestations::device_id.eq(&a.device_id),
-                app_attestations::environment.eq(a.environment.as_deref()),
-                app_attestations::last_modified.eq(now_millis()),
-                app_attestations::version.eq(a.meta.version + 1),
-            ))
-            .execute(conn)?;
-            if changed == 0 {
-                return Err(RepoError::StaleVersion.into());
-            }
-            Ok(find_attestation(conn, a.dispatch_target_id)?.ok_or(RepoError::StaleVersion)?)
+        // One statement: no explicit transaction needed.
+        self.run(move |conn| {
+            Ok(versioned_update!(
+                conn,
+                app_attestations,
+                a.meta.id,
+                a.meta.version,
+                AttestationValues::of(&a),
+                columns_of::<AttestationRow>() => AttestationRow,
+            )?
+            .into_domain())
         })
         .await
     }
@@ -476,28 +553,15 @@ impl DeviceRepo for Store {
 
     async fn create_fido_uaf(&self, c: FidoUafCredential) -> RepoResult<FidoUafCredential> {
         self.tx(move |conn| {
-            use fido_uaf_credentials as f;
-            diesel::insert_into(f::table)
-                .values((
-                    f::client_id.eq(c.client_id),
-                    f::user_id.eq(c.user_id),
-                    f::dispatch_target_id.eq(c.dispatch_target_id),
-                    f::ext_id.eq(&c.meta.ext_id),
-                    f::aaid.eq(&c.aaid),
-                    f::key_id.eq(&c.key_id),
-                    f::authenticator_version.eq(&c.authenticator_version),
-                    f::public_key.eq(&c.public_key),
-                    f::public_key_algorithm.eq(&c.public_key_algorithm),
-                    f::app_id.eq(&c.app_id),
-                    f::device_id.eq(c.device_id.as_deref()),
-                    f::state.eq(&c.state),
-                    f::created.eq(c.meta.created),
-                    f::last_modified.eq(c.meta.last_modified),
-                    f::version.eq(1_i64),
-                ))
-                .execute(conn)?;
-            Ok(find_fido(conn, c.client_id, c.user_id, &c.meta.ext_id)?
-                .ok_or(RepoError::NotFound)?)
+            let row: FidoRow = diesel::insert_into(fido_uaf_credentials::table)
+                .values(NewFido::of(&c))
+                .returning(columns_of::<FidoRow>())
+                .get_result(conn)?;
+            // The target's extId lives in another table (nullable link): one look-up by key.
+            let mut written = fido_into_domain(conn, vec![row])?;
+            written
+                .pop()
+                .ok_or_else(|| RepoError::Other("written credential vanished".into()).into())
         })
         .await
     }
@@ -517,24 +581,19 @@ impl DeviceRepo for Store {
 
     async fn unlink_fido_uaf(&self, c: &FidoUafCredential) -> RepoResult<FidoUafCredential> {
         let c = c.clone();
-        self.tx(move |conn| {
+        // One statement: no explicit transaction needed.
+        self.run(move |conn| {
             use fido_uaf_credentials as f;
-            let changed = diesel::update(
-                f::table
-                    .filter(f::id.eq(c.meta.id))
-                    .filter(f::version.eq(c.meta.version)),
-            )
-            .set((
+            let row = versioned_update!(
+                conn,
+                fido_uaf_credentials,
+                c.meta.id,
+                c.meta.version,
                 f::dispatch_target_id.eq(None::<i64>),
-                f::last_modified.eq(now_millis()),
-                f::version.eq(c.meta.version + 1),
-            ))
-            .execute(conn)?;
-            if changed == 0 {
-                return Err(RepoError::StaleVersion.into());
-            }
-            Ok(find_fido(conn, c.client_id, c.user_id, &c.meta.ext_id)?
-                .ok_or(RepoError::StaleVersion)?)
+                columns_of::<FidoRow>() => FidoRow,
+            )?;
+            // Unlinked: there is no target extId to look up.
+            Ok(row.into_domain(None))
         })
         .await
     }

@@ -23,6 +23,7 @@ pub mod seed;
 mod terms;
 mod units;
 mod users;
+mod versioned;
 
 use std::time::Duration;
 

@@ -9,6 +9,7 @@ use idm_ports::{Page, PageRequest, RepoError, RepoResult};
 
 use crate::rows::{cursor_of, keyset, lang, meta, parse, Db};
 use crate::schema::{clients, personal_questions};
+use crate::versioned::{columns_of, joined, versioned_update};
 use crate::{DbConnection, Store, R};
 
 #[derive(Queryable, Selectable)]
@@ -44,6 +45,54 @@ impl QuestionRow {
             ),
         })
     }
+}
+
+/// The columns a personal question update may change; also the body of its insert.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = personal_questions, treat_none_as_null = true)]
+struct QuestionValues<'a> {
+    description: Option<&'a str>,
+    state: &'a str,
+    display_name: String,
+    content: String,
+}
+
+impl<'a> QuestionValues<'a> {
+    fn of(q: &'a PersonalQuestion) -> Self {
+        QuestionValues {
+            description: q.description.as_deref(),
+            state: q.state.as_str(),
+            display_name: q.display_name.to_storage(),
+            content: q.content.to_storage(),
+        }
+    }
+}
+
+/// A new personal question row: owner and identity columns plus [`QuestionValues`].
+#[derive(Insertable)]
+#[diesel(table_name = personal_questions)]
+struct NewQuestion<'a> {
+    client_id: i64,
+    ext_id: &'a str,
+    created: NaiveDateTime,
+    last_modified: NaiveDateTime,
+    version: i64,
+    #[diesel(embed)]
+    values: QuestionValues<'a>,
+}
+
+/// What RETURNING hands back for a question: its row and its client's extId.
+macro_rules! question_returning {
+    () => {
+        (
+            columns_of::<QuestionRow>(),
+            joined!(clients::ext_id, personal_questions::client_id),
+        )
+    };
+}
+
+fn returned((row, client_ext_id): (QuestionRow, String)) -> R<PersonalQuestion> {
+    row.into_domain(client_ext_id)
 }
 
 fn find(conn: &mut DbConnection, client_id: i64, ext_id: &str) -> R<Option<PersonalQuestion>> {
@@ -95,20 +144,19 @@ impl PersonalQuestionRepo for Store {
 
     async fn create_personal_question(&self, q: PersonalQuestion) -> RepoResult<PersonalQuestion> {
         self.run(move |conn| {
-            diesel::insert_into(personal_questions::table)
-                .values((
-                    personal_questions::client_id.eq(q.client_id),
-                    personal_questions::ext_id.eq(&q.meta.ext_id),
-                    personal_questions::description.eq(q.description.as_deref()),
-                    personal_questions::state.eq(q.state.as_str()),
-                    personal_questions::display_name.eq(q.display_name.to_storage()),
-                    personal_questions::content.eq(q.content.to_storage()),
-                    personal_questions::created.eq(q.meta.created),
-                    personal_questions::last_modified.eq(q.meta.last_modified),
-                    personal_questions::version.eq(1_i64),
-                ))
-                .execute(conn)?;
-            Ok(find(conn, q.client_id, &q.meta.ext_id)?.ok_or(RepoError::NotFound)?)
+            returned(
+                diesel::insert_into(personal_questions::table)
+                    .values(NewQuestion {
+                        client_id: q.client_id,
+                        ext_id: &q.meta.ext_id,
+                        created: q.meta.created,
+                        last_modified: q.meta.last_modified,
+                        version: 1,
+                        values: QuestionValues::of(&q),
+                    })
+                    .returning(question_returning!())
+                    .get_result(conn)?,
+            )
         })
         .await
     }
@@ -116,25 +164,14 @@ impl PersonalQuestionRepo for Store {
     async fn update_personal_question(&self, q: &PersonalQuestion) -> RepoResult<PersonalQuestion> {
         let q = q.clone();
         self.run(move |conn| {
-            let now = idm_domain::values::now_millis();
-            let changed = diesel::update(
-                personal_questions::table
-                    .filter(personal_questions::id.eq(q.meta.id))
-                    .filter(personal_questions::version.eq(q.meta.version)),
-            )
-            .set((
-                personal_questions::description.eq(q.description.as_deref()),
-                personal_questions::state.eq(q.state.as_str()),
-                personal_questions::display_name.eq(q.display_name.to_storage()),
-                personal_questions::content.eq(q.content.to_storage()),
-                personal_questions::last_modified.eq(now),
-                personal_questions::version.eq(q.meta.version + 1),
-            ))
-            .execute(conn)?;
-            if changed == 0 {
-                return Err(RepoError::StaleVersion.into());
-            }
-            Ok(find(conn, q.client_id, &q.meta.ext_id)?.ok_or(RepoError::StaleVersion)?)
+            returned(versioned_update!(
+                conn,
+                personal_questions,
+                q.meta.id,
+                q.meta.version,
+                QuestionValues::of(&q),
+                question_returning!() => (QuestionRow, String),
+            )?)
         })
         .await
     }

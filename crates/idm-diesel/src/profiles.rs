@@ -10,6 +10,7 @@ use idm_ports::{Page, PageRequest, RepoError, RepoResult};
 
 use crate::rows::{cursor_of, keyset, meta, parse, Db};
 use crate::schema::profiles;
+use crate::versioned::{columns_of, joined, versioned_update};
 use crate::{DbConnection, Store, R};
 
 #[derive(Queryable, Selectable)]
@@ -69,6 +70,64 @@ impl ProfileRow {
             ),
         })
     }
+}
+
+/// The columns a profile update may change; also the body of its insert.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = profiles, treat_none_as_null = true)]
+struct ProfileValues<'a> {
+    unit_id: i64,
+    name: Option<&'a str>,
+    state: &'a str,
+    is_default_profile: bool,
+    remarks: Option<&'a str>,
+    modification_comment: Option<&'a str>,
+    valid_from: Option<NaiveDateTime>,
+    valid_to: Option<NaiveDateTime>,
+}
+
+impl<'a> ProfileValues<'a> {
+    fn of(p: &'a Profile) -> Self {
+        ProfileValues {
+            unit_id: p.unit_id,
+            name: p.name.as_deref(),
+            state: p.state.as_str(),
+            is_default_profile: p.is_default_profile,
+            remarks: p.remarks.as_deref(),
+            modification_comment: p.modification_comment.as_deref(),
+            valid_from: p.validity.from.map(|t| t.naive_utc()),
+            valid_to: p.validity.to.map(|t| t.naive_utc()),
+        }
+    }
+}
+
+/// A new profile row: owner and identity columns plus [`ProfileValues`].
+#[derive(Insertable)]
+#[diesel(table_name = profiles)]
+struct NewProfile<'a> {
+    client_id: i64,
+    user_id: i64,
+    ext_id: &'a str,
+    created: NaiveDateTime,
+    last_modified: NaiveDateTime,
+    version: i64,
+    #[diesel(embed)]
+    values: ProfileValues<'a>,
+}
+
+/// What RETURNING hands back for a profile: the same shape as [`profile_query`], the joined
+/// columns as correlated subselects (an update may have moved the profile to another unit).
+macro_rules! profile_returning {
+    () => {{
+        use crate::schema::{clients, units, users};
+        (
+            columns_of::<ProfileRow>(),
+            joined!(clients::ext_id, profiles::client_id),
+            joined!(users::ext_id, profiles::user_id),
+            joined!(units::ext_id, profiles::unit_id),
+            joined!(units::path, profiles::unit_id),
+        )
+    }};
 }
 
 pub(crate) fn from_join(j: ProfileJoin) -> R<Profile> {
@@ -142,26 +201,21 @@ impl ProfileRepo for Store {
     }
 
     async fn create_profile(&self, p: Profile) -> RepoResult<Profile> {
-        self.tx(move |conn| {
-            diesel::insert_into(profiles::table)
-                .values((
-                    profiles::client_id.eq(p.client_id),
-                    profiles::user_id.eq(p.user_id),
-                    profiles::unit_id.eq(p.unit_id),
-                    profiles::ext_id.eq(&p.meta.ext_id),
-                    profiles::name.eq(p.name.as_deref()),
-                    profiles::state.eq(p.state.as_str()),
-                    profiles::is_default_profile.eq(p.is_default_profile),
-                    profiles::remarks.eq(p.remarks.as_deref()),
-                    profiles::modification_comment.eq(p.modification_comment.as_deref()),
-                    profiles::valid_from.eq(p.validity.from.map(|t| t.naive_utc())),
-                    profiles::valid_to.eq(p.validity.to.map(|t| t.naive_utc())),
-                    profiles::created.eq(p.meta.created),
-                    profiles::last_modified.eq(p.meta.last_modified),
-                    profiles::version.eq(1_i64),
-                ))
-                .execute(conn)?;
-            Ok(find(conn, p.client_id, &p.meta.ext_id)?.ok_or(RepoError::NotFound)?)
+        self.run(move |conn| {
+            from_join(
+                diesel::insert_into(profiles::table)
+                    .values(NewProfile {
+                        client_id: p.client_id,
+                        user_id: p.user_id,
+                        ext_id: &p.meta.ext_id,
+                        created: p.meta.created,
+                        last_modified: p.meta.last_modified,
+                        version: 1,
+                        values: ProfileValues::of(&p),
+                    })
+                    .returning(profile_returning!())
+                    .get_result(conn)?,
+            )
         })
         .await
     }
@@ -189,30 +243,16 @@ impl ProfileAdmin for Store {
 
     async fn update_profile(&self, p: &Profile) -> RepoResult<Profile> {
         let p = p.clone();
-        self.tx(move |conn| {
-            let now = idm_domain::values::now_millis();
-            let changed = diesel::update(
-                profiles::table
-                    .filter(profiles::id.eq(p.meta.id))
-                    .filter(profiles::version.eq(p.meta.version)),
-            )
-            .set((
-                profiles::unit_id.eq(p.unit_id),
-                profiles::name.eq(p.name.as_deref()),
-                profiles::state.eq(p.state.as_str()),
-                profiles::is_default_profile.eq(p.is_default_profile),
-                profiles::remarks.eq(p.remarks.as_deref()),
-                profiles::modification_comment.eq(p.modification_comment.as_deref()),
-                profiles::valid_from.eq(p.validity.from.map(|t| t.naive_utc())),
-                profiles::valid_to.eq(p.validity.to.map(|t| t.naive_utc())),
-                profiles::last_modified.eq(now),
-                profiles::version.eq(p.meta.version + 1),
-            ))
-            .execute(conn)?;
-            if changed == 0 {
-                return Err(RepoError::StaleVersion.into());
-            }
-            Ok(find(conn, p.client_id, &p.meta.ext_id)?.ok_or(RepoError::StaleVersion)?)
+        // One statement: no explicit transaction needed.
+        self.run(move |conn| {
+            from_join(versioned_update!(
+                conn,
+                profiles,
+                p.meta.id,
+                p.meta.version,
+                ProfileValues::of(&p),
+                profile_returning!() => ProfileJoin,
+            )?)
         })
         .await
     }

@@ -11,6 +11,7 @@ use idm_ports::{Page, PageRequest, RepoError, RepoResult};
 
 use crate::rows::{cursor_of, keyset, meta, Db};
 use crate::schema::{applications, consents, terms, terms_applications};
+use crate::versioned::{columns_of, joined, versioned_update};
 use crate::{DbConnection, Store, E, R};
 
 #[derive(Queryable, Selectable)]
@@ -60,6 +61,49 @@ impl TermsRow {
 fn urls_to_storage(urls: &BTreeMap<String, String>) -> R<String> {
     serde_json::to_string(urls)
         .map_err(|e| E(RepoError::Other(format!("cannot encode terms urls: {e}"))))
+}
+
+/// The columns a terms update may change; also the body of its insert.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = terms)]
+struct TermsValues<'a> {
+    name: &'a str,
+    active: bool,
+    silent_acceptance: bool,
+    terms_version: &'a str,
+    urls: String,
+}
+
+impl<'a> TermsValues<'a> {
+    fn of(t: &'a Terms) -> R<Self> {
+        Ok(TermsValues {
+            name: &t.name,
+            active: t.active,
+            silent_acceptance: t.silent_acceptance,
+            terms_version: &t.terms_version,
+            urls: urls_to_storage(&t.urls)?,
+        })
+    }
+}
+
+/// A new terms row: identity columns plus [`TermsValues`].
+#[derive(Insertable)]
+#[diesel(table_name = terms)]
+struct NewTerms<'a> {
+    ext_id: &'a str,
+    created: NaiveDateTime,
+    last_modified: NaiveDateTime,
+    version: i64,
+    #[diesel(embed)]
+    values: TermsValues<'a>,
+}
+
+/// The one terms row just written, with its (possibly just replaced) application links.
+fn with_applications_of(conn: &mut DbConnection, row: TermsRow) -> R<Terms> {
+    with_applications(conn, vec![row])?
+        .into_iter()
+        .next()
+        .ok_or_else(|| E(RepoError::Other("written terms row vanished".into())))
 }
 
 /// Attaches the application extIds to a batch of rows with one query.
@@ -113,7 +157,23 @@ fn link(conn: &mut DbConnection, terms_id: i64, application_ids: &[i64]) -> R<()
     Ok(())
 }
 
-#[derive(Queryable)]
+/// A new consent row (consents are never updated).
+#[derive(Insertable)]
+#[diesel(table_name = consents)]
+struct NewConsent<'a> {
+    client_id: i64,
+    user_id: i64,
+    terms_id: i64,
+    ext_id: &'a str,
+    terms_version: &'a str,
+    acceptance_date: NaiveDateTime,
+    created: NaiveDateTime,
+    last_modified: NaiveDateTime,
+    version: i64,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = consents)]
 struct ConsentRow {
     id: i64,
     ext_id: String,
@@ -123,11 +183,10 @@ struct ConsentRow {
     created: NaiveDateTime,
     last_modified: NaiveDateTime,
     version: i64,
-    terms_ext_id: String,
 }
 
 impl ConsentRow {
-    fn into_domain(self) -> Consent {
+    fn into_domain(self, terms_ext_id: String) -> Consent {
         Consent {
             meta: meta(
                 self.id,
@@ -137,36 +196,12 @@ impl ConsentRow {
                 self.version,
             ),
             user_id: self.user_id,
-            terms_ext_id: self.terms_ext_id,
+            terms_ext_id,
             terms_version: self.terms_version,
             acceptance_date: self.acceptance_date,
         }
     }
 }
-
-type ConsentColumns = (
-    consents::id,
-    consents::ext_id,
-    consents::user_id,
-    consents::terms_version,
-    consents::acceptance_date,
-    consents::created,
-    consents::last_modified,
-    consents::version,
-    terms::ext_id,
-);
-
-const CONSENT_COLUMNS: ConsentColumns = (
-    consents::id,
-    consents::ext_id,
-    consents::user_id,
-    consents::terms_version,
-    consents::acceptance_date,
-    consents::created,
-    consents::last_modified,
-    consents::version,
-    terms::ext_id,
-);
 
 #[async_trait]
 impl TermsRepo for Store {
@@ -193,25 +228,18 @@ impl TermsRepo for Store {
         self.tx(move |conn| {
             // The insert comes first so SQLite takes the write lock at the start of the
             // transaction (a read-then-write transaction could fail on a busy snapshot).
-            diesel::insert_into(terms::table)
-                .values((
-                    terms::ext_id.eq(&t.meta.ext_id),
-                    terms::name.eq(&t.name),
-                    terms::active.eq(t.active),
-                    terms::silent_acceptance.eq(t.silent_acceptance),
-                    terms::terms_version.eq(&t.terms_version),
-                    terms::urls.eq(urls_to_storage(&t.urls)?),
-                    terms::created.eq(t.meta.created),
-                    terms::last_modified.eq(t.meta.last_modified),
-                    terms::version.eq(1_i64),
-                ))
-                .execute(conn)?;
-            let id: i64 = terms::table
-                .filter(terms::ext_id.eq(&t.meta.ext_id))
-                .select(terms::id)
-                .first(conn)?;
-            link(conn, id, &application_ids)?;
-            Ok(find(conn, &t.meta.ext_id)?.ok_or(RepoError::NotFound)?)
+            let row: TermsRow = diesel::insert_into(terms::table)
+                .values(NewTerms {
+                    ext_id: &t.meta.ext_id,
+                    created: t.meta.created,
+                    last_modified: t.meta.last_modified,
+                    version: 1,
+                    values: TermsValues::of(&t)?,
+                })
+                .returning(columns_of::<TermsRow>())
+                .get_result(conn)?;
+            link(conn, row.id, &application_ids)?;
+            with_applications_of(conn, row)
         })
         .await
     }
@@ -223,25 +251,14 @@ impl TermsRepo for Store {
     ) -> RepoResult<Terms> {
         let t = t.clone();
         self.tx(move |conn| {
-            let now = idm_domain::values::now_millis();
-            let changed = diesel::update(
-                terms::table
-                    .filter(terms::id.eq(t.meta.id))
-                    .filter(terms::version.eq(t.meta.version)),
-            )
-            .set((
-                terms::name.eq(&t.name),
-                terms::active.eq(t.active),
-                terms::silent_acceptance.eq(t.silent_acceptance),
-                terms::terms_version.eq(&t.terms_version),
-                terms::urls.eq(urls_to_storage(&t.urls)?),
-                terms::last_modified.eq(now),
-                terms::version.eq(t.meta.version + 1),
-            ))
-            .execute(conn)?;
-            if changed == 0 {
-                return Err(RepoError::StaleVersion.into());
-            }
+            let row = versioned_update!(
+                conn,
+                terms,
+                t.meta.id,
+                t.meta.version,
+                TermsValues::of(&t)?,
+                columns_of::<TermsRow>() => TermsRow,
+            )?;
             if let Some(ids) = application_ids {
                 diesel::delete(
                     terms_applications::table.filter(terms_applications::terms_id.eq(t.meta.id)),
@@ -249,7 +266,8 @@ impl TermsRepo for Store {
                 .execute(conn)?;
                 link(conn, t.meta.id, &ids)?;
             }
-            Ok(find(conn, &t.meta.ext_id)?.ok_or(RepoError::StaleVersion)?)
+            // The links live in their own table; only they are read back.
+            with_applications_of(conn, row)
         })
         .await
     }
@@ -263,39 +281,37 @@ impl TermsRepo for Store {
         self.run(move |conn| {
             // A single statement, outside an explicit transaction: the unique index on
             // (user_id, terms_id, terms_version) is the only arbiter between racing requests.
-            diesel::insert_into(consents::table)
-                .values((
-                    consents::client_id.eq(client_id),
-                    consents::user_id.eq(c.user_id),
-                    consents::terms_id.eq(terms_id),
-                    consents::ext_id.eq(&c.meta.ext_id),
-                    consents::terms_version.eq(&c.terms_version),
-                    consents::acceptance_date.eq(c.acceptance_date),
-                    consents::created.eq(c.meta.created),
-                    consents::last_modified.eq(c.meta.last_modified),
-                    consents::version.eq(1_i64),
+            let (row, terms_ext_id): (ConsentRow, String) = diesel::insert_into(consents::table)
+                .values(NewConsent {
+                    client_id,
+                    user_id: c.user_id,
+                    terms_id,
+                    ext_id: &c.meta.ext_id,
+                    terms_version: &c.terms_version,
+                    acceptance_date: c.acceptance_date,
+                    created: c.meta.created,
+                    last_modified: c.meta.last_modified,
+                    version: 1,
+                })
+                .returning((
+                    columns_of::<ConsentRow>(),
+                    joined!(terms::ext_id, consents::terms_id),
                 ))
-                .execute(conn)?;
-            let row: ConsentRow = consents::table
-                .inner_join(terms::table)
-                .filter(consents::client_id.eq(client_id))
-                .filter(consents::ext_id.eq(&c.meta.ext_id))
-                .select(CONSENT_COLUMNS)
-                .first(conn)?;
-            Ok(row.into_domain())
+                .get_result(conn)?;
+            Ok(row.into_domain(terms_ext_id))
         })
         .await
     }
 
     async fn consents_of_user(&self, user_id: i64) -> RepoResult<Vec<Consent>> {
         self.run(move |conn| {
-            let rows: Vec<ConsentRow> = consents::table
+            let rows: Vec<(ConsentRow, String)> = consents::table
                 .inner_join(terms::table)
                 .filter(consents::user_id.eq(user_id))
                 .order((consents::created.asc(), consents::ext_id.asc()))
-                .select(CONSENT_COLUMNS)
+                .select((ConsentRow::as_select(), terms::ext_id))
                 .load(conn)?;
-            Ok(rows.into_iter().map(ConsentRow::into_domain).collect())
+            Ok(rows.into_iter().map(|(c, t)| c.into_domain(t)).collect())
         })
         .await
     }

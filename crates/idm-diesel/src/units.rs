@@ -10,6 +10,7 @@ use idm_ports::{Page, PageRequest, RepoError, RepoResult};
 
 use crate::rows::{cursor_of, keyset, lang, meta, parse, Db};
 use crate::schema::{clients, units};
+use crate::versioned::{columns_of, joined, versioned_update};
 use crate::{DbConnection, Store, R};
 
 #[derive(Queryable, Selectable)]
@@ -75,14 +76,10 @@ impl UnitRow {
     }
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = units)]
-struct NewUnit<'a> {
-    client_id: i64,
-    parent_id: Option<i64>,
-    ext_id: &'a str,
-    path: &'a str,
-    hierarchical_name: &'a str,
+/// The columns a unit update may change; also the body of its insert.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = units, treat_none_as_null = true)]
+struct UnitValues<'a> {
     name: &'a str,
     location: Option<&'a str>,
     description: Option<&'a str>,
@@ -93,9 +90,54 @@ struct NewUnit<'a> {
     modification_comment: Option<&'a str>,
     valid_from: Option<NaiveDateTime>,
     valid_to: Option<NaiveDateTime>,
+}
+
+impl<'a> UnitValues<'a> {
+    fn of(u: &'a Unit) -> Self {
+        UnitValues {
+            name: &u.name,
+            location: u.location.as_deref(),
+            description: u.description.as_deref(),
+            state: u.state.as_str(),
+            display_name: u.display_name.to_storage(),
+            abbreviation: u.abbreviation.to_storage(),
+            profileless: u.profileless,
+            modification_comment: u.modification_comment.as_deref(),
+            valid_from: u.validity.from.map(|t| t.naive_utc()),
+            valid_to: u.validity.to.map(|t| t.naive_utc()),
+        }
+    }
+}
+
+/// A new unit row: placement and identity columns plus [`UnitValues`].
+#[derive(Insertable)]
+#[diesel(table_name = units)]
+struct NewUnit<'a> {
+    client_id: i64,
+    parent_id: Option<i64>,
+    ext_id: &'a str,
+    path: &'a str,
+    hierarchical_name: &'a str,
     created: NaiveDateTime,
     last_modified: NaiveDateTime,
     version: i64,
+    #[diesel(embed)]
+    values: UnitValues<'a>,
+}
+
+/// What RETURNING hands back for a unit: its row and its client's extId (a correlated
+/// subselect on the primary key, so the written row comes back whole in one statement).
+macro_rules! unit_returning {
+    () => {
+        (
+            columns_of::<UnitRow>(),
+            joined!(clients::ext_id, units::client_id),
+        )
+    };
+}
+
+fn returned((row, client_ext_id): (UnitRow, String)) -> R<Unit> {
+    row.into_domain(client_ext_id)
 }
 
 /// The unit with this extId in the client, with the client's extId filled in.
@@ -141,7 +183,7 @@ pub(crate) fn insert(conn: &mut DbConnection, unit: Unit) -> R<Unit> {
         None => ("/".to_owned(), String::new()),
     };
     let hname = format!("{parent_hname}{}", unit.meta.ext_id);
-    diesel::insert_into(units::table)
+    let id: i64 = diesel::insert_into(units::table)
         .values(NewUnit {
             client_id: unit.client_id,
             parent_id: unit.parent_id,
@@ -149,30 +191,19 @@ pub(crate) fn insert(conn: &mut DbConnection, unit: Unit) -> R<Unit> {
             // The id is not known before the insert; the real path is written right after.
             path: &parent_path,
             hierarchical_name: &hname,
-            name: &unit.name,
-            location: unit.location.as_deref(),
-            description: unit.description.as_deref(),
-            state: unit.state.as_str(),
-            display_name: unit.display_name.to_storage(),
-            abbreviation: unit.abbreviation.to_storage(),
-            profileless: unit.profileless,
-            modification_comment: unit.modification_comment.as_deref(),
-            valid_from: unit.validity.from.map(|t| t.naive_utc()),
-            valid_to: unit.validity.to.map(|t| t.naive_utc()),
             created: unit.meta.created,
             last_modified: unit.meta.last_modified,
             version: 1,
+            values: UnitValues::of(&unit),
         })
-        .execute(conn)?;
-    let id: i64 = units::table
-        .filter(units::client_id.eq(unit.client_id))
-        .filter(units::ext_id.eq(&unit.meta.ext_id))
-        .select(units::id)
-        .first(conn)?;
-    diesel::update(units::table.filter(units::id.eq(id)))
-        .set(units::path.eq(format!("{parent_path}{id}/")))
-        .execute(conn)?;
-    Ok(find_by_id(conn, id)?.ok_or(RepoError::NotFound)?)
+        .returning(units::id)
+        .get_result(conn)?;
+    returned(
+        diesel::update(units::table.filter(units::id.eq(id)))
+            .set(units::path.eq(format!("{parent_path}{id}/")))
+            .returning(unit_returning!())
+            .get_result(conn)?,
+    )
 }
 
 /// Serialises writers that decide on the names under one parent: a no-op UPDATE of the parent
@@ -260,31 +291,14 @@ impl UnitAdmin for Store {
                 &unit.name,
                 Some(unit.meta.id),
             )?;
-            let now = idm_domain::values::now_millis();
-            let changed = diesel::update(
-                units::table
-                    .filter(units::id.eq(unit.meta.id))
-                    .filter(units::version.eq(unit.meta.version)),
-            )
-            .set((
-                units::name.eq(&unit.name),
-                units::location.eq(unit.location.as_deref()),
-                units::description.eq(unit.description.as_deref()),
-                units::state.eq(unit.state.as_str()),
-                units::display_name.eq(unit.display_name.to_storage()),
-                units::abbreviation.eq(unit.abbreviation.to_storage()),
-                units::profileless.eq(unit.profileless),
-                units::modification_comment.eq(unit.modification_comment.as_deref()),
-                units::valid_from.eq(unit.validity.from.map(|t| t.naive_utc())),
-                units::valid_to.eq(unit.validity.to.map(|t| t.naive_utc())),
-                units::last_modified.eq(now),
-                units::version.eq(unit.meta.version + 1),
-            ))
-            .execute(conn)?;
-            if changed == 0 {
-                return Err(RepoError::StaleVersion.into());
-            }
-            Ok(find_by_id(conn, unit.meta.id)?.ok_or(RepoError::StaleVersion)?)
+            returned(versioned_update!(
+                conn,
+                units,
+                unit.meta.id,
+                unit.meta.version,
+                UnitValues::of(&unit),
+                unit_returning!() => (UnitRow, String),
+            )?)
         })
         .await
     }
@@ -369,10 +383,12 @@ impl UnitAdmin for Store {
                     ))
                     .execute(conn)?;
             }
-            diesel::update(units::table.filter(units::id.eq(unit_id)))
-                .set(units::parent_id.eq(Some(new_parent_id)))
-                .execute(conn)?;
-            Ok(find_by_id(conn, unit_id)?.ok_or(RepoError::NotFound)?)
+            returned(
+                diesel::update(units::table.filter(units::id.eq(unit_id)))
+                    .set(units::parent_id.eq(Some(new_parent_id)))
+                    .returning(unit_returning!())
+                    .get_result(conn)?,
+            )
         })
         .await
     }

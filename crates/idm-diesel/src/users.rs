@@ -11,6 +11,7 @@ use idm_ports::{Page, PageRequest, RepoError, RepoResult};
 
 use crate::rows::{cursor_of, keyset, meta, parse, Db};
 use crate::schema::{clients, users};
+use crate::versioned::{columns_of, joined, versioned_update};
 use crate::{DbConnection, Store, R};
 
 #[derive(Queryable, Selectable)]
@@ -143,6 +144,33 @@ impl<'a> UserValues<'a> {
     }
 }
 
+/// A new user row: identity columns plus [`UserValues`].
+#[derive(Insertable)]
+#[diesel(table_name = users)]
+struct NewUser<'a> {
+    client_id: i64,
+    ext_id: &'a str,
+    created: NaiveDateTime,
+    last_modified: NaiveDateTime,
+    version: i64,
+    #[diesel(embed)]
+    values: UserValues<'a>,
+}
+
+/// What RETURNING hands back for a user: its row and its client's extId.
+macro_rules! user_returning {
+    () => {
+        (
+            columns_of::<UserRow>(),
+            joined!(clients::ext_id, users::client_id),
+        )
+    };
+}
+
+fn returned((row, client_ext_id): (UserRow, String)) -> R<User> {
+    row.into_domain(client_ext_id)
+}
+
 pub(crate) fn find(conn: &mut DbConnection, client_id: i64, ext_id: &str) -> R<Option<User>> {
     users::table
         .inner_join(clients::table)
@@ -179,18 +207,20 @@ impl UserRepo for Store {
     }
 
     async fn create_user(&self, user: User) -> RepoResult<User> {
-        self.tx(move |conn| {
-            diesel::insert_into(users::table)
-                .values((
-                    users::client_id.eq(user.client_id),
-                    users::ext_id.eq(&user.meta.ext_id),
-                    users::created.eq(user.meta.created),
-                    users::last_modified.eq(user.meta.last_modified),
-                    users::version.eq(1_i64),
-                    UserValues::of(&user),
-                ))
-                .execute(conn)?;
-            Ok(find(conn, user.client_id, &user.meta.ext_id)?.ok_or(RepoError::NotFound)?)
+        self.run(move |conn| {
+            returned(
+                diesel::insert_into(users::table)
+                    .values(NewUser {
+                        client_id: user.client_id,
+                        ext_id: &user.meta.ext_id,
+                        created: user.meta.created,
+                        last_modified: user.meta.last_modified,
+                        version: 1,
+                        values: UserValues::of(&user),
+                    })
+                    .returning(user_returning!())
+                    .get_result(conn)?,
+            )
         })
         .await
     }
@@ -249,21 +279,14 @@ impl UserAdmin for Store {
         use crate::schema::profiles;
         let user = user.clone();
         self.tx(move |conn| {
-            let now = idm_domain::values::now_millis();
-            let changed = diesel::update(
-                users::table
-                    .filter(users::id.eq(user.meta.id))
-                    .filter(users::version.eq(user.meta.version)),
-            )
-            .set((
+            let written = returned(versioned_update!(
+                conn,
+                users,
+                user.meta.id,
+                user.meta.version,
                 UserValues::of(&user),
-                users::last_modified.eq(now),
-                users::version.eq(user.meta.version + 1),
-            ))
-            .execute(conn)?;
-            if changed == 0 {
-                return Err(RepoError::StaleVersion.into());
-            }
+                user_returning!() => (UserRow, String),
+            )?)?;
             // The user's state rules its profiles: disabling disables the active ones,
             // archiving archives all (reference notes §4).
             let cascade = match user.state {
@@ -280,12 +303,12 @@ impl UserAdmin for Store {
                 )
                 .set((
                     profiles::state.eq(to),
-                    profiles::last_modified.eq(now),
+                    profiles::last_modified.eq(written.meta.last_modified),
                     profiles::version.eq(profiles::version + 1),
                 ))
                 .execute(conn)?;
             }
-            Ok(find(conn, user.client_id, &user.meta.ext_id)?.ok_or(RepoError::StaleVersion)?)
+            Ok(written)
         })
         .await
     }

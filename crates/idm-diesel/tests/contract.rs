@@ -9,10 +9,12 @@ use std::time::Duration;
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
 use idm_diesel::{PoolSettings, Store};
-use idm_domain::model::{Client, Meta, Unit};
-use idm_domain::values::{now_millis, LanguageMap, UnitState, Validity};
+use idm_domain::model::{Client, Contacts, Meta, PersonName, Profile, Unit, User};
+use idm_domain::values::{now_millis, LanguageMap, ProfileState, UnitState, UserState, Validity};
 use idm_ports::clients::ClientRepo;
-use idm_ports::units::UnitRepo;
+use idm_ports::profiles::{ProfileAdmin, ProfileRepo};
+use idm_ports::units::{UnitAdmin, UnitRepo};
+use idm_ports::users::UserRepo;
 use idm_ports::{PageRequest, RepoError};
 
 #[path = "../../../tests/src/dual.rs"]
@@ -266,3 +268,146 @@ async fn an_unreachable_database_is_unavailable_after_the_checkout_timeout() {
     assert!(matches!(err, RepoError::Unavailable(_)), "{err:?}");
     assert!(!store.ping().await);
 }
+
+dual_test!(
+    a_versioned_update_returns_the_new_version_and_the_written_fields,
+    setup = db,
+    |store: Db| {
+        let (c, u) = client("c1", "One");
+        let (mut c, _) = store.create_client(c, u).await.unwrap();
+        let created = c.clone();
+        c.name = "Two".into();
+        c.remarks = Some("remarked".into());
+        c.display_name = LanguageMap::from_storage(r#"{"EN":"Two"}"#).unwrap();
+        let updated = store.update_client(&c).await.unwrap();
+        assert_eq!(updated.meta.version, created.meta.version + 1);
+        assert_eq!(updated.meta.id, created.meta.id);
+        assert_eq!(updated.meta.created, created.meta.created);
+        assert!(updated.meta.last_modified >= created.meta.last_modified);
+        assert_eq!(updated.name, "Two");
+        assert_eq!(updated.remarks.as_deref(), Some("remarked"));
+        assert_eq!(updated.display_name, c.display_name);
+        // What the update returned is exactly what is stored.
+        assert_eq!(
+            store.client_by_ext_id("c1").await.unwrap().unwrap(),
+            updated
+        );
+        // A nullable column written back to NULL comes back as None.
+        let mut cleared = updated.clone();
+        cleared.remarks = None;
+        let cleared = store.update_client(&cleared).await.unwrap();
+        assert_eq!(cleared.meta.version, updated.meta.version + 1);
+        assert_eq!(cleared.remarks, None);
+    }
+);
+
+dual_test!(
+    a_stale_versioned_update_is_refused_and_leaves_the_row_as_it_was,
+    setup = db,
+    |store: Db| {
+        let (c, u) = client("c1", "One");
+        let (_, root) = store.create_client(c, u).await.unwrap();
+        let mut unit = root.clone();
+        unit.description = Some("first".into());
+        let first = store.update_unit(&unit).await.unwrap();
+        assert_eq!(first.meta.version, root.meta.version + 1);
+        assert_eq!(first.description.as_deref(), Some("first"));
+        // Joined columns come back with the written row.
+        assert_eq!(first.client_ext_id, "c1");
+        assert_eq!(first.path, root.path);
+        // `unit` still carries the old version.
+        unit.description = Some("second".into());
+        assert_eq!(
+            store.update_unit(&unit).await.unwrap_err(),
+            RepoError::StaleVersion
+        );
+        let stored = store
+            .unit_by_ext_id(root.client_id, "c1-root")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored, first);
+        // A row that is gone is reported the same way: the caller's version is not stored.
+        let (c, u) = client("c2", "Two");
+        let (c, _) = store.create_client(c, u).await.unwrap();
+        store.delete_client(c.meta.id).await.unwrap();
+        assert_eq!(
+            store.update_client(&c).await.unwrap_err(),
+            RepoError::StaleVersion
+        );
+    }
+);
+
+dual_test!(
+    a_profile_moved_to_another_unit_returns_the_new_unit_from_the_update,
+    setup = db,
+    |store: Db| {
+        let (c, u) = client("c1", "One");
+        let (c, root) = store.create_client(c, u).await.unwrap();
+        let mut child = root.clone();
+        child.meta = meta("child");
+        child.name = "Child".into();
+        child.parent_id = Some(root.meta.id);
+        let child = store.create_unit(child).await.unwrap();
+        let user = store
+            .create_user(User {
+                meta: meta("u1"),
+                client_id: c.meta.id,
+                client_ext_id: c.meta.ext_id.clone(),
+                login_id: "u1".into(),
+                state: UserState::Active,
+                language_code: None,
+                is_technical_user: false,
+                name: PersonName::default(),
+                sex: None,
+                gender: None,
+                birth_date: None,
+                contacts: Contacts::default(),
+                address: serde_json::Map::new(),
+                remarks: None,
+                modification_comment: None,
+                validity: Validity::default(),
+            })
+            .await
+            .unwrap();
+        assert_eq!(user.client_ext_id, "c1");
+        let profile = store
+            .create_profile(Profile {
+                meta: meta("p1"),
+                client_id: c.meta.id,
+                client_ext_id: String::new(),
+                user_id: user.meta.id,
+                user_ext_id: String::new(),
+                unit_id: root.meta.id,
+                unit_ext_id: String::new(),
+                unit_path: String::new(),
+                name: Some("P".into()),
+                state: ProfileState::Active,
+                is_default_profile: true,
+                remarks: None,
+                modification_comment: None,
+                validity: Validity::default(),
+            })
+            .await
+            .unwrap();
+        // The insert returns the joined columns from the database, not from its input.
+        assert_eq!(profile.client_ext_id, "c1");
+        assert_eq!(profile.user_ext_id, "u1");
+        assert_eq!(profile.unit_ext_id, "c1-root");
+        assert_eq!(profile.unit_path, root.path);
+        let mut moved = profile.clone();
+        moved.unit_id = child.meta.id;
+        let moved = store.update_profile(&moved).await.unwrap();
+        assert_eq!(moved.meta.version, profile.meta.version + 1);
+        assert_eq!(moved.unit_ext_id, "child");
+        assert_eq!(moved.unit_path, child.path);
+        assert_eq!(
+            store
+                .profile_by_ext_id(c.meta.id, "p1")
+                .await
+                .unwrap()
+                .unwrap(),
+            moved
+        );
+    }
+);

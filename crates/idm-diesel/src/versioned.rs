@@ -1,0 +1,72 @@
+//! The one optimistic-locking update every aggregate uses.
+//!
+//! `versioned_update!(conn, table, id, version, changeset, returning => Out)` issues
+//!
+//! ```sql
+//! UPDATE table SET <changeset>, version = version + 1, last_modified = ?
+//! WHERE id = ? AND version = ?
+//! RETURNING <returning>
+//! ```
+//!
+//! and evaluates to `R<Out>`. Zero rows mean the caller's version is no longer the
+//! stored one — either another writer got there first or the row is gone; the ports report both
+//! as [`idm_ports::RepoError::StaleVersion`], because the service already proved the row existed
+//! when it read the version it sends back. RETURNING hands back exactly what was written, so no
+//! adapter re-reads a row after updating it.
+//!
+//! A macro rather than a generic function: Diesel's table, column and statement types make the
+//! bounds of a generic version longer than the statement itself, and every table here has the
+//! same `id`, `version` and `last_modified` columns by name.
+
+macro_rules! versioned_update {
+    ($conn:expr, $table:ident, $id:expr, $version:expr, $changes:expr, $returning:expr => $out:ty $(,)?) => {{
+        use diesel::prelude::*;
+        diesel::update(
+            $table::table
+                .filter($table::id.eq($id))
+                .filter($table::version.eq($version)),
+        )
+        .set((
+            $changes,
+            $table::version.eq($table::version + 1_i64),
+            $table::last_modified.eq(idm_domain::values::now_millis()),
+        ))
+        .returning($returning)
+        .get_result::<$out>($conn)
+        .optional()
+        .map_err(crate::E::from)
+        .and_then(|row| row.ok_or(crate::E(idm_ports::RepoError::StaleVersion)))
+    }};
+}
+pub(crate) use versioned_update;
+
+/// The column list of row struct `T`, for `.returning(..)`.
+///
+/// `T::as_returning()` cannot be used through `#[derive(MultiConnection)]` in Diesel 2.3: the
+/// multi-backend RETURNING clause hands its expression to each backend's own query builder,
+/// and `SelectBy<T, MultiBackend>` is a fragment of the multi-backend only. The plain column
+/// tuple that `#[derive(Selectable)]` builds is valid on both, and loads into `T` because
+/// `Queryable` and `Selectable` are derived over the same fields in the same order.
+pub(crate) fn columns_of<T>() -> T::SelectExpression
+where
+    T: diesel::Selectable<crate::rows::Db>,
+{
+    T::construct_selection()
+}
+
+/// `(SELECT <other>.<col> FROM <other> WHERE <other>.id = <table>.<fk>)`: a joined column for
+/// a RETURNING list. Neither backend lets RETURNING name a joined table, but both accept a
+/// correlated subselect, which on the primary key costs one index probe inside the same
+/// statement. Only for non-nullable foreign keys: the constraint guarantees the subselect finds
+/// its row, which is why the result may be read as not null (a NULL would surface as a
+/// deserialization error, i.e. a server fault, never as a wrong value).
+macro_rules! joined {
+    ($other:ident :: $col:ident, $table:ident :: $fk:ident) => {
+        $other::table
+            .filter($other::id.eq($table::$fk))
+            .select($other::$col)
+            .single_value()
+            .assume_not_null()
+    };
+}
+pub(crate) use joined;
