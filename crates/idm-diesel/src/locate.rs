@@ -181,8 +181,11 @@ macro_rules! user_join {
 
 /// Folds the per-profile rows of a user shape into one [`Located`]: client, user and item
 /// from the first row, the unit paths from all of them.
+/// One row of a user shape: client, user, one profile's unit path, and two item columns.
+type UserShapeRow<A, B> = (ClientRow, Option<UserRow>, Option<String>, A, B);
+
 fn fold_user_rows<A, B>(
-    rows: Vec<(ClientRow, Option<UserRow>, Option<String>, A, B)>,
+    rows: Vec<UserShapeRow<A, B>>,
     item: impl FnOnce((A, B), &idm_domain::model::Client) -> R<Option<Item>>,
 ) -> R<Located> {
     let mut paths = Vec::new();

@@ -105,6 +105,9 @@ impl Address {
 }
 
 /// A located item (see [`ItemKey`]).
+// One value per request, built once and moved: boxing the large variant would only add an
+// allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
     /// A dispatch target with its app attestation, if it has one.

@@ -416,7 +416,7 @@ impl Services {
         if let Some(role) = self.repo.role_by_ext_id(&authorization.role_ext_id).await? {
             check_escalation(
                 caller,
-                &profile,
+                profile,
                 &role,
                 authorization.client_global,
                 authorization.unit_global,
