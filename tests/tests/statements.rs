@@ -35,3 +35,173 @@ dual_test!(
         );
     }
 );
+
+/// A server whose caller cache outlives the test, so a warm request's statements are the use
+/// case's own: resolving the caller is a cache hit (the cache is flushed by every write).
+async fn cached_callers(backend: idm_tests::Backend) -> Option<idm_tests::TestApp> {
+    idm_tests::spawn_with(backend, |s| s.auth.caller_cache_ttl_ms = 600_000).await
+}
+
+/// Statements of one warm GET: the same request twice first (statement caches, caller
+/// cache), then counted.
+async fn warm_cost(app: &idm_tests::TestApp, path: &str) -> (u16, u64) {
+    let send = || async { app.get(path).await.status };
+    for _ in 0..2 {
+        assert_eq!(send().await, 200, "{path}");
+    }
+    let (status, statements, prepares) = app.statements_during(send()).await;
+    assert_eq!(prepares, 0, "GET {path} prepared statements again");
+    (status, statements)
+}
+
+/// Everything the one-object GETs below address: a user with a profile, a dispatch target
+/// with an attestation, a FIDO UAF credential, a personal question, terms and an
+/// application.
+async fn populate(app: &idm_tests::TestApp) {
+    use idm_tests::json;
+    app.seed_user("Default", "u1", &["UserAdmin"], false, false, None)
+        .await;
+    let ok = |r: idm_tests::Reply, what: &str| assert_eq!(r.status, 201, "{what}: {}", r.body);
+    let targets = format!("{CORE}/Default/users/u1/dispatch-targets");
+    for dt in ["dt-1", "dt-2"] {
+        let r = app
+            .post(
+                &targets,
+                json!({
+                    "extId": dt, "deviceId": "device-1", "target": "push-1",
+                    "signingKey": "k", "appId": "ch.example.app", "name": dt,
+                    "appAttestation": {
+                        "name": format!("att-{dt}"), "receipt": "r", "publicKey": "p",
+                        "deviceId": "device-1"
+                    }
+                }),
+            )
+            .await;
+        ok(r, dt);
+    }
+    let r = app
+        .post(
+            &format!("{CORE}/Default/users/u1/fido-authenticators"),
+            json!({
+                "extId": "uaf-1", "aaid": "4E4E#4005", "keyId": "a2V5LTE",
+                "authenticatorVersion": "1.0", "publicKey": "pk",
+                "publicKeyAlgorithm": "UAF_ALG_SIGN_SECP256R1_ECDSA_SHA256_RAW",
+                "appId": "https://example.com/facets", "dispatchTargetExtId": "dt-2"
+            }),
+        )
+        .await;
+    ok(r, "uaf-1");
+    let r = app
+        .post(
+            &format!("{CORE}/Default/personal-questions"),
+            json!({
+                "extId": "pq-1", "stateName": "active",
+                "displayName": {"EN": "Pet"}, "content": {"EN": "Pet name?"}
+            }),
+        )
+        .await;
+    ok(r, "pq-1");
+    let r = app
+        .post(
+            &format!("{CORE}/applications"),
+            json!({"extId": "app-1", "name": "App One", "displayed": true}),
+        )
+        .await;
+    ok(r, "app-1");
+    let r = app
+        .post(
+            &format!("{CORE}/terms"),
+            json!({
+                "extId": "terms-1", "name": "Terms", "active": true, "silentAcceptance": false,
+                "termsVersion": "1",
+                "urls": {"en": "https://example.com/terms"}, "applicationExtIds": ["app-1"]
+            }),
+        )
+        .await;
+    ok(r, "terms-1");
+}
+
+dual_test!(
+    every_warm_get_of_one_object_runs_one_statement,
+    setup = cached_callers,
+    |app: idm_tests::TestApp| {
+        populate(&app).await;
+        let u = format!("{CORE}/Default/users/u1");
+        let objects = [
+            format!("{CORE}/clients/Default"),
+            u.clone(),
+            format!("{CORE}/Default/units/Default-root"),
+            format!("{CORE}/Default/profiles/u1-profile"),
+            // ★ seed 004
+            format!("{CORE}/Default/profiles/u1-profile/unit"),
+            format!("{CORE}/Default/profiles/u1-profile/authorizations/u1-UserAdmin"),
+            format!("{u}/dispatch-targets/dt-1"),
+            format!("{u}/dispatch-targets/dt-1/app-attestation"),
+            format!("{u}/fido-authenticators/uaf-1"),
+            format!("{CORE}/Default/personal-questions/pq-1"),
+            format!("{CORE}/applications/app-1"),
+            format!("{CORE}/terms/terms-1"),
+        ];
+        let mut costs = Vec::new();
+        for path in &objects {
+            let (status, statements) = warm_cost(&app, path).await;
+            assert_eq!(status, 200, "{path}");
+            costs.push((path.as_str(), statements));
+        }
+        eprintln!("{:?}: {costs:#?}", app.backend);
+        for (path, statements) in costs {
+            assert_eq!(statements, 1, "GET {path} ran {statements} statements");
+        }
+    }
+);
+
+dual_test!(
+    the_star_delete_of_a_dispatch_target_runs_one_look_up_and_its_transaction,
+    setup = cached_callers,
+    |app: idm_tests::TestApp| {
+        populate(&app).await;
+        // dt-2 has an attestation and a linked FIDO credential: every statement of the
+        // transaction has work to do.
+        let path = |dt: &str| format!("{CORE}/Default/users/u1/dispatch-targets/{dt}");
+        // Deleting dt-1 warms the caller cache and the statements (a write flushes the
+        // caller cache, so warm it again with a read).
+        assert_eq!(app.delete(&path("dt-1")).await.status, 204);
+        assert_eq!(app.get(&path("dt-2")).await.status, 200);
+        let (reply, statements, prepares) = app.statements_during(app.delete(&path("dt-2"))).await;
+        assert_eq!(reply.status, 204, "{}", reply.body);
+        assert_eq!(prepares, 0, "a warm delete prepared statements again");
+        eprintln!(
+            "{:?}: DELETE dispatch target: {statements} statements",
+            app.backend
+        );
+        // One look-up, then BEGIN, unlink the credentials, delete the attestation, delete
+        // the target, COMMIT: at most 4 besides BEGIN and COMMIT.
+        assert!(
+            statements <= 6,
+            "{:?}: the delete ran {statements} statements",
+            app.backend
+        );
+    }
+);
+
+dual_test!(
+    a_client_patch_runs_one_look_up_and_one_update_returning_the_row,
+    setup = cached_callers,
+    |app: idm_tests::TestApp| {
+        let path = format!("{CORE}/clients/Default");
+        for _ in 0..2 {
+            assert_eq!(app.get(&path).await.status, 200);
+        }
+        let (reply, statements, _) = app
+            .statements_during(app.patch(&path, idm_tests::json!({"remarks": "counted"})))
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(reply.body["remarks"], "counted");
+        eprintln!("{:?}: PATCH client: {statements} statements", app.backend);
+        assert!(
+            statements <= 2,
+            "{:?}: PATCH client ran {statements} statements",
+            app.backend
+        );
+    }
+);

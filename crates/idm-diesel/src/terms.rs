@@ -131,15 +131,23 @@ fn with_applications(conn: &mut DbConnection, rows: Vec<TermsRow>) -> R<Vec<Term
 }
 
 fn find(conn: &mut DbConnection, ext_id: &str) -> R<Option<Terms>> {
-    let row: Option<TermsRow> = terms::table
+    // One statement: the terms row once per linked application (or once with NULL).
+    let rows: Vec<(TermsRow, Option<String>)> = terms::table
+        .left_join(terms_applications::table.on(terms_applications::terms_id.eq(terms::id)))
+        .left_join(applications::table.on(applications::id.eq(terms_applications::application_id)))
         .filter(terms::ext_id.eq(ext_id))
-        .select(TermsRow::as_select())
-        .first(conn)
-        .optional()?;
-    match row {
-        None => Ok(None),
-        Some(r) => Ok(with_applications(conn, vec![r])?.into_iter().next()),
+        .select((TermsRow::as_select(), applications::ext_id.nullable()))
+        .order(applications::ext_id.asc())
+        .load(conn)?;
+    let mut apps = Vec::with_capacity(rows.len());
+    let mut head = None;
+    for (row, app) in rows {
+        apps.extend(app);
+        if head.is_none() {
+            head = Some(row);
+        }
     }
+    head.map(|row| row.into_domain(apps)).transpose()
 }
 
 fn link(conn: &mut DbConnection, terms_id: i64, application_ids: &[i64]) -> R<()> {
