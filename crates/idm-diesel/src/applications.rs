@@ -373,25 +373,6 @@ impl ApplicationRepo for Store {
         .await
     }
 
-    async fn authorization_of_profile(
-        &self,
-        profile_id: i64,
-        ext_id: &str,
-    ) -> RepoResult<Option<Authorization>> {
-        let ext_id = ext_id.to_owned();
-        self.run(move |conn| {
-            Ok(authorizations::table
-                .inner_join(roles::table.on(roles::id.eq(authorizations::role_id)))
-                .filter(authorizations::profile_id.eq(profile_id))
-                .filter(authorizations::ext_id.eq(&ext_id))
-                .select((AuthorizationRow::as_select(), roles::ext_id))
-                .first::<(AuthorizationRow, String)>(conn)
-                .optional()?
-                .map(|(a, r)| a.into_domain(r)))
-        })
-        .await
-    }
-
     async fn list_authorizations(
         &self,
         profile_id: i64,

@@ -280,32 +280,6 @@ impl<'a> NewFido<'a> {
     }
 }
 
-fn find_target(
-    conn: &mut DbConnection,
-    client_id: i64,
-    user_id: i64,
-    ext_id: &str,
-) -> R<Option<DispatchTarget>> {
-    dispatch_targets::table
-        .filter(dispatch_targets::client_id.eq(client_id))
-        .filter(dispatch_targets::ext_id.eq(ext_id))
-        .filter(dispatch_targets::user_id.eq(user_id))
-        .select(TargetRow::as_select())
-        .first(conn)
-        .optional()?
-        .map(TargetRow::into_domain)
-        .transpose()
-}
-
-fn find_attestation(conn: &mut DbConnection, target_id: i64) -> R<Option<AppAttestation>> {
-    Ok(app_attestations::table
-        .filter(app_attestations::dispatch_target_id.eq(target_id))
-        .select(AttestationRow::as_select())
-        .first(conn)
-        .optional()?
-        .map(AttestationRow::into_domain))
-}
-
 fn insert_attestation(conn: &mut DbConnection, a: &AppAttestation) -> R<AppAttestation> {
     Ok(diesel::insert_into(app_attestations::table)
         .values(NewAttestation {
@@ -350,43 +324,8 @@ fn fido_into_domain(conn: &mut DbConnection, rows: Vec<FidoRow>) -> R<Vec<FidoUa
         .collect())
 }
 
-fn find_fido(
-    conn: &mut DbConnection,
-    client_id: i64,
-    user_id: i64,
-    ext_id: &str,
-) -> R<Option<FidoUafCredential>> {
-    let rows: Vec<FidoRow> = fido_uaf_credentials::table
-        .filter(fido_uaf_credentials::client_id.eq(client_id))
-        .filter(fido_uaf_credentials::ext_id.eq(ext_id))
-        .filter(fido_uaf_credentials::user_id.eq(user_id))
-        .select(FidoRow::as_select())
-        .limit(1)
-        .load(conn)?;
-    Ok(fido_into_domain(conn, rows)?.into_iter().next())
-}
-
 #[async_trait]
 impl DeviceRepo for Store {
-    async fn dispatch_target_by_ext_id(
-        &self,
-        client_id: i64,
-        user_id: i64,
-        ext_id: &str,
-    ) -> RepoResult<Option<DispatchTarget>> {
-        let ext_id = ext_id.to_owned();
-        self.run(move |conn| find_target(conn, client_id, user_id, &ext_id))
-            .await
-    }
-
-    async fn app_attestation_of(
-        &self,
-        dispatch_target_id: i64,
-    ) -> RepoResult<Option<AppAttestation>> {
-        self.run(move |conn| find_attestation(conn, dispatch_target_id))
-            .await
-    }
-
     async fn list_dispatch_targets(
         &self,
         user_id: i64,
@@ -519,17 +458,6 @@ impl DeviceRepo for Store {
             Ok(())
         })
         .await
-    }
-
-    async fn fido_uaf_by_ext_id(
-        &self,
-        client_id: i64,
-        user_id: i64,
-        ext_id: &str,
-    ) -> RepoResult<Option<FidoUafCredential>> {
-        let ext_id = ext_id.to_owned();
-        self.run(move |conn| find_fido(conn, client_id, user_id, &ext_id))
-            .await
     }
 
     async fn list_fido_uaf(

@@ -10,7 +10,7 @@ use idm_ports::{Page, PageRequest, RepoError, RepoResult};
 use crate::rows::{cursor_of, keyset, lang, meta, parse, Db};
 use crate::schema::{clients, personal_questions};
 use crate::versioned::{columns_of, joined, versioned_update};
-use crate::{DbConnection, Store, R};
+use crate::{Store, R};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = personal_questions)]
@@ -95,29 +95,8 @@ fn returned((row, client_ext_id): (QuestionRow, String)) -> R<PersonalQuestion> 
     row.into_domain(client_ext_id)
 }
 
-fn find(conn: &mut DbConnection, client_id: i64, ext_id: &str) -> R<Option<PersonalQuestion>> {
-    personal_questions::table
-        .inner_join(clients::table)
-        .filter(personal_questions::client_id.eq(client_id))
-        .filter(personal_questions::ext_id.eq(ext_id))
-        .select((QuestionRow::as_select(), clients::ext_id))
-        .first::<(QuestionRow, String)>(conn)
-        .optional()?
-        .map(|(row, c)| row.into_domain(c))
-        .transpose()
-}
-
 #[async_trait]
 impl PersonalQuestionRepo for Store {
-    async fn personal_question_by_ext_id(
-        &self,
-        client_id: i64,
-        ext_id: &str,
-    ) -> RepoResult<Option<PersonalQuestion>> {
-        let ext_id = ext_id.to_owned();
-        self.run(move |conn| find(conn, client_id, &ext_id)).await
-    }
-
     async fn list_personal_questions(
         &self,
         client_id: i64,

@@ -172,29 +172,6 @@ pub(crate) fn find(conn: &mut DbConnection, client_id: i64, ext_id: &str) -> R<O
 
 #[async_trait]
 impl ProfileRepo for Store {
-    async fn client_profile_unit(
-        &self,
-        client_ext_id: &str,
-        profile_ext_id: &str,
-    ) -> RepoResult<(
-        Option<idm_domain::model::Client>,
-        Option<Profile>,
-        Option<idm_domain::model::Unit>,
-    )> {
-        let (c, p) = (client_ext_id.to_owned(), profile_ext_id.to_owned());
-        self.run(move |conn| {
-            let Some(client) = crate::clients::find(conn, &c)? else {
-                return Ok((None, None, None));
-            };
-            let Some(profile) = find(conn, client.meta.id, &p)? else {
-                return Ok((Some(client), None, None));
-            };
-            let unit = crate::units::find_by_id(conn, profile.unit_id)?;
-            Ok((Some(client), Some(profile), unit))
-        })
-        .await
-    }
-
     async fn profile_by_ext_id(&self, client_id: i64, ext_id: &str) -> RepoResult<Option<Profile>> {
         let ext_id = ext_id.to_owned();
         self.run(move |conn| find(conn, client_id, &ext_id)).await

@@ -63,16 +63,6 @@ pub trait ApplicationRepo {
     /// `Unavailable` / `Other` on database failure.
     async fn list_roles(&self, application_id: i64, page: PageRequest) -> RepoResult<Page<Role>>;
 
-    /// The authorization with this extId on this profile, if any.
-    ///
-    /// # Errors
-    /// `Unavailable` / `Other` on database failure.
-    async fn authorization_of_profile(
-        &self,
-        profile_id: i64,
-        ext_id: &str,
-    ) -> RepoResult<Option<Authorization>>;
-
     /// One keyset page of the authorizations of a profile in (created, extId) order.
     ///
     /// # Errors

@@ -11,26 +11,6 @@ pub type TargetWithAttestation = (DispatchTarget, Option<AppAttestation>);
 /// Persistence of the mobile-authentication model.
 #[async_trait]
 pub trait DeviceRepo {
-    /// The dispatch target with this extId in the client, if it belongs to `user_id`.
-    ///
-    /// # Errors
-    /// `Unavailable` / `Other` on database failure.
-    async fn dispatch_target_by_ext_id(
-        &self,
-        client_id: i64,
-        user_id: i64,
-        ext_id: &str,
-    ) -> RepoResult<Option<DispatchTarget>>;
-
-    /// The app attestation of a dispatch target, if any.
-    ///
-    /// # Errors
-    /// `Unavailable` / `Other` on database failure.
-    async fn app_attestation_of(
-        &self,
-        dispatch_target_id: i64,
-    ) -> RepoResult<Option<AppAttestation>>;
-
     /// One keyset page of the user's dispatch targets in (created, extId) order, each with its
     /// attestation.
     ///
@@ -89,17 +69,6 @@ pub trait DeviceRepo {
     /// # Errors
     /// `NotFound` if it is already gone.
     async fn delete_app_attestation(&self, id: i64) -> RepoResult<()>;
-
-    /// The FIDO UAF credential with this extId in the client, if it belongs to `user_id`.
-    ///
-    /// # Errors
-    /// `Unavailable` / `Other` on database failure.
-    async fn fido_uaf_by_ext_id(
-        &self,
-        client_id: i64,
-        user_id: i64,
-        ext_id: &str,
-    ) -> RepoResult<Option<FidoUafCredential>>;
 
     /// One keyset page of the user's FIDO UAF credentials in (created, extId) order.
     ///

@@ -8,16 +8,6 @@ use crate::{Page, PageRequest, RepoResult};
 /// Persistence of personal questions.
 #[async_trait]
 pub trait PersonalQuestionRepo {
-    /// The personal question with this extId in the client, if any.
-    ///
-    /// # Errors
-    /// `Unavailable` / `Other` on database failure.
-    async fn personal_question_by_ext_id(
-        &self,
-        client_id: i64,
-        ext_id: &str,
-    ) -> RepoResult<Option<PersonalQuestion>>;
-
     /// One keyset page of the client's personal questions in (created, extId) order.
     ///
     /// # Errors

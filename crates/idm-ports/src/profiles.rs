@@ -1,25 +1,13 @@
 //! Profiles: a user's membership in a unit.
 
 use async_trait::async_trait;
-use idm_domain::model::{Client, Profile, Unit};
+use idm_domain::model::Profile;
 
 use crate::{Page, PageRequest, RepoResult};
 
 /// Persistence of profiles.
 #[async_trait]
 pub trait ProfileRepo {
-    /// The client, its profile and the profile's unit, looked up together on one connection
-    /// (the ★ read `GET core/:c/profiles/:p/unit` is the hottest path of the API). Each part is
-    /// `None` when it does not exist; later parts are `None` when an earlier one is.
-    ///
-    /// # Errors
-    /// `Unavailable` / `Other` on database failure.
-    async fn client_profile_unit(
-        &self,
-        client_ext_id: &str,
-        profile_ext_id: &str,
-    ) -> RepoResult<(Option<Client>, Option<Profile>, Option<Unit>)>;
-
     /// The profile with this extId in the client, if any.
     ///
     /// # Errors
