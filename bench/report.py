@@ -99,6 +99,9 @@ def report(path):
     if pg:
         w(f"- `pgbench -S -M prepared -c {pg['clients']} -j 2` (scale {pg['scale']}): "
           f"**{pg['tps']:.0f} TPS**, average latency {pg['latency_ms']} ms")
+        if pg.get("update_tps"):
+            w(f"- `pgbench -N -M prepared -c {pg['clients']} -j 2` (simple update, same scale): "
+              f"**{pg['update_tps']:.0f} TPS**, average latency {pg.get('update_latency_ms')} ms")
     w("")
     w("## Scenarios")
     w("")
@@ -160,6 +163,12 @@ def report(path):
             w(f"| (stand-in read GET core/clients/:c ≥ 0.20 × /health) | {ratio:.3f} × ({rc['rps']:.0f} / {ceil_h:.0f}) | {verdict(ratio >= 0.20)} |")
     if lc:
         w(f"| lifecycle ≥ 2,000 calls/s | {lc['rps']:.0f} calls/s | {verdict(lc['rps'] >= 2000)} |")
+        if backend == "postgres" and pg and pg.get("update_tps"):
+            ratio = lc["rps"] / pg["update_tps"]
+            w(f"| lifecycle ≥ 0.60 × pgbench -N TPS | {ratio:.3f} × ({lc['rps']:.0f} / {pg['update_tps']:.0f}) | {verdict(ratio >= 0.60)} |")
+        elif ceil_h:
+            ratio = lc["rps"] / ceil_h
+            w(f"| lifecycle ≥ 0.08 × /health (SQLite) | {ratio:.3f} × ({lc['rps']:.0f} / {ceil_h:.0f}) | {verdict(ratio >= 0.08)} |")
     else:
         w("| lifecycle ≥ 2,000 calls/s | endpoint missing on this build | not measured |")
     measured = [(n, d["result"]) for n, d in sc.items() if "result" in d]

@@ -212,11 +212,18 @@ pgbench_ceiling() {
   psql -q "$BENCH_PG_URL/postgres" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
   pgbench -q -i -s "$BENCH_PGBENCH_SCALE" "$BENCH_PG_URL/$db" >/dev/null 2>&1
   out=$(pgbench -S -M prepared -c "$BENCH_PGBENCH_CLIENTS" -j 2 -T "$BENCH_DURATION" "$BENCH_PG_URL/$db" 2>&1 || true)
-  psql -q "$BENCH_PG_URL/postgres" -c "DROP DATABASE IF EXISTS $db" >/dev/null
   tps=$(printf '%s\n' "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | tail -1)
   lat=$(printf '%s\n' "$out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' | tail -1)
-  log "  pgbench tps=$tps latency=${lat}ms"
-  emit "{\"kind\":\"pgbench\",\"tps\":${tps:-0},\"latency_ms\":${lat:-0},\"clients\":$BENCH_PGBENCH_CLIENTS,\"scale\":$BENCH_PGBENCH_SCALE}"
+  log "  pgbench -S tps=$tps latency=${lat}ms"
+  # The write ceiling for the admin lifecycle: pgbench's simple-update transaction (-N), same
+  # client count as wrk's connections would overload; the lifecycle is compared with it.
+  local ntps nlat
+  out=$(pgbench -N -M prepared -c "$BENCH_PGBENCH_CLIENTS" -j 2 -T "$BENCH_DURATION" "$BENCH_PG_URL/$db" 2>&1 || true)
+  ntps=$(printf '%s\n' "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | tail -1)
+  nlat=$(printf '%s\n' "$out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' | tail -1)
+  log "  pgbench -N tps=$ntps latency=${nlat}ms"
+  psql -q "$BENCH_PG_URL/postgres" -c "DROP DATABASE IF EXISTS $db" >/dev/null
+  emit "{\"kind\":\"pgbench\",\"tps\":${tps:-0},\"latency_ms\":${lat:-0},\"update_tps\":${ntps:-0},\"update_latency_ms\":${nlat:-0},\"clients\":$BENCH_PGBENCH_CLIENTS,\"scale\":$BENCH_PGBENCH_SCALE}"
 }
 
 machine_facts() { # backend
