@@ -10,7 +10,7 @@ use idm_domain::rights::{Right, RightSet};
 use idm_domain::roles::role_rights;
 use idm_domain::values::{check_ext_id, new_ext_id, now_millis, LanguageMap, Validity};
 use idm_domain::{DomainError, ErrorCode};
-use idm_ports::{Page, PageRequest, RepoError};
+use idm_ports::{Page, PageRequest};
 
 use idm_ports::locate::{Address, ItemKey};
 
@@ -422,9 +422,6 @@ impl Services {
                 authorization.unit_global,
             )?;
         }
-        match self.repo.delete_authorization(authorization.meta.id).await {
-            Ok(()) | Err(RepoError::NotFound) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        crate::error::deleted(self.repo.delete_authorization(authorization.meta.id).await)
     }
 }

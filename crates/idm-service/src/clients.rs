@@ -5,7 +5,7 @@ use idm_domain::model::{Client, Meta, Unit};
 use idm_domain::rights::Right;
 use idm_domain::values::{check_ext_id, new_ext_id, now_millis, LanguageMap, UnitState, Validity};
 use idm_domain::{DomainError, ErrorCode};
-use idm_ports::{Page, PageRequest, RepoError};
+use idm_ports::{Page, PageRequest};
 
 use idm_ports::locate::Address;
 
@@ -245,9 +245,6 @@ impl Services {
             )
             .into());
         }
-        match self.repo.delete_client(client.meta.id).await {
-            Ok(()) | Err(RepoError::NotFound) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        crate::error::deleted(self.repo.delete_client(client.meta.id).await)
     }
 }

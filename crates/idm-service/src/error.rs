@@ -33,3 +33,12 @@ impl From<RepoError> for AppError {
         }
     }
 }
+
+/// The outcome of a delete: a row someone else deleted in between is the outcome the caller
+/// asked for, not an error.
+pub(crate) fn deleted(result: Result<(), RepoError>) -> Result<(), AppError> {
+    match result {
+        Ok(()) | Err(RepoError::NotFound) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}

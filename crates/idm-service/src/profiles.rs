@@ -6,7 +6,7 @@ use idm_domain::model::{Meta, Profile, Unit};
 use idm_domain::rights::Right;
 use idm_domain::values::{check_ext_id, new_ext_id, now_millis, ProfileState, Validity};
 use idm_domain::{DomainError, ErrorCode};
-use idm_ports::{Page, PageRequest, RepoError};
+use idm_ports::{Page, PageRequest};
 
 use idm_ports::locate::Address;
 
@@ -249,10 +249,7 @@ impl Services {
             .await?
             .into_profile()?;
         crate::clients::refuse_self_lockout(caller, p.user_id, "delete its own profile")?;
-        match self.repo.delete_profile(p.meta.id).await {
-            Ok(()) | Err(RepoError::NotFound) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        crate::error::deleted(self.repo.delete_profile(p.meta.id).await)
     }
 
     /// Re-assigns a profile to another unit of the same client.

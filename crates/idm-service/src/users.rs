@@ -6,7 +6,7 @@ use idm_domain::rights::Right;
 use idm_domain::values::{check_ext_id, new_ext_id, now_millis, Language, UserState, Validity};
 use idm_domain::{DomainError, ErrorCode};
 use idm_ports::users::UserFilter;
-use idm_ports::{Page, PageRequest, RepoError};
+use idm_ports::{Page, PageRequest};
 
 use idm_ports::locate::Address;
 
@@ -316,10 +316,7 @@ impl Services {
             .await?;
         let user = admitted.user()?;
         crate::clients::refuse_self_lockout(caller, user.meta.id, "delete its own user")?;
-        match self.repo.delete_user(user.meta.id).await {
-            Ok(()) | Err(RepoError::NotFound) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        crate::error::deleted(self.repo.delete_user(user.meta.id).await)
     }
 
     /// One page of a client's users matching the filter; users outside the caller's dataroom

@@ -172,9 +172,6 @@ impl Services {
             )
             .await?;
         let a = attestation_of(admitted)?;
-        match self.repo.delete_app_attestation(a.meta.id).await {
-            Ok(()) | Err(RepoError::NotFound) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        crate::error::deleted(self.repo.delete_app_attestation(a.meta.id).await)
     }
 }

@@ -159,10 +159,6 @@ impl Services {
             )
             .await?;
         let (target, _) = admitted.dispatch_target()?;
-        match self.repo.delete_dispatch_target(target.meta.id).await {
-            // Someone else deleted it in between: the outcome the caller asked for.
-            Ok(()) | Err(RepoError::NotFound) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        crate::error::deleted(self.repo.delete_dispatch_target(target.meta.id).await)
     }
 }

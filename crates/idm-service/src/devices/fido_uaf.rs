@@ -185,10 +185,7 @@ impl Services {
             )
             .await?;
         let c = admitted.into_fido_uaf()?;
-        match self.repo.delete_fido_uaf(c.meta.id).await {
-            Ok(()) | Err(RepoError::NotFound) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        crate::error::deleted(self.repo.delete_fido_uaf(c.meta.id).await)
     }
 
     /// Removes the link between a FIDO UAF credential and a dispatch target.

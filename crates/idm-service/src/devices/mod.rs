@@ -12,7 +12,7 @@ use idm_domain::rights::Right;
 use idm_domain::values::{check_ext_id, new_ext_id, now_millis, DispatchTargetState};
 use idm_domain::{DomainError, ErrorCode};
 use idm_ports::devices::TargetWithAttestation;
-use idm_ports::{Page, PageRequest, RepoError};
+use idm_ports::{Page, PageRequest};
 
 use crate::clients::check_version;
 
