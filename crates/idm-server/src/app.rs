@@ -356,8 +356,12 @@ pub fn init_logging(settings: &Settings) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(settings.log.level.clone()));
+    use std::io::IsTerminal;
+    // Colour codes only for a person at a terminal; in files, pipes and log collectors they
+    // are noise. Logs go to stderr, so that is the stream asked.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let _ = if settings.log.format == "json" {
         builder.json().try_init()
