@@ -10,6 +10,7 @@ pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod healthcheck;
+pub mod jwks;
 pub mod metrics;
 pub mod openapi;
 pub mod paging;
