@@ -79,7 +79,8 @@ impl Default for IdentifierPolicy {
 /// What every password must satisfy. Embedded in the server configuration, hence `Deserialize`
 /// with defaults (snake_case keys; nevisIDM's camelCase parameter names work as aliases).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+// A typo in `[policy.password]` must stop start-up, not silently weaken the policy.
+#[serde(default, deny_unknown_fields)]
 pub struct PasswordPolicy {
     /// Minimum number of characters.
     #[serde(alias = "minLength")]

@@ -10,7 +10,9 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use idm_diesel::{PoolSettings, Store};
 use idm_service::bootstrap::AdminSpec;
-use idm_service::{AuthConfig, KeySource, ServiceConfig, Services};
+use idm_service::{AuthConfig, KeySource, RemoteKeysConfig, ServiceConfig, Services};
+
+use crate::jwks::{HttpKeySetFetcher, KeySetSource};
 use tracing::Instrument;
 
 use crate::doc::Api;
@@ -123,17 +125,58 @@ pub fn services(settings: &Settings, store: &Store) -> anyhow::Result<Services> 
             hs256_secret: settings.auth.hs256_secret.as_ref().map(|s| s.0.clone()),
             public_keys,
             algorithms: settings.auth.algorithms.clone(),
-            issuer: settings.auth.issuer.clone(),
+            // An OIDC provider's tokens must carry its own `iss`, unless one is set explicitly.
+            issuer: settings
+                .auth
+                .issuer
+                .clone()
+                .or_else(|| settings.auth.oidc_issuer.clone()),
             audience: settings.auth.audience.clone(),
             leeway_seconds: settings.auth.leeway_seconds,
             caller_cache_ttl_ms: settings.auth.caller_cache_ttl_ms,
             xtoken_secret,
             xtoken_ttl_seconds: settings.xtoken.ttl_seconds,
+            remote_keys: remote_keys(settings)?,
+            user_claim: settings.auth.user_claim.clone(),
+            client_claim: settings.auth.client_claim.clone(),
         },
         identifier_policy,
         password_policy: settings.policy.password.clone(),
     };
     Services::new(Arc::new(store.clone()), config).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// The identity provider's key set, when `auth.jwks_url` or `auth.oidc_issuer` is set.
+fn remote_keys(settings: &Settings) -> anyhow::Result<Option<RemoteKeysConfig>> {
+    let auth = &settings.auth;
+    let source = match (&auth.jwks_url, &auth.oidc_issuer) {
+        (Some(url), _) => KeySetSource::Jwks(url.clone()),
+        (None, Some(issuer)) => KeySetSource::OidcIssuer(issuer.clone()),
+        (None, None) => return Ok(None),
+    };
+    let fetcher = HttpKeySetFetcher::new(source, Duration::from_secs(10))?;
+    Ok(Some(RemoteKeysConfig {
+        fetcher: Arc::new(fetcher),
+        refresh: Duration::from_secs(auth.jwks_refresh_seconds),
+        min_refetch: Duration::from_secs(auth.jwks_min_refetch_seconds),
+    }))
+}
+
+/// Fetches the identity provider's keys once and schedules their refresh. A provider that is
+/// down at start does not stop the server (other instances keep serving meanwhile, and the
+/// keys arrive with the next refresh or unknown `kid`); it is logged as an error.
+async fn start_key_refresh(services: &Services) {
+    match services.refresh_signing_keys().await {
+        None => return,
+        Some(Ok(n)) => tracing::info!(keys = n, "fetched the identity provider's JWKS"),
+        Some(Err(e)) => tracing::error!(
+            error = %e,
+            "cannot fetch the identity provider's JWKS; RS256/ES256 bearer tokens are refused until it answers"
+        ),
+    }
+    if let Some(refresher) = services.key_refresher() {
+        tokio::spawn(refresher.run());
+    }
 }
 
 /// A random URL-safe secret (32 bytes of entropy).
@@ -192,6 +235,7 @@ pub async fn start(settings: &Settings, options: StartOptions) -> anyhow::Result
         tracing::info!(migrations = ?applied, "applied migrations");
     }
     let services = services(settings, &store)?;
+    start_key_refresh(&services).await;
     let empty = services
         .is_empty()
         .await
@@ -356,8 +400,12 @@ pub fn init_logging(settings: &Settings) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(settings.log.level.clone()));
+    use std::io::IsTerminal;
+    // Colour codes only for a person at a terminal; in files, pipes and log collectors they
+    // are noise. Logs go to stderr, so that is the stream asked.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let _ = if settings.log.format == "json" {
         builder.json().try_init()

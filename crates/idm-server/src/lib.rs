@@ -9,6 +9,8 @@ pub mod doc;
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod healthcheck;
+pub mod jwks;
 pub mod metrics;
 pub mod openapi;
 pub mod paging;

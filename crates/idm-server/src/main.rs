@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use idm_server::{app, Settings, StartOptions};
@@ -22,7 +23,7 @@ IDM__DATABASE__URL=postgres://... ; any configuration key can be set as IDM__SEC
 struct Cli {
     /// Configuration file, layered over config/default.toml and under IDM__SECTION__KEY
     /// environment variables.
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE", env = "IDM_CONFIG")]
     config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
@@ -37,7 +38,7 @@ enum Command {
     /// Create the built-in application and roles; optionally a client with a Root admin.
     Bootstrap {
         /// extId of the client to create.
-        #[arg(long, requires_all = ["client_name", "admin_ext_id", "admin_login", "admin_password"])]
+        #[arg(long, requires_all = ["client_name", "admin_ext_id", "admin_login"])]
         client_ext_id: Option<String>,
         /// Name of the client.
         #[arg(long)]
@@ -48,9 +49,13 @@ enum Command {
         /// loginId of the admin user.
         #[arg(long)]
         admin_login: Option<String>,
-        /// Password of the admin user.
-        #[arg(long)]
+        /// Password of the admin user (prefer IDM_ADMIN_PASSWORD or --admin-password-stdin:
+        /// a command-line argument is visible to every user of the machine).
+        #[arg(long, env = "IDM_ADMIN_PASSWORD", hide_env_values = true)]
         admin_password: Option<String>,
+        /// Read the admin password from the first line of standard input.
+        #[arg(long, conflicts_with = "admin_password")]
+        admin_password_stdin: bool,
         /// Print what exists as JSON.
         #[arg(long)]
         json: bool,
@@ -88,6 +93,17 @@ enum Command {
     },
     /// Print the OpenAPI 3.1 document of the REST API (as served at /openapi.json).
     Openapi,
+    /// Exit 0 when `GET /ready` of a running server answers 200, else non-zero (for container
+    /// health checks).
+    Healthcheck {
+        /// Readiness URL; default: http://server.host:server.port/ready (a wildcard host is
+        /// asked on loopback).
+        #[arg(long)]
+        url: Option<String>,
+        /// Seconds to wait for the connection and the answer.
+        #[arg(long, default_value_t = 3)]
+        timeout: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -99,6 +115,22 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Runs every few seconds inside a container: no logging set-up, no runtime.
+    if let Command::Healthcheck { url, timeout } = &cli.command {
+        let url = url
+            .clone()
+            .unwrap_or_else(|| idm_server::healthcheck::default_url(&settings));
+        return match idm_server::healthcheck::check(&url, Duration::from_secs(*timeout)) {
+            Ok(status) => {
+                println!("idm: ready ({url}: {status})");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("idm: not healthy: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     app::init_logging(&settings);
     let result = actix_web::rt::System::new().block_on(run(cli.command, settings));
     match result {
@@ -123,6 +155,8 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             served?;
             Ok(())
         }
+        // Answered in `main` before the runtime starts.
+        Command::Healthcheck { .. } => Ok(()),
         Command::Openapi => {
             println!("{}", app::openapi_json(&settings)?);
             Ok(())
@@ -139,8 +173,23 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             admin_ext_id,
             admin_login,
             admin_password,
+            admin_password_stdin,
             json,
         } => {
+            let admin_password = if admin_password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line).map_err(|e| {
+                    anyhow::anyhow!("cannot read the admin password from stdin: {e}")
+                })?;
+                Some(line.trim_end_matches(['\r', '\n']).to_owned())
+            } else {
+                admin_password
+            };
+            if client_ext_id.is_some() && admin_password.as_deref().is_none_or(str::is_empty) {
+                anyhow::bail!(
+                    "--client-ext-id needs an admin password: --admin-password, IDM_ADMIN_PASSWORD or --admin-password-stdin"
+                );
+            }
             let store = app::open_store(&settings)?;
             store.migrate().await.map_err(|e| anyhow::anyhow!("{e}"))?;
             let services = app::services(&settings, &store)?;

@@ -1,6 +1,7 @@
 //! Typed, layered configuration: built-in defaults → `config/default.toml` (if present) →
 //! `--config FILE` → `IDM__SECTION__KEY` environment variables. Validated once at start-up.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use idm_domain::policy::PasswordPolicy;
@@ -18,8 +19,8 @@ impl std::fmt::Debug for Secret {
 }
 
 /// All settings.
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// HTTP listener.
     pub server: ServerSettings,
@@ -38,8 +39,8 @@ pub struct Settings {
 }
 
 /// `[server]`
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ServerSettings {
     /// Listen host.
     pub host: String,
@@ -70,8 +71,8 @@ impl Default for ServerSettings {
 }
 
 /// `[database]`
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct DatabaseSettings {
     /// `sqlite://PATH` or `postgres://...`.
     pub url: Secret,
@@ -95,8 +96,8 @@ impl Default for DatabaseSettings {
 }
 
 /// `[auth]`
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct AuthSettings {
     /// HS256 secret (development).
     pub hs256_secret: Option<Secret>,
@@ -112,6 +113,18 @@ pub struct AuthSettings {
     pub leeway_seconds: u64,
     /// Milliseconds a resolved caller is reused for the same token (0 = off).
     pub caller_cache_ttl_ms: u64,
+    /// JWKS document of RS256/ES256 verification keys, chosen by `kid`.
+    pub jwks_url: Option<String>,
+    /// OpenID Connect issuer: its discovery document names the JWKS, and `iss` must equal it.
+    pub oidc_issuer: Option<String>,
+    /// Seconds between scheduled JWKS refreshes.
+    pub jwks_refresh_seconds: u64,
+    /// Least seconds between two fetches caused by unknown `kid`s (rate limit).
+    pub jwks_min_refetch_seconds: u64,
+    /// Claim holding the caller's user extId.
+    pub user_claim: String,
+    /// Claim holding the caller's client extId.
+    pub client_claim: String,
 }
 
 impl Default for AuthSettings {
@@ -124,13 +137,19 @@ impl Default for AuthSettings {
             audience: None,
             leeway_seconds: 5,
             caller_cache_ttl_ms: 1000,
+            jwks_url: None,
+            oidc_issuer: None,
+            jwks_refresh_seconds: 300,
+            jwks_min_refetch_seconds: 10,
+            user_claim: "sub".into(),
+            client_claim: "clientExtId".into(),
         }
     }
 }
 
 /// `[xtoken]`
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct XTokenSettings {
     /// HS256 secret of X-Tokens; generated at start if unset.
     pub secret: Option<Secret>,
@@ -148,8 +167,8 @@ impl Default for XTokenSettings {
 }
 
 /// `[policy]`
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct PolicySettings {
     /// Identifier naming policy regex.
     pub identifier_regex: String,
@@ -171,16 +190,16 @@ impl Default for PolicySettings {
 }
 
 /// `[bootstrap]`
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
 pub struct BootstrapSettings {
     /// Default admin password on an empty database; generated and printed once if unset.
     pub admin_password: Option<Secret>,
 }
 
 /// `[log]`
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct LogSettings {
     /// Default level filter; `RUST_LOG` overrides.
     pub level: String,
@@ -206,11 +225,27 @@ impl Settings {
     /// Loads the layers. `file` is `--config FILE`.
     ///
     /// # Errors
-    /// A file that cannot be read or parsed, a value of the wrong type, or a value that fails
-    /// validation.
+    /// A file that cannot be read or parsed, an unknown key (in a file or an `IDM__` variable),
+    /// a value of the wrong type, or a value that fails validation.
     pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
-        let mut builder = config::Config::builder()
-            .add_source(config::File::with_name("config/default.toml").required(false));
+        Settings::load_from(Some(Path::new("config/default.toml")), file, None)
+    }
+
+    /// [`Settings::load`] with every input explicit: the defaults file (optional, may be
+    /// missing), `--config FILE` (must exist) and the environment (`None` = the process
+    /// environment; a map replaces it, for tests and for checking deployment files).
+    ///
+    /// # Errors
+    /// As [`Settings::load`].
+    pub fn load_from(
+        defaults: Option<&Path>,
+        file: Option<&Path>,
+        env: Option<HashMap<String, String>>,
+    ) -> Result<Settings, ConfigError> {
+        let mut builder = config::Config::builder();
+        if let Some(d) = defaults {
+            builder = builder.add_source(config::File::from(d.to_path_buf()).required(false));
+        }
         if let Some(f) = file {
             builder = builder.add_source(config::File::from(f.to_path_buf()).required(true));
         }
@@ -221,7 +256,8 @@ impl Settings {
                 .list_separator(",")
                 .with_list_parse_key("auth.public_key_files")
                 .with_list_parse_key("auth.algorithms")
-                .try_parsing(true),
+                .try_parsing(true)
+                .source(env),
         );
         let settings: Settings = builder
             .build()
@@ -243,6 +279,7 @@ impl Settings {
         if self.database.url.0.trim().is_empty() {
             return bad("database.url must not be empty".into());
         }
+        check_database_url(&self.database.url.0)?;
         if self.database.pool_size == Some(0) {
             return bad("database.pool_size must be > 0".into());
         }
@@ -269,6 +306,35 @@ impl Settings {
                 ));
             }
         }
+        for (key, url) in [
+            ("auth.jwks_url", &self.auth.jwks_url),
+            ("auth.oidc_issuer", &self.auth.oidc_issuer),
+        ] {
+            if let Some(u) = url {
+                if !(u.starts_with("http://") || u.starts_with("https://")) {
+                    return bad(format!(
+                        "{key} must be an http:// or https:// URL, not {u:?}"
+                    ));
+                }
+            }
+        }
+        if self.auth.jwks_url.is_some() && self.auth.oidc_issuer.is_some() {
+            return bad(
+                "set auth.jwks_url or auth.oidc_issuer, not both (the issuer names its JWKS)"
+                    .into(),
+            );
+        }
+        if self.auth.jwks_refresh_seconds == 0 {
+            return bad("auth.jwks_refresh_seconds must be > 0".into());
+        }
+        for (key, claim) in [
+            ("auth.user_claim", &self.auth.user_claim),
+            ("auth.client_claim", &self.auth.client_claim),
+        ] {
+            if claim.trim().is_empty() {
+                return bad(format!("{key} must not be empty"));
+            }
+        }
         if self.log.format != "text" && self.log.format != "json" {
             return bad(format!(
                 "log.format must be \"text\" or \"json\", not {:?}",
@@ -286,6 +352,30 @@ impl Settings {
             .map_err(|e| ConfigError(format!("policy.password: {e}")))?;
         Ok(())
     }
+}
+
+/// Accepts `sqlite://PATH`, `sqlite:...`, `postgres://`, `postgresql://` and bare paths. Any
+/// other scheme is refused: the store would otherwise take `postgress://host/db` for a file
+/// name and quietly create a local SQLite database.
+fn check_database_url(url: &str) -> Result<(), ConfigError> {
+    let Some((scheme, _)) = url.split_once(':') else {
+        return Ok(());
+    };
+    let looks_like_scheme = scheme.len() > 1
+        && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    // A one-letter "scheme" is a Windows drive (`C:\data\idm.db`); no `//` after a word is a
+    // file name with a colon in it, unless the word is `sqlite` (`sqlite::memory:`).
+    let is_url =
+        looks_like_scheme && (url[scheme.len()..].starts_with("://") || scheme == "sqlite");
+    if !is_url || matches!(scheme, "sqlite" | "postgres" | "postgresql") {
+        return Ok(());
+    }
+    Err(ConfigError(format!(
+        "database.url: unknown scheme {scheme:?} (use sqlite://PATH, a bare path, postgres:// or postgresql://)"
+    )))
 }
 
 #[cfg(test)]
@@ -307,7 +397,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("idm.toml");
         std::fs::write(&file, "[server]\nport = 9999\n[database]\npool_size = 3\n").unwrap();
-        let s = Settings::load(Some(&file)).unwrap();
+        let s = Settings::load_from(None, Some(&file), Some(HashMap::new())).unwrap();
         assert_eq!(s.server.port, 9999);
         assert_eq!(s.database.pool_size, Some(3));
         std::fs::remove_dir_all(dir).unwrap();
@@ -347,7 +437,122 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("bad.toml");
         std::fs::write(&file, "[server]\nport = \"not a number\"\n").unwrap();
-        assert!(Settings::load(Some(&file)).is_err());
+        assert!(Settings::load_from(None, Some(&file), Some(HashMap::new())).is_err());
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// Writes `text` to a fresh temp file; the directory is removed by the caller.
+    fn temp_file(name: &str, text: &str) -> (PathBuf, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("idm-cfg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join(name);
+        std::fs::write(&file, text).unwrap();
+        (dir, file)
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Option<HashMap<String, String>> {
+        Some(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn loading_config_default_toml_gives_exactly_the_built_in_defaults() {
+        let defaults = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/default.toml");
+        assert!(defaults.exists(), "{}", defaults.display());
+        let loaded = Settings::load_from(Some(&defaults), None, env(&[])).unwrap();
+        assert_eq!(loaded, Settings::default());
+    }
+
+    #[test]
+    fn an_unknown_key_in_a_config_file_is_an_error_naming_the_key() {
+        let (dir, file) = temp_file("typo.toml", "[server]\nprot = 9000\n");
+        let err = Settings::load_from(None, Some(&file), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("prot"), "{err}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn an_unknown_password_policy_key_is_an_error_naming_the_key() {
+        let (dir, file) = temp_file("typo.toml", "[policy.password]\nmin_lenght = 12\n");
+        let err = Settings::load_from(None, Some(&file), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("min_lenght"), "{err}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn an_unknown_section_in_a_config_file_is_an_error_naming_it() {
+        let (dir, file) = temp_file("typo.toml", "[databse]\nurl = \"sqlite://x.db\"\n");
+        let err = Settings::load_from(None, Some(&file), env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("databse"), "{err}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn an_unknown_idm_environment_key_is_an_error_naming_the_key() {
+        let err = Settings::load_from(None, None, env(&[("IDM__SERVER__PROT", "9000")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("prot"), "{err}");
+    }
+
+    #[test]
+    fn known_idm_environment_keys_are_applied() {
+        let s = Settings::load_from(
+            None,
+            None,
+            env(&[
+                ("IDM__SERVER__PORT", "9000"),
+                ("IDM__AUTH__USER_CLAIM", "preferred_username"),
+                ("IDM__AUTH__ALGORITHMS", "RS256,ES256"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.server.port, 9000);
+        assert_eq!(s.auth.user_claim, "preferred_username");
+        assert_eq!(s.auth.algorithms, vec!["RS256", "ES256"]);
+    }
+
+    #[test]
+    fn a_database_url_with_an_unknown_scheme_is_an_error_naming_the_scheme() {
+        for (url, scheme) in [
+            ("postgress://u@h/db", "postgress"),
+            ("mysql://u@h/db", "mysql"),
+            ("sqlit://data/idm.db", "sqlit"),
+        ] {
+            let mut s = Settings::default();
+            s.database.url = Secret(url.into());
+            let err = s.validate().unwrap_err().to_string();
+            assert!(
+                err.contains("database.url") && err.contains(scheme),
+                "{url}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn sqlite_urls_bare_paths_and_postgres_urls_are_accepted() {
+        for url in [
+            "sqlite://data/idm.db",
+            "sqlite::memory:",
+            "data/idm.db",
+            "/var/lib/idm/idm.db",
+            "C:\\idm\\idm.db",
+            "postgres://u@h:5432/db",
+            "postgresql://u@h/db?sslmode=require",
+        ] {
+            let mut s = Settings::default();
+            s.database.url = Secret(url.into());
+            s.validate().unwrap_or_else(|e| panic!("{url}: {e}"));
+        }
     }
 }

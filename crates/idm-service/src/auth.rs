@@ -1,6 +1,7 @@
 //! Who is calling: bearer-JWT verification, caller resolution, X-Tokens and password hashing.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
@@ -15,6 +16,7 @@ use jsonwebtoken::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::remote_keys::{KeyRefresher, KeySetError, RemoteKeys, RemoteKeysConfig};
 use crate::{AppError, AppResult, Services};
 
 /// A public key for RS256 or ES256 bearer tokens, as PEM bytes.
@@ -58,6 +60,12 @@ pub struct AuthConfig {
     pub xtoken_secret: String,
     /// X-Token lifetime in seconds.
     pub xtoken_ttl_seconds: u64,
+    /// RS256/ES256 keys published by an identity provider (JWKS), if configured.
+    pub remote_keys: Option<RemoteKeysConfig>,
+    /// Claim holding the caller's user extId (`sub` by default).
+    pub user_claim: String,
+    /// Claim holding the caller's client extId (`clientExtId` by default).
+    pub client_claim: String,
 }
 
 impl std::fmt::Debug for AuthConfig {
@@ -71,6 +79,9 @@ impl std::fmt::Debug for AuthConfig {
             .field("leeway_seconds", &self.leeway_seconds)
             .field("caller_cache_ttl_ms", &self.caller_cache_ttl_ms)
             .field("xtoken_ttl_seconds", &self.xtoken_ttl_seconds)
+            .field("remote_keys", &self.remote_keys)
+            .field("user_claim", &self.user_claim)
+            .field("client_claim", &self.client_claim)
             .finish_non_exhaustive()
     }
 }
@@ -103,11 +114,22 @@ struct XTokenClaims {
     iat: u64,
 }
 
+/// Who a verified bearer token names, read from the configured claims.
+#[derive(Debug)]
+struct Verified {
+    user_ext_id: String,
+    client_ext_id: String,
+    exp: u64,
+}
+
 /// Verifies bearer tokens against the configured keys with a pinned algorithm list.
 pub(crate) struct TokenVerifier {
     keys: Vec<(Algorithm, DecodingKey)>,
+    remote: Option<Arc<RemoteKeys>>,
     allowed: HashSet<Algorithm>,
     validation_base: Validation,
+    user_claim: String,
+    client_claim: String,
     xtoken_key: DecodingKey,
 }
 
@@ -146,8 +168,18 @@ impl TokenVerifier {
         // The accepted algorithms are pinned: configured explicitly, or exactly those of the
         // configured keys. A key is only ever used with its own algorithm, so an HS secret can
         // never verify a token that claims RS256 or ES256.
+        let remote = config
+            .remote_keys
+            .clone()
+            .map(|c| Arc::new(RemoteKeys::new(c)));
         let allowed: HashSet<Algorithm> = if config.algorithms.is_empty() {
-            keys.iter().map(|(a, _)| *a).collect()
+            let mut algs: HashSet<Algorithm> = keys.iter().map(|(a, _)| *a).collect();
+            // A JWKS may hold either kind, and only its keys say which; each key is still used
+            // with its own algorithm only.
+            if remote.is_some() {
+                algs.extend([Algorithm::RS256, Algorithm::ES256]);
+            }
+            algs
         } else {
             config
                 .algorithms
@@ -161,7 +193,8 @@ impl TokenVerifier {
         validation.validate_nbf = true;
         // jsonwebtoken checks `iss`/`aud` only when the token carries them, so a configured
         // issuer or audience must also be a required claim or a token could simply omit it.
-        let mut required = vec!["exp", "sub"];
+        // The user claim (by default `sub`) is required too, checked when it is read.
+        let mut required = vec!["exp"];
         match &config.audience {
             Some(aud) => {
                 validation.set_audience(&[aud]);
@@ -176,24 +209,64 @@ impl TokenVerifier {
         validation.set_required_spec_claims(&required);
         Ok(TokenVerifier {
             keys,
+            remote,
             allowed,
             validation_base: validation,
+            user_claim: config.user_claim.clone(),
+            client_claim: config.client_claim.clone(),
             xtoken_key: DecodingKey::from_secret(config.xtoken_secret.as_bytes()),
         })
     }
 
-    fn verify(&self, token: &str) -> Option<BearerClaims> {
+    /// Checks the signature, the algorithm pin and the time and `iss`/`aud` claims, then reads
+    /// the configured user and client claims (both must be strings).
+    async fn verify(&self, token: &str) -> Option<Verified> {
         let header = decode_header(token).ok()?;
         if !self.allowed.contains(&header.alg) {
             return None;
         }
         let mut validation = self.validation_base.clone();
         validation.algorithms = vec![header.alg];
-        self.keys
+        let check = |key: &DecodingKey| self.decode(token, key, &validation);
+        if let Some(v) = self
+            .keys
             .iter()
             .filter(|(alg, _)| *alg == header.alg)
-            .find_map(|(_, key)| decode::<BearerClaims>(token, key, &validation).ok())
-            .map(|data| data.claims)
+            .find_map(|(_, key)| check(key))
+        {
+            return Some(v);
+        }
+        let remote = self.remote.as_ref()?;
+        let try_remote = |keys: &[crate::remote_keys::RemoteKey]| {
+            keys.iter()
+                .filter(|k| k.alg == header.alg)
+                // With a `kid`, only that key: a token cannot pick another key of the set.
+                .filter(|k| header.kid.is_none() || k.kid == header.kid)
+                .find_map(|k| check(&k.key))
+        };
+        let keys = remote.snapshot();
+        if let Some(v) = try_remote(&keys) {
+            return Some(v);
+        }
+        // An unknown `kid` may be a key the provider has just rotated in.
+        let kid = header.kid.as_deref()?;
+        if keys.iter().any(|k| k.kid.as_deref() == Some(kid)) {
+            return None; // a known key and a bad signature: nothing to refresh
+        }
+        remote.refetch_for(kid).await;
+        try_remote(&remote.snapshot())
+    }
+
+    fn decode(&self, token: &str, key: &DecodingKey, validation: &Validation) -> Option<Verified> {
+        let claims = decode::<serde_json::Map<String, serde_json::Value>>(token, key, validation)
+            .ok()?
+            .claims;
+        let text = |name: &str| claims.get(name)?.as_str().map(str::to_owned);
+        Some(Verified {
+            user_ext_id: text(&self.user_claim)?,
+            client_ext_id: text(&self.client_claim)?,
+            exp: claims.get("exp")?.as_u64()?,
+        })
     }
 }
 
@@ -235,6 +308,7 @@ impl Services {
         let claims = self
             .verifier
             .verify(bearer)
+            .await
             .ok_or_else(|| unauthenticated("token rejected"))?;
         let caller = self.load_caller(&claims).await?;
         self.callers.put(bearer, &caller, claims.exp);
@@ -260,10 +334,29 @@ impl Services {
         WriteScope(self)
     }
 
-    async fn load_caller(&self, claims: &BearerClaims) -> AppResult<Caller> {
+    /// Fetches the identity provider's keys now (start-up). `None` when no JWKS is configured.
+    ///
+    /// # Errors
+    /// The provider is unreachable or its answer is unusable; the keys in force stay.
+    pub async fn refresh_signing_keys(&self) -> Option<Result<usize, KeySetError>> {
+        let remote = self.verifier.remote.as_ref()?;
+        Some(remote.refresh().await)
+    }
+
+    /// The scheduled refresh of the identity provider's keys, to be spawned by the server;
+    /// `None` when no JWKS is configured. It ends when the services are dropped.
+    pub fn key_refresher(&self) -> Option<KeyRefresher> {
+        let remote = self.verifier.remote.as_ref()?;
+        Some(KeyRefresher {
+            keys: Arc::downgrade(remote),
+            interval: remote.refresh_interval(),
+        })
+    }
+
+    async fn load_caller(&self, claims: &Verified) -> AppResult<Caller> {
         let record = self
             .repo
-            .load_caller(&claims.client_ext_id, &claims.sub)
+            .load_caller(&claims.client_ext_id, &claims.user_ext_id)
             .await?
             .ok_or_else(|| unauthenticated("unknown caller"))?;
         if record.state != UserState::Active {
@@ -309,14 +402,19 @@ impl Services {
             AppError::Internal("no HS256 key configured (set auth.hs256_secret)".into())
         })?;
         let now = now_secs();
-        let claims = BearerClaims {
-            sub: user_ext_id.to_owned(),
-            client_ext_id: client_ext_id.to_owned(),
-            exp: now + ttl_seconds,
-            iat: Some(now),
-            iss: self.config.auth.issuer.clone(),
-            aud: self.config.auth.audience.clone(),
-        };
+        let auth = &self.config.auth;
+        let mut claims = serde_json::Map::new();
+        // Under the configured claim names, so a minted token verifies whatever they are.
+        claims.insert(auth.user_claim.clone(), user_ext_id.into());
+        claims.insert(auth.client_claim.clone(), client_ext_id.into());
+        claims.insert("exp".into(), (now + ttl_seconds).into());
+        claims.insert("iat".into(), now.into());
+        if let Some(iss) = &auth.issuer {
+            claims.insert("iss".into(), iss.as_str().into());
+        }
+        if let Some(aud) = &auth.audience {
+            claims.insert("aud".into(), aud.as_str().into());
+        }
         encode(
             &Header::new(Algorithm::HS256),
             &claims,

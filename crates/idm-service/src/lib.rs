@@ -36,6 +36,7 @@ pub mod devices;
 pub mod personal_questions;
 pub mod principal;
 pub mod profiles;
+pub mod remote_keys;
 pub mod terms;
 pub mod units;
 pub mod users;
@@ -48,6 +49,7 @@ use idm_ports::Repository;
 
 pub use auth::{AuthConfig, KeySource};
 pub use error::AppError;
+pub use remote_keys::{KeyRefresher, KeySetError, KeySetFetcher, RemoteKeysConfig};
 
 /// Result of every use case.
 pub type AppResult<T> = Result<T, AppError>;
