@@ -37,6 +37,7 @@ pub mod personal_questions;
 pub mod principal;
 pub mod profiles;
 pub mod terms;
+pub mod transfer;
 pub mod units;
 pub mod users;
 
