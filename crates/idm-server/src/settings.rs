@@ -243,6 +243,14 @@ impl Settings {
         if self.database.url.0.trim().is_empty() {
             return bad("database.url must not be empty".into());
         }
+        if is_in_memory_sqlite(&self.database.url.0) {
+            return bad(
+                "database.url: an in-memory SQLite database (sqlite::memory:) is not \
+                supported: every pooled connection would open its own empty database. For a \
+                throw-away database use `idm serve --ephemeral` (a temp file, removed on exit)"
+                    .into(),
+            );
+        }
         if self.database.pool_size == Some(0) {
             return bad("database.pool_size must be > 0".into());
         }
@@ -286,6 +294,16 @@ impl Settings {
             .map_err(|e| ConfigError(format!("policy.password: {e}")))?;
         Ok(())
     }
+}
+
+/// `sqlite::memory:`, `sqlite://:memory:`, `:memory:` and SQLite URI forms with
+/// `mode=memory`.
+fn is_in_memory_sqlite(url: &str) -> bool {
+    let url = url.trim();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return false;
+    }
+    url.contains(":memory:") || url.contains("mode=memory")
 }
 
 #[cfg(test)]
@@ -332,6 +350,19 @@ mod tests {
         let mut s = Settings::default();
         s.log.format = "xml".into();
         assert!(s.validate().unwrap_err().to_string().contains("log.format"));
+    }
+
+    #[test]
+    fn an_in_memory_sqlite_url_is_refused_with_a_message_pointing_to_ephemeral() {
+        for url in ["sqlite::memory:", "sqlite://:memory:", ":memory:"] {
+            let mut s = Settings::default();
+            s.database.url = Secret(url.into());
+            let e = s.validate().unwrap_err().to_string();
+            assert!(
+                e.contains("database.url") && e.contains("--ephemeral"),
+                "{url}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -260,7 +260,12 @@ fn terms_diff(a: &Terms, b: &Terms) -> Vec<&'static str> {
         name => "name", active => "active", silent_acceptance => "silentAcceptance",
         terms_version => "termsVersion", urls => "urls",
     });
-    let apps = |t: &Terms| t.application_ext_ids.iter().cloned().collect::<BTreeSet<_>>();
+    let apps = |t: &Terms| {
+        t.application_ext_ids
+            .iter()
+            .cloned()
+            .collect::<BTreeSet<_>>()
+    };
     if apps(a) != apps(b) {
         d.push("applicationExtIds");
     }
@@ -460,21 +465,24 @@ impl Importer<'_> {
                 .identifier_policy
                 .check(&unit.name)
                 .map_err(|e| invalid_domain(&entry, e))?;
-            unit.validity.check().map_err(|e| invalid_domain(&entry, e))?;
+            unit.validity
+                .check()
+                .map_err(|e| invalid_domain(&entry, e))?;
             let client = self.client(&entry, &unit.client_ext_id).await?;
             let root_id = root_unit_ext_id(&client.meta.ext_id);
             if unit.parent_ext_id.is_none() && unit.meta.ext_id != root_id {
                 unit.parent_ext_id = Some(root_id);
             }
-            let parent = match &unit.parent_ext_id {
-                Some(p) => Some(
-                    repo.unit_by_ext_id(client.meta.id, p)
-                        .await?
-                        .ok_or_else(|| invalid(&entry, format!("parent unit '{p}' does not exist")))?,
-                ),
-                None => None,
-            };
-            let stored = repo.unit_by_ext_id(client.meta.id, &unit.meta.ext_id).await?;
+            let parent =
+                match &unit.parent_ext_id {
+                    Some(p) => Some(repo.unit_by_ext_id(client.meta.id, p).await?.ok_or_else(
+                        || invalid(&entry, format!("parent unit '{p}' does not exist")),
+                    )?),
+                    None => None,
+                };
+            let stored = repo
+                .unit_by_ext_id(client.meta.id, &unit.meta.ext_id)
+                .await?;
             match self.compare(&entry, stored, |s| unit_diff(&unit, s))? {
                 Existing::Same => {}
                 Existing::Replace(mut stored) => {
@@ -562,7 +570,9 @@ impl Importer<'_> {
                 .check()
                 .map_err(|x| invalid_domain(&entry, x))?;
             let client = self.client(&entry, &e.user.client_ext_id).await?;
-            let stored = repo.user_by_ext_id(client.meta.id, &e.user.meta.ext_id).await?;
+            let stored = repo
+                .user_by_ext_id(client.meta.id, &e.user.meta.ext_id)
+                .await?;
             match self.compare(&entry, stored, |s| user_diff(&e.user, s))? {
                 Existing::Same => {}
                 Existing::Replace(stored) => {
@@ -609,18 +619,24 @@ impl Importer<'_> {
             let user = repo
                 .user_by_ext_id(client.meta.id, &p.user_ext_id)
                 .await?
-                .ok_or_else(|| invalid(&entry, format!("user '{}' does not exist", p.user_ext_id)))?;
+                .ok_or_else(|| {
+                    invalid(&entry, format!("user '{}' does not exist", p.user_ext_id))
+                })?;
             let unit = repo
                 .unit_by_ext_id(client.meta.id, &p.unit_ext_id)
                 .await?
-                .ok_or_else(|| invalid(&entry, format!("unit '{}' does not exist", p.unit_ext_id)))?;
+                .ok_or_else(|| {
+                    invalid(&entry, format!("unit '{}' does not exist", p.unit_ext_id))
+                })?;
             if unit.profileless {
                 return Err(invalid(
                     &entry,
                     format!("unit '{}' is profileless", p.unit_ext_id),
                 ));
             }
-            let stored = repo.profile_by_ext_id(client.meta.id, &p.meta.ext_id).await?;
+            let stored = repo
+                .profile_by_ext_id(client.meta.id, &p.meta.ext_id)
+                .await?;
             let next = Profile {
                 client_id: client.meta.id,
                 user_id: user.meta.id,
@@ -659,7 +675,11 @@ impl Importer<'_> {
     async fn authorizations(&mut self, set: &DataSet) -> ImportResult<()> {
         let repo = self.services.repo.clone();
         for (index, a) in set.authorizations.iter().enumerate() {
-            let entry = entry(EntryKind::Authorization, index, &a.authorization.meta.ext_id);
+            let entry = entry(
+                EntryKind::Authorization,
+                index,
+                &a.authorization.meta.ext_id,
+            );
             check_ext_id(&a.authorization.meta.ext_id).map_err(|x| invalid_domain(&entry, x))?;
             a.authorization
                 .validity
@@ -670,7 +690,10 @@ impl Importer<'_> {
                 .profile_by_ext_id(client.meta.id, &a.profile_ext_id)
                 .await?
                 .ok_or_else(|| {
-                    invalid(&entry, format!("profile '{}' does not exist", a.profile_ext_id))
+                    invalid(
+                        &entry,
+                        format!("profile '{}' does not exist", a.profile_ext_id),
+                    )
                 })?;
             let role = match &a.role {
                 RoleRef::ExtId(r) => repo.role_by_ext_id(r).await?,
@@ -728,10 +751,9 @@ impl Importer<'_> {
             }
             let mut app_ids = Vec::new();
             for app in &t.application_ext_ids {
-                let found = repo
-                    .application_by_ext_id(app)
-                    .await?
-                    .ok_or_else(|| invalid(&entry, format!("application '{app}' does not exist")))?;
+                let found = repo.application_by_ext_id(app).await?.ok_or_else(|| {
+                    invalid(&entry, format!("application '{app}' does not exist"))
+                })?;
                 app_ids.push(found.meta.id);
             }
             let stored = repo.terms_by_ext_id(&t.meta.ext_id).await?;
@@ -830,7 +852,11 @@ impl Services {
     ///
     /// # Errors
     /// The first conflicting or invalid entry, or a database failure.
-    pub async fn import(&self, set: &DataSet, mode: ImportMode) -> Result<ImportReport, ImportError> {
+    pub async fn import(
+        &self,
+        set: &DataSet,
+        mode: ImportMode,
+    ) -> Result<ImportReport, ImportError> {
         let _write = self.writing();
         let mut importer = Importer {
             services: self,
@@ -862,7 +888,9 @@ impl Services {
         let repo = &self.repo;
         let clients = match client_ext_id {
             Some(c) => vec![repo.client_by_ext_id(c).await?.ok_or_else(|| {
-                AppError::Domain(DomainError::NotFound(format!("client '{c}' does not exist")))
+                AppError::Domain(DomainError::NotFound(format!(
+                    "client '{c}' does not exist"
+                )))
             })?],
             None => all_pages(|p| repo.list_clients(p)).await?,
         };
@@ -886,8 +914,8 @@ impl Services {
                 set.units.append(&mut frontier);
                 frontier = next;
             }
-            let users = all_pages(|p| repo.list_users(client.meta.id, UserFilter::default(), p))
-                .await?;
+            let users =
+                all_pages(|p| repo.list_users(client.meta.id, UserFilter::default(), p)).await?;
             for user in users {
                 let password = if with_secrets {
                     repo.password_hash(user.meta.id).await?.map(Password::Hash)
