@@ -216,7 +216,7 @@ impl<'a> NewAuthorization<'a> {
             valid_to: a.validity.to.map(|t| t.naive_utc()),
             created: a.meta.created,
             last_modified: a.meta.last_modified,
-            version: 1,
+            version: a.meta.version,
         }
     }
 }

@@ -79,7 +79,7 @@ impl<'a> NewClient<'a> {
             ext_id: &c.meta.ext_id,
             created: c.meta.created,
             last_modified: c.meta.last_modified,
-            version: 1,
+            version: c.meta.version,
             values: ClientValues::of(c),
         }
     }

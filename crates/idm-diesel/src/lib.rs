@@ -9,6 +9,7 @@
 //! out of the pool ([`Store::run`]); no query ever runs on an async worker thread.
 
 mod applications;
+mod backup;
 mod caller;
 mod clients;
 mod credentials;

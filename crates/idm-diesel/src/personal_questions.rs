@@ -130,7 +130,7 @@ impl PersonalQuestionRepo for Store {
                         ext_id: &q.meta.ext_id,
                         created: q.meta.created,
                         last_modified: q.meta.last_modified,
-                        version: 1,
+                        version: q.meta.version,
                         values: QuestionValues::of(&q),
                     })
                     .returning(question_returning!())

@@ -187,7 +187,7 @@ impl ProfileRepo for Store {
                         ext_id: &p.meta.ext_id,
                         created: p.meta.created,
                         last_modified: p.meta.last_modified,
-                        version: 1,
+                        version: p.meta.version,
                         values: ProfileValues::of(&p),
                     })
                     .returning(profile_returning!())

@@ -241,7 +241,7 @@ impl TermsRepo for Store {
                     ext_id: &t.meta.ext_id,
                     created: t.meta.created,
                     last_modified: t.meta.last_modified,
-                    version: 1,
+                    version: t.meta.version,
                     values: TermsValues::of(&t)?,
                 })
                 .returning(columns_of::<TermsRow>())

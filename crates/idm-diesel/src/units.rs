@@ -193,7 +193,7 @@ pub(crate) fn insert(conn: &mut DbConnection, unit: Unit) -> R<Unit> {
             hierarchical_name: &hname,
             created: unit.meta.created,
             last_modified: unit.meta.last_modified,
-            version: 1,
+            version: unit.meta.version,
             values: UnitValues::of(&unit),
         })
         .returning(units::id)

@@ -215,7 +215,7 @@ impl UserRepo for Store {
                         ext_id: &user.meta.ext_id,
                         created: user.meta.created,
                         last_modified: user.meta.last_modified,
-                        version: 1,
+                        version: user.meta.version,
                         values: UserValues::of(&user),
                     })
                     .returning(user_returning!())

@@ -19,7 +19,8 @@ pub struct Meta {
     pub created: NaiveDateTime,
     /// Last change, UTC, millisecond precision.
     pub last_modified: NaiveDateTime,
-    /// Optimistic-locking counter: 1 on create, +1 on every change.
+    /// Optimistic-locking counter: 1 on create, +1 on every change. Adapters store the value
+    /// they are given on insert, so an import (`idm import`) keeps an exported entry's version.
     pub version: i64,
 }
 

@@ -9,6 +9,7 @@ pub mod doc;
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod fixtures;
 pub mod healthcheck;
 pub mod jwks;
 pub mod metrics;
@@ -18,6 +19,7 @@ pub mod request_id;
 pub mod routes;
 pub mod seed;
 pub mod settings;
+pub mod ship;
 pub mod state;
 
 pub use app::{start, Running, StartOptions};

@@ -32,7 +32,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Migrate the database and serve the REST API (bootstraps an admin on an empty database).
-    Serve,
+    Serve(idm_server::ship::ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate,
     /// Create the built-in application and roles; optionally a client with a Root admin.
@@ -104,6 +104,33 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         timeout: u64,
     },
+    /// Write clients, units, users, profiles, authorizations, terms and personal questions in
+    /// the fixture format (JSON on stdout, or --output FILE as .json/.yaml).
+    Export {
+        /// Only this client (terms, being global, are always included).
+        #[arg(long, value_name = "EXT_ID")]
+        client: Option<String>,
+        /// Include password hashes (imported as hashes).
+        #[arg(long)]
+        with_secrets: bool,
+        /// Write to FILE (format by extension) instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Load a fixture/export file (idempotent; exit code 2 on a conflicting or invalid entry).
+    Import {
+        /// The file (.json, .yaml, .yml).
+        file: PathBuf,
+        /// Replace the definitions of existing entries instead of refusing conflicts.
+        #[arg(long = "override")]
+        override_existing: bool,
+    },
+    /// Copy the SQLite database to FILE while serving (VACUUM INTO); PostgreSQL: use pg_dump.
+    Backup {
+        /// Target file; must not exist.
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -137,14 +164,22 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("idm: {e:#}");
-            ExitCode::FAILURE
+            // A bad fixture file is a usage error, like a bad configuration.
+            if e.downcast_ref::<idm_server::fixtures::FixtureError>()
+                .is_some()
+            {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
 
 async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
-        Command::Serve => {
+        Command::Serve(args) if args.any() => idm_server::ship::serve(settings, args).await,
+        Command::Serve(_) => {
             let app::Running { done, services, .. } =
                 app::start(&settings, StartOptions::default()).await?;
             let served = done.await?;
@@ -157,6 +192,43 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         // Answered in `main` before the runtime starts.
         Command::Healthcheck { .. } => Ok(()),
+        Command::Export {
+            client,
+            with_secrets,
+            output,
+        } => {
+            idm_server::ship::export(
+                &settings,
+                client.as_deref(),
+                with_secrets,
+                output.as_deref(),
+            )
+            .await
+        }
+        Command::Import {
+            file,
+            override_existing,
+        } => {
+            let mode = if override_existing {
+                idm_service::transfer::ImportMode::Override
+            } else {
+                idm_service::transfer::ImportMode::KeepExisting
+            };
+            let r = idm_server::ship::import(&settings, &file, mode).await?;
+            println!(
+                "{}: {} created, {} unchanged, {} replaced",
+                file.display(),
+                r.created,
+                r.unchanged,
+                r.replaced
+            );
+            Ok(())
+        }
+        Command::Backup { to } => {
+            idm_server::ship::backup(&settings, &to).await?;
+            println!("backed up to {}", to.display());
+            Ok(())
+        }
         Command::Openapi => {
             println!("{}", app::openapi_json(&settings)?);
             Ok(())

@@ -280,6 +280,14 @@ impl Settings {
             return bad("database.url must not be empty".into());
         }
         check_database_url(&self.database.url.0)?;
+        if is_in_memory_sqlite(&self.database.url.0) {
+            return bad(
+                "database.url: an in-memory SQLite database (sqlite::memory:) is not \
+                supported: every pooled connection would open its own empty database. For a \
+                throw-away database use `idm serve --ephemeral` (a temp file, removed on exit)"
+                    .into(),
+            );
+        }
         if self.database.pool_size == Some(0) {
             return bad("database.pool_size must be > 0".into());
         }
@@ -378,6 +386,16 @@ fn check_database_url(url: &str) -> Result<(), ConfigError> {
     )))
 }
 
+/// `sqlite::memory:`, `sqlite://:memory:`, `:memory:` and SQLite URI forms with
+/// `mode=memory`.
+fn is_in_memory_sqlite(url: &str) -> bool {
+    let url = url.trim();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return false;
+    }
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -422,6 +440,19 @@ mod tests {
         let mut s = Settings::default();
         s.log.format = "xml".into();
         assert!(s.validate().unwrap_err().to_string().contains("log.format"));
+    }
+
+    #[test]
+    fn an_in_memory_sqlite_url_is_refused_with_a_message_pointing_to_ephemeral() {
+        for url in ["sqlite::memory:", "sqlite://:memory:", ":memory:"] {
+            let mut s = Settings::default();
+            s.database.url = Secret(url.into());
+            let e = s.validate().unwrap_err().to_string();
+            assert!(
+                e.contains("database.url") && e.contains("--ephemeral"),
+                "{url}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -38,6 +38,7 @@ pub mod principal;
 pub mod profiles;
 pub mod remote_keys;
 pub mod terms;
+pub mod transfer;
 pub mod units;
 pub mod users;
 

@@ -1,0 +1,337 @@
+//! What makes idm usable as a throw-away test dependency and as an operable product:
+//! `idm serve --ephemeral --fixtures F --admin-token-file T --ready-file R`, and the
+//! `export` / `import` / `backup` commands. The CLI in `main.rs` only parses; the work is here.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use idm_service::transfer::{ImportMode, ImportReport};
+use idm_service::Services;
+
+use crate::app;
+use crate::fixtures::{self, Fixture, FixtureError, Format};
+use crate::settings::{Secret, Settings};
+use crate::StartOptions;
+
+/// The client and user of the admin `serve` bootstraps on an empty database.
+pub const BOOTSTRAP_ADMIN: (&str, &str) = ("Default", "admin");
+
+/// Flags of `idm serve`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServeArgs {
+    /// Serve a throw-away SQLite database in a new temporary directory, removed when the
+    /// server stops (SIGTERM/SIGINT). Generates an HS256 secret when auth.hs256_secret is unset.
+    #[arg(long)]
+    pub ephemeral: bool,
+    /// Load a data-set file (.json, .yaml, .yml) after bootstrap, before listening. Idempotent:
+    /// entries whose extId exists with the same definition are left alone; a conflicting or
+    /// invalid entry stops the server with exit code 2.
+    #[arg(long, value_name = "FILE")]
+    pub fixtures: Option<PathBuf>,
+    /// Once listening, write a bearer token of the bootstrap admin (client Default, user
+    /// admin) to PATH, atomically (mode 0600). Needs auth.hs256_secret (or --ephemeral).
+    #[arg(long, value_name = "PATH")]
+    pub admin_token_file: Option<PathBuf>,
+    /// Lifetime of the --admin-token-file token, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 86_400)]
+    pub admin_token_ttl: u64,
+    /// Once listening (and after the token file), write the bound port to PATH, atomically.
+    #[arg(long, value_name = "PATH")]
+    pub port_file: Option<PathBuf>,
+    /// Once listening, write JSON {"baseUrl", "port", "pid", "adminTokenFile",
+    /// "ephemeralDir"} to PATH, atomically; written last, so its presence means ready.
+    #[arg(long, value_name = "PATH")]
+    pub ready_file: Option<PathBuf>,
+    /// Listen port, overriding server.port (0 picks a free one; see --port-file).
+    #[arg(long)]
+    pub port: Option<u16>,
+}
+
+impl ServeArgs {
+    /// Whether any of these flags is given (else `serve` runs as it always did).
+    pub fn any(&self) -> bool {
+        self.ephemeral
+            || self.fixtures.is_some()
+            || self.admin_token_file.is_some()
+            || self.port_file.is_some()
+            || self.ready_file.is_some()
+            || self.port.is_some()
+    }
+}
+
+/// Writes `contents` to a temp file next to `path` and renames it over `path`, so a reader
+/// never sees a partial file. The file is created with mode 0600 (it may hold a token).
+///
+/// # Errors
+/// The directory is not writable.
+pub fn write_atomically(path: &Path, contents: &str) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+    tmp.write_all(contents.as_bytes())
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// Migrates, bootstraps (the default admin on an empty database) and returns the use cases.
+async fn prepared(settings: &Settings, default_admin: bool) -> anyhow::Result<Services> {
+    let store = app::open_store(settings)?;
+    store
+        .migrate()
+        .await
+        .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    let services = app::services(settings, &store)?;
+    let empty = services
+        .is_empty()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if empty && default_admin {
+        app::bootstrap_default_admin(settings, &services).await?;
+    } else {
+        services
+            .bootstrap(None)
+            .await
+            .map_err(|e| anyhow::anyhow!("bootstrap failed: {e}"))?;
+    }
+    Ok(services)
+}
+
+/// Reads `file` and imports it. File problems and refused entries are [`FixtureError`]s
+/// (exit code 2); database failures are not.
+async fn load(services: &Services, file: &Path, mode: ImportMode) -> anyhow::Result<ImportReport> {
+    let set = fixtures::read(file)?;
+    match services.import(&set, mode).await {
+        Ok(report) => Ok(report),
+        Err(e) => match FixtureError::of_import(file, &e) {
+            Some(f) => Err(f.into()),
+            None => Err(anyhow::anyhow!("importing {} failed: {e}", file.display())),
+        },
+    }
+}
+
+/// `idm serve` with its flags.
+///
+/// # Errors
+/// Start-up failures; a fixture error ([`FixtureError`]).
+pub async fn serve(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
+    if let Some(p) = args.port {
+        settings.server.port = p;
+    }
+    // Dropping the TempDir removes the directory, also when start-up fails below.
+    let ephemeral = if args.ephemeral {
+        let dir = tempfile::Builder::new()
+            .prefix("idm-ephemeral-")
+            .tempdir()
+            .context("cannot create a temporary directory for --ephemeral")?;
+        settings.database.url = Secret(format!("sqlite://{}", dir.path().join("idm.db").display()));
+        if settings.auth.hs256_secret.is_none() {
+            // A throw-away server needs a way in; the secret dies with the process.
+            settings.auth.hs256_secret = Some(Secret(app::random_secret()));
+        }
+        tracing::info!(dir = %dir.path().display(), "ephemeral SQLite database; removed on exit");
+        Some(dir)
+    } else {
+        None
+    };
+    if args.admin_token_file.is_some() && settings.auth.hs256_secret.is_none() {
+        anyhow::bail!(
+            "--admin-token-file needs auth.hs256_secret (IDM__AUTH__HS256_SECRET), or --ephemeral"
+        );
+    }
+    if let Some(file) = &args.fixtures {
+        // Loaded before the server listens, so whoever sees it ready sees the fixtures.
+        let services = prepared(&settings, true).await?;
+        let report = load(&services, file, ImportMode::KeepExisting).await?;
+        tracing::info!(
+            file = %file.display(),
+            created = report.created,
+            unchanged = report.unchanged,
+            "fixtures loaded"
+        );
+    }
+    // Listen for the stop signals before anyone can learn the server is ready: a harness may
+    // send SIGTERM the moment the ready file appears, before a lazily registered handler
+    // would be in place, and the default action would skip the clean-up below.
+    let stop = stop_signals()?;
+    let app::Running {
+        addr,
+        handle,
+        done,
+        services,
+    } = app::start(
+        &settings,
+        StartOptions {
+            handle_signals: false,
+            ..StartOptions::default()
+        },
+    )
+    .await?;
+    let stopper = handle.clone();
+    let timeout = settings.server.shutdown_timeout_seconds;
+    tokio::spawn(async move {
+        stop.await;
+        tracing::info!(
+            timeout_seconds = timeout,
+            "stop signal: no new connections; finishing in-flight requests"
+        );
+        stopper.stop(true).await;
+    });
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_owned()
+    } else {
+        addr.ip().to_string()
+    };
+    let base_url = if addr.is_ipv6() {
+        format!("http://[{host}]:{}", addr.port())
+    } else {
+        format!("http://{host}:{}", addr.port())
+    };
+    let announced = announce(&services, &args, &base_url, addr.port(), ephemeral.as_ref());
+    if let Err(e) = &announced {
+        // The server is up but nobody could find it: stop it rather than serve blindly.
+        tracing::error!(error = %e, "cannot write the ready files; stopping");
+        handle.stop(true).await;
+    }
+    let served = done.await?;
+    drop(services);
+    tracing::info!("idm stopped; database pool closed");
+    for f in [&args.ready_file, &args.port_file].into_iter().flatten() {
+        // They describe a server that no longer runs.
+        let _ = std::fs::remove_file(f);
+    }
+    if let Some(dir) = ephemeral {
+        if let Some(f) = &args.admin_token_file {
+            // Its secret died with the process.
+            let _ = std::fs::remove_file(f);
+        }
+        let path = dir.path().to_path_buf();
+        dir.close()
+            .with_context(|| format!("cannot remove {}", path.display()))?;
+        tracing::info!(dir = %path.display(), "ephemeral database removed");
+    }
+    announced?;
+    served?;
+    Ok(())
+}
+
+/// A future that resolves on SIGTERM or SIGINT; the handlers are installed when this returns.
+#[cfg(unix)]
+fn stop_signals() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    })
+}
+
+/// A future that resolves on Ctrl-C.
+#[cfg(not(unix))]
+fn stop_signals() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+}
+
+/// Writes the token, port and ready files, in that order (the ready file last).
+fn announce(
+    services: &Services,
+    args: &ServeArgs,
+    base_url: &str,
+    port: u16,
+    ephemeral: Option<&tempfile::TempDir>,
+) -> anyhow::Result<()> {
+    if let Some(f) = &args.admin_token_file {
+        let (client, user) = BOOTSTRAP_ADMIN;
+        let token = services
+            .mint_bearer(client, user, args.admin_token_ttl)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        write_atomically(f, &format!("{token}\n"))?;
+    }
+    if let Some(f) = &args.port_file {
+        write_atomically(f, &format!("{port}\n"))?;
+    }
+    if let Some(f) = &args.ready_file {
+        let ready = serde_json::json!({
+            "baseUrl": base_url,
+            "port": port,
+            "pid": std::process::id(),
+            "adminTokenFile": args.admin_token_file,
+            "ephemeralDir": ephemeral.map(|d| d.path().to_path_buf()),
+        });
+        write_atomically(f, &format!("{ready}\n"))?;
+    }
+    tracing::info!(%base_url, "idm ready");
+    Ok(())
+}
+
+/// `idm export`: the data set as JSON on stdout, or to `output` (format by extension).
+///
+/// # Errors
+/// Database failures, an unknown client, an unwritable output.
+pub async fn export(
+    settings: &Settings,
+    client: Option<&str>,
+    with_secrets: bool,
+    output: Option<&Path>,
+) -> anyhow::Result<()> {
+    let store = app::open_store(settings)?;
+    let services = app::services(settings, &store)?;
+    let set = services
+        .export(client, with_secrets)
+        .await
+        .map_err(|e| anyhow::anyhow!("export failed: {e}"))?;
+    let fixture = Fixture::from_data_set(set);
+    match output {
+        Some(path) => {
+            let text = fixtures::render(&fixture, Format::of(path)?)?;
+            write_atomically(path, &text)
+        }
+        None => {
+            print!("{}", fixtures::render(&fixture, Format::Json)?);
+            Ok(())
+        }
+    }
+}
+
+/// `idm import`: migrates, bootstraps the built-ins (no default admin, so an export of
+/// another database lands unchanged), then loads `file`.
+///
+/// # Errors
+/// [`FixtureError`] for the file's faults; database failures.
+pub async fn import(
+    settings: &Settings,
+    file: &Path,
+    mode: ImportMode,
+) -> anyhow::Result<ImportReport> {
+    let services = prepared(settings, false).await?;
+    load(&services, file, mode).await
+}
+
+/// `idm backup --to FILE` (SQLite only).
+///
+/// # Errors
+/// PostgreSQL (use pg_dump), an existing target, database failures.
+pub async fn backup(settings: &Settings, to: &Path) -> anyhow::Result<()> {
+    let store = app::open_store(settings)?;
+    if store.backend() == idm_diesel::Backend::Postgres {
+        anyhow::bail!(
+            "idm backup copies SQLite databases only; for PostgreSQL use pg_dump, e.g. \
+             `pg_dump --format=custom --file=idm.dump \"$IDM__DATABASE__URL\"`"
+        );
+    }
+    store
+        .backup_to(to)
+        .await
+        .map_err(|e| anyhow::anyhow!("backup failed: {e}"))
+}
