@@ -5,7 +5,7 @@ CARGO ?= cargo
 # Production deployments configure auth.public_key_files (RS256/ES256) instead.
 DEV_HS256_SECRET ?= dev-only-hs256-secret-change-me
 
-.PHONY: run test fmt lint bench fuzz openapi clean
+.PHONY: run test fmt lint bench bench-service fuzz openapi clean
 
 run:
 	$(CARGO) build --release -p idm-server
@@ -23,6 +23,10 @@ lint:
 
 bench:
 	./bench/run.sh
+
+# In-process criterion micro-benchmarks of the service layer on SQLite (~1-2 min).
+bench-service:
+	$(CARGO) bench -p idm-server --bench service
 
 fuzz:
 	./fuzz/run.sh
