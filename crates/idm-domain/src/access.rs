@@ -8,6 +8,9 @@
 
 use std::fmt;
 
+mod question;
+pub use question::{Answer, Authorization, Object, QuestionError, Subject};
+
 use crate::error::DomainError;
 use crate::error_code::ErrorCode;
 use crate::rights::{Right, RightSet, UnknownRight};
@@ -296,15 +299,26 @@ pub fn authorize(
     req: &Requirement,
     target: &Target<'_>,
 ) -> Result<Access, Denial> {
+    decide(caller, req.groups, req.self_admin, target)
+}
+
+/// [`authorize`] over any AND-of-ORs, so a requirement parsed at run time (the
+/// [`Subject::may`] façade) is decided by the same code as the endpoints' constants.
+fn decide<G: AsRef<[Right]>>(
+    caller: &Caller,
+    groups: &[G],
+    self_admin: bool,
+    target: &Target<'_>,
+) -> Result<Access, Denial> {
     let effective = caller.rights_on(target);
-    let unsatisfied = req
-        .groups
+    let unsatisfied = groups
         .iter()
+        .map(AsRef::as_ref)
         .find(|group| !group.iter().any(|r| effective.contains(*r)));
     let Some(group) = unsatisfied else {
         return Ok(Access::ByRights);
     };
-    if req.self_admin && caller.is_self_admin() && target.owner_user_id == Some(caller.user_id) {
+    if self_admin && caller.is_self_admin() && target.owner_user_id == Some(caller.user_id) {
         return Ok(Access::SelfAdmin);
     }
     if let Some(held) = group.iter().find(|r| caller.has(**r)) {

@@ -7,6 +7,8 @@
 //! Layer rule: this crate performs no I/O and depends on no async runtime, web framework or
 //! ORM, so other Rust services can embed it as it is.
 
+#![deny(missing_docs)]
+
 pub mod access;
 pub mod error;
 pub mod error_code;
