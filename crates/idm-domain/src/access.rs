@@ -139,7 +139,11 @@ impl Caller {
 }
 
 /// The object an operation addresses, as far as datarooms care.
+///
+/// Built with [`Target::global`], [`Target::client`], [`Target::units`] and
+/// [`Target::owned_by`]; new dataroom dimensions may add fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Target<'a> {
     /// The object's client; `None` for global objects (applications, roles, terms).
     pub client_id: Option<i64>,
@@ -196,6 +200,7 @@ impl<'a> Target<'a> {
 /// "SelfAdmin Role" is `&[&[Right::SelfAdmin]]` without the self-admin flag (the right itself is
 /// required, there is no owner to compare); no groups at all means "no specific right".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Requirement {
     /// AND of ORs.
     pub groups: &'static [&'static [Right]],
@@ -262,6 +267,7 @@ pub enum Access {
 
 /// Why access was refused; converts into the exact nevisIDM 403s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum Denial {
     /// No grant holds the right (first alternative of the first unsatisfied group).
     #[error("missing right {0}")]
@@ -332,6 +338,7 @@ fn decide<G: AsRef<[Right]>>(
 
 /// A permission line that could not be parsed (see [`parse_requirement`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ParseRequirementError {
     /// A name that is no right.
     #[error(transparent)]

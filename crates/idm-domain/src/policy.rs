@@ -80,6 +80,8 @@ impl Default for IdentifierPolicy {
 /// with defaults (snake_case keys; nevisIDM's camelCase parameter names work as aliases).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
+// New policy elements will come; outside this crate start from `PasswordPolicy::default()`.
+#[non_exhaustive]
 pub struct PasswordPolicy {
     /// Minimum number of characters.
     #[serde(alias = "minLength")]

@@ -387,8 +387,8 @@ mod tests {
 
     #[test]
     fn self_admin_may_act_on_own_data_only() {
-        let bob = Subject::new("Default", "bob")
-            .with(Authorization::role("SelfAdmin").in_unit(["root"]));
+        let bob =
+            Subject::new("Default", "bob").with(Authorization::role("SelfAdmin").in_unit(["root"]));
         let own = Object::in_units("Default", [["root"]]).owned_by("bob");
         let other = Object::in_units("Default", [["root"]]).owned_by("carol");
         let line = "AccessControl.UserModify or SelfAdmin Role";
