@@ -4,20 +4,34 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection, SqliteConnection};
+#[cfg(feature = "postgres")]
+use diesel::PgConnection;
+use diesel::{Connection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use idm_ports::RepoError;
 
 use crate::E;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+#[cfg(feature = "postgres")]
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 
 /// One connection to either backend; queries are written once against it.
+#[cfg(feature = "postgres")]
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
     /// PostgreSQL.
     Postgresql(PgConnection),
+    /// SQLite (bundled library).
+    Sqlite(SqliteConnection),
+}
+
+/// One connection to the only backend of a build without the `postgres` feature (no libpq).
+/// Diesel's `MultiConnection` derive copies no `#[cfg]` from variants, hence a second enum
+/// rather than a gated variant; queries stay written once against `DbConnection`.
+#[cfg(not(feature = "postgres"))]
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
     /// SQLite (bundled library).
     Sqlite(SqliteConnection),
 }
@@ -229,9 +243,15 @@ impl r2d2::ManageConnection for Manager {
 impl Manager {
     fn connect_raw(&self) -> Result<DbConnection, ManagerError> {
         match self.backend {
+            #[cfg(feature = "postgres")]
             Backend::Postgres => Ok(DbConnection::Postgresql(PgConnection::establish(
                 &self.target,
             )?)),
+            // `build` refuses PostgreSQL URLs in such a build, so no manager is ever made.
+            #[cfg(not(feature = "postgres"))]
+            Backend::Postgres => Err(ManagerError::Connection(
+                diesel::ConnectionError::BadConnection(NO_POSTGRES.into()),
+            )),
             Backend::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.target)?;
                 // busy_timeout first, so everything after it waits for locks instead of
@@ -248,6 +268,11 @@ impl Manager {
     }
 }
 
+/// Why a PostgreSQL URL fails in a build without the `postgres` feature.
+#[cfg(not(feature = "postgres"))]
+const NO_POSTGRES: &str = "database.url selects PostgreSQL, but this build of idm has no \
+                           PostgreSQL support (cargo feature `postgres` of idm-diesel is off)";
+
 /// The SQLite file path of a URL, without the scheme.
 fn sqlite_path(url: &str) -> &str {
     url.strip_prefix("sqlite://")
@@ -261,7 +286,10 @@ pub(crate) fn build(
 ) -> Result<(Pool, Backend), RepoError> {
     let backend = Backend::from_url(&settings.url);
     let target = match backend {
+        #[cfg(feature = "postgres")]
         Backend::Postgres => settings.url.clone(),
+        #[cfg(not(feature = "postgres"))]
+        Backend::Postgres => return Err(RepoError::Other(NO_POSTGRES.into())),
         Backend::Sqlite => {
             let path = sqlite_path(&settings.url);
             if path.is_empty() {
@@ -317,6 +345,7 @@ pub(crate) fn build(
 
 pub(crate) fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, RepoError> {
     let applied = match conn {
+        #[cfg(feature = "postgres")]
         DbConnection::Postgresql(c) => c
             .run_pending_migrations(POSTGRES_MIGRATIONS)
             .map(|v| v.iter().map(ToString::to_string).collect()),
@@ -352,6 +381,16 @@ mod tests {
         let sqlite = versions("sqlite");
         assert!(!sqlite.is_empty());
         assert_eq!(sqlite, versions("postgres"));
+    }
+
+    #[cfg(not(feature = "postgres"))]
+    #[test]
+    fn a_postgres_url_is_refused_at_start_without_the_postgres_feature() {
+        match build(&PoolSettings::new("postgres://u@h/db"), Default::default()) {
+            Err(RepoError::Other(m)) => assert!(m.contains("feature `postgres`"), "{m}"),
+            Err(e) => panic!("unexpected error {e:?}"),
+            Ok(_) => panic!("a PostgreSQL pool was built without PostgreSQL support"),
+        }
     }
 
     #[test]

@@ -8,6 +8,9 @@
 
 use std::fmt;
 
+mod question;
+pub use question::{Answer, Authorization, Object, QuestionError, Subject};
+
 use crate::error::DomainError;
 use crate::error_code::ErrorCode;
 use crate::rights::{Right, RightSet, UnknownRight};
@@ -136,7 +139,11 @@ impl Caller {
 }
 
 /// The object an operation addresses, as far as datarooms care.
+///
+/// Built with [`Target::global`], [`Target::client`], [`Target::units`] and
+/// [`Target::owned_by`]; new dataroom dimensions may add fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Target<'a> {
     /// The object's client; `None` for global objects (applications, roles, terms).
     pub client_id: Option<i64>,
@@ -193,6 +200,7 @@ impl<'a> Target<'a> {
 /// "SelfAdmin Role" is `&[&[Right::SelfAdmin]]` without the self-admin flag (the right itself is
 /// required, there is no owner to compare); no groups at all means "no specific right".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Requirement {
     /// AND of ORs.
     pub groups: &'static [&'static [Right]],
@@ -259,6 +267,7 @@ pub enum Access {
 
 /// Why access was refused; converts into the exact nevisIDM 403s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum Denial {
     /// No grant holds the right (first alternative of the first unsatisfied group).
     #[error("missing right {0}")]
@@ -296,15 +305,26 @@ pub fn authorize(
     req: &Requirement,
     target: &Target<'_>,
 ) -> Result<Access, Denial> {
+    decide(caller, req.groups, req.self_admin, target)
+}
+
+/// [`authorize`] over any AND-of-ORs, so a requirement parsed at run time (the
+/// [`Subject::may`] façade) is decided by the same code as the endpoints' constants.
+fn decide<G: AsRef<[Right]>>(
+    caller: &Caller,
+    groups: &[G],
+    self_admin: bool,
+    target: &Target<'_>,
+) -> Result<Access, Denial> {
     let effective = caller.rights_on(target);
-    let unsatisfied = req
-        .groups
+    let unsatisfied = groups
         .iter()
+        .map(AsRef::as_ref)
         .find(|group| !group.iter().any(|r| effective.contains(*r)));
     let Some(group) = unsatisfied else {
         return Ok(Access::ByRights);
     };
-    if req.self_admin && caller.is_self_admin() && target.owner_user_id == Some(caller.user_id) {
+    if self_admin && caller.is_self_admin() && target.owner_user_id == Some(caller.user_id) {
         return Ok(Access::SelfAdmin);
     }
     if let Some(held) = group.iter().find(|r| caller.has(**r)) {
@@ -318,6 +338,7 @@ pub fn authorize(
 
 /// A permission line that could not be parsed (see [`parse_requirement`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ParseRequirementError {
     /// A name that is no right.
     #[error(transparent)]

@@ -6,6 +6,23 @@
 //!
 //! Layer rule: this crate performs no I/O and depends on no async runtime, web framework or
 //! ORM, so other Rust services can embed it as it is.
+//!
+//! ## May caller X do right R on this object?
+//!
+//! Asked from what the REST API shows (extIds, unit extId paths, role names), answered with
+//! nevisIDM's own 403 when the answer is no; see [`access::Subject`]:
+//!
+//! ```
+//! use idm_domain::access::{Authorization, Object, Subject};
+//!
+//! let alice = Subject::new("Default", "alice")
+//!     .with(Authorization::role("UserAdmin").in_unit(["Default-root", "sales"]));
+//! let bob = Object::in_units("Default", [["Default-root", "sales"]]);
+//! assert!(alice.may("AccessControl.UserModify", &bob)?.is_allowed());
+//! # Ok::<(), idm_domain::access::QuestionError>(())
+//! ```
+
+#![deny(missing_docs)]
 
 pub mod access;
 pub mod error;
@@ -15,6 +32,11 @@ pub mod policy;
 pub mod rights;
 pub mod roles;
 pub mod values;
+
+// The README's examples run as doctests, so the crate's front page cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 pub use error::{DomainError, ErrorEntry, ErrorEnvelope, PolicyViolation};
 pub use error_code::ErrorCode;

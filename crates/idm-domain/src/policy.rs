@@ -81,6 +81,8 @@ impl Default for IdentifierPolicy {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 // A typo in `[policy.password]` must stop start-up, not silently weaken the policy.
 #[serde(default, deny_unknown_fields)]
+// New policy elements will come; outside this crate start from `PasswordPolicy::default()`.
+#[non_exhaustive]
 pub struct PasswordPolicy {
     /// Minimum number of characters.
     #[serde(alias = "minLength")]

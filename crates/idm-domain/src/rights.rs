@@ -23,6 +23,8 @@ macro_rules! rights {
         /// (order only matters for `ALL`, iteration and the README table).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[repr(u8)]
+        // nevisIDM adds rights between releases; users must not match them exhaustively.
+        #[non_exhaustive]
         pub enum Right {
             $(
                 #[doc = concat!("`AccessControl.", stringify!($variant), "`: ", $what, ".")]

@@ -92,6 +92,7 @@ const SELF_ADMIN_RIGHTS: RightSet = RightSet::of(&[SelfAdmin]);
 
 /// A role of the built-in `nevisIdm` application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum BuiltinRole {
     /// The installation administrator: every right. Used by the bootstrap admin; with
     /// `clientGlobal` it manages all tenants and the global catalogue.

@@ -17,6 +17,7 @@ use crate::error_code::ErrorCode;
 /// A language nevisIDM keeps translations for. The wire spelling is upper case (`EN`), as in the
 /// keys of language maps and in the user's `languageCode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Language {
     /// English.
     EN,
