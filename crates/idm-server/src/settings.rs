@@ -574,7 +574,6 @@ mod tests {
     fn sqlite_urls_bare_paths_and_postgres_urls_are_accepted() {
         for url in [
             "sqlite://data/idm.db",
-            "sqlite::memory:",
             "data/idm.db",
             "/var/lib/idm/idm.db",
             "C:\\idm\\idm.db",
