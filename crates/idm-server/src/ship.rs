@@ -105,7 +105,15 @@ async fn prepared(settings: &Settings, default_admin: bool) -> anyhow::Result<Se
 
 /// Reads `file` and imports it. File problems and refused entries are [`FixtureError`]s
 /// (exit code 2); database failures are not.
-async fn load(services: &Services, file: &Path, mode: ImportMode) -> anyhow::Result<ImportReport> {
+/// Loads a fixture or export file (JSON or YAML by extension) through the import use case.
+///
+/// # Errors
+/// [`FixtureError`] for the file's faults (naming the file and the entry); database failures.
+pub async fn load(
+    services: &Services,
+    file: &Path,
+    mode: ImportMode,
+) -> anyhow::Result<ImportReport> {
     let set = fixtures::read(file)?;
     match services.import(&set, mode).await {
         Ok(report) => Ok(report),

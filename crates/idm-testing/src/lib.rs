@@ -49,9 +49,9 @@
 //!
 //! ## Not yet here
 //!
-//! Loading a fixtures file at start (`TestAppBuilder::fixtures(path)`) waits for the server's
-//! fixture loader; until then seed with [`TestApp::seed_user`], [`TestApp::create_client`] or
-//! plain API calls.
+//! Known data at start: `TestApp::builder().fixtures("tests/fixtures/small.yaml")` loads a
+//! fixtures file (the format of `idm serve --fixtures` and `idm export`); or seed with
+//! [`TestApp::seed_user`], [`TestApp::create_client`] or plain API calls.
 
 // A harness meant for tests: a failed set-up step is reported by panicking, which is what a
 // test runner shows best, so unwrap/expect are allowed throughout this crate.
@@ -238,6 +238,7 @@ type Adjust = Box<dyn FnOnce(&mut Settings) + Send>;
 pub struct TestAppBuilder {
     backend: Backend,
     adjust: Vec<Adjust>,
+    fixtures: Vec<std::path::PathBuf>,
 }
 
 impl TestAppBuilder {
@@ -254,15 +255,35 @@ impl TestAppBuilder {
         self
     }
 
+    /// Loads a fixtures file (JSON or YAML, the format of `idm serve --fixtures` and
+    /// `idm export`) once the server has started; several files load in the order given.
+    pub fn fixtures(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.fixtures.push(path.into());
+        self
+    }
+
     /// Creates the database, starts the server (migrations and bootstrap of the `Default`
-    /// client with its Root admin included) and mints the admin token. `None` when the
-    /// backend is unavailable (see the crate docs on PostgreSQL).
+    /// client with its Root admin included), loads the fixtures and mints the admin token.
+    /// `None` when the backend is unavailable (see the crate docs on PostgreSQL).
     ///
     /// # Panics
-    /// When the database cannot be created or the server does not start.
+    /// When the database cannot be created, the server does not start or a fixtures file
+    /// does not load (the message names the file and the entry).
     pub async fn start(self) -> Option<TestApp> {
         let adjust = self.adjust;
-        launch(self.backend, move |s| adjust.into_iter().for_each(|a| a(s))).await
+        let app = launch(self.backend, move |s| adjust.into_iter().for_each(|a| a(s))).await?;
+        for file in &self.fixtures {
+            if let Err(e) = idm_server::ship::load(
+                &app.services,
+                file,
+                idm_service::transfer::ImportMode::KeepExisting,
+            )
+            .await
+            {
+                panic!("fixtures {}: {e:#}", file.display());
+            }
+        }
+        Some(app)
     }
 }
 
@@ -377,6 +398,7 @@ impl TestApp {
         TestAppBuilder {
             backend: Backend::Sqlite,
             adjust: Vec::new(),
+            fixtures: Vec::new(),
         }
     }
 

@@ -59,3 +59,31 @@ async fn without_the_postgres_feature_a_postgres_start_is_skipped() {
         .await
         .is_none());
 }
+
+async fn with_small_fixtures(backend: Backend) -> Option<TestApp> {
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/fixtures/small.yaml"
+    );
+    TestApp::builder()
+        .backend(backend)
+        .fixtures(file)
+        .start()
+        .await
+}
+
+dual_test!(
+    the_builder_loads_a_fixtures_file_before_the_test_runs,
+    setup = with_small_fixtures,
+    |app: TestApp| {
+        let r = app.get(&format!("{CORE}/clients/acme")).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["name"], "Acme");
+        let r = app.get(&format!("{CORE}/acme/users/alice")).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["loginId"], "alice");
+        let r = app.get(&format!("{CORE}/acme/units/acme-sales-emea")).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["parentUnitExtId"], "acme-sales");
+    }
+);
