@@ -44,28 +44,34 @@ pub fn openapi_json(settings: &Settings) -> anyhow::Result<String> {
         .context("cannot render the OpenAPI document")
 }
 
-/// Resolves on SIGTERM or SIGINT (Ctrl-C).
-async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGTERM; only SIGINT stops gracefully");
-                let _ = tokio::signal::ctrl_c().await;
-            }
+/// A future that resolves on SIGTERM or SIGINT. The handlers are installed when this returns,
+/// not when the future is first polled: a signal that arrives right after the port is bound
+/// must stop the server gracefully instead of killing the process.
+///
+/// # Errors
+/// The signal handlers cannot be installed.
+#[cfg(unix)]
+pub fn stop_signals() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    {
+    })
+}
+
+/// A future that resolves on Ctrl-C.
+///
+/// # Errors
+/// Never on this platform.
+#[cfg(not(unix))]
+pub fn stop_signals() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
         let _ = tokio::signal::ctrl_c().await;
-    }
+    })
 }
 
 /// Opens the store (lazily connecting) for the configured database.
@@ -226,6 +232,11 @@ impl Default for StartOptions {
 /// # Errors
 /// Database unreachable at start, migration failure, or the address is taken.
 pub async fn start(settings: &Settings, options: StartOptions) -> anyhow::Result<Running> {
+    let stop = if options.handle_signals {
+        Some(stop_signals()?)
+    } else {
+        None
+    };
     let store = open_store(settings)?;
     let applied = store
         .migrate()
@@ -333,11 +344,11 @@ pub async fn start(settings: &Settings, options: StartOptions) -> anyhow::Result
     let server = server.run();
     let handle = server.handle();
     let done = tokio::spawn(server);
-    if options.handle_signals {
+    if let Some(stop) = stop {
         let stopper = handle.clone();
         let timeout = settings.server.shutdown_timeout_seconds;
         tokio::spawn(async move {
-            stop_signal().await;
+            stop.await;
             tracing::info!(
                 timeout_seconds = timeout,
                 "stop signal: no new connections; finishing in-flight requests"

@@ -167,7 +167,7 @@ pub async fn serve(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()
     // Listen for the stop signals before anyone can learn the server is ready: a harness may
     // send SIGTERM the moment the ready file appears, before a lazily registered handler
     // would be in place, and the default action would skip the clean-up below.
-    let stop = stop_signals()?;
+    let stop = crate::app::stop_signals()?;
     let app::Running {
         addr,
         handle,
@@ -227,28 +227,6 @@ pub async fn serve(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()
     announced?;
     served?;
     Ok(())
-}
-
-/// A future that resolves on SIGTERM or SIGINT; the handlers are installed when this returns.
-#[cfg(unix)]
-fn stop_signals() -> anyhow::Result<impl std::future::Future<Output = ()>> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
-    let mut int = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
-    Ok(async move {
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
-        }
-    })
-}
-
-/// A future that resolves on Ctrl-C.
-#[cfg(not(unix))]
-fn stop_signals() -> anyhow::Result<impl std::future::Future<Output = ()>> {
-    Ok(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
 }
 
 /// Writes the token, port and ready files, in that order (the ready file last).

@@ -182,3 +182,49 @@ fn idm_openapi_prints_the_document() {
     assert!(doc["paths"]["/nevisidm/api/core/v1/clients/{extId}"]["patch"].is_object());
     assert!(doc["paths"]["/openapi.json"]["get"].is_object());
 }
+
+/// The stop-signal handlers are installed before the port is bound: a SIGTERM sent the moment
+/// the port accepts connections (a harness that starts and stops idm quickly) still drains and
+/// exits 0 instead of killing the process with the signal's default action.
+#[test]
+fn a_sigterm_the_moment_the_port_opens_stops_gracefully_with_exit_0() {
+    let dir = std::env::temp_dir().join(format!("idm-early-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_idm"))
+        .arg("serve")
+        .current_dir(&dir)
+        .env("IDM__SERVER__PORT", port.to_string())
+        .env(
+            "IDM__DATABASE__URL",
+            format!("sqlite://{}", dir.join("idm.db").display()),
+        )
+        .env("IDM__BOOTSTRAP__ADMIN_PASSWORD", "Admin-Passw0rd")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "server did not come up");
+        assert!(child.try_wait().unwrap().is_none(), "server exited early");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let exit = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "process did not exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(exit.success(), "exit status {exit:?}");
+}
