@@ -329,3 +329,43 @@ dual_test!(
         app.create_client("gone", "Gone").await;
     }
 );
+
+dual_test!(
+    two_instances_racing_patches_on_one_version_yield_exactly_one_200,
+    |app| {
+        app.create_client("race2", "Race").await;
+        let other = app.second_instance().await;
+        let apps = std::sync::Arc::new([app, other]);
+        let mut tasks = Vec::new();
+        for i in 0..40 {
+            let apps = apps.clone();
+            tasks.push(tokio::spawn(async move {
+                let r = apps[i % 2]
+                    .patch(
+                        &format!("{CORE}/clients/race2"),
+                        json!({"remarks": format!("r{i}"), "version": 1}),
+                    )
+                    .await;
+                (i, r.status, r.body)
+            }));
+        }
+        let mut winners = Vec::new();
+        for t in tasks {
+            let (i, status, body) = t.await.unwrap();
+            match status {
+                200 => winners.push((i, body)),
+                409 => {}
+                other => panic!("unexpected {other}: {body}"),
+            }
+        }
+        assert_eq!(winners.len(), 1, "exactly one write may win: {winners:?}");
+        // The winner's answer (UPDATE … RETURNING) is what both instances read now.
+        let (i, body) = &winners[0];
+        assert_eq!(body["version"], 2);
+        for a in apps.iter() {
+            let r = a.get(&format!("{CORE}/clients/race2")).await;
+            assert_eq!(r.body["remarks"], format!("r{i}"));
+            assert_eq!(r.body["version"], 2);
+        }
+    }
+);

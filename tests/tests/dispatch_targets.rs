@@ -682,3 +682,51 @@ dual_test!(
         assert_eq!(r.status, 404, "{}", r.body);
     }
 );
+
+dual_test!(
+    two_instances_deleting_one_target_at_once_never_fail_and_leave_no_half_delete,
+    |app| {
+        user(&app, "user-123").await;
+        for round in 0..5 {
+            let dt = format!("dt-{round}");
+            create_target(&app, "user-123", &dt, Some(&format!("att-{round}"))).await;
+            create_uaf(
+                &app,
+                "user-123",
+                &format!("uaf-{round}"),
+                &format!("a2V5LT{round}"),
+                &dt,
+            )
+            .await;
+        }
+        let other = app.second_instance().await;
+        for round in 0..5 {
+            let path = target("Default", "user-123", &format!("dt-{round}"));
+            let (a, b) = tokio::join!(app.delete(&path), other.delete(&path));
+            for r in [&a, &b] {
+                // Whoever comes second finds it gone: 404 before, or 204 when the row went
+                // between its look-up and its transaction.
+                assert!(
+                    r.status == 204 || r.status == 404,
+                    "round {round}: {} {}",
+                    r.status,
+                    r.body
+                );
+            }
+            assert!(
+                a.status == 204 || b.status == 204,
+                "round {round}: nobody deleted"
+            );
+            assert_eq!(app.get(&path).await.status, 404);
+            let uaf = app
+                .get(&fido("Default", "user-123", &format!("uaf-{round}")))
+                .await;
+            assert_eq!(uaf.status, 200, "the credential survives: {}", uaf.body);
+            assert!(
+                uaf.body.get("dispatchTargetExtId").is_none(),
+                "{}",
+                uaf.body
+            );
+        }
+    }
+);

@@ -292,6 +292,12 @@ async fn launch(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Option<
     let (url, guard) = fresh_database(backend)?;
     let mut settings = test_settings(&url);
     adjust(&mut settings);
+    Some(start_on(settings, backend, url, Arc::new(guard)).await)
+}
+
+/// Starts a server with `settings` on the database `url` (already created) and mints the
+/// admin token; the database lives as long as the last app holding `guard`.
+async fn start_on(settings: Settings, backend: Backend, url: String, guard: Arc<Guard>) -> TestApp {
     let running = idm_server::start(
         &settings,
         StartOptions {
@@ -306,7 +312,7 @@ async fn launch(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Option<
     let admin_token = services
         .mint_bearer("Default", "admin", 3600)
         .unwrap_or_default();
-    Some(TestApp {
+    TestApp {
         base: format!("http://{}", running.addr),
         http: reqwest::Client::new(),
         admin_http: admin_client(&admin_token),
@@ -315,8 +321,23 @@ async fn launch(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> Option<
         database_url: url,
         backend,
         running: Some(running),
-        _guard: Arc::new(guard),
-    })
+        _guard: guard,
+    }
+}
+
+impl TestApp {
+    /// A second server instance on the same database, with its own pool and caller cache, as
+    /// a second stateless deployment would have: for races where two instances could
+    /// disagree. Same secrets, so tokens and X-Tokens work on both.
+    pub async fn second_instance(&self) -> TestApp {
+        start_on(
+            test_settings(&self.database_url),
+            self.backend,
+            self.database_url.clone(),
+            self._guard.clone(),
+        )
+        .await
+    }
 }
 
 /// A client that sends the admin's bearer token with every request (none when it is empty).
