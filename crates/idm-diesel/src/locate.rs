@@ -186,7 +186,7 @@ type UserShapeRow<A, B> = (ClientRow, Option<UserRow>, Option<String>, A, B);
 
 fn fold_user_rows<A, B>(
     rows: Vec<UserShapeRow<A, B>>,
-    item: impl FnOnce((A, B), &idm_domain::model::Client) -> R<Option<Item>>,
+    item: impl FnOnce((A, B)) -> R<Option<Item>>,
 ) -> R<Located> {
     let mut paths = Vec::new();
     let mut first = None;
@@ -205,11 +205,7 @@ fn fold_user_rows<A, B>(
     let user = user
         .map(|u| u.into_domain(client.meta.ext_id.clone()))
         .transpose()?;
-    let item = if user.is_some() {
-        item(extra, &client)?
-    } else {
-        None
-    };
+    let item = if user.is_some() { item(extra)? } else { None };
     paths.sort_unstable();
     paths.dedup();
     Ok(Located {
@@ -240,7 +236,7 @@ fn user_shape(conn: &mut DbConnection, c: &str, u: &str, address: &Address) -> R
                     Option<i64>,
                     Option<i64>,
                 )>(conn)?;
-            fold_user_rows(rows, |_, _| Ok(None))
+            fold_user_rows(rows, |_| Ok(None))
         }
         Some(ItemKey::DispatchTarget(d) | ItemKey::AppAttestation(d)) => {
             let rows = user_join!(c, u)
@@ -267,7 +263,7 @@ fn user_shape(conn: &mut DbConnection, c: &str, u: &str, address: &Address) -> R
                     Option<TargetRow>,
                     Option<AttestationRow>,
                 )>(conn)?;
-            fold_user_rows(rows, |(target, attestation), _| {
+            fold_user_rows(rows, |(target, attestation)| {
                 let Some(target) = target else {
                     return Ok(None);
                 };
@@ -303,7 +299,7 @@ fn user_shape(conn: &mut DbConnection, c: &str, u: &str, address: &Address) -> R
                     Option<FidoRow>,
                     Option<String>,
                 )>(conn)?;
-            fold_user_rows(rows, |(credential, target_ext_id), _| {
+            fold_user_rows(rows, |(credential, target_ext_id)| {
                 Ok(credential.map(|f| Item::FidoUaf(f.into_domain(target_ext_id))))
             })
         }

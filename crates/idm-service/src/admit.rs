@@ -84,15 +84,12 @@ impl<'a> Gate<'a> {
     }
 }
 
-/// An admitted request: what the address located, and how access was granted. Every part the
-/// address named exists (admission answered 404 otherwise).
+/// An admitted request: what the address located. Every part the address named exists
+/// (admission answered 404 otherwise).
 #[derive(Debug)]
 pub(crate) struct Admitted {
     /// The located parts.
     pub found: Located,
-    /// How access was granted.
-    #[allow(dead_code)]
-    pub access: Access,
 }
 
 fn missing(what: &str) -> AppError {
@@ -190,10 +187,10 @@ impl Services {
         // no right at all learns nothing about what exists).
         precheck(caller, gate.req)?;
         let found = self.repo.locate(&address).await?;
-        let access = admission(caller, &gate, &address, &found, |header| {
+        after_lookup(caller, &gate, &address, &found, |header| {
             self.check_xtoken(caller, header)
         })?;
-        Ok(Admitted { found, access })
+        Ok(Admitted { found })
     }
 }
 
@@ -218,8 +215,10 @@ pub(crate) fn precheck(caller: &Caller, req: &Requirement) -> AppResult<()> {
     Ok(())
 }
 
-/// The checks after the look-up, in the reference's order; pure, so the order is
-/// table-tested. `xtoken` verifies the X-Token header of a self-admin request.
+/// All checks in the reference's order, composed as [`Services::admit`] composes them
+/// (precheck, look-up, [`after_lookup`]); pure, so the order is table-tested. `xtoken`
+/// verifies the X-Token header of a self-admin request.
+#[cfg(test)]
 pub(crate) fn admission(
     caller: &Caller,
     gate: &Gate<'_>,
@@ -228,6 +227,17 @@ pub(crate) fn admission(
     xtoken: impl FnOnce(Option<&str>) -> AppResult<()>,
 ) -> AppResult<Access> {
     precheck(caller, gate.req)?;
+    after_lookup(caller, gate, address, found, xtoken)
+}
+
+/// The checks that need the look-up (everything after the rights precheck), in order.
+fn after_lookup(
+    caller: &Caller,
+    gate: &Gate<'_>,
+    address: &Address,
+    found: &Located,
+    xtoken: impl FnOnce(Option<&str>) -> AppResult<()>,
+) -> AppResult<Access> {
     let client = found
         .client
         .as_ref()
