@@ -18,6 +18,7 @@ mod locate;
 mod personal_questions;
 mod pool;
 mod profiles;
+mod revocation;
 mod rows;
 pub mod schema;
 pub mod seed;
@@ -31,6 +32,7 @@ use std::time::Duration;
 use idm_ports::RepoError;
 
 pub use pool::{Backend, DbConnection, PoolSettings, PoolStats};
+pub use revocation::BusState;
 
 /// Error type inside adapter closures: lets `?` turn Diesel errors into [`RepoError`] and lets
 /// a closure abort a transaction with a port-level error (e.g. a stale version).
@@ -100,6 +102,7 @@ pub struct Store {
     pool: pool::Pool,
     backend: Backend,
     counters: std::sync::Arc<pool::PoolCounters>,
+    bus: std::sync::Arc<revocation::Bus>,
 }
 
 impl std::fmt::Debug for Store {
@@ -123,6 +126,7 @@ impl Store {
             pool,
             backend,
             counters,
+            bus: std::sync::Arc::new(revocation::Bus::new(&settings.url, backend)),
         })
     }
 

@@ -19,6 +19,7 @@ pub mod devices;
 pub mod locate;
 pub mod personal_questions;
 pub mod profiles;
+pub mod revocation;
 pub mod terms;
 pub mod units;
 pub mod users;
@@ -45,6 +46,7 @@ pub trait Repository:
     + personal_questions::PersonalQuestionRepo
     + devices::DeviceRepo
     + locate::Locator
+    + revocation::Announcer
     + Send
     + Sync
 {
@@ -65,6 +67,7 @@ impl<T> Repository for T where
         + personal_questions::PersonalQuestionRepo
         + devices::DeviceRepo
         + locate::Locator
+        + revocation::Announcer
         + Send
         + Sync
 {

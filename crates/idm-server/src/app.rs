@@ -246,6 +246,8 @@ pub async fn start(settings: &Settings, options: StartOptions) -> anyhow::Result
         tracing::info!(migrations = ?applied, "applied migrations");
     }
     let services = services(settings, &store)?;
+    // Other instances' revocations reach this instance's caller cache (PostgreSQL only).
+    store.listen(services.revocation_sink());
     start_key_refresh(&services).await;
     let empty = services
         .is_empty()

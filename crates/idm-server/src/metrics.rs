@@ -218,10 +218,10 @@ impl Metrics {
     }
 
     /// The text exposition (format 0.0.4).
-    pub fn render(&self, pool: &PoolStats) -> String {
+    pub fn render(&self, pool: &PoolStats, caller_loads: u64) -> String {
         let mut out = String::new();
         let mut db = Registry::default();
-        db.register_collector(Box::new(PoolCollector(*pool)));
+        db.register_collector(Box::new(PoolCollector(*pool, caller_loads)));
         // Writing to a String cannot fail, and neither can encoding these metric types.
         let _ = prometheus_client::encoding::prometheus_text::encode(&mut out, &self.registry);
         let _ = prometheus_client::encoding::prometheus_text::encode(&mut out, &db);
@@ -231,7 +231,7 @@ impl Metrics {
 
 /// The database series: read from the store at scrape time, so they cost requests nothing.
 #[derive(Debug)]
-struct PoolCollector(PoolStats);
+struct PoolCollector(PoolStats, u64);
 
 impl Collector for PoolCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
@@ -286,6 +286,12 @@ impl Collector for PoolCollector {
                  instance unless something defeats the cache.",
                 pool.prepares_total,
             ),
+            (
+                "idm_caller_loads",
+                "Callers resolved from the database (caller-cache misses); a write evicts only \
+                 the callers it changes.",
+                self.1,
+            ),
         ];
         for (name, help, value) in counters {
             encoder
@@ -321,16 +327,19 @@ mod tests {
             Duration::from_secs(20),
         );
         m.observe(m.route_label(None), "GET", 404, Duration::from_millis(1));
-        let text = m.render(&PoolStats {
-            max_size: 8,
-            connections: 3,
-            idle: 1,
-            checkouts: 10,
-            wait_micros_total: 1_500_000,
-            timeouts: 2,
-            statements_total: 40,
-            prepares_total: 7,
-        });
+        let text = m.render(
+            &PoolStats {
+                max_size: 8,
+                connections: 3,
+                idle: 1,
+                checkouts: 10,
+                wait_micros_total: 1_500_000,
+                timeouts: 2,
+                statements_total: 40,
+                prepares_total: 7,
+            },
+            0,
+        );
         assert!(
             text.contains("idm_db_pool_wait_seconds_total 1.5\n"),
             "{text}"

@@ -163,7 +163,8 @@ impl Services {
         caller: &Caller,
         input: NewApplication,
     ) -> AppResult<Application> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // no grant names a new application yet
         Self::authorize(caller, &APP_CREATE, &Target::global())?;
         self.config.identifier_policy.check(&input.name)?;
         let meta = new_meta(input.ext_id)?;
@@ -223,7 +224,8 @@ impl Services {
         application_ext_id: &str,
         input: NewRole,
     ) -> AppResult<Role> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // no authorization names a new role yet
         Self::authorize(caller, &ROLE_CREATE, &Target::global())?;
         let app = self.require_application(application_ext_id).await?;
         self.config.identifier_policy.check(&input.name)?;
@@ -283,7 +285,7 @@ impl Services {
         profile_ext_id: &str,
         input: NewAuthorization,
     ) -> AppResult<Authorization> {
-        let _write = self.writing();
+        let write = self.writing();
         let profile = self
             .admit(
                 caller,
@@ -292,6 +294,7 @@ impl Services {
             )
             .await?
             .into_profile()?;
+        write.reaches_user(profile.user_id);
         let role = self
             .repo
             .role_by_ext_id(&input.role_ext_id)
@@ -397,7 +400,7 @@ impl Services {
         profile_ext_id: &str,
         ext_id: &str,
     ) -> AppResult<()> {
-        let _write = self.writing();
+        let write = self.writing();
         let admitted = self
             .admit(
                 caller,
@@ -408,6 +411,7 @@ impl Services {
             )
             .await?;
         let (profile, authorization) = (admitted.profile()?, admitted.authorization()?);
+        write.reaches_user(profile.user_id);
         crate::clients::refuse_self_lockout(
             caller,
             profile.user_id,

@@ -1,6 +1,7 @@
 //! Who is calling: bearer-JWT verification, caller resolution, X-Tokens and password hashing.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use argon2::password_hash::{
@@ -11,6 +12,7 @@ use idm_domain::access::{Caller, CallerIdentity, Grant};
 use idm_domain::roles::role_rights;
 use idm_domain::values::UserState;
 use idm_domain::{DomainError, ErrorCode};
+use idm_ports::revocation::Reach;
 use jsonwebtoken::{
     decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation,
 };
@@ -310,28 +312,12 @@ impl Services {
             .verify(bearer)
             .await
             .ok_or_else(|| unauthenticated("token rejected"))?;
+        // Taken before the look-up: if a revocation lands while it runs, the (possibly
+        // pre-revocation) answer is used for this request only and never cached.
+        let generation = self.callers.start_load();
         let caller = self.load_caller(&claims).await?;
-        self.callers.put(bearer, &caller, claims.exp);
+        self.callers.put(bearer, &caller, claims.exp, generation);
         Ok(caller)
-    }
-
-    /// Forgets every cached caller, so this instance never acts on a caller that a write has
-    /// changed (a write may change any caller's rights or state: its user, profiles,
-    /// authorizations, units or client).
-    pub(crate) fn after_write(&self) {
-        self.callers.clear();
-    }
-
-    /// Marks a write use case: when the returned guard drops, at the end of the use case,
-    /// [`Services::after_write`] runs. Every write use case starts with
-    /// `let _write = self.writing();`.
-    ///
-    /// A guard rather than a call after the port call: it also runs when the request future is
-    /// dropped (client gone) between the commit and the end of the use case, and on every early
-    /// return. A failed write clears the cache too, which only costs the next requests one
-    /// caller look-up each.
-    pub(crate) fn writing(&self) -> WriteScope<'_> {
-        WriteScope(self)
     }
 
     /// Fetches the identity provider's keys now (start-up). `None` when no JWKS is configured.
@@ -490,15 +476,6 @@ impl Services {
     }
 }
 
-/// See [`Services::writing`].
-pub(crate) struct WriteScope<'a>(&'a Services);
-
-impl Drop for WriteScope<'_> {
-    fn drop(&mut self) {
-        self.0.after_write();
-    }
-}
-
 /// Hashes a password with argon2id on the blocking pool (it is deliberately slow).
 ///
 /// # Errors
@@ -541,6 +518,11 @@ pub(crate) struct CallerCache {
     ttl: std::time::Duration,
     /// `None` when the TTL is 0: no cache at all.
     entries: Option<moka::sync::Cache<String, CachedCaller>>,
+    /// Bumped by every invalidation; a look-up that saw another value when it started does not
+    /// leave its answer in the cache (the refill race).
+    generation: AtomicU64,
+    /// Caller look-ups that went to the database (cache misses), for `/metrics` and tests.
+    loads: AtomicU64,
 }
 
 #[derive(Clone)]
@@ -574,19 +556,39 @@ impl CallerCache {
             moka::sync::Cache::builder()
                 .max_capacity(CALLER_CACHE_MAX)
                 .expire_after(UntilTokenExpiry)
+                .support_invalidation_closures()
                 .build()
         });
-        CallerCache { ttl, entries }
+        CallerCache {
+            ttl,
+            entries,
+            generation: AtomicU64::new(0),
+            loads: AtomicU64::new(0),
+        }
+    }
+
+    /// A caller look-up starts: counts it and returns the generation its answer must still
+    /// match to be cached.
+    pub(crate) fn start_load(&self) -> u64 {
+        self.loads.fetch_add(1, Ordering::Relaxed);
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn loads(&self) -> u64 {
+        self.loads.load(Ordering::Relaxed)
     }
 
     fn get(&self, token: &str) -> Option<Caller> {
         self.entries.as_ref()?.get(token).map(|c| c.caller)
     }
 
-    fn put(&self, token: &str, caller: &Caller, exp: u64) {
+    fn put(&self, token: &str, caller: &Caller, exp: u64, generation: u64) {
         let Some(entries) = &self.entries else {
             return;
         };
+        if self.generation.load(Ordering::SeqCst) != generation {
+            return;
+        }
         let left = std::time::Duration::from_secs(exp.saturating_sub(now_secs()));
         let ttl = self.ttl.min(left);
         if ttl.is_zero() {
@@ -599,12 +601,33 @@ impl CallerCache {
                 ttl,
             },
         );
+        // An invalidation between the check above and the insert may have run before the
+        // entry existed; the second check catches it (the invalidation bumps the generation
+        // before it invalidates).
+        if self.generation.load(Ordering::SeqCst) != generation {
+            entries.invalidate(token);
+        }
     }
 
-    fn clear(&self) {
-        // Entries inserted before this call are never returned again, even before moka has
-        // actually dropped them.
-        if let Some(entries) = &self.entries {
+    /// Drops the cached callers a committed write may have changed. Entries inserted before
+    /// this call are never returned again, even before moka has actually dropped them.
+    pub(crate) fn invalidate(&self, reach: Reach) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        let Some(entries) = &self.entries else {
+            return;
+        };
+        let narrowed = match reach {
+            Reach::Everyone => {
+                entries.invalidate_all();
+                return;
+            }
+            Reach::User(id) => entries.invalidate_entries_if(move |_, c| c.caller.user_id == id),
+            Reach::Client(id) => {
+                entries.invalidate_entries_if(move |_, c| c.caller.client_id == id)
+            }
+        };
+        if narrowed.is_err() {
+            // Cannot happen with closures enabled above; widen rather than keep a stale caller.
             entries.invalidate_all();
         }
     }
@@ -635,16 +658,64 @@ mod tests {
     #[test]
     fn a_cached_caller_is_returned_until_cleared() {
         let cache = CallerCache::new(60_000);
-        cache.put("t", &caller(), now_secs() + 3600);
+        cache.put("t", &caller(), now_secs() + 3600, cache.start_load());
         assert_eq!(cache.get("t").unwrap().user_ext_id, "u");
-        cache.clear();
+        cache.invalidate(Reach::Everyone);
         assert!(cache.get("t").is_none());
+    }
+
+    fn caller_of(user_id: i64, client_id: i64) -> Caller {
+        let identity = CallerIdentity {
+            user_id,
+            user_ext_id: format!("u{user_id}"),
+            login_id: format!("u{user_id}"),
+            client_id,
+            client_ext_id: format!("c{client_id}"),
+            client_name: format!("c{client_id}"),
+            profile_ext_id: None,
+            unit_ext_id: None,
+        };
+        Caller::new(identity, Vec::new())
+    }
+
+    #[test]
+    fn a_write_on_one_user_evicts_that_user_only_and_a_client_write_its_client_only() {
+        let cache = CallerCache::new(60_000);
+        let exp = now_secs() + 3600;
+        cache.put("a", &caller_of(1, 10), exp, cache.start_load());
+        cache.put("b", &caller_of(2, 10), exp, cache.start_load());
+        cache.put("c", &caller_of(3, 20), exp, cache.start_load());
+        cache.invalidate(Reach::User(1));
+        assert!(cache.get("a").is_none());
+        assert!(cache.get("b").is_some() && cache.get("c").is_some());
+        cache.invalidate(Reach::Client(10));
+        assert!(cache.get("b").is_none());
+        assert!(cache.get("c").is_some());
+    }
+
+    #[test]
+    fn a_look_up_that_started_before_a_revocation_does_not_refill_the_cache() {
+        let cache = CallerCache::new(60_000);
+        let started = cache.start_load();
+        // The write commits and revokes while the look-up is still reading the old row.
+        cache.invalidate(Reach::User(1));
+        cache.put("a", &caller_of(1, 10), now_secs() + 3600, started);
+        assert!(cache.get("a").is_none());
+        // Even an unrelated revocation in between keeps the answer out: correctness over hits.
+        let started = cache.start_load();
+        cache.invalidate(Reach::User(99));
+        cache.put("a", &caller_of(1, 10), now_secs() + 3600, started);
+        assert!(cache.get("a").is_none());
+        let started = cache.start_load();
+        cache.put("a", &caller_of(1, 10), now_secs() + 3600, started);
+        assert!(cache.get("a").is_some());
+        assert_eq!(cache.loads(), 3);
     }
 
     #[test]
     fn a_ttl_of_zero_caches_nothing() {
         let cache = CallerCache::new(0);
-        cache.put("t", &caller(), now_secs() + 3600);
+        cache.put("t", &caller(), now_secs() + 3600, cache.start_load());
         assert!(cache.get("t").is_none());
     }
 
@@ -652,9 +723,9 @@ mod tests {
     fn an_entry_does_not_outlive_its_token() {
         let cache = CallerCache::new(60_000);
         // Expiring within the second: the entry lives at most until then.
-        cache.put("t", &caller(), now_secs());
+        cache.put("t", &caller(), now_secs(), cache.start_load());
         assert!(cache.get("t").is_none());
-        cache.put("t", &caller(), now_secs() + 1);
+        cache.put("t", &caller(), now_secs() + 1, cache.start_load());
         std::thread::sleep(std::time::Duration::from_millis(1100));
         assert!(cache.get("t").is_none());
     }

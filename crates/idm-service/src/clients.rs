@@ -98,7 +98,8 @@ impl Services {
     /// # Errors
     /// 403 without `ClientCreate`; 422 on a bad extId, a naming-policy violation or a duplicate.
     pub async fn create_client(&self, caller: &Caller, input: NewClient) -> AppResult<Client> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // nobody belongs to a new client yet
         Self::authorize(caller, &CREATE, &Target::global())?;
         self.insert_client(input).await
     }
@@ -209,11 +210,12 @@ impl Services {
         ext_id: &str,
         patch: ClientPatch,
     ) -> AppResult<Client> {
-        let _write = self.writing();
+        let write = self.writing();
         let admitted = self
             .admit(caller, Gate::new(&MODIFY), Address::client(ext_id))
             .await?;
         let mut client = admitted.into_client()?;
+        write.reaches_client(client.meta.id);
         check_same_ext_id(patch.ext_id.as_deref(), ext_id)?;
         check_version(patch.version, client.meta.version)?;
         if let Some(name) = &patch.name {
@@ -233,11 +235,12 @@ impl Services {
     /// 403, 404; 422 `errors.deleteDefaultEntityFailure` for the caller's own client (it would
     /// lock the caller out).
     pub async fn delete_client(&self, caller: &Caller, ext_id: &str) -> AppResult<()> {
-        let _write = self.writing();
+        let write = self.writing();
         let admitted = self
             .admit(caller, Gate::new(&DELETE), Address::client(ext_id))
             .await?;
         let client = admitted.client()?;
+        write.reaches_client(client.meta.id);
         if client.meta.id == caller.client_id {
             return Err(DomainError::unprocessable(
                 ErrorCode::DeleteDefaultEntityFailure,

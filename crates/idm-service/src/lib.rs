@@ -37,6 +37,7 @@ pub mod personal_questions;
 pub mod principal;
 pub mod profiles;
 pub mod remote_keys;
+mod revocation;
 pub mod sealing;
 pub mod terms;
 pub mod transfer;

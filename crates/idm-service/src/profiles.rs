@@ -69,7 +69,7 @@ impl Services {
         user_ext_id: &str,
         input: ProfileInput,
     ) -> AppResult<Profile> {
-        let _write = self.writing();
+        let write = self.writing();
         let mut address = Address::client(client_ext_id).with_user(user_ext_id);
         if let Some(u) = &input.unit_ext_id {
             address = address.with_unit(u);
@@ -78,6 +78,7 @@ impl Services {
             .admit(caller, Gate::new(&CREATE).on_unit(), address)
             .await?;
         let (client, user) = (admitted.client()?, admitted.user()?);
+        write.reaches_user(user.meta.id);
         let unit = admitted
             .found
             .unit
@@ -204,7 +205,7 @@ impl Services {
         ext_id: &str,
         input: ProfileInput,
     ) -> AppResult<Profile> {
-        let _write = self.writing();
+        let write = self.writing();
         let mut p = self
             .admit(
                 caller,
@@ -213,6 +214,7 @@ impl Services {
             )
             .await?
             .into_profile()?;
+        write.reaches_user(p.user_id);
         check_same_ext_id(input.ext_id.as_deref(), ext_id)?;
         check_version(input.version, p.meta.version)?;
         if let Some(v) = &input.validity {
@@ -239,7 +241,7 @@ impl Services {
         client_ext_id: &str,
         ext_id: &str,
     ) -> AppResult<()> {
-        let _write = self.writing();
+        let write = self.writing();
         let p = self
             .admit(
                 caller,
@@ -248,6 +250,7 @@ impl Services {
             )
             .await?
             .into_profile()?;
+        write.reaches_user(p.user_id);
         crate::clients::refuse_self_lockout(caller, p.user_id, "delete its own profile")?;
         crate::error::deleted(self.repo.delete_profile(p.meta.id).await)
     }
@@ -263,7 +266,7 @@ impl Services {
         ext_id: &str,
         unit_ext_id: &str,
     ) -> AppResult<Profile> {
-        let _write = self.writing();
+        let write = self.writing();
         let admitted = self
             .admit(
                 caller,
@@ -279,6 +282,7 @@ impl Services {
         }
         let unit_id = unit.meta.id;
         let mut p = admitted.into_profile()?;
+        write.reaches_user(p.user_id);
         p.unit_id = unit_id;
         Ok(self.repo.update_profile(&p).await?)
     }

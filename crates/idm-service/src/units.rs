@@ -96,7 +96,8 @@ impl Services {
         client_ext_id: &str,
         input: NewUnit,
     ) -> AppResult<Unit> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // grants name existing units only; a new leaf changes none
         let req = if input.parent_ext_id.is_some() {
             &CREATE
         } else {
@@ -192,15 +193,16 @@ impl Services {
         ext_id: &str,
         patch: UnitPatch,
     ) -> AppResult<Unit> {
-        let _write = self.writing();
-        let mut unit = self
+        let write = self.writing();
+        let admitted = self
             .admit(
                 caller,
                 Gate::new(&MODIFY),
                 Address::client(client_ext_id).with_unit(ext_id),
             )
-            .await?
-            .into_unit()?;
+            .await?;
+        write.reaches_client(admitted.client()?.meta.id);
+        let mut unit = admitted.into_unit()?;
         check_same_ext_id(patch.ext_id.as_deref(), ext_id)?;
         check_version(patch.version, unit.meta.version)?;
         if let Some(name) = &patch.name {
@@ -237,15 +239,16 @@ impl Services {
         client_ext_id: &str,
         ext_id: &str,
     ) -> AppResult<()> {
-        let _write = self.writing();
-        let unit = self
+        let write = self.writing();
+        let admitted = self
             .admit(
                 caller,
                 Gate::new(&DELETE),
                 Address::client(client_ext_id).with_unit(ext_id),
             )
-            .await?
-            .into_unit()?;
+            .await?;
+        write.reaches_client(admitted.client()?.meta.id);
+        let unit = admitted.into_unit()?;
         match self.repo.delete_unit(unit.meta.id).await {
             Ok(()) | Err(RepoError::NotFound) => Ok(()),
             Err(RepoError::Conflict { constraint }) if constraint == "dependencies" => {
@@ -308,7 +311,7 @@ impl Services {
         parent_ext_id: &str,
         child_ext_id: &str,
     ) -> AppResult<Unit> {
-        let _write = self.writing();
+        let write = self.writing();
         // The new parent is the addressed unit (its 404 comes first), the moved unit the second.
         let admitted = self
             .admit(
@@ -319,6 +322,7 @@ impl Services {
                     .with_other_unit(child_ext_id),
             )
             .await?;
+        write.reaches_client(admitted.client()?.meta.id);
         let (parent, child) = (admitted.unit()?, admitted.other_unit()?);
         let cycle = || -> AppError {
             DomainError::unprocessable(

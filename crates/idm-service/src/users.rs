@@ -153,7 +153,8 @@ impl Services {
         client_ext_id: &str,
         input: UserInput,
     ) -> AppResult<User> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // a new user: no token resolves to it yet
         let req = if input.is_technical_user == Some(true) {
             &CREATE_TECH
         } else {
@@ -252,7 +253,7 @@ impl Services {
         ext_id: &str,
         input: UserInput,
     ) -> AppResult<User> {
-        let _write = self.writing();
+        let write = self.writing();
         let admitted = self
             .admit(
                 caller,
@@ -262,6 +263,7 @@ impl Services {
             .await?;
         let client_name = admitted.client()?.name.clone();
         let mut user = admitted.into_user()?;
+        write.reaches_user(user.meta.id);
         check_same_ext_id(input.ext_id.as_deref(), ext_id)?;
         check_version(input.version, user.meta.version)?;
         if user.state == UserState::Archived {
@@ -306,7 +308,7 @@ impl Services {
         client_ext_id: &str,
         ext_id: &str,
     ) -> AppResult<()> {
-        let _write = self.writing();
+        let write = self.writing();
         let admitted = self
             .admit(
                 caller,
@@ -315,6 +317,7 @@ impl Services {
             )
             .await?;
         let user = admitted.user()?;
+        write.reaches_user(user.meta.id);
         crate::clients::refuse_self_lockout(caller, user.meta.id, "delete its own user")?;
         crate::error::deleted(self.repo.delete_user(user.meta.id).await)
     }

@@ -128,6 +128,8 @@ pub struct TestApp {
     pub backend: Backend,
     admin_http: reqwest::Client,
     running: Option<Running>,
+    /// What this instance was started with; a second instance gets the same.
+    settings: Settings,
     _guard: Arc<Guard>,
 }
 
@@ -321,6 +323,7 @@ async fn start_on(settings: Settings, backend: Backend, url: String, guard: Arc<
         database_url: url,
         backend,
         running: Some(running),
+        settings,
         _guard: guard,
     }
 }
@@ -328,10 +331,10 @@ async fn start_on(settings: Settings, backend: Backend, url: String, guard: Arc<
 impl TestApp {
     /// A second server instance on the same database, with its own pool and caller cache, as
     /// a second stateless deployment would have: for races where two instances could
-    /// disagree. Same secrets, so tokens and X-Tokens work on both.
+    /// disagree. Same settings (secrets, cache TTL, …), so tokens and X-Tokens work on both.
     pub async fn second_instance(&self) -> TestApp {
         start_on(
-            test_settings(&self.database_url),
+            self.settings.clone(),
             self.backend,
             self.database_url.clone(),
             self._guard.clone(),

@@ -34,6 +34,10 @@ pub fn debug_routes(api: &mut Api) {
 pub struct StatusDto {
     /// `up` or `ready`.
     status: String,
+    /// `/ready` only: the revocation bus between instances — `up`, `down` (revocations then
+    /// reach other instances only when their cache entries expire), or `not-needed` (SQLite).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revocations: Option<&'static str>,
 }
 
 /// The rendered OpenAPI document, built once at start.
@@ -46,6 +50,7 @@ pub struct Document(pub String);
 async fn health() -> HttpResponse {
     HttpResponse::Ok().json(StatusDto {
         status: "up".into(),
+        revocations: None,
     })
 }
 
@@ -57,8 +62,15 @@ async fn health() -> HttpResponse {
     ))]
 async fn ready(state: web::Data<AppState>) -> HttpResponse {
     if state.store.ping().await {
+        let revocations = match state.store.bus_state() {
+            idm_diesel::BusState::NotNeeded => "not-needed",
+            idm_diesel::BusState::Idle => "idle",
+            idm_diesel::BusState::Up => "up",
+            idm_diesel::BusState::Down => "down",
+        };
         HttpResponse::Ok().json(StatusDto {
             status: "ready".into(),
+            revocations: Some(revocations),
         })
     } else {
         HttpResponse::ServiceUnavailable().json(idm_domain::ErrorEnvelope::single(
@@ -76,7 +88,7 @@ async fn ready(state: web::Data<AppState>) -> HttpResponse {
 async fn metrics(state: web::Data<AppState>, metrics: web::Data<Metrics>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(crate::metrics::CONTENT_TYPE)
-        .body(metrics.render(&state.store.pool_stats()))
+        .body(metrics.render(&state.store.pool_stats(), state.services.caller_loads()))
 }
 
 /// This document.
@@ -140,5 +152,6 @@ async fn debug_slow(query: web::Query<SlowQuery>) -> HttpResponse {
     tokio::time::sleep(Duration::from_millis(ms)).await;
     HttpResponse::Ok().json(StatusDto {
         status: "slept".into(),
+        revocations: None,
     })
 }
