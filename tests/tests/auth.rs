@@ -135,7 +135,7 @@ async fn set_password(
 }
 
 fn xtoken_claims(sub: &str, exp: i64) -> Value {
-    json!({"sub": sub, "exp": exp, "iat": now() - 10})
+    json!({"sub": sub, "cli": "Default", "exp": exp, "iat": now() - 10})
 }
 
 #[track_caller]
@@ -451,6 +451,42 @@ dual_test!(
         )
         .await;
         assert_invalid_xtoken(&r);
+    }
+);
+
+dual_test!(
+    an_x_token_of_a_same_named_user_in_another_client_gets_422_invalid_jwt,
+    |app| {
+        app.create_client("twins", "Twins").await;
+        let here = app
+            .seed_user("Default", "twin", &["SelfAdmin"], false, false, None)
+            .await;
+        let there = app
+            .seed_user("twins", "twin", &["SelfAdmin"], false, false, None)
+            .await;
+        let x = app.xtoken_for(&there).await;
+        let r = set_password(
+            &app,
+            &here.token,
+            "Default",
+            "twin",
+            Some(&x),
+            "New-Passw0rd",
+        )
+        .await;
+        assert_invalid_xtoken(&r);
+        // Its own client's X-Token still works.
+        let x = app.xtoken_for(&here).await;
+        let r = set_password(
+            &app,
+            &here.token,
+            "Default",
+            "twin",
+            Some(&x),
+            "New-Passw0rd",
+        )
+        .await;
+        assert!(r.status < 300, "{} {}", r.status, r.body);
     }
 );
 
@@ -1429,3 +1465,53 @@ async fn with_the_caller_cache_on_a_revocation_through_the_api_takes_effect_at_o
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Brute-force brakes on principal/token
+
+async fn throttled_app(backend: Backend) -> Option<TestApp> {
+    TestApp::builder()
+        .backend(backend)
+        .settings(|s| {
+            s.auth.login_attempts_per_minute_per_account = 3;
+            s.auth.login_attempts_per_minute_per_source = 0;
+        })
+        .start()
+        .await
+}
+
+dual_test!(
+    wrong_passwords_past_the_per_account_allowance_get_429_with_retry_after_and_the_envelope,
+    setup = throttled_app,
+    |app: TestApp| {
+        let me = app
+            .seed_user("Default", "guess1", &["SelfAdmin"], false, false, None)
+            .await;
+        let other = app
+            .seed_user("Default", "guess2", &["SelfAdmin"], false, false, None)
+            .await;
+        let path = format!("{PRINCIPAL}/token");
+        let wrong = json!({"username": "guess1", "password": "nope", "grant_type": "password"});
+        for _ in 0..3 {
+            let r = post_as(&app, &me.token, &path, wrong.clone()).await;
+            assert_eq!(r.status, 422, "{}", r.body);
+        }
+        let r = post_as(&app, &me.token, &path, wrong.clone()).await;
+        assert_eq!(r.status, 429, "{}", r.body);
+        assert_eq!(r.code(), "errors.reporting.tooManyRequests");
+        let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
+        assert!((1..=60).contains(&wait), "Retry-After {wait}");
+        assert_eq!(
+            r.message(),
+            format!("Too many attempts, retry after {wait} seconds.")
+        );
+        // Even the right password is not checked while the account is throttled …
+        let right =
+            json!({"username": "guess1", "password": SEEDED_PASSWORD, "grant_type": "password"});
+        assert_eq!(post_as(&app, &me.token, &path, right).await.status, 429);
+        // … and another account is not affected.
+        let theirs =
+            json!({"username": "guess2", "password": SEEDED_PASSWORD, "grant_type": "password"});
+        assert_eq!(post_as(&app, &other.token, &path, theirs).await.status, 200);
+    }
+);

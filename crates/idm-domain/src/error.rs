@@ -90,6 +90,12 @@ pub enum DomainError {
         /// Failed policy elements, if a policy failed.
         violations: Vec<PolicyViolation>,
     },
+    /// Too many password attempts for an account or from a source (429, with `Retry-After`).
+    #[error("too many attempts; retry after {retry_after_secs} s")]
+    TooManyAttempts {
+        /// Seconds until the next attempt is accepted.
+        retry_after_secs: u64,
+    },
 }
 
 impl DomainError {
@@ -145,6 +151,10 @@ impl DomainError {
                 }],
                 policy_violations: violations.clone(),
             },
+            DomainError::TooManyAttempts { retry_after_secs } => ErrorEnvelope::single(
+                ErrorCode::ReportingTooManyRequests,
+                format!("Too many attempts, retry after {retry_after_secs} seconds."),
+            ),
         }
     }
 }

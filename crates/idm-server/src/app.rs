@@ -148,6 +148,10 @@ pub fn services(settings: &Settings, store: &Store) -> anyhow::Result<Services> 
         },
         identifier_policy,
         password_policy: settings.policy.password.clone(),
+        throttle: idm_service::throttle::ThrottleConfig {
+            per_account_per_minute: settings.auth.login_attempts_per_minute_per_account,
+            per_source_per_minute: settings.auth.login_attempts_per_minute_per_source,
+        },
     };
     Services::new(Arc::new(store.clone()), config).map_err(|e| anyhow::anyhow!("{e}"))
 }

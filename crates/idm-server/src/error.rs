@@ -49,6 +49,7 @@ impl ApiError {
                     DomainError::NotFound(_) => StatusCode::NOT_FOUND,
                     DomainError::StaleVersion => StatusCode::CONFLICT,
                     DomainError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                    DomainError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
                 };
                 (status, d.envelope())
             }
@@ -115,6 +116,11 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(status);
         if status == StatusCode::UNAUTHORIZED {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if let ApiError::App(AppError::Domain(DomainError::TooManyAttempts { retry_after_secs })) =
+            self
+        {
+            response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         response.json(envelope)
     }

@@ -125,6 +125,10 @@ pub struct AuthSettings {
     pub user_claim: String,
     /// Claim holding the caller's client extId.
     pub client_claim: String,
+    /// Password checks per account per minute before 429 (0 = no limit).
+    pub login_attempts_per_minute_per_account: u32,
+    /// Password checks per source address per minute before 429 (0 = no limit).
+    pub login_attempts_per_minute_per_source: u32,
 }
 
 impl Default for AuthSettings {
@@ -143,6 +147,8 @@ impl Default for AuthSettings {
             jwks_min_refetch_seconds: 10,
             user_claim: "sub".into(),
             client_claim: "clientExtId".into(),
+            login_attempts_per_minute_per_account: 10,
+            login_attempts_per_minute_per_source: 100,
         }
     }
 }

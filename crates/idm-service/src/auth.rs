@@ -112,6 +112,9 @@ pub struct BearerClaims {
 #[derive(Debug, Serialize, Deserialize)]
 struct XTokenClaims {
     sub: String,
+    /// The client of `sub`: a user extId is unique per client only, so an X-Token of `twin`
+    /// in one client must not serve `twin` in another.
+    cli: String,
     exp: u64,
     iat: u64,
 }
@@ -444,6 +447,7 @@ impl Services {
             &Header::new(Algorithm::HS256),
             &XTokenClaims {
                 sub: caller.user_ext_id.clone(),
+                cli: caller.client_ext_id.clone(),
                 exp: now + ttl,
                 iat: now,
             },
@@ -457,7 +461,7 @@ impl Services {
     }
 
     /// Checks the `X-Token` header of a self-admin call: HS256 with the X-Token secret, not
-    /// expired, `sub` = the caller.
+    /// expired, `sub` and `cli` = the caller's user and client.
     ///
     /// # Errors
     /// 422 `errors.invalidJWTToken` / `Invalid JWT token.` for anything else.
@@ -469,7 +473,7 @@ impl Services {
         validation.set_required_spec_claims(&["exp", "sub"]);
         let data = decode::<XTokenClaims>(token, &self.verifier.xtoken_key, &validation)
             .map_err(|_| invalid_jwt())?;
-        if data.claims.sub != caller.user_ext_id {
+        if data.claims.sub != caller.user_ext_id || data.claims.cli != caller.client_ext_id {
             return Err(invalid_jwt());
         }
         Ok(())

@@ -40,6 +40,7 @@ pub mod remote_keys;
 mod revocation;
 pub mod sealing;
 pub mod terms;
+pub mod throttle;
 pub mod transfer;
 pub mod units;
 pub mod users;
@@ -66,6 +67,8 @@ pub struct ServiceConfig {
     pub identifier_policy: IdentifierPolicy,
     /// Password policy.
     pub password_policy: PasswordPolicy,
+    /// Brute-force brakes on password checks.
+    pub throttle: throttle::ThrottleConfig,
 }
 
 /// The use cases, sharing one repository and configuration. Cheap to clone.
@@ -75,6 +78,7 @@ pub struct Services {
     config: Arc<ServiceConfig>,
     verifier: Arc<auth::TokenVerifier>,
     callers: Arc<auth::CallerCache>,
+    throttle: Arc<throttle::Throttle>,
 }
 
 impl std::fmt::Debug for Services {
@@ -91,11 +95,13 @@ impl Services {
     pub fn new(repo: Arc<dyn Repository>, config: ServiceConfig) -> AppResult<Self> {
         let verifier = auth::TokenVerifier::new(&config.auth)?;
         let callers = auth::CallerCache::new(config.auth.caller_cache_ttl_ms);
+        let throttle = throttle::Throttle::new(config.throttle);
         Ok(Services {
             repo,
             config: Arc::new(config),
             verifier: Arc::new(verifier),
             callers: Arc::new(callers),
+            throttle: Arc::new(throttle),
         })
     }
 

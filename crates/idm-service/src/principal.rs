@@ -81,8 +81,12 @@ impl Services {
         username: &str,
         password: &str,
         grant_type: &str,
+        source: Option<std::net::IpAddr>,
     ) -> AppResult<crate::auth::IssuedToken> {
         crate::clients::precheck(caller, &TOKEN)?;
+        // Before the hash comparison: a throttled guess costs the server nothing.
+        self.throttle
+            .attempt(caller.client_id, caller.user_id, source)?;
         self.issue_xtoken(caller, username, password, grant_type)
             .await
     }

@@ -182,8 +182,11 @@ pub fn test_settings(database_url: &str) -> Settings {
     s.database.pool_size = Some(4);
     s.database.checkout_timeout_ms = 2000;
     s.auth.hs256_secret = Some(Secret(BEARER_SECRET.into()));
-    // Tests change callers behind the server's back (SQL); they see every change at once.
-    s.auth.caller_cache_ttl_ms = 0;
+    // The caller cache is on, with entries that outlive any test: a write that forgets to evict
+    // a caller it changed fails the test that looks, instead of passing after a short TTL.
+    // Tests that change callers behind the server's back go through `TestApp::sql`, which
+    // empties the cache afterwards.
+    s.auth.caller_cache_ttl_ms = 600_000;
     s.xtoken.secret = Some(Secret(XTOKEN_SECRET.into()));
     s.bootstrap.admin_password = Some(Secret(ADMIN_PASSWORD.into()));
     s
@@ -487,8 +490,17 @@ impl TestApp {
             .unwrap()
     }
 
-    /// Runs SQL directly against the test database (fault injection, corruption).
+    /// Runs SQL directly against the test database (fault injection, corruption), then empties
+    /// every instance's caller cache, as a write through the API would have where it matters.
     pub fn sql(&self, statements: &str) {
+        self.sql_behind_the_cache(statements);
+        let everyone = idm_ports::revocation::Reach::Everyone;
+        (self.services.revocation_sink())(everyone);
+        self.services.repo().announce(everyone);
+    }
+
+    /// Runs SQL directly, leaving cached callers as they are (tests of the cache itself).
+    pub fn sql_behind_the_cache(&self, statements: &str) {
         match self.backend {
             Backend::Sqlite => {
                 let path = self.database_url.trim_start_matches("sqlite://");

@@ -97,10 +97,16 @@ pub struct PermissionsDto {
         (status = 422, description = "`errors.invalidParameter` (a field is missing or not \
             valid) or `errors.userLoginFailed` (wrong grant type, another user's loginId or \
             a wrong password).", body = ErrorEnvelope),
+        (status = 429, description = "`errors.reporting.tooManyRequests`: too many password \
+            checks for this account (`auth.login_attempts_per_minute_per_account`) or from this \
+            address (`auth.login_attempts_per_minute_per_source`); `Retry-After` says when to \
+            try again.", body = ErrorEnvelope,
+            headers(("Retry-After" = u64, description = "Seconds to wait."))),
         BodyErrors, AuthErrors,
     ))]
 async fn token(
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     AuthCaller(caller): AuthCaller,
     Body(body): Body<TokenBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -116,6 +122,7 @@ async fn token(
             body.username.as_deref().unwrap_or_default(),
             body.password.as_deref().unwrap_or_default(),
             body.grant_type.as_deref().unwrap_or_default(),
+            req.peer_addr().map(|a| a.ip()),
         )
         .await?;
     Ok(HttpResponse::Ok()
