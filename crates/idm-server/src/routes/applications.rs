@@ -13,6 +13,7 @@ use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, Pag
 use crate::dto::{created, given, ok_tagged, require, MetaDto, PageDto, ValidityDto, CORE};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, Params};
+use crate::listing;
 use crate::state::AppState;
 
 /// Registers (and documents) the application, role and authorization routes.
@@ -228,10 +229,17 @@ async fn list_applications(
     AuthCaller(caller): AuthCaller,
     params: Params,
 ) -> Result<HttpResponse, ApiError> {
-    let page = params.page()?;
-    let limit = page.limit;
-    let result = state.services.list_applications(&caller, page).await?;
-    Ok(HttpResponse::Ok().json(PageDto::of(result, limit, ApplicationDto::from)))
+    let query = params.list(&listing::APPLICATIONS)?;
+    let result = state
+        .services
+        .list_applications(&caller, query.clone())
+        .await?;
+    Ok(HttpResponse::Ok().json(listing::page_dto(
+        result,
+        &query,
+        &listing::APPLICATIONS,
+        ApplicationDto::from,
+    )))
 }
 
 /// Reads one application; `ETag` carries its version.
@@ -316,13 +324,17 @@ async fn list_roles(
     path: web::Path<ApplicationPath>,
     params: Params,
 ) -> Result<HttpResponse, ApiError> {
-    let page = params.page()?;
-    let limit = page.limit;
+    let query = params.list(&listing::ROLES)?;
     let result = state
         .services
-        .list_roles(&caller, &path.ext_id, page)
+        .list_roles(&caller, &path.ext_id, query.clone())
         .await?;
-    Ok(HttpResponse::Ok().json(PageDto::of(result, limit, RoleDto::from)))
+    Ok(HttpResponse::Ok().json(listing::page_dto(
+        result,
+        &query,
+        &listing::ROLES,
+        RoleDto::from,
+    )))
 }
 
 /// Grants a role to a profile (never a role with rights the caller lacks there).

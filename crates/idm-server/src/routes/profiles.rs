@@ -13,6 +13,7 @@ use crate::dto::{created, given, ok_tagged, require, MetaDto, PageDto, CORE};
 use crate::dto::{UnitDto, ValidityDto};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params};
+use crate::listing;
 use crate::state::AppState;
 
 /// Registers (and documents) the profile routes.
@@ -179,13 +180,17 @@ async fn list(
         client_ext_id: c,
         user_ext_id: u,
     } = path.into_inner();
-    let page = params.page()?;
-    let limit = page.limit;
+    let query = params.list(&listing::PROFILES)?;
     let result = state
         .services
-        .list_user_profiles(&caller, &c, &u, page)
+        .list_user_profiles(&caller, &c, &u, query.clone())
         .await?;
-    Ok(HttpResponse::Ok().json(PageDto::of(result, limit, ProfileDto::from)))
+    Ok(HttpResponse::Ok().json(listing::page_dto(
+        result,
+        &query,
+        &listing::PROFILES,
+        ProfileDto::from,
+    )))
 }
 
 /// Reads one profile (`ProfileView`, or its user); `ETag` carries its version.

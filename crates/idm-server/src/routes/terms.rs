@@ -13,6 +13,7 @@ use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
 use crate::dto::{created, given, ok_tagged, require, ts, MetaDto, PageDto, CORE};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params};
+use crate::listing;
 use crate::state::AppState;
 
 /// Registers (and documents) the terms, consent and pending-terms routes.
@@ -208,10 +209,14 @@ async fn list(
     AuthCaller(caller): AuthCaller,
     params: Params,
 ) -> Result<HttpResponse, ApiError> {
-    let page = params.page()?;
-    let limit = page.limit;
-    let result = state.services.list_terms(&caller, page).await?;
-    Ok(HttpResponse::Ok().json(PageDto::of(result, limit, TermsDto::from)))
+    let query = params.list(&listing::TERMS)?;
+    let result = state.services.list_terms(&caller, query.clone()).await?;
+    Ok(HttpResponse::Ok().json(listing::page_dto(
+        result,
+        &query,
+        &listing::TERMS,
+        TermsDto::from,
+    )))
 }
 
 /// Reads terms with their application extIds; `ETag` carries the version.

@@ -13,6 +13,7 @@ use crate::dto::{
 };
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params};
+use crate::listing;
 use crate::state::AppState;
 
 /// Registers (and documents) the unit routes.
@@ -259,13 +260,17 @@ async fn children(
         client_ext_id: c,
         ext_id: e,
     } = path.into_inner();
-    let page = params.page()?;
-    let limit = page.limit;
+    let query = params.list(&listing::UNITS)?;
     let result = state
         .services
-        .list_unit_children(&caller, &c, &e, page)
+        .list_unit_children(&caller, &c, &e, query.clone())
         .await?;
-    Ok(HttpResponse::Ok().json(PageDto::of(result, limit, UnitDto::from)))
+    Ok(HttpResponse::Ok().json(listing::page_dto(
+        result,
+        &query,
+        &listing::UNITS,
+        UnitDto::from,
+    )))
 }
 
 /// Moves unit `childExtId` with its subtree under unit `extId`.

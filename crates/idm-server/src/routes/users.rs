@@ -3,7 +3,6 @@
 use actix_web::{web, HttpResponse};
 use idm_domain::model::User;
 use idm_domain::values::{Language, UserState, Validity};
-use idm_ports::users::UserFilter;
 use idm_service::users::UserInput;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -14,6 +13,7 @@ use crate::dto::ValidityDto;
 use crate::dto::{created, ok_tagged, MetaDto, PageDto, CORE};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params};
+use crate::listing;
 use crate::state::AppState;
 
 /// Registers (and documents) the user routes. The literal `core/clients/{extId}/users` comes
@@ -416,20 +416,15 @@ async fn list(
     path: web::Path<ClientItemPath>,
     params: Params,
 ) -> Result<HttpResponse, ApiError> {
-    let page = params.page()?;
-    let limit = page.limit;
-    let user_state = params
-        .get("userState")
-        .map(str::parse::<UserState>)
-        .transpose()?;
-    let filter = UserFilter {
-        login_id: params.get("loginId").map(str::to_owned),
-        ext_id: params.get("extId").map(str::to_owned),
-        state: user_state,
-    };
+    let query = params.list(&listing::USERS)?;
     let result = state
         .services
-        .list_users(&caller, &path.ext_id, filter, page)
+        .list_users(&caller, &path.ext_id, query.clone())
         .await?;
-    Ok(HttpResponse::Ok().json(PageDto::of(result, limit, UserDto::from)))
+    Ok(HttpResponse::Ok().json(listing::page_dto(
+        result,
+        &query,
+        &listing::USERS,
+        UserDto::from,
+    )))
 }
