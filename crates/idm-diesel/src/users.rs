@@ -282,10 +282,17 @@ impl UserAdmin for Store {
         self.run(move |conn| {
             let listed = listed!(
                 conn,
+                // The client's extId as a scalar subquery, not a join: with a join in FROM,
+                // SQLite drove the plan from `clients` and sorted the whole client instead of
+                // walking a (client_id, key, ext_id) index (EXPLAIN QUERY PLAN).
                 users::table
-                    .inner_join(clients::table)
                     .filter(users::client_id.eq(client_id))
-                    .select((UserRow::as_select(), clients::ext_id))
+                    .select((
+                        UserRow::as_select(),
+                        diesel::dsl::sql::<diesel::sql_types::Text>(
+                            "(SELECT c.ext_id FROM clients c WHERE c.id = users.client_id)",
+                        ),
+                    ))
                     .into_boxed::<Db>(),
                 (UserRow, String),
                 query,

@@ -9,7 +9,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::paths::{ApplicationPath, AuthorizationPath, AuthorizationsPath};
-use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, PageParams};
+use crate::doc::{
+    Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, ListParams, NamedListFilter,
+    PageParams,
+};
 use crate::dto::{created, given, ok_tagged, require, MetaDto, PageDto, ValidityDto, CORE};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, Params};
@@ -217,11 +220,12 @@ async fn create_application(
 /// Lists all applications, keyset-paged.
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/applications", tag = "applications",
     security(("bearer" = [])),
-    params(PageParams),
+    params(NamedListFilter, ListParams, PageParams),
     responses(
         (status = 200, description = "A page of applications.", body = PageDto<ApplicationDto>),
-        (status = 422, description = "`errors.invalidParameter`: bad `limit` or \
-            `continuationToken`.", body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter`: an unknown query parameter or `sortBy` field, or a \
+            malformed value (`limit`, `offset`, `continuationToken`, a filter), named in the \
+            message.", body = ErrorEnvelope),
         AuthErrors,
     ))]
 async fn list_applications(
@@ -309,13 +313,14 @@ async fn create_role(
 /// Lists the roles of an application, keyset-paged.
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/applications/{extId}/roles", tag = "applications",
     security(("bearer" = [])),
-    params(ApplicationPath, PageParams),
+    params(ApplicationPath, NamedListFilter, ListParams, PageParams),
     responses(
         (status = 200, description = "A page of roles.", body = PageDto<RoleDto>),
         (status = 404, description = "`errors.noRecord`: no such application.",
             body = ErrorEnvelope),
-        (status = 422, description = "`errors.invalidParameter`: bad `limit` or \
-            `continuationToken`.", body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter`: an unknown query parameter or `sortBy` field, or a \
+            malformed value (`limit`, `offset`, `continuationToken`, a filter), named in the \
+            message.", body = ErrorEnvelope),
         AuthErrors,
     ))]
 async fn list_roles(

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::paths::{ProfilePath, ProfileUnitPath, UserPath};
-use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
+use crate::doc::{
+    Api, AuthErrors, BodyErrors, ErrorEnvelope, ListParams, PageParams, ProfileListFilter,
+};
 use crate::dto::{created, given, ok_tagged, require, MetaDto, PageDto, CORE};
 use crate::dto::{UnitDto, ValidityDto};
 use crate::error::ApiError;
@@ -160,14 +162,14 @@ async fn create(
 /// Lists a user's profiles (`UserView` and `ProfileView`, or the user itself), keyset-paged.
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/profiles", tag = "profiles",
     security(("bearer" = [])),
-    params(UserPath,
-        PageParams),
+    params(UserPath, ProfileListFilter, ListParams, PageParams),
     responses(
         (status = 200, description = "A page of profiles.", body = PageDto<ProfileDto>),
         (status = 404, description = "`errors.noRecord`: no such client or user.",
             body = ErrorEnvelope),
-        (status = 422, description = "`errors.invalidParameter`: bad `limit` or \
-            `continuationToken`.", body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter`: an unknown query parameter or `sortBy` field, or a \
+            malformed value (`limit`, `offset`, `continuationToken`, a filter), named in the \
+            message.", body = ErrorEnvelope),
         AuthErrors,
     ))]
 async fn list(

@@ -9,7 +9,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
 use super::paths::{TermsPath, UserPath};
-use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
+use crate::doc::{
+    Api, AuthErrors, BodyErrors, ErrorEnvelope, ListParams, NamedListFilter, PageParams,
+};
 use crate::dto::{created, given, ok_tagged, require, ts, MetaDto, PageDto, CORE};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params};
@@ -197,11 +199,12 @@ async fn create(
 /// Requires `AccessControl.TermsView`.
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/terms", tag = "terms",
     security(("bearer" = [])),
-    params(PageParams),
+    params(NamedListFilter, ListParams, PageParams),
     responses(
         (status = 200, description = "A page of terms.", body = PageDto<TermsDto>),
-        (status = 422, description = "`errors.invalidParameter`: bad `limit` or \
-            `continuationToken`.", body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter`: an unknown query parameter or `sortBy` field, or a \
+            malformed value (`limit`, `offset`, `continuationToken`, a filter), named in the \
+            message.", body = ErrorEnvelope),
         AuthErrors,
     ))]
 async fn list(
