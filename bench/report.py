@@ -108,7 +108,8 @@ def report(path):
     w("| scenario | req/s | p50 ms | p99 ms | statuses | ≥500 | × /health | × pgbench | note |")
     w("|---|---:|---:|---:|---|---:|---:|---:|---|")
     order = ["health", "health-half", "read-client", "read-client-half", "read-1k", "read", "read-half", "consents",
-             "patch-contention", "lifecycle", "paging-page-1", "paging-page-n"]
+             "patch-contention", "lifecycle", "paging-page-1", "paging-page-n",
+             "list-email-prefix-1k", "list-email-prefix", "list-property-1k", "list-property"]
     for name in order + [n for n in sc if n not in order]:
         d = sc.get(name)
         if not d:
@@ -201,6 +202,14 @@ def report(path):
         w(f"| page 10,000 within 20 % of page 1 ({pn.get('note')}) | p50 {ms(rn['p50_ms'])} vs {ms(p1['p50_ms'])} ms ({100 * delta:+.0f} %), {rn['rps']:.0f} vs {p1['rps']:.0f} req/s | {verdict(delta <= 0.20)} |")
     else:
         w("| page 10,000 within 20 % of page 1 | users list endpoint missing | not measured |")
+    for name, what in (("list-email-prefix", "email prefix filter"), ("list-property", "property filter")):
+        big, small = sc.get(name, {}).get("result"), sc.get(name + "-1k", {}).get("result")
+        if big and small:
+            delta = big["p50_ms"] / small["p50_ms"] - 1 if small["p50_ms"] else 0
+            size = "" if users >= 1_000_000 else f" (at {users} users, not 1,000,000)"
+            w(f"| {what}: p50 at 1M users within 20 % of p50 at 1k{size} | {ms(big['p50_ms'])} vs {ms(small['p50_ms'])} ms ({100 * delta:+.0f} %) | {verdict(delta <= 0.20)} |")
+        else:
+            w(f"| {what}: p50 at 1M users within 20 % of p50 at 1k | not run ({name}) | not measured |")
     w("")
     return "\n".join(out) + "\n"
 

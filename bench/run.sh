@@ -23,6 +23,9 @@
 #   BENCH_TAG           (empty)             suffix of the result file name
 #   BENCH_SKIP_BUILD    0                   1 = use the existing target/release/idm
 #   BENCH_WORKDIR       /tmp/idm-bench      SQLite files, logs
+#   BENCH_ONLY          (empty)             "lists" = only the list scenarios (1k baseline + main)
+#   BENCH_PROPERTY_QUERY (empty)            property filter of the list-property scenario, e.g.
+#                                           properties.tier=t42 (hook for custom properties)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,6 +47,8 @@ BENCH_BASELINE=${BENCH_BASELINE:-1}
 BENCH_TAG=${BENCH_TAG:-}
 BENCH_SKIP_BUILD=${BENCH_SKIP_BUILD:-0}
 BENCH_WORKDIR=${BENCH_WORKDIR:-/tmp/idm-bench}
+BENCH_ONLY=${BENCH_ONLY:-}
+BENCH_PROPERTY_QUERY=${BENCH_PROPERTY_QUERY:-}
 
 UPC=$((BENCH_USERS / BENCH_CLIENTS))
 IDM="$ROOT/target/release/idm"
@@ -247,6 +252,53 @@ print(json.dumps({"kind": "meta", "backend": "$1", "date": "$(date -u +%Y-%m-%dT
 EOF
 }
 
+# The list-query scenarios (issue 13) on the running server; $1 = name suffix ("" or "-1k").
+list_scenarios() {
+  local suffix=$1 note=$2
+  if [ "$(probe GET "$CORE/clients/c1/users?contacts.email_SW=c1-u1%40")" != 200 ]; then
+    missing "list-email-prefix$suffix" "GET core/clients/:c/users?contacts.email_SW="
+  else
+    run_wrk "list-email-prefix$suffix" email_prefix.lua "$CORE/clients/c1/users" \
+      "contacts.email_SW=<one user's prefix>, $note"
+  fi
+  if [ -z "$BENCH_PROPERTY_QUERY" ]; then
+    missing "list-property$suffix" "set BENCH_PROPERTY_QUERY (custom properties)"
+  elif [ "$(probe GET "$CORE/clients/c1/users?$BENCH_PROPERTY_QUERY")" != 200 ]; then
+    missing "list-property$suffix" "GET core/clients/:c/users?$BENCH_PROPERTY_QUERY"
+  else
+    run_wrk "list-property$suffix" property_filter.lua "$CORE/clients/c1/users" \
+      "$BENCH_PROPERTY_QUERY, $note"
+  fi
+}
+
+# BENCH_ONLY=lists: the list scenarios alone, at 1,000 users and at BENCH_USERS (one client).
+bench_lists() { # backend
+  local backend=$1 url stamp result
+  stamp=$(date -u +%Y-%m-%d)
+  result="$ROOT/bench/results/$stamp-$backend-lists${BENCH_TAG:+-$BENCH_TAG}"
+  OUT="$result.jsonl.tmp"
+  : >"$OUT"
+  BENCH_CLIENTS=1
+  UPC=$BENCH_USERS
+  machine_facts "$backend"
+  url=$(fresh_db "$backend" idm_bench_1k)
+  seed "$url" 1 1000 baseline-1k
+  start_server "$url"
+  BENCH_CLIENTS=1 BENCH_UPC=1000 list_scenarios -1k "1 client x 1,000 users"
+  cleanup
+  drop_db "$backend" idm_bench_1k
+  url=$(fresh_db "$backend" idm_bench)
+  seed "$url" 1 "$UPC" main
+  start_server "$url"
+  BENCH_CLIENTS=1 BENCH_UPC=$UPC list_scenarios "" "1 client x $UPC users"
+  cleanup
+  emit "{\"kind\":\"load\",\"load_end\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
+  if [ "${BENCH_KEEP_DB:-0}" != 1 ]; then drop_db "$backend" idm_bench; fi
+  mv "$OUT" "$ROOT/bench/results/raw/$(basename "$result").jsonl"
+  python3 "$ROOT/bench/report.py" "$ROOT/bench/results/raw/$(basename "$result").jsonl" >"$result.md"
+  log "wrote $result.md"
+}
+
 bench_backend() { # backend
   local backend=$1 url stamp result
   stamp=$(date -u +%Y-%m-%d)
@@ -267,6 +319,7 @@ bench_backend() { # backend
     else
       BENCH_CLIENTS=1 BENCH_UPC=1000 run_wrk read-1k read.lua "$CORE/c1/profiles/c1-u1-p/unit" "1 client x 1,000 users"
     fi
+    BENCH_CLIENTS=1 BENCH_UPC=1000 list_scenarios -1k "1 client x 1,000 users"
     cleanup
     drop_db "$backend" idm_bench_1k
   fi
@@ -316,6 +369,7 @@ bench_backend() { # backend
     token="$((1577836800000 + j - 1))_c1-u$j"
     run_wrk paging-page-n plain.lua "$CORE/clients/c1/users?limit=100&continuationToken=$token" "page $last_page of $pages"
   fi
+  list_scenarios "" "$BENCH_CLIENTS client(s) x $UPC users"
   cleanup
   emit "{\"kind\":\"load\",\"load_end\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
   if [ "${BENCH_KEEP_DB:-0}" != 1 ]; then drop_db "$backend" idm_bench; fi
@@ -339,5 +393,5 @@ for b in $BENCH_BACKENDS; do
   if [ "$b" = postgres ] && ! command -v pgbench >/dev/null 2>&1; then
     log "pgbench missing (Debian: postgresql-contrib / postgresql client): the pgbench ceiling will be 0"
   fi
-  bench_backend "$b"
+  if [ "$BENCH_ONLY" = lists ]; then bench_lists "$b"; else bench_backend "$b"; fi
 done

@@ -6,8 +6,10 @@ use diesel::prelude::*;
 use idm_domain::model::{Application, Authorization, Role};
 use idm_domain::values::Validity;
 use idm_ports::applications::ApplicationRepo;
+use idm_ports::query::{ListQuery, Listed};
 use idm_ports::{Page, PageRequest, RepoError, RepoResult};
 
+use crate::listing::{listed, Column};
 use crate::rows::{cursor_of, keyset, lang, meta, Db};
 use crate::schema::{applications, authorizations, roles};
 use crate::versioned::{columns_of, joined};
@@ -328,6 +330,66 @@ impl ApplicationRepo for Store {
         .await
     }
 
+    async fn query_applications(&self, query: ListQuery) -> RepoResult<Listed<Application>> {
+        let backend = self.backend();
+        self.run(move |conn| {
+            let listed = listed!(
+                conn,
+                applications::table
+                    .select(ApplicationRow::as_select())
+                    .into_boxed::<Db>(),
+                ApplicationRow,
+                query,
+                application_column,
+                "applications.ext_id",
+                backend
+            )?;
+            Ok(Listed {
+                items: listed
+                    .items
+                    .into_iter()
+                    .map(ApplicationRow::into_domain)
+                    .collect::<R<Vec<_>>>()?,
+                more: listed.more,
+                total: listed.total,
+            })
+        })
+        .await
+    }
+
+    async fn query_roles(&self, application_id: i64, query: ListQuery) -> RepoResult<Listed<Role>> {
+        let backend = self.backend();
+        self.run(move |conn| {
+            let listed = listed!(
+                conn,
+                roles::table
+                    .inner_join(applications::table)
+                    .filter(roles::application_id.eq(application_id))
+                    .select((
+                        RoleRow::as_select(),
+                        applications::ext_id,
+                        applications::name,
+                    ))
+                    .into_boxed::<Db>(),
+                (RoleRow, String, String),
+                query,
+                role_column,
+                "roles.ext_id",
+                backend
+            )?;
+            Ok(Listed {
+                items: listed
+                    .items
+                    .into_iter()
+                    .map(|(r, e, n)| r.into_domain(e, n))
+                    .collect(),
+                more: listed.more,
+                total: listed.total,
+            })
+        })
+        .await
+    }
+
     async fn list_applications(&self, page: PageRequest) -> RepoResult<Page<Application>> {
         self.run(move |conn| {
             let query = applications::table
@@ -405,5 +467,42 @@ impl ApplicationRepo for Store {
             Ok(())
         })
         .await
+    }
+}
+
+/// Where the wire fields of [`idm_ports::query::APPLICATION_FIELDS`] live.
+fn application_column(field: &str) -> Option<Column> {
+    Some(match field {
+        "extId" => Column::Plain("applications.ext_id"),
+        "name" => Column::Plain("applications.name"),
+        "version" => Column::Plain("applications.version"),
+        "created" => Column::Plain("applications.created"),
+        "lastModified" => Column::Plain("applications.last_modified"),
+        _ => return None,
+    })
+}
+
+/// Where the wire fields of [`idm_ports::query::ROLE_FIELDS`] live.
+fn role_column(field: &str) -> Option<Column> {
+    Some(match field {
+        "extId" => Column::Plain("roles.ext_id"),
+        "name" => Column::Plain("roles.name"),
+        "version" => Column::Plain("roles.version"),
+        "created" => Column::Plain("roles.created"),
+        "lastModified" => Column::Plain("roles.last_modified"),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod list_tests {
+    #[test]
+    fn every_declared_field_has_a_column() {
+        for f in idm_ports::query::APPLICATION_FIELDS {
+            assert!(super::application_column(f.name).is_some(), "{}", f.name);
+        }
+        for f in idm_ports::query::ROLE_FIELDS {
+            assert!(super::role_column(f.name).is_some(), "{}", f.name);
+        }
     }
 }

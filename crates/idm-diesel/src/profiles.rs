@@ -6,8 +6,10 @@ use diesel::prelude::*;
 use idm_domain::model::Profile;
 use idm_domain::values::Validity;
 use idm_ports::profiles::{ProfileAdmin, ProfileRepo};
+use idm_ports::query::{ListQuery, Listed};
 use idm_ports::{Page, PageRequest, RepoError, RepoResult};
 
+use crate::listing::{listed, Column};
 use crate::rows::{cursor_of, keyset, meta, parse, Db};
 use crate::schema::profiles;
 use crate::versioned::{columns_of, joined, versioned_update};
@@ -200,6 +202,37 @@ impl ProfileRepo for Store {
 
 #[async_trait]
 impl ProfileAdmin for Store {
+    async fn query_user_profiles(
+        &self,
+        user_id: i64,
+        query: ListQuery,
+    ) -> RepoResult<Listed<Profile>> {
+        let backend = self.backend();
+        self.run(move |conn| {
+            let listed = listed!(
+                conn,
+                profile_query!()
+                    .filter(profiles::user_id.eq(user_id))
+                    .into_boxed::<Db>(),
+                ProfileJoin,
+                query,
+                profile_column,
+                "profiles.ext_id",
+                backend
+            )?;
+            Ok(Listed {
+                items: listed
+                    .items
+                    .into_iter()
+                    .map(from_join)
+                    .collect::<R<Vec<_>>>()?,
+                more: listed.more,
+                total: listed.total,
+            })
+        })
+        .await
+    }
+
     async fn list_user_profiles(
         &self,
         user_id: i64,
@@ -245,5 +278,30 @@ impl ProfileAdmin for Store {
             Ok(())
         })
         .await
+    }
+}
+
+/// Where the wire fields of [`idm_ports::query::PROFILE_FIELDS`] live.
+fn profile_column(field: &str) -> Option<Column> {
+    Some(match field {
+        "extId" => Column::Plain("profiles.ext_id"),
+        "name" => Column::Text("profiles.name"),
+        "profileState" => Column::Plain("profiles.state"),
+        "unitExtId" => Column::Plain("units.ext_id"),
+        "isDefaultProfile" => Column::Plain("profiles.is_default_profile"),
+        "version" => Column::Plain("profiles.version"),
+        "created" => Column::Plain("profiles.created"),
+        "lastModified" => Column::Plain("profiles.last_modified"),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod list_tests {
+    #[test]
+    fn every_declared_field_has_a_column() {
+        for f in idm_ports::query::PROFILE_FIELDS {
+            assert!(super::profile_column(f.name).is_some(), "{}", f.name);
+        }
     }
 }

@@ -6,9 +6,11 @@ use async_trait::async_trait;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use idm_domain::model::{Consent, Terms};
+use idm_ports::query::{ListQuery, Listed};
 use idm_ports::terms::TermsRepo;
 use idm_ports::{Page, PageRequest, RepoError, RepoResult};
 
+use crate::listing::{listed, Column};
 use crate::rows::{cursor_of, keyset, meta, Db};
 use crate::schema::{applications, consents, terms, terms_applications};
 use crate::versioned::{columns_of, joined, versioned_update};
@@ -218,6 +220,29 @@ impl TermsRepo for Store {
         self.run(move |conn| find(conn, &ext_id)).await
     }
 
+    async fn query_terms(&self, query: ListQuery) -> RepoResult<Listed<Terms>> {
+        let backend = self.backend();
+        self.run(move |conn| {
+            let listed = listed!(
+                conn,
+                terms::table
+                    .select(TermsRow::as_select())
+                    .into_boxed::<Db>(),
+                TermsRow,
+                query,
+                terms_column,
+                "terms.ext_id",
+                backend
+            )?;
+            Ok(Listed {
+                items: with_applications(conn, listed.items)?,
+                more: listed.more,
+                total: listed.total,
+            })
+        })
+        .await
+    }
+
     async fn list_terms(&self, page: PageRequest) -> RepoResult<Page<Terms>> {
         self.run(move |conn| {
             let query = terms::table
@@ -342,5 +367,27 @@ impl TermsRepo for Store {
             }))
         })
         .await
+    }
+}
+
+/// Where the wire fields of [`idm_ports::query::TERMS_FIELDS`] live.
+fn terms_column(field: &str) -> Option<Column> {
+    Some(match field {
+        "extId" => Column::Plain("terms.ext_id"),
+        "name" => Column::Plain("terms.name"),
+        "version" => Column::Plain("terms.version"),
+        "created" => Column::Plain("terms.created"),
+        "lastModified" => Column::Plain("terms.last_modified"),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod list_tests {
+    #[test]
+    fn every_declared_field_has_a_column() {
+        for f in idm_ports::query::TERMS_FIELDS {
+            assert!(super::terms_column(f.name).is_some(), "{}", f.name);
+        }
     }
 }

@@ -5,9 +5,11 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use idm_domain::model::Unit;
 use idm_domain::values::Validity;
+use idm_ports::query::{ListQuery, Listed};
 use idm_ports::units::{UnitAdmin, UnitRepo};
 use idm_ports::{Page, PageRequest, RepoError, RepoResult};
 
+use crate::listing::{listed, Column};
 use crate::rows::{cursor_of, keyset, lang, meta, parse, Db};
 use crate::schema::{clients, units};
 use crate::versioned::{columns_of, joined, versioned_update};
@@ -257,6 +259,40 @@ fn check_unique_name(
 
 #[async_trait]
 impl UnitAdmin for Store {
+    async fn query_unit_children(
+        &self,
+        parent_id: i64,
+        query: ListQuery,
+    ) -> RepoResult<Listed<Unit>> {
+        let backend = self.backend();
+        self.run(move |conn| {
+            let listed = listed!(
+                conn,
+                units::table
+                    .inner_join(clients::table)
+                    .filter(units::parent_id.eq(parent_id))
+                    .select((UnitRow::as_select(), clients::ext_id))
+                    .into_boxed::<Db>(),
+                (UnitRow, String),
+                query,
+                unit_column,
+                "units.ext_id",
+                backend
+            )?;
+            let items = listed
+                .items
+                .into_iter()
+                .map(|(r, c)| r.into_domain(c))
+                .collect::<R<Vec<_>>>()?;
+            Ok(Listed {
+                items,
+                more: listed.more,
+                total: listed.total,
+            })
+        })
+        .await
+    }
+
     async fn list_unit_children(
         &self,
         parent_id: i64,
@@ -403,5 +439,29 @@ impl UnitRepo for Store {
 
     async fn create_unit(&self, unit: Unit) -> RepoResult<Unit> {
         self.tx(move |conn| insert(conn, unit)).await
+    }
+}
+
+/// Where the wire fields of [`idm_ports::query::UNIT_FIELDS`] live.
+fn unit_column(field: &str) -> Option<Column> {
+    Some(match field {
+        "extId" => Column::Plain("units.ext_id"),
+        "name" => Column::Plain("units.name"),
+        "state" => Column::Plain("units.state"),
+        "location" => Column::Text("units.location"),
+        "version" => Column::Plain("units.version"),
+        "created" => Column::Plain("units.created"),
+        "lastModified" => Column::Plain("units.last_modified"),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod list_tests {
+    #[test]
+    fn every_declared_field_has_a_column() {
+        for f in idm_ports::query::UNIT_FIELDS {
+            assert!(super::unit_column(f.name).is_some(), "{}", f.name);
+        }
     }
 }

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use idm_domain::model::{Application, Authorization, Role};
 
+use crate::query::{ListQuery, Listed};
 use crate::{Page, PageRequest, RepoResult};
 
 /// Persistence of applications, roles and authorizations.
@@ -51,6 +52,12 @@ pub trait ApplicationRepo {
     /// `Unavailable` / `Other` on database failure.
     async fn list_applications(&self, page: PageRequest) -> RepoResult<Page<Application>>;
 
+    /// One page of the applications matching `query` ([`crate::query::APPLICATION_FIELDS`]).
+    ///
+    /// # Errors
+    /// `Unavailable` / `Other` on database failure.
+    async fn query_applications(&self, query: ListQuery) -> RepoResult<Listed<Application>>;
+
     /// The role with this extId (roles are global), if any.
     ///
     /// # Errors
@@ -62,6 +69,12 @@ pub trait ApplicationRepo {
     /// # Errors
     /// `Unavailable` / `Other` on database failure.
     async fn list_roles(&self, application_id: i64, page: PageRequest) -> RepoResult<Page<Role>>;
+
+    /// One page of the roles of an application matching `query` ([`crate::query::ROLE_FIELDS`]).
+    ///
+    /// # Errors
+    /// `Unavailable` / `Other` on database failure.
+    async fn query_roles(&self, application_id: i64, query: ListQuery) -> RepoResult<Listed<Role>>;
 
     /// One keyset page of the authorizations of a profile in (created, extId) order.
     ///

@@ -19,6 +19,7 @@ pub mod devices;
 pub mod locate;
 pub mod personal_questions;
 pub mod profiles;
+pub mod query;
 pub mod revocation;
 pub mod terms;
 pub mod units;

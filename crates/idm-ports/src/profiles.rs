@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use idm_domain::model::Profile;
 
+use crate::query::{ListQuery, Listed};
 use crate::{Page, PageRequest, RepoResult};
 
 /// Persistence of profiles.
@@ -33,6 +34,16 @@ pub trait ProfileAdmin {
         user_id: i64,
         page: PageRequest,
     ) -> RepoResult<Page<Profile>>;
+
+    /// One page of the profiles of a user matching `query` ([`crate::query::PROFILE_FIELDS`]).
+    ///
+    /// # Errors
+    /// `Unavailable` / `Other` on database failure.
+    async fn query_user_profiles(
+        &self,
+        user_id: i64,
+        query: ListQuery,
+    ) -> RepoResult<Listed<Profile>>;
 
     /// Writes the changeable fields of `profile` (including `unit_id`) if the stored version
     /// still equals `profile.meta.version`; bumps the version.

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use idm_domain::model::{Consent, Terms};
 
+use crate::query::{ListQuery, Listed};
 use crate::{Page, PageRequest, RepoResult};
 
 /// Persistence of terms (global) and of users' consents to them.
@@ -19,6 +20,12 @@ pub trait TermsRepo {
     /// # Errors
     /// `Unavailable` / `Other` on database failure.
     async fn list_terms(&self, page: PageRequest) -> RepoResult<Page<Terms>>;
+
+    /// One page of the terms matching `query` ([`crate::query::TERMS_FIELDS`]).
+    ///
+    /// # Errors
+    /// `Unavailable` / `Other` on database failure.
+    async fn query_terms(&self, query: ListQuery) -> RepoResult<Listed<Terms>>;
 
     /// Stores new terms and links them to the applications with the given internal ids, in
     /// one transaction. `meta.id` is assigned by the adapter; `application_ext_ids` of the

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use idm_domain::model::Unit;
 
+use crate::query::{ListQuery, Listed};
 use crate::{Page, PageRequest, RepoResult};
 
 /// Persistence of units.
@@ -35,6 +36,16 @@ pub trait UnitAdmin {
     /// `Unavailable` / `Other` on database failure.
     async fn list_unit_children(&self, parent_id: i64, page: PageRequest)
         -> RepoResult<Page<Unit>>;
+
+    /// One page of the direct children of `parent_id` matching `query` ([`crate::query::UNIT_FIELDS`]).
+    ///
+    /// # Errors
+    /// `Unavailable` / `Other` on database failure.
+    async fn query_unit_children(
+        &self,
+        parent_id: i64,
+        query: ListQuery,
+    ) -> RepoResult<Listed<Unit>>;
 
     /// Writes the changeable fields of `unit` if the stored version still equals
     /// `unit.meta.version`; bumps the version. Checks name uniqueness under the parent in the

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use idm_domain::model::User;
 use idm_domain::values::UserState;
 
+use crate::query::{ListQuery, Listed};
 use crate::{Page, PageRequest, RepoResult};
 
 /// Persistence of users.
@@ -58,6 +59,13 @@ pub trait UserAdmin {
         filter: UserFilter,
         page: PageRequest,
     ) -> RepoResult<Page<User>>;
+
+    /// One page of the users of a client matching `query` (fields of
+    /// [`crate::query::USER_FIELDS`]).
+    ///
+    /// # Errors
+    /// `Unavailable` / `Other` on database failure.
+    async fn query_users(&self, client_id: i64, query: ListQuery) -> RepoResult<Listed<User>>;
 
     /// Writes every changeable field of `user` if the stored version still equals
     /// `user.meta.version`; bumps the version. When the state changes from `previous` to

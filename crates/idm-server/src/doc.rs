@@ -250,6 +250,103 @@ pub struct LanguageMapDoc {
     pub it: String,
 }
 
+/// `offset`, `sortBy` and `returnTotalResultCount` of the filterable lists
+/// (`params(ListParams)`, next to `PageParams` and the list's filter parameters). Any other
+/// query parameter than the documented ones → 422 `errors.invalidParameter` naming it.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ListParams {
+    /// Zero-based position of the first item; wins over `continuationToken` (which is then
+    /// ignored). Not a non-negative number: 422.
+    #[param(minimum = 0)]
+    offset: Option<u64>,
+    /// Sort field of the list, optionally suffixed `_ASC` (default) or `_DESC`, e.g.
+    /// `name.familyName_DESC`; ties are broken by `extId` in the same direction and the
+    /// continuation token carries the sort key. Absent: `created` ascending. A field the list
+    /// does not sort by: 422 naming it.
+    #[param(rename = "sortBy")]
+    sort_by: Option<String>,
+    /// `true` adds `_pagination.totalResult` (all matching items; left out for a caller who
+    /// sees only part of a client's users). Not `true`/`false`: 422.
+    #[param(rename = "returnTotalResultCount")]
+    return_total_result_count: Option<bool>,
+}
+
+/// Filters of the sub-units list (AND-combined; text fields also take `<field>_SW` = starts
+/// with and `<field>_IEQ` = equals, both ignoring case). Sort fields: `extId`, `name`,
+/// `location`, `version`, `created`, `lastModified`.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct UnitListFilter {
+    /// extId.
+    #[param(rename = "extId")]
+    ext_id: Option<String>,
+    /// Name.
+    name: Option<String>,
+    /// `active` or `disabled`.
+    state: Option<String>,
+    /// Location.
+    location: Option<String>,
+    /// Version.
+    version: Option<i64>,
+    /// Creation time (RFC 3339).
+    created: Option<String>,
+    /// Last change (RFC 3339).
+    #[param(rename = "lastModified")]
+    last_modified: Option<String>,
+}
+
+/// Filters of a user's profiles (AND-combined; text fields also take `_SW` / `_IEQ`). Sort
+/// fields: `extId`, `name`, `isDefaultProfile`, `version`, `created`, `lastModified`.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ProfileListFilter {
+    /// extId.
+    #[param(rename = "extId")]
+    ext_id: Option<String>,
+    /// Name.
+    name: Option<String>,
+    /// `active`, `disabled` or `archived`.
+    #[param(rename = "profileState")]
+    profile_state: Option<String>,
+    /// Only profiles in this unit.
+    #[param(rename = "unitExtId")]
+    unit_ext_id: Option<String>,
+    /// `true` / `false`.
+    #[param(rename = "isDefaultProfile")]
+    is_default_profile: Option<bool>,
+    /// Version.
+    version: Option<i64>,
+    /// Creation time (RFC 3339).
+    created: Option<String>,
+    /// Last change (RFC 3339).
+    #[param(rename = "lastModified")]
+    last_modified: Option<String>,
+}
+
+/// Filters of the applications, roles and terms lists (AND-combined; text fields also take
+/// `_SW` / `_IEQ`). Sort fields: `extId`, `name`, `version`, `created`, `lastModified`.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct NamedListFilter {
+    /// extId.
+    #[param(rename = "extId")]
+    ext_id: Option<String>,
+    /// Name.
+    name: Option<String>,
+    /// Version.
+    version: Option<i64>,
+    /// Creation time (RFC 3339).
+    created: Option<String>,
+    /// Last change (RFC 3339).
+    #[param(rename = "lastModified")]
+    last_modified: Option<String>,
+}
+
 /// `limit` and `continuationToken` of every list operation (`params(PageParams)`).
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]

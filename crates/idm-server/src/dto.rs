@@ -54,6 +54,9 @@ pub struct Pagination {
     pub continuation_token: Option<String>,
     /// The page size in force.
     pub limit: usize,
+    /// All matching items, with `returnTotalResultCount=true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_result: Option<u64>,
 }
 
 /// A list response: `{"items": [...], "_pagination": {...}}`.
@@ -75,6 +78,7 @@ impl<T> PageDto<T> {
             pagination: Pagination {
                 continuation_token: token,
                 limit,
+                total_result: None,
             },
         }
     }

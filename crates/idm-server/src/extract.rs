@@ -224,6 +224,21 @@ impl Params {
         )?)
     }
 
+    /// The parameters as a list query of `kind` (filters, sort, offset, token, totals).
+    ///
+    /// # Errors
+    /// 422 naming unknown or malformed parameters.
+    pub fn list<T>(
+        &self,
+        kind: &crate::listing::ListKind<T>,
+    ) -> Result<idm_ports::query::ListQuery, ApiError> {
+        Ok(crate::listing::parse(
+            &self.0,
+            kind,
+            &crate::listing::no_properties,
+        )?)
+    }
+
     /// One parameter.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0.get(key).map(String::as_str)

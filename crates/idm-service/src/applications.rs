@@ -10,6 +10,7 @@ use idm_domain::rights::{Right, RightSet};
 use idm_domain::roles::role_rights;
 use idm_domain::values::{check_ext_id, new_ext_id, now_millis, LanguageMap, Validity};
 use idm_domain::{DomainError, ErrorCode};
+use idm_ports::query::{ListQuery, Listed};
 use idm_ports::{Page, PageRequest};
 
 use idm_ports::locate::{Address, ItemKey};
@@ -198,10 +199,10 @@ impl Services {
     pub async fn list_applications(
         &self,
         caller: &Caller,
-        page: PageRequest,
-    ) -> AppResult<Page<Application>> {
+        query: ListQuery,
+    ) -> AppResult<Listed<Application>> {
         Self::authorize(caller, &APP_VIEW, &Target::global())?;
-        Ok(self.repo.list_applications(page).await?)
+        Ok(self.repo.query_applications(query).await?)
     }
 
     /// Reads an application.
@@ -264,11 +265,11 @@ impl Services {
         &self,
         caller: &Caller,
         application_ext_id: &str,
-        page: PageRequest,
-    ) -> AppResult<Page<Role>> {
+        query: ListQuery,
+    ) -> AppResult<Listed<Role>> {
         Self::authorize(caller, &ROLE_VIEW, &Target::global())?;
         let app = self.require_application(application_ext_id).await?;
-        Ok(self.repo.list_roles(app.meta.id, page).await?)
+        Ok(self.repo.query_roles(app.meta.id, query).await?)
     }
 
     /// Grants a role to a profile.

@@ -6,7 +6,7 @@ use idm_domain::model::{Meta, Profile, Unit};
 use idm_domain::rights::Right;
 use idm_domain::values::{check_ext_id, new_ext_id, now_millis, ProfileState, Validity};
 use idm_domain::{DomainError, ErrorCode};
-use idm_ports::{Page, PageRequest};
+use idm_ports::query::{ListQuery, Listed};
 
 use idm_ports::locate::Address;
 
@@ -136,8 +136,8 @@ impl Services {
         caller: &Caller,
         client_ext_id: &str,
         user_ext_id: &str,
-        page: PageRequest,
-    ) -> AppResult<Page<Profile>> {
+        query: ListQuery,
+    ) -> AppResult<Listed<Profile>> {
         let admitted = self
             .admit(
                 caller,
@@ -146,7 +146,7 @@ impl Services {
             )
             .await?;
         let user = admitted.user()?;
-        Ok(self.repo.list_user_profiles(user.meta.id, page).await?)
+        Ok(self.repo.query_user_profiles(user.meta.id, query).await?)
     }
 
     /// Reads a profile (`ProfileView`, or the owning user).

@@ -7,6 +7,7 @@ use idm_domain::model::{Consent, Meta, Terms};
 use idm_domain::rights::Right;
 use idm_domain::values::{check_ext_id, new_ext_id, now_millis, Language};
 use idm_domain::{DomainError, ErrorCode};
+use idm_ports::query::{ListQuery, Listed};
 use idm_ports::{Page, PageRequest, RepoError};
 
 use idm_ports::locate::Address;
@@ -196,9 +197,9 @@ impl Services {
     ///
     /// # Errors
     /// 403 without `TermsView`.
-    pub async fn list_terms(&self, caller: &Caller, page: PageRequest) -> AppResult<Page<Terms>> {
+    pub async fn list_terms(&self, caller: &Caller, query: ListQuery) -> AppResult<Listed<Terms>> {
         Self::authorize(caller, &TERMS_VIEW, &Target::global())?;
-        Ok(self.repo.list_terms(page).await?)
+        Ok(self.repo.query_terms(query).await?)
     }
 
     /// Reads terms with their application extIds.

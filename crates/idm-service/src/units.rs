@@ -5,7 +5,8 @@ use idm_domain::model::{Meta, Unit};
 use idm_domain::rights::Right;
 use idm_domain::values::{check_ext_id, new_ext_id, now_millis, LanguageMap, UnitState, Validity};
 use idm_domain::{DomainError, ErrorCode};
-use idm_ports::{Page, PageRequest, RepoError};
+use idm_ports::query::{ListQuery, Listed};
+use idm_ports::RepoError;
 
 use idm_ports::locate::Address;
 
@@ -273,8 +274,8 @@ impl Services {
         caller: &Caller,
         client_ext_id: &str,
         ext_id: &str,
-        page: PageRequest,
-    ) -> AppResult<Page<Unit>> {
+        query: ListQuery,
+    ) -> AppResult<Listed<Unit>> {
         let unit = self
             .admit(
                 caller,
@@ -283,8 +284,10 @@ impl Services {
             )
             .await?
             .into_unit()?;
-        let page = self.repo.list_unit_children(unit.meta.id, page).await?;
-        Ok(Page {
+        let page = self.repo.query_unit_children(unit.meta.id, query).await?;
+        // Children of an admitted unit lie in its subtree, hence in the same dataroom: the
+        // filter is a safety net and the total stays right.
+        Ok(Listed {
             items: page
                 .items
                 .into_iter()
@@ -295,7 +298,8 @@ impl Services {
                         .contains(Right::UnitView)
                 })
                 .collect(),
-            next: page.next,
+            more: page.more,
+            total: page.total,
         })
     }
 

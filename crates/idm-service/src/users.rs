@@ -5,8 +5,7 @@ use idm_domain::model::{Contacts, Meta, PersonName, User};
 use idm_domain::rights::Right;
 use idm_domain::values::{check_ext_id, new_ext_id, now_millis, Language, UserState, Validity};
 use idm_domain::{DomainError, ErrorCode};
-use idm_ports::users::UserFilter;
-use idm_ports::{Page, PageRequest};
+use idm_ports::query::{ListQuery, Listed};
 
 use idm_ports::locate::Address;
 
@@ -331,9 +330,8 @@ impl Services {
         &self,
         caller: &Caller,
         client_ext_id: &str,
-        filter: UserFilter,
-        page: PageRequest,
-    ) -> AppResult<Page<User>> {
+        query: ListQuery,
+    ) -> AppResult<Listed<User>> {
         // Not `admit`: a caller whose grants sit in some units of the client may list the
         // users of those units, so the dataroom check is per listed user, below.
         precheck(caller, &LIST)?;
@@ -352,7 +350,7 @@ impl Services {
         if !sees_all && !in_client {
             Self::authorize(caller, &LIST, &Target::client(client.meta.id))?;
         }
-        let page = self.repo.list_users(client.meta.id, filter, page).await?;
+        let page = self.repo.query_users(client.meta.id, query).await?;
         if sees_all {
             return Ok(page);
         }
@@ -366,9 +364,12 @@ impl Services {
                 items.push(user);
             }
         }
-        Ok(Page {
+        // The count covers the whole client; a caller who sees only part of it gets no total
+        // rather than a number that tells how many users hide outside its dataroom.
+        Ok(Listed {
             items,
-            next: page.next,
+            more: page.more,
+            total: None,
         })
     }
 }

@@ -9,10 +9,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::paths::{ApplicationPath, AuthorizationPath, AuthorizationsPath};
-use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, PageParams};
+use crate::doc::{
+    Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, ListParams, NamedListFilter,
+    PageParams,
+};
 use crate::dto::{created, given, ok_tagged, require, MetaDto, PageDto, ValidityDto, CORE};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, Params};
+use crate::listing;
 use crate::state::AppState;
 
 /// Registers (and documents) the application, role and authorization routes.
@@ -216,11 +220,12 @@ async fn create_application(
 /// Lists all applications, keyset-paged.
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/applications", tag = "applications",
     security(("bearer" = [])),
-    params(PageParams),
+    params(NamedListFilter, ListParams, PageParams),
     responses(
         (status = 200, description = "A page of applications.", body = PageDto<ApplicationDto>),
-        (status = 422, description = "`errors.invalidParameter`: bad `limit` or \
-            `continuationToken`.", body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter`: an unknown query parameter or `sortBy` field, or a \
+            malformed value (`limit`, `offset`, `continuationToken`, a filter), named in the \
+            message.", body = ErrorEnvelope),
         AuthErrors,
     ))]
 async fn list_applications(
@@ -228,10 +233,17 @@ async fn list_applications(
     AuthCaller(caller): AuthCaller,
     params: Params,
 ) -> Result<HttpResponse, ApiError> {
-    let page = params.page()?;
-    let limit = page.limit;
-    let result = state.services.list_applications(&caller, page).await?;
-    Ok(HttpResponse::Ok().json(PageDto::of(result, limit, ApplicationDto::from)))
+    let query = params.list(&listing::APPLICATIONS)?;
+    let result = state
+        .services
+        .list_applications(&caller, query.clone())
+        .await?;
+    Ok(HttpResponse::Ok().json(listing::page_dto(
+        result,
+        &query,
+        &listing::APPLICATIONS,
+        ApplicationDto::from,
+    )))
 }
 
 /// Reads one application; `ETag` carries its version.
@@ -301,13 +313,14 @@ async fn create_role(
 /// Lists the roles of an application, keyset-paged.
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/applications/{extId}/roles", tag = "applications",
     security(("bearer" = [])),
-    params(ApplicationPath, PageParams),
+    params(ApplicationPath, NamedListFilter, ListParams, PageParams),
     responses(
         (status = 200, description = "A page of roles.", body = PageDto<RoleDto>),
         (status = 404, description = "`errors.noRecord`: no such application.",
             body = ErrorEnvelope),
-        (status = 422, description = "`errors.invalidParameter`: bad `limit` or \
-            `continuationToken`.", body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter`: an unknown query parameter or `sortBy` field, or a \
+            malformed value (`limit`, `offset`, `continuationToken`, a filter), named in the \
+            message.", body = ErrorEnvelope),
         AuthErrors,
     ))]
 async fn list_roles(
@@ -316,13 +329,17 @@ async fn list_roles(
     path: web::Path<ApplicationPath>,
     params: Params,
 ) -> Result<HttpResponse, ApiError> {
-    let page = params.page()?;
-    let limit = page.limit;
+    let query = params.list(&listing::ROLES)?;
     let result = state
         .services
-        .list_roles(&caller, &path.ext_id, page)
+        .list_roles(&caller, &path.ext_id, query.clone())
         .await?;
-    Ok(HttpResponse::Ok().json(PageDto::of(result, limit, RoleDto::from)))
+    Ok(HttpResponse::Ok().json(listing::page_dto(
+        result,
+        &query,
+        &listing::ROLES,
+        RoleDto::from,
+    )))
 }
 
 /// Grants a role to a profile (never a role with rights the caller lacks there).

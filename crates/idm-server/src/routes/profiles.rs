@@ -8,11 +8,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::paths::{ProfilePath, ProfileUnitPath, UserPath};
-use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
+use crate::doc::{
+    Api, AuthErrors, BodyErrors, ErrorEnvelope, ListParams, PageParams, ProfileListFilter,
+};
 use crate::dto::{created, given, ok_tagged, require, MetaDto, PageDto, CORE};
 use crate::dto::{UnitDto, ValidityDto};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params};
+use crate::listing;
 use crate::state::AppState;
 
 /// Registers (and documents) the profile routes.
@@ -159,14 +162,14 @@ async fn create(
 /// Lists a user's profiles (`UserView` and `ProfileView`, or the user itself), keyset-paged.
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/profiles", tag = "profiles",
     security(("bearer" = [])),
-    params(UserPath,
-        PageParams),
+    params(UserPath, ProfileListFilter, ListParams, PageParams),
     responses(
         (status = 200, description = "A page of profiles.", body = PageDto<ProfileDto>),
         (status = 404, description = "`errors.noRecord`: no such client or user.",
             body = ErrorEnvelope),
-        (status = 422, description = "`errors.invalidParameter`: bad `limit` or \
-            `continuationToken`.", body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter`: an unknown query parameter or `sortBy` field, or a \
+            malformed value (`limit`, `offset`, `continuationToken`, a filter), named in the \
+            message.", body = ErrorEnvelope),
         AuthErrors,
     ))]
 async fn list(
@@ -179,13 +182,17 @@ async fn list(
         client_ext_id: c,
         user_ext_id: u,
     } = path.into_inner();
-    let page = params.page()?;
-    let limit = page.limit;
+    let query = params.list(&listing::PROFILES)?;
     let result = state
         .services
-        .list_user_profiles(&caller, &c, &u, page)
+        .list_user_profiles(&caller, &c, &u, query.clone())
         .await?;
-    Ok(HttpResponse::Ok().json(PageDto::of(result, limit, ProfileDto::from)))
+    Ok(HttpResponse::Ok().json(listing::page_dto(
+        result,
+        &query,
+        &listing::PROFILES,
+        ProfileDto::from,
+    )))
 }
 
 /// Reads one profile (`ProfileView`, or its user); `ETag` carries its version.

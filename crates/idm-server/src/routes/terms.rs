@@ -9,10 +9,13 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
 use super::paths::{TermsPath, UserPath};
-use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
+use crate::doc::{
+    Api, AuthErrors, BodyErrors, ErrorEnvelope, ListParams, NamedListFilter, PageParams,
+};
 use crate::dto::{created, given, ok_tagged, require, ts, MetaDto, PageDto, CORE};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params};
+use crate::listing;
 use crate::state::AppState;
 
 /// Registers (and documents) the terms, consent and pending-terms routes.
@@ -196,11 +199,12 @@ async fn create(
 /// Requires `AccessControl.TermsView`.
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/terms", tag = "terms",
     security(("bearer" = [])),
-    params(PageParams),
+    params(NamedListFilter, ListParams, PageParams),
     responses(
         (status = 200, description = "A page of terms.", body = PageDto<TermsDto>),
-        (status = 422, description = "`errors.invalidParameter`: bad `limit` or \
-            `continuationToken`.", body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter`: an unknown query parameter or `sortBy` field, or a \
+            malformed value (`limit`, `offset`, `continuationToken`, a filter), named in the \
+            message.", body = ErrorEnvelope),
         AuthErrors,
     ))]
 async fn list(
@@ -208,10 +212,14 @@ async fn list(
     AuthCaller(caller): AuthCaller,
     params: Params,
 ) -> Result<HttpResponse, ApiError> {
-    let page = params.page()?;
-    let limit = page.limit;
-    let result = state.services.list_terms(&caller, page).await?;
-    Ok(HttpResponse::Ok().json(PageDto::of(result, limit, TermsDto::from)))
+    let query = params.list(&listing::TERMS)?;
+    let result = state.services.list_terms(&caller, query.clone()).await?;
+    Ok(HttpResponse::Ok().json(listing::page_dto(
+        result,
+        &query,
+        &listing::TERMS,
+        TermsDto::from,
+    )))
 }
 
 /// Reads terms with their application extIds; `ETag` carries the version.

@@ -7,12 +7,16 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::paths::{ClientPath, UnitChildPath, UnitPath};
-use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, PageParams};
+use crate::doc::{
+    Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, ListParams, PageParams,
+    UnitListFilter,
+};
 use crate::dto::{
     created, given, ok_tagged, require, PageDto, UnitDto, UnitStateDoc, ValidityDto, CORE,
 };
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params};
+use crate::listing;
 use crate::state::AppState;
 
 /// Registers (and documents) the unit routes.
@@ -239,14 +243,14 @@ async fn delete(
 /// Lists the direct children of a unit the caller may view, keyset-paged.
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/{clientExtId}/units/{extId}/children", tag = "units",
     security(("bearer" = [])),
-    params(UnitPath,
-        PageParams),
+    params(UnitPath, UnitListFilter, ListParams, PageParams),
     responses(
         (status = 200, description = "A page of child units.", body = PageDto<UnitDto>),
         (status = 404, description = "`errors.noRecord`: no such client or unit.",
             body = ErrorEnvelope),
-        (status = 422, description = "`errors.invalidParameter`: bad `limit` or \
-            `continuationToken`.", body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter`: an unknown query parameter or `sortBy` field, or a \
+            malformed value (`limit`, `offset`, `continuationToken`, a filter), named in the \
+            message.", body = ErrorEnvelope),
         AuthErrors,
     ))]
 async fn children(
@@ -259,13 +263,17 @@ async fn children(
         client_ext_id: c,
         ext_id: e,
     } = path.into_inner();
-    let page = params.page()?;
-    let limit = page.limit;
+    let query = params.list(&listing::UNITS)?;
     let result = state
         .services
-        .list_unit_children(&caller, &c, &e, page)
+        .list_unit_children(&caller, &c, &e, query.clone())
         .await?;
-    Ok(HttpResponse::Ok().json(PageDto::of(result, limit, UnitDto::from)))
+    Ok(HttpResponse::Ok().json(listing::page_dto(
+        result,
+        &query,
+        &listing::UNITS,
+        UnitDto::from,
+    )))
 }
 
 /// Moves unit `childExtId` with its subtree under unit `extId`.

@@ -3,17 +3,17 @@
 use actix_web::{web, HttpResponse};
 use idm_domain::model::User;
 use idm_domain::values::{Language, UserState, Validity};
-use idm_ports::users::UserFilter;
 use idm_service::users::UserInput;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::paths::{ClientItemPath, ClientPath, UserPath};
-use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
+use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, ListParams, PageParams};
 use crate::dto::ValidityDto;
 use crate::dto::{created, ok_tagged, MetaDto, PageDto, CORE};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params};
+use crate::listing;
 use crate::state::AppState;
 
 /// Registers (and documents) the user routes. The literal `core/clients/{extId}/users` comes
@@ -69,21 +69,85 @@ pub enum SexDoc {
     Other,
 }
 
-/// Filters of `GET core/clients/{extId}/users` (all optional, combined with AND).
+/// Filters of `GET core/clients/{extId}/users` (all optional, AND-combined). Text fields also
+/// take `<field>_SW` (starts with) and `<field>_IEQ` (equals), both ignoring case. Sort fields
+/// (`sortBy`): `extId`, `loginId`, `isTechnicalUser`, `name.title`, `name.firstName`,
+/// `name.familyName`, `birthDate`, `contacts.*`, `validity.from`, `validity.to`, `remarks`,
+/// `version`, `created`, `lastModified`. `address.*` and `properties.<name>` filters are not
+/// served yet (422).
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct UserListFilter {
-    /// Only the user with this loginId.
-    #[param(rename = "loginId")]
-    login_id: Option<String>,
-    /// Only the user with this extId.
+    /// extId.
     #[param(rename = "extId")]
     ext_id: Option<String>,
-    /// Only users in this state; another value is 422 `errors.invalidParameter`
-    /// (`Invalid UserState name '...'`).
+    /// loginId.
+    #[param(rename = "loginId")]
+    login_id: Option<String>,
+    /// `active`, `disabled` or `archived`; another value is 422 `errors.invalidParameter`.
     #[param(rename = "userState", value_type = Option<UserStateDoc>)]
     user_state: Option<String>,
+    /// `EN`, `DE`, `FR` or `IT`, any case (`en` = `EN`).
+    #[param(rename = "languageCode")]
+    language_code: Option<String>,
+    /// `true` / `false`.
+    #[param(rename = "isTechnicalUser")]
+    is_technical_user: Option<bool>,
+    /// Title.
+    #[param(rename = "name.title")]
+    name_title: Option<String>,
+    /// First name.
+    #[param(rename = "name.firstName")]
+    name_first_name: Option<String>,
+    /// Family name.
+    #[param(rename = "name.familyName")]
+    name_family_name: Option<String>,
+    /// Sex.
+    #[param(rename = "sex")]
+    sex: Option<String>,
+    /// Gender.
+    #[param(rename = "gender")]
+    gender: Option<String>,
+    /// Birth date as stored (`YYYY-MM-DD`).
+    #[param(rename = "birthDate")]
+    birth_date: Option<String>,
+    /// Telephone.
+    #[param(rename = "contacts.telephone")]
+    contacts_telephone: Option<String>,
+    /// Telefax.
+    #[param(rename = "contacts.telefax")]
+    contacts_telefax: Option<String>,
+    /// E-mail; `contacts.email_SW=ann` finds every address starting with `ann` (any case), index-served.
+    #[param(rename = "contacts.email")]
+    contacts_email: Option<String>,
+    /// Mobile.
+    #[param(rename = "contacts.mobile")]
+    contacts_mobile: Option<String>,
+    /// Start of validity (RFC 3339).
+    #[param(rename = "validity.from")]
+    validity_from: Option<String>,
+    /// End of validity (RFC 3339).
+    #[param(rename = "validity.to")]
+    validity_to: Option<String>,
+    /// Remarks.
+    #[param(rename = "remarks")]
+    remarks: Option<String>,
+    /// Modification comment.
+    #[param(rename = "modificationComment")]
+    modification_comment: Option<String>,
+    /// Version.
+    #[param(rename = "version")]
+    version: Option<i64>,
+    /// Creation time (RFC 3339).
+    #[param(rename = "created")]
+    created: Option<String>,
+    /// Last change (RFC 3339).
+    #[param(rename = "lastModified")]
+    last_modified: Option<String>,
+    /// Only users with a profile in this unit.
+    #[param(rename = "unitExtId")]
+    unit_ext_id: Option<String>,
 }
 
 /// Name parts on the wire.
@@ -402,12 +466,13 @@ async fn delete(
 #[utoipa::path(get, path = "/nevisidm/api/core/v1/clients/{extId}/users", tag = "users",
     security(("bearer" = [])),
     params(ClientItemPath,
-        UserListFilter, PageParams),
+        UserListFilter, ListParams, PageParams),
     responses(
         (status = 200, description = "A page of users.", body = PageDto<UserDto>),
         (status = 404, description = "`errors.noRecord`: no such client.", body = ErrorEnvelope),
-        (status = 422, description = "`errors.invalidParameter`: bad `limit`, \
-            `continuationToken` or `userState`.", body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter`: an unknown query parameter or `sortBy` field, or a \
+            malformed value (`limit`, `offset`, `continuationToken`, a filter), named in the \
+            message.", body = ErrorEnvelope),
         AuthErrors,
     ))]
 async fn list(
@@ -416,20 +481,15 @@ async fn list(
     path: web::Path<ClientItemPath>,
     params: Params,
 ) -> Result<HttpResponse, ApiError> {
-    let page = params.page()?;
-    let limit = page.limit;
-    let user_state = params
-        .get("userState")
-        .map(str::parse::<UserState>)
-        .transpose()?;
-    let filter = UserFilter {
-        login_id: params.get("loginId").map(str::to_owned),
-        ext_id: params.get("extId").map(str::to_owned),
-        state: user_state,
-    };
+    let query = params.list(&listing::USERS)?;
     let result = state
         .services
-        .list_users(&caller, &path.ext_id, filter, page)
+        .list_users(&caller, &path.ext_id, query.clone())
         .await?;
-    Ok(HttpResponse::Ok().json(PageDto::of(result, limit, UserDto::from)))
+    Ok(HttpResponse::Ok().json(listing::page_dto(
+        result,
+        &query,
+        &listing::USERS,
+        UserDto::from,
+    )))
 }

@@ -1,0 +1,10 @@
+DROP INDEX users_login_id_nocase;
+DROP INDEX users_family_name_nocase;
+DROP INDEX users_email_nocase;
+DROP INDEX users_last_modified;
+DROP INDEX users_technical_page;
+DROP INDEX users_language_page;
+DROP INDEX users_first_name_key;
+DROP INDEX users_family_name_key;
+DROP INDEX users_mobile_key;
+DROP INDEX users_email_key;
