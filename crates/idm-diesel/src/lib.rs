@@ -18,6 +18,7 @@ mod locate;
 mod personal_questions;
 mod pool;
 mod profiles;
+mod properties;
 mod rows;
 pub mod schema;
 pub mod seed;

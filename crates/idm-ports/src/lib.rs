@@ -19,6 +19,7 @@ pub mod devices;
 pub mod locate;
 pub mod personal_questions;
 pub mod profiles;
+pub mod properties;
 pub mod terms;
 pub mod units;
 pub mod users;
@@ -44,6 +45,7 @@ pub trait Repository:
     + terms::TermsRepo
     + personal_questions::PersonalQuestionRepo
     + devices::DeviceRepo
+    + properties::PropertyRepo
     + locate::Locator
     + Send
     + Sync
@@ -64,6 +66,7 @@ impl<T> Repository for T where
         + terms::TermsRepo
         + personal_questions::PersonalQuestionRepo
         + devices::DeviceRepo
+        + properties::PropertyRepo
         + locate::Locator
         + Send
         + Sync
