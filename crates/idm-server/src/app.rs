@@ -148,6 +148,11 @@ pub fn services(settings: &Settings, store: &Store) -> anyhow::Result<Services> 
         },
         identifier_policy,
         password_policy: settings.policy.password.clone(),
+        property_key: settings
+            .properties
+            .encryption_key
+            .as_ref()
+            .map(|k| idm_service::properties::PropertyKey(k.0.clone())),
     };
     Services::new(Arc::new(store.clone()), config).map_err(|e| anyhow::anyhow!("{e}"))
 }

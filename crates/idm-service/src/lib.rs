@@ -36,6 +36,7 @@ pub mod devices;
 pub mod personal_questions;
 pub mod principal;
 pub mod profiles;
+pub mod properties;
 pub mod remote_keys;
 pub mod sealing;
 pub mod terms;
@@ -65,6 +66,9 @@ pub struct ServiceConfig {
     pub identifier_policy: IdentifierPolicy,
     /// Password policy.
     pub password_policy: PasswordPolicy,
+    /// `properties.encryption_key`: seals encrypted property values; `None` refuses
+    /// encrypted definitions.
+    pub property_key: Option<properties::PropertyKey>,
 }
 
 /// The use cases, sharing one repository and configuration. Cheap to clone.
@@ -74,6 +78,7 @@ pub struct Services {
     config: Arc<ServiceConfig>,
     verifier: Arc<auth::TokenVerifier>,
     callers: Arc<auth::CallerCache>,
+    props: Arc<properties::PropertyState>,
 }
 
 impl std::fmt::Debug for Services {
@@ -90,7 +95,12 @@ impl Services {
     pub fn new(repo: Arc<dyn Repository>, config: ServiceConfig) -> AppResult<Self> {
         let verifier = auth::TokenVerifier::new(&config.auth)?;
         let callers = auth::CallerCache::new(config.auth.caller_cache_ttl_ms);
+        let props = properties::PropertyState::new(
+            config.property_key.as_ref(),
+            config.auth.caller_cache_ttl_ms,
+        )?;
         Ok(Services {
+            props: Arc::new(props),
             repo,
             config: Arc::new(config),
             verifier: Arc::new(verifier),
