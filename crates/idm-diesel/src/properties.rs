@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use idm_domain::model::{Profile, Unit, User};
 use idm_domain::properties::{AllowedValue, PropertyDef};
 use idm_domain::values::UserState;
-use idm_ports::properties::{Owner, OwnedValue, PropertyRepo, StoredValue, ValueWrites};
+use idm_ports::properties::{OwnedValue, Owner, PropertyRepo, StoredValue, ValueWrites};
 use idm_ports::{RepoError, RepoResult};
 
 use crate::rows::parse;
@@ -40,13 +40,20 @@ struct DefRow {
 
 /// Allowed values as stored: `[{"id":1,"value":"gold"}]`.
 fn allowed_from_json(text: &str) -> R<Vec<AllowedValue>> {
-    let corrupt = || E(RepoError::Other("corrupt allowed values in database".into()));
+    let corrupt = || {
+        E(RepoError::Other(
+            "corrupt allowed values in database".into(),
+        ))
+    };
     let items: Vec<serde_json::Value> = serde_json::from_str(text).map_err(|_| corrupt())?;
     items
         .into_iter()
         .map(|v| {
             Ok(AllowedValue {
-                id: v.get("id").and_then(serde_json::Value::as_i64).ok_or_else(corrupt)?,
+                id: v
+                    .get("id")
+                    .and_then(serde_json::Value::as_i64)
+                    .ok_or_else(corrupt)?,
                 value: v
                     .get("value")
                     .and_then(serde_json::Value::as_str)

@@ -80,8 +80,11 @@ pub trait PropertyRepo {
     ///
     /// # Errors
     /// `StaleVersion`; `Conflict` on a duplicate name.
-    async fn update_property(&self, def: &PropertyDef, drop_values: bool)
-        -> RepoResult<PropertyDef>;
+    async fn update_property(
+        &self,
+        def: &PropertyDef,
+        drop_values: bool,
+    ) -> RepoResult<PropertyDef>;
 
     /// The stored values of an entity.
     ///
@@ -105,8 +108,11 @@ pub trait PropertyRepo {
     /// # Errors
     /// As `create_user`; `Conflict { "unique:...unique_key..." }` when a value breaks its
     /// uniqueness scope.
-    async fn create_user_with_properties(&self, user: User, writes: ValueWrites)
-        -> RepoResult<User>;
+    async fn create_user_with_properties(
+        &self,
+        user: User,
+        writes: ValueWrites,
+    ) -> RepoResult<User>;
 
     /// Updates a user (as `update_user`) and its values in one transaction.
     ///
@@ -143,13 +149,19 @@ pub trait PropertyRepo {
     ///
     /// # Errors
     /// As `create_unit`; `Conflict { "unique:...unique_key..." }`.
-    async fn create_unit_with_properties(&self, unit: Unit, writes: ValueWrites)
-        -> RepoResult<Unit>;
+    async fn create_unit_with_properties(
+        &self,
+        unit: Unit,
+        writes: ValueWrites,
+    ) -> RepoResult<Unit>;
 
     /// Updates a unit and its values in one transaction.
     ///
     /// # Errors
     /// As `update_unit`; `Conflict { "unique:...unique_key..." }`.
-    async fn update_unit_with_properties(&self, unit: &Unit, writes: ValueWrites)
-        -> RepoResult<Unit>;
+    async fn update_unit_with_properties(
+        &self,
+        unit: &Unit,
+        writes: ValueWrites,
+    ) -> RepoResult<Unit>;
 }

@@ -196,7 +196,10 @@ pub(crate) fn uniqueness_violated(e: RepoError) -> AppError {
 }
 
 /// New allowed values get ids after the highest id ever kept, so an id is never reused.
-fn merge_allowed(old: &[AllowedValue], sent: Vec<(Option<i64>, String)>) -> AppResult<Vec<AllowedValue>> {
+fn merge_allowed(
+    old: &[AllowedValue],
+    sent: Vec<(Option<i64>, String)>,
+) -> AppResult<Vec<AllowedValue>> {
     let mut next = old.iter().map(|a| a.id).max().unwrap_or(0);
     let mut out = Vec::with_capacity(sent.len());
     for (id, value) in sent {
@@ -227,7 +230,13 @@ fn hex(bytes: &[u8]) -> String {
 pub(crate) fn unit_of_paths(paths: &[String]) -> String {
     paths
         .iter()
-        .filter_map(|p| p.trim_end_matches('/').rsplit('/').next()?.parse::<i64>().ok())
+        .filter_map(|p| {
+            p.trim_end_matches('/')
+                .rsplit('/')
+                .next()?
+                .parse::<i64>()
+                .ok()
+        })
         .min()
         .map_or_else(|| "none".to_owned(), |id| id.to_string())
 }
@@ -299,7 +308,10 @@ impl Services {
             return Ok(None);
         }
         let defs = self.definitions(true).await?;
-        if !defs.iter().any(|d| d.applies_to(subject.scope, subject.client_id)) {
+        if !defs
+            .iter()
+            .any(|d| d.applies_to(subject.scope, subject.client_id))
+        {
             return Ok(Some(PropertyMap::new()));
         }
         let values = self.repo.property_values(owner).await?;
@@ -354,6 +366,9 @@ impl Services {
         sent: &PropertyPatch,
         mode: WriteMode,
     ) -> AppResult<ValueWrites> {
+        if sent.is_empty() && mode == WriteMode::Modify {
+            return Ok(ValueWrites::default());
+        }
         // Writes validate against fresh definitions: a stale cache must not let a value past
         // a rule that was just tightened.
         let all = self.definitions(false).await?;
@@ -362,10 +377,6 @@ impl Services {
             .filter(|d| d.applies_to(subject.scope, subject.client_id))
             .cloned()
             .collect();
-        if sent.is_empty() && (mode == WriteMode::Modify || !defs.iter().any(|d| d.mandatory_on_gui))
-        {
-            return Ok(ValueWrites::default());
-        }
         let changes = check_values(&defs, sent, mode, &[])?;
         let mut writes = ValueWrites::default();
         for change in changes {
@@ -388,7 +399,10 @@ impl Services {
             let stored = if def.encrypted {
                 let keys = self.props.keys.as_ref().ok_or_else(no_key)?;
                 keys.sealer
-                    .seal(value.as_bytes(), Self::seal_context(def, subject).as_bytes())
+                    .seal(
+                        value.as_bytes(),
+                        Self::seal_context(def, subject).as_bytes(),
+                    )
                     .map_err(|e| AppError::Internal(format!("sealing a property value: {e}")))?
             } else {
                 value
@@ -436,7 +450,11 @@ impl Services {
     ///
     /// # Errors
     /// 403, 404 (client), 422 (missing/invalid fields, duplicate name, encrypted without key).
-    pub async fn create_property(&self, caller: &Caller, input: PropertyInput) -> AppResult<PropertyDef> {
+    pub async fn create_property(
+        &self,
+        caller: &Caller,
+        input: PropertyInput,
+    ) -> AppResult<PropertyDef> {
         let _write = self.writing();
         let (client_id, client_ext_id) = match &input.client_ext_id {
             Some(c) => {
@@ -496,7 +514,9 @@ impl Services {
         }
         self.check_name_free(&def).await?;
         let created = match self.repo.create_property(def).await {
-            Err(e) if e.is_unique() => return Err(duplicate_name(input.name.as_deref().unwrap_or(""))),
+            Err(e) if e.is_unique() => {
+                return Err(duplicate_name(input.name.as_deref().unwrap_or("")))
+            }
             other => other?,
         };
         self.forget_definitions();
@@ -511,7 +531,9 @@ impl Services {
             d.id != def.id
                 && d.scope == def.scope
                 && d.name == def.name
-                && (d.client_id.is_none() || def.client_id.is_none() || d.client_id == def.client_id)
+                && (d.client_id.is_none()
+                    || def.client_id.is_none()
+                    || d.client_id == def.client_id)
         });
         if clash {
             return Err(duplicate_name(&def.name));
@@ -525,7 +547,11 @@ impl Services {
     /// 403, 404.
     pub async fn get_property(&self, caller: &Caller, id: i64) -> AppResult<PropertyDef> {
         crate::admit::precheck(caller, &DEF_VIEW)?;
-        let def = self.repo.property_by_id(id).await?.ok_or_else(|| def_not_found(id))?;
+        let def = self
+            .repo
+            .property_by_id(id)
+            .await?
+            .ok_or_else(|| def_not_found(id))?;
         if def.client_id.is_some() {
             Self::authorize_def(caller, &DEF_VIEW, def.client_id)?;
         }
@@ -584,7 +610,11 @@ impl Services {
     ) -> AppResult<PropertyDef> {
         let _write = self.writing();
         crate::admit::precheck(caller, &DEF_MODIFY)?;
-        let mut def = self.repo.property_by_id(id).await?.ok_or_else(|| def_not_found(id))?;
+        let mut def = self
+            .repo
+            .property_by_id(id)
+            .await?
+            .ok_or_else(|| def_not_found(id))?;
         Self::authorize_def(caller, &DEF_MODIFY, def.client_id)?;
         crate::clients::check_version(input.version, def.version)?;
         if input
@@ -657,6 +687,182 @@ impl Services {
     }
 }
 
+const PROFILE_VIEW: Requirement = Requirement::all(&[&[Right::ProfileView]]).or_self_admin();
+const PROFILE_MODIFY: Requirement =
+    Requirement::all(&[&[Right::ProfileView], &[Right::ProfileModify]]);
+const UNIT_VIEW: Requirement = Requirement::all(&[&[Right::UnitView]]);
+const UNIT_MODIFY: Requirement = Requirement::all(&[&[Right::UnitView], &[Right::UnitModify]]);
+
+pub(crate) fn forbidden_values() -> AppError {
+    DomainError::Forbidden {
+        code: ErrorCode::InsufficientRightsFunction,
+        message: format!(
+            "Permission denied: Caller does not have the required right '{}' to perform this action",
+            Right::PropertyValueView.wire()
+        ),
+    }
+    .into()
+}
+
+impl Services {
+    /// Reads a profile with the property values the caller may read.
+    ///
+    /// # Errors
+    /// 403, 404.
+    pub async fn get_profile_with(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        ext_id: &str,
+    ) -> AppResult<WithProperties<idm_domain::model::Profile>> {
+        let profile = self
+            .admit(
+                caller,
+                Gate::new(&PROFILE_VIEW),
+                Address::client(client_ext_id).with_profile(ext_id),
+            )
+            .await?
+            .into_profile()?;
+        let properties = self
+            .read_properties(
+                caller,
+                &crate::admit::profile_target(&profile),
+                &profile_subject(&profile),
+                Owner::Profile(profile.meta.id),
+            )
+            .await?;
+        Ok(WithProperties {
+            entity: profile,
+            properties,
+        })
+    }
+
+    /// `PATCH .../profiles/:p/properties`: writes the values sent (bumping the profile's
+    /// version) and answers all values.
+    ///
+    /// # Errors
+    /// 403, 404, 422, `errors.propertyUniquenessViolated`.
+    pub async fn patch_profile_properties(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        ext_id: &str,
+        sent: PropertyPatch,
+    ) -> AppResult<PropertyMap> {
+        let _write = self.writing();
+        let profile = self
+            .admit(
+                caller,
+                Gate::new(&PROFILE_MODIFY),
+                Address::client(client_ext_id).with_profile(ext_id),
+            )
+            .await?
+            .into_profile()?;
+        let target = crate::admit::profile_target(&profile);
+        let subject = profile_subject(&profile);
+        let writes = self
+            .prepare_writes(caller, &target, &subject, &sent, WriteMode::Modify)
+            .await?;
+        let written = self
+            .repo
+            .update_profile_with_properties(&profile, writes)
+            .await
+            .map_err(uniqueness_violated)?;
+        self.read_properties(caller, &target, &subject, Owner::Profile(written.meta.id))
+            .await?
+            .ok_or_else(forbidden_values)
+    }
+
+    /// Reads a unit with the property values the caller may read.
+    ///
+    /// # Errors
+    /// 403, 404.
+    pub async fn get_unit_with(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        ext_id: &str,
+    ) -> AppResult<WithProperties<idm_domain::model::Unit>> {
+        let unit = self
+            .admit(
+                caller,
+                Gate::new(&UNIT_VIEW),
+                Address::client(client_ext_id).with_unit(ext_id),
+            )
+            .await?
+            .into_unit()?;
+        let target = Target::units(unit.client_id, std::slice::from_ref(&unit.path));
+        let properties = self
+            .read_properties(
+                caller,
+                &target,
+                &unit_subject(&unit),
+                Owner::Unit(unit.meta.id),
+            )
+            .await?;
+        Ok(WithProperties {
+            entity: unit,
+            properties,
+        })
+    }
+
+    /// `PATCH .../units/:u/properties`: writes the values sent (bumping the unit's version)
+    /// and answers all values.
+    ///
+    /// # Errors
+    /// 403, 404, 422, `errors.propertyUniquenessViolated`.
+    pub async fn patch_unit_properties(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        ext_id: &str,
+        sent: PropertyPatch,
+    ) -> AppResult<PropertyMap> {
+        let _write = self.writing();
+        let unit = self
+            .admit(
+                caller,
+                Gate::new(&UNIT_MODIFY),
+                Address::client(client_ext_id).with_unit(ext_id),
+            )
+            .await?
+            .into_unit()?;
+        let target = Target::units(unit.client_id, std::slice::from_ref(&unit.path));
+        let subject = unit_subject(&unit);
+        let writes = self
+            .prepare_writes(caller, &target, &subject, &sent, WriteMode::Modify)
+            .await?;
+        let written = self
+            .repo
+            .update_unit_with_properties(&unit, writes)
+            .await
+            .map_err(uniqueness_violated)?;
+        self.read_properties(caller, &target, &subject, Owner::Unit(written.meta.id))
+            .await?
+            .ok_or_else(forbidden_values)
+    }
+}
+
+fn profile_subject(p: &idm_domain::model::Profile) -> Subject<'_> {
+    Subject {
+        scope: PropertyScope::ProfileGlobal,
+        client_id: p.client_id,
+        kind: "profile",
+        ext_id: &p.meta.ext_id,
+        unit_key: p.unit_id.to_string(),
+    }
+}
+
+fn unit_subject(u: &idm_domain::model::Unit) -> Subject<'_> {
+    Subject {
+        scope: PropertyScope::UnitGlobal,
+        client_id: u.client_id,
+        kind: "unit",
+        ext_id: &u.meta.ext_id,
+        unit_key: u.meta.id.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -672,12 +878,30 @@ mod tests {
     #[test]
     fn allowed_value_ids_are_kept_and_new_ones_never_reuse_an_id() {
         let old = vec![
-            AllowedValue { id: 1, value: "a".into() },
-            AllowedValue { id: 2, value: "b".into() },
+            AllowedValue {
+                id: 1,
+                value: "a".into(),
+            },
+            AllowedValue {
+                id: 2,
+                value: "b".into(),
+            },
         ];
         let merged = merge_allowed(&old, vec![(Some(1), "a2".into()), (None, "c".into())]).unwrap();
-        assert_eq!(merged[0], AllowedValue { id: 1, value: "a2".into() });
-        assert_eq!(merged[1], AllowedValue { id: 3, value: "c".into() });
+        assert_eq!(
+            merged[0],
+            AllowedValue {
+                id: 1,
+                value: "a2".into()
+            }
+        );
+        assert_eq!(
+            merged[1],
+            AllowedValue {
+                id: 3,
+                value: "c".into()
+            }
+        );
         assert!(merge_allowed(&old, vec![(Some(7), "x".into())]).is_err());
         assert!(merge_allowed(&old, vec![(None, "x".into()), (None, "x".into())]).is_err());
     }

@@ -14,10 +14,10 @@ use idm_domain::properties::{PropertyScope, WriteMode};
 use idm_ports::properties::Owner;
 
 use crate::admit::{client_not_found, precheck, user_target, Gate};
-use crate::properties::{
-    unit_of_paths, uniqueness_violated, PropertyMap, PropertyPatch, Subject, WithProperties,
-};
 use crate::clients::{check_same_ext_id, check_version};
+use crate::properties::{
+    uniqueness_violated, unit_of_paths, PropertyMap, PropertyPatch, Subject, WithProperties,
+};
 use crate::{AppError, AppResult, Services};
 
 const CREATE: Requirement = Requirement::all(&[&[Right::UserCreate]]);
@@ -456,16 +456,8 @@ impl Services {
         ext_id: &str,
     ) -> AppResult<PropertyMap> {
         let got = self.get_user_with(caller, client_ext_id, ext_id).await?;
-        got.properties.ok_or_else(|| {
-            DomainError::Forbidden {
-                code: ErrorCode::InsufficientRightsFunction,
-                message: format!(
-                    "Permission denied: Caller does not have the required right '{}' to perform this action",
-                    Right::PropertyValueView.wire()
-                ),
-            }
-            .into()
-        })
+        got.properties
+            .ok_or_else(crate::properties::forbidden_values)
     }
 
     /// Deletes a user with everything that belongs to it.
