@@ -224,7 +224,7 @@ pub(crate) fn update(conn: &mut DbConnection, unit: &Unit) -> R<Unit> {
         units,
         unit.meta.id,
         unit.meta.version,
-        UnitValues::of(&unit),
+        UnitValues::of(unit),
         unit_returning!() => (UnitRow, String),
     )?)
 }

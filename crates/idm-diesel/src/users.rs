@@ -208,7 +208,7 @@ pub(crate) fn update(conn: &mut DbConnection, user: &User, previous: UserState) 
         users,
         user.meta.id,
         user.meta.version,
-        UserValues::of(&user),
+        UserValues::of(user),
         user_returning!() => (UserRow, String),
     )?)?;
     // The user's state rules its profiles: disabling disables the active ones,
