@@ -20,6 +20,7 @@ mod personal_questions;
 mod pool;
 mod profiles;
 mod revocation;
+mod properties;
 mod rows;
 pub mod schema;
 pub mod seed;

@@ -172,6 +172,36 @@ pub(crate) fn find(conn: &mut DbConnection, client_id: i64, ext_id: &str) -> R<O
         .transpose()
 }
 
+/// Inserts a profile (shared by the plain create and the create with property values).
+pub(crate) fn insert(conn: &mut DbConnection, p: &Profile) -> R<Profile> {
+    from_join(
+        diesel::insert_into(profiles::table)
+            .values(NewProfile {
+                client_id: p.client_id,
+                user_id: p.user_id,
+                ext_id: &p.meta.ext_id,
+                created: p.meta.created,
+                last_modified: p.meta.last_modified,
+                version: p.meta.version,
+                values: ProfileValues::of(p),
+            })
+            .returning(profile_returning!())
+            .get_result(conn)?,
+    )
+}
+
+/// The versioned update of a profile.
+pub(crate) fn update(conn: &mut DbConnection, p: &Profile) -> R<Profile> {
+    from_join(versioned_update!(
+        conn,
+        profiles,
+        p.meta.id,
+        p.meta.version,
+        ProfileValues::of(p),
+        profile_returning!() => ProfileJoin,
+    )?)
+}
+
 #[async_trait]
 impl ProfileRepo for Store {
     async fn profile_by_ext_id(&self, client_id: i64, ext_id: &str) -> RepoResult<Option<Profile>> {
@@ -180,23 +210,7 @@ impl ProfileRepo for Store {
     }
 
     async fn create_profile(&self, p: Profile) -> RepoResult<Profile> {
-        self.run(move |conn| {
-            from_join(
-                diesel::insert_into(profiles::table)
-                    .values(NewProfile {
-                        client_id: p.client_id,
-                        user_id: p.user_id,
-                        ext_id: &p.meta.ext_id,
-                        created: p.meta.created,
-                        last_modified: p.meta.last_modified,
-                        version: p.meta.version,
-                        values: ProfileValues::of(&p),
-                    })
-                    .returning(profile_returning!())
-                    .get_result(conn)?,
-            )
-        })
-        .await
+        self.run(move |conn| insert(conn, &p)).await
     }
 }
 
@@ -254,17 +268,7 @@ impl ProfileAdmin for Store {
     async fn update_profile(&self, p: &Profile) -> RepoResult<Profile> {
         let p = p.clone();
         // One statement: no explicit transaction needed.
-        self.run(move |conn| {
-            from_join(versioned_update!(
-                conn,
-                profiles,
-                p.meta.id,
-                p.meta.version,
-                ProfileValues::of(&p),
-                profile_returning!() => ProfileJoin,
-            )?)
-        })
-        .await
+        self.run(move |conn| update(conn, &p)).await
     }
 
     async fn delete_profile(&self, profile_id: i64) -> RepoResult<()> {

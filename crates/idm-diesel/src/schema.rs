@@ -293,4 +293,47 @@ diesel::allow_tables_to_appear_in_same_query!(
     dispatch_targets,
     app_attestations,
     fido_uaf_credentials,
+    property_definitions,
+    property_values,
 );
+
+diesel::table! {
+    property_definitions (id) {
+        id -> BigInt,
+        client_id -> Nullable<BigInt>,
+        client_key -> BigInt,
+        name -> Text,
+        description -> Nullable<Text>,
+        property_type -> Text,
+        scope -> Text,
+        encrypted -> Bool,
+        propagated -> Bool,
+        mandatory_on_gui -> Bool,
+        string_max_len -> Nullable<Integer>,
+        string_regex -> Nullable<Text>,
+        access_create -> Text,
+        access_modify -> Text,
+        uniqueness_scope -> Nullable<Text>,
+        gui_precedence -> Nullable<Integer>,
+        allowed_values -> Text,
+        created -> Timestamp,
+        last_modified -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    property_values (id) {
+        id -> BigInt,
+        property_id -> BigInt,
+        user_id -> Nullable<BigInt>,
+        profile_id -> Nullable<BigInt>,
+        unit_id -> Nullable<BigInt>,
+        value -> Text,
+        value_key -> Text,
+        unique_key -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(property_values -> property_definitions (property_id));
+diesel::joinable!(property_definitions -> clients (client_id));

@@ -211,6 +211,26 @@ pub(crate) fn insert(conn: &mut DbConnection, unit: Unit) -> R<Unit> {
 /// Serialises writers that decide on the names under one parent: a no-op UPDATE of the parent
 /// unit (or, for root units, of the client) takes its row lock on PostgreSQL and the write lock
 /// on SQLite, so a concurrent check-then-insert under the same parent waits for this one.
+/// The versioned update of a unit with its sibling-name check; run inside a transaction.
+pub(crate) fn update(conn: &mut DbConnection, unit: &Unit) -> R<Unit> {
+    lock_siblings(conn, unit.client_id, unit.parent_id)?;
+    check_unique_name(
+        conn,
+        unit.client_id,
+        unit.parent_id,
+        &unit.name,
+        Some(unit.meta.id),
+    )?;
+    returned(versioned_update!(
+        conn,
+        units,
+        unit.meta.id,
+        unit.meta.version,
+        UnitValues::of(unit),
+        unit_returning!() => (UnitRow, String),
+    )?)
+}
+
 fn lock_siblings(conn: &mut DbConnection, client_id: i64, parent_id: Option<i64>) -> R<()> {
     match parent_id {
         Some(pid) => {
@@ -318,25 +338,7 @@ impl UnitAdmin for Store {
 
     async fn update_unit(&self, unit: &Unit) -> RepoResult<Unit> {
         let unit = unit.clone();
-        self.tx(move |conn| {
-            lock_siblings(conn, unit.client_id, unit.parent_id)?;
-            check_unique_name(
-                conn,
-                unit.client_id,
-                unit.parent_id,
-                &unit.name,
-                Some(unit.meta.id),
-            )?;
-            returned(versioned_update!(
-                conn,
-                units,
-                unit.meta.id,
-                unit.meta.version,
-                UnitValues::of(&unit),
-                unit_returning!() => (UnitRow, String),
-            )?)
-        })
-        .await
+        self.tx(move |conn| update(conn, &unit)).await
     }
 
     async fn delete_unit(&self, unit_id: i64) -> RepoResult<()> {

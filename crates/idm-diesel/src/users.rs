@@ -185,6 +185,58 @@ pub(crate) fn find(conn: &mut DbConnection, client_id: i64, ext_id: &str) -> R<O
         .transpose()
 }
 
+/// Inserts a user (shared by the plain create and the create with property values).
+pub(crate) fn insert(conn: &mut DbConnection, user: &User) -> R<User> {
+    returned(
+        diesel::insert_into(users::table)
+            .values(NewUser {
+                client_id: user.client_id,
+                ext_id: &user.meta.ext_id,
+                created: user.meta.created,
+                last_modified: user.meta.last_modified,
+                version: user.meta.version,
+                values: UserValues::of(user),
+            })
+            .returning(user_returning!())
+            .get_result(conn)?,
+    )
+}
+
+/// The versioned update of a user with its state cascade; run inside a transaction.
+pub(crate) fn update(conn: &mut DbConnection, user: &User, previous: UserState) -> R<User> {
+    use crate::schema::profiles;
+    let written = returned(versioned_update!(
+        conn,
+        users,
+        user.meta.id,
+        user.meta.version,
+        UserValues::of(user),
+        user_returning!() => (UserRow, String),
+    )?)?;
+    // The user's state rules its profiles: disabling disables the active ones,
+    // archiving archives all (reference notes §4).
+    let cascade = match user.state {
+        _ if user.state == previous => None,
+        UserState::Disabled => Some(("disabled", vec!["active"])),
+        UserState::Archived => Some(("archived", vec!["active", "disabled"])),
+        UserState::Active => None,
+    };
+    if let Some((to, from)) = cascade {
+        diesel::update(
+            profiles::table
+                .filter(profiles::user_id.eq(user.meta.id))
+                .filter(profiles::state.eq_any(from)),
+        )
+        .set((
+            profiles::state.eq(to),
+            profiles::last_modified.eq(written.meta.last_modified),
+            profiles::version.eq(profiles::version + 1),
+        ))
+        .execute(conn)?;
+    }
+    Ok(written)
+}
+
 #[async_trait]
 impl UserRepo for Store {
     async fn user_by_ext_id(&self, client_id: i64, ext_id: &str) -> RepoResult<Option<User>> {
@@ -209,22 +261,7 @@ impl UserRepo for Store {
     }
 
     async fn create_user(&self, user: User) -> RepoResult<User> {
-        self.run(move |conn| {
-            returned(
-                diesel::insert_into(users::table)
-                    .values(NewUser {
-                        client_id: user.client_id,
-                        ext_id: &user.meta.ext_id,
-                        created: user.meta.created,
-                        last_modified: user.meta.last_modified,
-                        version: user.meta.version,
-                        values: UserValues::of(&user),
-                    })
-                    .returning(user_returning!())
-                    .get_result(conn)?,
-            )
-        })
-        .await
+        self.run(move |conn| insert(conn, &user)).await
     }
 
     async fn user_unit_paths(&self, user_id: i64) -> RepoResult<Vec<String>> {
@@ -350,41 +387,8 @@ impl UserAdmin for Store {
     }
 
     async fn update_user(&self, user: &User, previous: UserState) -> RepoResult<User> {
-        use crate::schema::profiles;
         let user = user.clone();
-        self.tx(move |conn| {
-            let written = returned(versioned_update!(
-                conn,
-                users,
-                user.meta.id,
-                user.meta.version,
-                UserValues::of(&user),
-                user_returning!() => (UserRow, String),
-            )?)?;
-            // The user's state rules its profiles: disabling disables the active ones,
-            // archiving archives all (reference notes §4).
-            let cascade = match user.state {
-                _ if user.state == previous => None,
-                UserState::Disabled => Some(("disabled", vec!["active"])),
-                UserState::Archived => Some(("archived", vec!["active", "disabled"])),
-                UserState::Active => None,
-            };
-            if let Some((to, from)) = cascade {
-                diesel::update(
-                    profiles::table
-                        .filter(profiles::user_id.eq(user.meta.id))
-                        .filter(profiles::state.eq_any(from)),
-                )
-                .set((
-                    profiles::state.eq(to),
-                    profiles::last_modified.eq(written.meta.last_modified),
-                    profiles::version.eq(profiles::version + 1),
-                ))
-                .execute(conn)?;
-            }
-            Ok(written)
-        })
-        .await
+        self.tx(move |conn| update(conn, &user, previous)).await
     }
 
     async fn delete_user(&self, user_id: i64) -> RepoResult<()> {

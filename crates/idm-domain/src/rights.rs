@@ -144,6 +144,7 @@ rights! {
     PolicyConfigurationView => "list the policy configuration of a client",
     PropertyView => "read custom property definitions",
     PropertyCreate => "create custom property definitions",
+    PropertyModify => "modify custom property definitions",
     PropertyAllowedValueView => "read the allowed values of custom properties",
     PropertyValueView => "read custom property values",
     PropertyValueCreate => "set custom property values",

@@ -21,6 +21,7 @@ pub mod personal_questions;
 pub mod profiles;
 pub mod query;
 pub mod revocation;
+pub mod properties;
 pub mod terms;
 pub mod units;
 pub mod users;
@@ -46,6 +47,7 @@ pub trait Repository:
     + terms::TermsRepo
     + personal_questions::PersonalQuestionRepo
     + devices::DeviceRepo
+    + properties::PropertyRepo
     + locate::Locator
     + revocation::Announcer
     + Send
@@ -67,6 +69,7 @@ impl<T> Repository for T where
         + terms::TermsRepo
         + personal_questions::PersonalQuestionRepo
         + devices::DeviceRepo
+        + properties::PropertyRepo
         + locate::Locator
         + revocation::Announcer
         + Send

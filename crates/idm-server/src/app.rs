@@ -152,6 +152,11 @@ pub fn services(settings: &Settings, store: &Store) -> anyhow::Result<Services> 
             per_account_per_minute: settings.auth.login_attempts_per_minute_per_account,
             per_source_per_minute: settings.auth.login_attempts_per_minute_per_source,
         },
+        property_key: settings
+            .properties
+            .encryption_key
+            .as_ref()
+            .map(|k| idm_service::properties::PropertyKey(k.0.clone())),
     };
     Services::new(Arc::new(store.clone()), config).map_err(|e| anyhow::anyhow!("{e}"))
 }

@@ -205,6 +205,19 @@ pub struct UnitDto {
     modification_comment: Option<String>,
     /// The validity period of the unit entity.
     validity: ValidityDto,
+    /// Custom property values, name → value; left out when the caller may not read them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<std::collections::BTreeMap<String, String>>,
+}
+
+impl UnitDto {
+    /// The unit with the property values its reader may see.
+    pub fn with(w: idm_service::properties::WithProperties<Unit>) -> Self {
+        UnitDto {
+            properties: w.properties,
+            ..UnitDto::from(w.entity)
+        }
+    }
 }
 
 impl From<Unit> for UnitDto {
@@ -224,6 +237,7 @@ impl From<Unit> for UnitDto {
             profileless: u.profileless,
             modification_comment: u.modification_comment,
             validity: u.validity.into(),
+            properties: None,
         }
     }
 }

@@ -36,6 +36,18 @@ pub struct Settings {
     pub bootstrap: BootstrapSettings,
     /// Logging.
     pub log: LogSettings,
+    /// Custom properties.
+    pub properties: PropertySettings,
+}
+
+/// `[properties]`
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct PropertySettings {
+    /// Base64 of 32 bytes: seals the values of encrypted properties and keys the hash that
+    /// makes them unique and searchable. Unset: definitions with `encrypted: true` are refused
+    /// (422 `errors.invalidConfig`) and stored encrypted values cannot be read or written.
+    pub encryption_key: Option<Secret>,
 }
 
 /// `[server]`
@@ -308,6 +320,11 @@ impl Settings {
         if let Some(s) = &self.xtoken.secret {
             if s.0.len() < 16 {
                 return bad("xtoken.secret must be at least 16 bytes".into());
+            }
+        }
+        if let Some(k) = &self.properties.encryption_key {
+            if idm_service::sealing::Sealer::from_base64(&k.0).is_err() {
+                return bad("properties.encryption_key must be base64 of 32 bytes".into());
             }
         }
         if self.xtoken.ttl_seconds == 0 {

@@ -36,6 +36,7 @@ pub mod devices;
 pub mod personal_questions;
 pub mod principal;
 pub mod profiles;
+pub mod properties;
 pub mod remote_keys;
 mod revocation;
 pub mod sealing;
@@ -69,6 +70,9 @@ pub struct ServiceConfig {
     pub password_policy: PasswordPolicy,
     /// Brute-force brakes on password checks.
     pub throttle: throttle::ThrottleConfig,
+    /// `properties.encryption_key`: seals encrypted property values; `None` refuses
+    /// encrypted definitions.
+    pub property_key: Option<properties::PropertyKey>,
 }
 
 /// The use cases, sharing one repository and configuration. Cheap to clone.
@@ -79,6 +83,7 @@ pub struct Services {
     verifier: Arc<auth::TokenVerifier>,
     callers: Arc<auth::CallerCache>,
     throttle: Arc<throttle::Throttle>,
+    props: Arc<properties::PropertyState>,
 }
 
 impl std::fmt::Debug for Services {
@@ -96,7 +101,12 @@ impl Services {
         let verifier = auth::TokenVerifier::new(&config.auth)?;
         let callers = auth::CallerCache::new(config.auth.caller_cache_ttl_ms);
         let throttle = throttle::Throttle::new(config.throttle);
+        let props = properties::PropertyState::new(
+            config.property_key.as_ref(),
+            config.auth.caller_cache_ttl_ms,
+        )?;
         Ok(Services {
+            props: Arc::new(props),
             repo,
             config: Arc::new(config),
             verifier: Arc::new(verifier),

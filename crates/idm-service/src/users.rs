@@ -9,8 +9,14 @@ use idm_ports::query::{ListQuery, Listed};
 
 use idm_ports::locate::Address;
 
+use idm_domain::properties::{PropertyScope, WriteMode};
+use idm_ports::properties::Owner;
+
 use crate::admit::{client_not_found, precheck, user_target, Gate};
 use crate::clients::{check_same_ext_id, check_version};
+use crate::properties::{
+    uniqueness_violated, unit_of_paths, PropertyMap, PropertyPatch, Subject, WithProperties,
+};
 use crate::{AppError, AppResult, Services};
 
 const CREATE: Requirement = Requirement::all(&[&[Right::UserCreate]]);
@@ -152,6 +158,23 @@ impl Services {
         client_ext_id: &str,
         input: UserInput,
     ) -> AppResult<User> {
+        self.create_user_with(caller, client_ext_id, input, None)
+            .await
+    }
+
+    /// [`Services::create_user`] with property values (`None`: the body had no
+    /// `properties`; mandatory properties are then not checked either, as for callers that
+    /// predate properties).
+    ///
+    /// # Errors
+    /// As `create_user`; the property 403s and 422s, `errors.propertyUniquenessViolated`.
+    pub async fn create_user_with(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        input: UserInput,
+        properties: Option<PropertyPatch>,
+    ) -> AppResult<User> {
         let write = self.writing();
         write.reaches_nobody(); // a new user: no token resolves to it yet
         let req = if input.is_technical_user == Some(true) {
@@ -204,9 +227,31 @@ impl Services {
             modification_comment: None,
             validity: Validity::default(),
         };
+        let writes = match &properties {
+            None => None,
+            Some(sent) => {
+                let subject = Subject {
+                    scope: PropertyScope::UserGlobal,
+                    client_id: client.meta.id,
+                    kind: "user",
+                    ext_id: &ext_id,
+                    unit_key: unit_of_paths(&[]),
+                };
+                let target = Target::client(client.meta.id);
+                Some(
+                    self.prepare_writes(caller, &target, &subject, sent, WriteMode::Create)
+                        .await?,
+                )
+            }
+        };
         apply(&mut user, input);
-        match self.repo.create_user(user.clone()).await {
+        let result = match writes {
+            None => self.repo.create_user(user.clone()).await,
+            Some(w) => self.repo.create_user_with_properties(user.clone(), w).await,
+        };
+        match result {
             Ok(u) => Ok(u),
+            Err(e) if e.is_unique_on("unique_key") => Err(uniqueness_violated(e)),
             Err(e) if e.is_unique_on("login_id") => {
                 Err(duplicate_login(&user.login_id, &client.name))
             }
@@ -252,6 +297,25 @@ impl Services {
         ext_id: &str,
         input: UserInput,
     ) -> AppResult<User> {
+        Ok(self
+            .patch_user_with(caller, client_ext_id, ext_id, input, None)
+            .await?
+            .entity)
+    }
+
+    /// [`Services::patch_user`] with property values: only the names sent change, `None` or
+    /// `""` removes one. Answers the user with the values the caller may read.
+    ///
+    /// # Errors
+    /// As `patch_user`; the property 403s and 422s, `errors.propertyUniquenessViolated`.
+    pub async fn patch_user_with(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        ext_id: &str,
+        input: UserInput,
+        properties: Option<PropertyPatch>,
+    ) -> AppResult<WithProperties<User>> {
         let write = self.writing();
         let admitted = self
             .admit(
@@ -261,6 +325,7 @@ impl Services {
             )
             .await?;
         let client_name = admitted.client()?.name.clone();
+        let paths = admitted.found.user_unit_paths.clone();
         let mut user = admitted.into_user()?;
         write.reaches_user(user.meta.id);
         check_same_ext_id(input.ext_id.as_deref(), ext_id)?;
@@ -279,6 +344,26 @@ impl Services {
         if let Some(v) = &input.validity {
             v.check()?;
         }
+        let subject = Subject {
+            scope: PropertyScope::UserGlobal,
+            client_id: user.client_id,
+            kind: "user",
+            ext_id,
+            unit_key: unit_of_paths(&paths),
+        };
+        let writes = match &properties {
+            None => None,
+            Some(sent) => Some(
+                self.prepare_writes(
+                    caller,
+                    &user_target(&user, &paths),
+                    &subject,
+                    sent,
+                    WriteMode::Modify,
+                )
+                .await?,
+            ),
+        };
         let previous = user.state;
         apply(&mut user, input);
         if user.state != UserState::Active && previous == UserState::Active {
@@ -288,13 +373,92 @@ impl Services {
                 "disable or archive its own user",
             )?;
         }
-        match self.repo.update_user(&user, previous).await {
-            Ok(u) => Ok(u),
-            Err(e) if e.is_unique_on("login_id") => {
-                Err(duplicate_login(&user.login_id, &client_name))
+        let result = match writes {
+            None => self.repo.update_user(&user, previous).await,
+            Some(w) => {
+                self.repo
+                    .update_user_with_properties(&user, previous, w)
+                    .await
             }
-            Err(e) => Err(e.into()),
-        }
+        };
+        let written = match result {
+            Ok(u) => u,
+            Err(e) if e.is_unique_on("login_id") => {
+                return Err(duplicate_login(&user.login_id, &client_name))
+            }
+            Err(e) => return Err(uniqueness_violated(e)),
+        };
+        let properties = match properties {
+            None => None,
+            Some(_) => {
+                self.read_properties(
+                    caller,
+                    &user_target(&written, &paths),
+                    &subject,
+                    Owner::User(written.meta.id),
+                )
+                .await?
+            }
+        };
+        Ok(WithProperties {
+            entity: written,
+            properties,
+        })
+    }
+
+    /// Reads a user with the property values the caller may read.
+    ///
+    /// # Errors
+    /// 403, 404.
+    pub async fn get_user_with(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        ext_id: &str,
+    ) -> AppResult<WithProperties<User>> {
+        let admitted = self
+            .admit(
+                caller,
+                Gate::new(&VIEW),
+                Address::client(client_ext_id).with_user(ext_id),
+            )
+            .await?;
+        let paths = admitted.found.user_unit_paths.clone();
+        let user = admitted.into_user()?;
+        let subject = Subject {
+            scope: PropertyScope::UserGlobal,
+            client_id: user.client_id,
+            kind: "user",
+            ext_id,
+            unit_key: String::new(),
+        };
+        let properties = self
+            .read_properties(
+                caller,
+                &user_target(&user, &paths),
+                &subject,
+                Owner::User(user.meta.id),
+            )
+            .await?;
+        Ok(WithProperties {
+            entity: user,
+            properties,
+        })
+    }
+
+    /// `GET .../users/:u/properties`: the values, or 403 without `PropertyValueView`.
+    ///
+    /// # Errors
+    /// 403, 404.
+    pub async fn get_user_properties(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        ext_id: &str,
+    ) -> AppResult<PropertyMap> {
+        let got = self.get_user_with(caller, client_ext_id, ext_id).await?;
+        got.properties
+            .ok_or_else(crate::properties::forbidden_values)
     }
 
     /// Deletes a user with everything that belongs to it.

@@ -518,6 +518,42 @@ impl TestApp {
         }
     }
 
+    /// Runs a query directly against the test database and returns its one text column,
+    /// which the query must name `t` (e.g. `SELECT value AS t FROM property_values`): tests
+    /// that check what is stored, bypassing the server.
+    pub fn sql_texts(&self, query: &str) -> Vec<String> {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            t: String,
+        }
+        match self.backend {
+            Backend::Sqlite => {
+                let path = self.database_url.trim_start_matches("sqlite://");
+                let mut c = diesel::SqliteConnection::establish(path).unwrap();
+                diesel::sql_query(query)
+                    .load::<Row>(&mut c)
+                    .unwrap()
+                    .into_iter()
+                    .map(|r| r.t)
+                    .collect()
+            }
+            #[cfg(feature = "postgres")]
+            Backend::Postgres => {
+                let mut c = diesel::PgConnection::establish(&self.database_url).unwrap();
+                diesel::sql_query(query)
+                    .load::<Row>(&mut c)
+                    .unwrap()
+                    .into_iter()
+                    .map(|r| r.t)
+                    .collect()
+            }
+            #[cfg(not(feature = "postgres"))]
+            Backend::Postgres => unreachable!("no PostgreSQL TestApp without the feature"),
+        }
+    }
+
     /// The server's database counters from `/metrics`: (statements run, statements prepared
     /// into a connection's statement cache). Reading them runs no statement.
     pub async fn db_counters(&self) -> (u64, u64) {

@@ -17,6 +17,7 @@ pub mod paths;
 pub mod personal_questions;
 pub mod principal;
 pub mod profiles;
+pub mod properties;
 pub mod terms;
 pub mod units;
 pub mod users;
@@ -31,6 +32,7 @@ pub async fn not_found() -> Result<HttpResponse, ApiError> {
 pub fn api(api: &mut Api) {
     ops::routes(api);
     clients::routes(api);
+    properties::routes(api);
     principal::routes(api);
     applications::routes(api);
     terms::routes(api);

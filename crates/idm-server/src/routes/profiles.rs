@@ -64,6 +64,19 @@ pub struct ProfileDto {
     remarks: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     modification_comment: Option<String>,
+    /// Custom property values, name → value; left out when the caller may not read them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<std::collections::BTreeMap<String, String>>,
+}
+
+impl ProfileDto {
+    /// The profile with the property values its reader may see.
+    fn with(w: idm_service::properties::WithProperties<Profile>) -> Self {
+        ProfileDto {
+            properties: w.properties,
+            ..ProfileDto::from(w.entity)
+        }
+    }
 }
 
 impl From<Profile> for ProfileDto {
@@ -80,6 +93,7 @@ impl From<Profile> for ProfileDto {
             validity: p.validity.into(),
             remarks: p.remarks,
             modification_comment: p.modification_comment,
+            properties: None,
         }
     }
 }
@@ -215,8 +229,8 @@ async fn get(
         client_ext_id: c,
         ext_id: e,
     } = path.into_inner();
-    let p = state.services.get_profile(&caller, &c, &e).await?;
-    Ok(ok_tagged(p.meta.version, &ProfileDto::from(p)))
+    let p = state.services.get_profile_with(&caller, &c, &e).await?;
+    Ok(ok_tagged(p.entity.meta.version, &ProfileDto::with(p)))
 }
 
 /// Changes the fields present in the body (optimistic locking by `version` or `If-Match`).

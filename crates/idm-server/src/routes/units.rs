@@ -157,8 +157,8 @@ async fn get(
         client_ext_id: c,
         ext_id: e,
     } = path.into_inner();
-    let unit = state.services.get_unit(&caller, &c, &e).await?;
-    Ok(ok_tagged(unit.meta.version, &UnitDto::from(unit)))
+    let unit = state.services.get_unit_with(&caller, &c, &e).await?;
+    Ok(ok_tagged(unit.entity.meta.version, &UnitDto::with(unit)))
 }
 
 /// Changes the fields present in the body (optimistic locking by `version` or `If-Match`).

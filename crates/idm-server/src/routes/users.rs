@@ -3,7 +3,12 @@
 use actix_web::{web, HttpResponse};
 use idm_domain::model::User;
 use idm_domain::values::{Language, UserState, Validity};
+use std::collections::BTreeMap;
+
+use idm_service::properties::WithProperties;
 use idm_service::users::UserInput;
+
+use super::properties::patch_of;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -246,6 +251,20 @@ pub struct UserDto {
     remarks: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     modification_comment: Option<String>,
+    /// Custom property values, name → value; left out when the caller may not read them
+    /// (`PropertyValueView`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<BTreeMap<String, String>>,
+}
+
+impl UserDto {
+    /// The user with the property values its reader may see.
+    fn with(w: WithProperties<User>) -> Self {
+        UserDto {
+            properties: w.properties,
+            ..UserDto::from(w.entity)
+        }
+    }
 }
 
 impl From<User> for UserDto {
@@ -276,6 +295,7 @@ impl From<User> for UserDto {
             validity: u.validity.into(),
             remarks: u.remarks,
             modification_comment: u.modification_comment,
+            properties: None,
         }
     }
 }
@@ -312,6 +332,10 @@ pub struct UserBody {
     validity: Option<Validity>,
     /// Patch: the version read; alternatively `If-Match: "<version>"`.
     version: Option<i64>,
+    /// Custom property values, name → value. Create: mandatory properties are required.
+    /// Patch: only the names sent change; `null` or `""` removes a value.
+    #[schema(value_type = Option<BTreeMap<String, Option<String>>>)]
+    properties: Option<BTreeMap<String, Option<String>>>,
 }
 
 impl UserBody {
@@ -362,11 +386,17 @@ async fn create(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
     path: web::Path<ClientPath>,
-    Body(body): Body<UserBody>,
+    Body(mut body): Body<UserBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let properties = patch_of(body.properties.take().unwrap_or_default());
     let user = state
         .services
-        .create_user(&caller, &path.client_ext_id, body.into_input(None))
+        .create_user_with(
+            &caller,
+            &path.client_ext_id,
+            body.into_input(None),
+            Some(properties),
+        )
         .await?;
     Ok(created(format!(
         "{CORE}/{}/users/{}",
@@ -394,8 +424,8 @@ async fn get(
         client_ext_id: c,
         user_ext_id: e,
     } = path.into_inner();
-    let user = state.services.get_user(&caller, &c, &e).await?;
-    Ok(ok_tagged(user.meta.version, &UserDto::from(user)))
+    let user = state.services.get_user_with(&caller, &c, &e).await?;
+    Ok(ok_tagged(user.entity.meta.version, &UserDto::with(user)))
 }
 
 /// Changes the fields present in the body (optimistic locking by `version` or `If-Match`);
@@ -424,17 +454,18 @@ async fn patch(
     AuthCaller(caller): AuthCaller,
     path: web::Path<UserPath>,
     IfMatch(if_match): IfMatch,
-    Body(body): Body<UserBody>,
+    Body(mut body): Body<UserBody>,
 ) -> Result<HttpResponse, ApiError> {
     let UserPath {
         client_ext_id: c,
         user_ext_id: e,
     } = path.into_inner();
+    let properties = patch_of(body.properties.take().unwrap_or_default());
     let user = state
         .services
-        .patch_user(&caller, &c, &e, body.into_input(if_match))
+        .patch_user_with(&caller, &c, &e, body.into_input(if_match), Some(properties))
         .await?;
-    Ok(ok_tagged(user.meta.version, &UserDto::from(user)))
+    Ok(ok_tagged(user.entity.meta.version, &UserDto::with(user)))
 }
 
 /// Deletes a user with everything that belongs to it.

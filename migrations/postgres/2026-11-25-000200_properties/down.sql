@@ -1,0 +1,2 @@
+DROP TABLE property_values;
+DROP TABLE property_definitions;
