@@ -14,6 +14,7 @@ mod caller;
 mod clients;
 mod credentials;
 mod devices;
+mod eroles;
 mod locate;
 mod personal_questions;
 mod pool;

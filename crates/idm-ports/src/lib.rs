@@ -16,6 +16,7 @@ pub mod caller;
 pub mod clients;
 pub mod credentials;
 pub mod devices;
+pub mod eroles;
 pub mod locate;
 pub mod personal_questions;
 pub mod profiles;
@@ -44,6 +45,7 @@ pub trait Repository:
     + terms::TermsRepo
     + personal_questions::PersonalQuestionRepo
     + devices::DeviceRepo
+    + eroles::EnterpriseRoleRepo
     + locate::Locator
     + Send
     + Sync
@@ -64,6 +66,7 @@ impl<T> Repository for T where
         + terms::TermsRepo
         + personal_questions::PersonalQuestionRepo
         + devices::DeviceRepo
+        + eroles::EnterpriseRoleRepo
         + locate::Locator
         + Send
         + Sync
