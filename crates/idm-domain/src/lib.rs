@@ -39,7 +39,7 @@ pub mod values;
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
-pub use error::{DomainError, ErrorEntry, ErrorEnvelope, PolicyViolation};
+pub use error::{DomainError, ErrorEntry, ErrorEnvelope, ErrorIdentifier, PolicyViolation};
 pub use error_code::ErrorCode;
 
 #[cfg(test)]
