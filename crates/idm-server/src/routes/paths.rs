@@ -215,3 +215,16 @@ pub struct EnterpriseAuthorizationPath {
     /// extId of the enterprise authorization
     pub ext_id: String,
 }
+
+/// `core/{clientExtId}/users/{userExtId}/consents/{extId}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Path)]
+pub struct ConsentPath {
+    /// extId of the client
+    pub client_ext_id: String,
+    /// extId of the user
+    pub user_ext_id: String,
+    /// extId of the consent
+    pub ext_id: String,
+}
