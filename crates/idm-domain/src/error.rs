@@ -107,8 +107,9 @@ pub enum DomainError {
         code: ErrorCode,
         /// The nevisIDM wording.
         message: String,
-        /// The entity the error refers to, if any.
-        identifier: Option<ErrorIdentifier>,
+        /// The entity the error refers to, if any (boxed: most errors carry none, and every
+        /// `Result` of the domain pays for the largest variant).
+        identifier: Option<Box<ErrorIdentifier>>,
         /// Failed policy elements, if a policy failed.
         violations: Vec<PolicyViolation>,
     },
@@ -163,7 +164,7 @@ impl DomainError {
                 errors: vec![ErrorEntry {
                     code: *code,
                     message: message.clone(),
-                    identifier: identifier.clone(),
+                    identifier: identifier.as_deref().cloned(),
                 }],
                 policy_violations: violations.clone(),
             },
@@ -189,11 +190,11 @@ mod tests {
         let e = DomainError::Unprocessable {
             code: ErrorCode::CredentialNotActive,
             message: "m".into(),
-            identifier: Some(ErrorIdentifier {
+            identifier: Some(Box::new(ErrorIdentifier {
                 user_ext_id: Some("u1".into()),
                 credential_ext_id: Some("c1".into()),
                 ..ErrorIdentifier::default()
-            }),
+            })),
             violations: Vec::new(),
         };
         let json = serde_json::to_value(e.envelope()).unwrap();
