@@ -11,8 +11,8 @@ use idm_ports::{Page, PageRequest, RepoError, RepoResult};
 
 use crate::listing::{listed, Column};
 use crate::rows::{cursor_of, keyset, lang, meta, Db};
-use crate::schema::{applications, authorizations, roles};
-use crate::versioned::{columns_of, joined};
+use crate::schema::{applications, authorizations, enterprise_role_members, roles};
+use crate::versioned::{columns_of, joined, versioned_update};
 use crate::{DbConnection, Store, R};
 
 #[derive(Queryable, Selectable)]
@@ -126,7 +126,30 @@ impl AuthorizationRow {
     }
 }
 
-/// A new application row (applications are never updated through the API).
+/// The columns an application update may change.
+#[derive(AsChangeset)]
+#[diesel(table_name = applications, treat_none_as_null = true)]
+struct ApplicationValues<'a> {
+    name: &'a str,
+    description: Option<&'a str>,
+    url: Option<&'a str>,
+    displayed: bool,
+    display_name: String,
+}
+
+/// The columns an authorization update may change (the role and the profile never change).
+#[derive(AsChangeset)]
+#[diesel(table_name = authorizations, treat_none_as_null = true)]
+struct AuthorizationValues {
+    client_global: bool,
+    unit_global: bool,
+    app_global: bool,
+    enterprise_role_global: bool,
+    valid_from: Option<NaiveDateTime>,
+    valid_to: Option<NaiveDateTime>,
+}
+
+/// A new application row.
 #[derive(Insertable)]
 #[diesel(table_name = applications)]
 struct NewApplication<'a> {
@@ -465,6 +488,89 @@ impl ApplicationRepo for Store {
                 return Err(RepoError::NotFound.into());
             }
             Ok(())
+        })
+        .await
+    }
+
+    async fn update_application(&self, a: &Application) -> RepoResult<Application> {
+        let a = a.clone();
+        self.run(move |conn| {
+            versioned_update!(
+                conn,
+                applications,
+                a.meta.id,
+                a.meta.version,
+                ApplicationValues {
+                    name: &a.name,
+                    description: a.description.as_deref(),
+                    url: a.url.as_deref(),
+                    displayed: a.displayed,
+                    display_name: a.display_name.to_storage(),
+                },
+                columns_of::<ApplicationRow>() => ApplicationRow,
+            )?
+            .into_domain()
+        })
+        .await
+    }
+
+    async fn delete_application(&self, id: i64) -> RepoResult<()> {
+        self.tx(move |conn| {
+            let app_roles = roles::table
+                .filter(roles::application_id.eq(id))
+                .select(roles::id);
+            let granted: i64 = authorizations::table
+                .filter(authorizations::role_id.eq_any(app_roles))
+                .count()
+                .get_result(conn)?;
+            let bundled: i64 = enterprise_role_members::table
+                .filter(
+                    enterprise_role_members::role_id.eq_any(
+                        roles::table
+                            .filter(roles::application_id.eq(id))
+                            .select(roles::id),
+                    ),
+                )
+                .count()
+                .get_result(conn)?;
+            if granted + bundled > 0 {
+                return Err(RepoError::Conflict {
+                    constraint: "dependencies".into(),
+                }
+                .into());
+            }
+            let n = diesel::delete(applications::table.filter(applications::id.eq(id)))
+                .execute(conn)?;
+            if n == 0 {
+                return Err(RepoError::NotFound.into());
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn update_authorization(&self, a: &Authorization) -> RepoResult<Authorization> {
+        let a = a.clone();
+        self.run(move |conn| {
+            let (row, role_ext_id) = versioned_update!(
+                conn,
+                authorizations,
+                a.meta.id,
+                a.meta.version,
+                AuthorizationValues {
+                    client_global: a.client_global,
+                    unit_global: a.unit_global,
+                    app_global: a.app_global,
+                    enterprise_role_global: a.enterprise_role_global,
+                    valid_from: a.validity.from.map(|t| t.naive_utc()),
+                    valid_to: a.validity.to.map(|t| t.naive_utc()),
+                },
+                (
+                    columns_of::<AuthorizationRow>(),
+                    joined!(roles::ext_id, authorizations::role_id),
+                ) => (AuthorizationRow, String),
+            )?;
+            Ok(row.into_domain(role_ext_id))
         })
         .await
     }

@@ -15,6 +15,7 @@ mod clients;
 mod credentials;
 mod devices;
 mod listing;
+mod eroles;
 mod locate;
 mod personal_questions;
 mod pool;

@@ -264,6 +264,42 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    enterprise_roles (id) {
+        id -> BigInt,
+        client_id -> BigInt,
+        ext_id -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        display_name -> Text,
+        created -> Timestamp,
+        last_modified -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    enterprise_role_members (enterprise_role_id, role_id) {
+        enterprise_role_id -> BigInt,
+        role_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    enterprise_authorizations (id) {
+        id -> BigInt,
+        client_id -> BigInt,
+        profile_id -> BigInt,
+        enterprise_role_id -> BigInt,
+        ext_id -> Text,
+        valid_from -> Nullable<Timestamp>,
+        valid_to -> Nullable<Timestamp>,
+        created -> Timestamp,
+        last_modified -> Timestamp,
+        version -> BigInt,
+    }
+}
+
 diesel::joinable!(units -> clients (client_id));
 diesel::joinable!(users -> clients (client_id));
 diesel::joinable!(password_credentials -> users (user_id));
@@ -276,6 +312,10 @@ diesel::joinable!(app_attestations -> dispatch_targets (dispatch_target_id));
 diesel::joinable!(fido_uaf_credentials -> users (user_id));
 diesel::joinable!(personal_questions -> clients (client_id));
 diesel::joinable!(terms_applications -> terms (terms_id));
+diesel::joinable!(enterprise_roles -> clients (client_id));
+diesel::joinable!(enterprise_role_members -> enterprise_roles (enterprise_role_id));
+diesel::joinable!(enterprise_role_members -> roles (role_id));
+diesel::joinable!(enterprise_authorizations -> enterprise_roles (enterprise_role_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     clients,
@@ -295,6 +335,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     fido_uaf_credentials,
     property_definitions,
     property_values,
+    enterprise_roles,
+    enterprise_role_members,
+    enterprise_authorizations,
 );
 
 diesel::table! {

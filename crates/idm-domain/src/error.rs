@@ -20,6 +20,28 @@ pub struct PolicyViolation {
     pub actual_value: String,
 }
 
+/// The entity an error entry refers to, as nevisIDM words it for bulk operations: an object
+/// whose members name a client, user or credential (or a FIDO UAF key), never a bare string.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorIdentifier {
+    /// The external identifier of the client.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_ext_id: Option<String>,
+    /// The external identifier of the user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_ext_id: Option<String>,
+    /// The external identifier of the credential.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential_ext_id: Option<String>,
+    /// The key identifier of the authenticator registered key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// The authenticator attestation identifier of the FIDO UAF credential.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aaid: Option<String>,
+}
+
 /// One entry of `errors[]`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ErrorEntry {
@@ -29,7 +51,7 @@ pub struct ErrorEntry {
     pub message: String,
     /// The entity the error refers to, when that helps the client.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub identifier: Option<String>,
+    pub identifier: Option<ErrorIdentifier>,
 }
 
 /// The body of every 4xx/5xx response.
@@ -85,8 +107,9 @@ pub enum DomainError {
         code: ErrorCode,
         /// The nevisIDM wording.
         message: String,
-        /// The entity the error refers to, if any.
-        identifier: Option<String>,
+        /// The entity the error refers to, if any (boxed: most errors carry none, and every
+        /// `Result` of the domain pays for the largest variant).
+        identifier: Option<Box<ErrorIdentifier>>,
         /// Failed policy elements, if a policy failed.
         violations: Vec<PolicyViolation>,
     },
@@ -147,7 +170,7 @@ impl DomainError {
                 errors: vec![ErrorEntry {
                     code: *code,
                     message: message.clone(),
-                    identifier: identifier.clone(),
+                    identifier: identifier.as_deref().cloned(),
                 }],
                 policy_violations: violations.clone(),
             },
@@ -169,6 +192,25 @@ mod tests {
         assert_eq!(
             json,
             serde_json::json!({"errors":[{"code":"errors.noRecord","message":"x"}]})
+        );
+    }
+
+    #[test]
+    fn an_identifier_is_an_object_with_only_the_members_that_are_set() {
+        let e = DomainError::Unprocessable {
+            code: ErrorCode::CredentialNotActive,
+            message: "m".into(),
+            identifier: Some(Box::new(ErrorIdentifier {
+                user_ext_id: Some("u1".into()),
+                credential_ext_id: Some("c1".into()),
+                ..ErrorIdentifier::default()
+            })),
+            violations: Vec::new(),
+        };
+        let json = serde_json::to_value(e.envelope()).unwrap();
+        assert_eq!(
+            json["errors"][0]["identifier"],
+            serde_json::json!({"userExtId": "u1", "credentialExtId": "c1"})
         );
     }
 

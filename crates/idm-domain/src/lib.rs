@@ -25,6 +25,7 @@
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod eroles;
 pub mod error;
 pub mod error_code;
 pub mod model;
@@ -39,7 +40,7 @@ pub mod values;
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
-pub use error::{DomainError, ErrorEntry, ErrorEnvelope, PolicyViolation};
+pub use error::{DomainError, ErrorEntry, ErrorEnvelope, ErrorIdentifier, PolicyViolation};
 pub use error_code::ErrorCode;
 
 #[cfg(test)]

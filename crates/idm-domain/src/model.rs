@@ -366,3 +366,38 @@ pub struct FidoUafCredential {
     /// `active` or `disabled`.
     pub state: String,
 }
+
+/// A client's bundle of application roles (never roles of `nevisIdm` itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnterpriseRole {
+    /// Identity and bookkeeping.
+    pub meta: Meta,
+    /// Owning client.
+    pub client_id: i64,
+    /// Owning client's extId.
+    pub client_ext_id: String,
+    /// Name, unique within the client; passes the identifier policy.
+    pub name: String,
+    /// Free text.
+    pub description: Option<String>,
+    /// Language-dependent name.
+    pub display_name: LanguageMap,
+}
+
+/// An enterprise role granted to a profile: the profile reaches every member role of the
+/// enterprise role while the validity holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnterpriseAuthorization {
+    /// Identity and bookkeeping.
+    pub meta: Meta,
+    /// Owning client.
+    pub client_id: i64,
+    /// Owning profile.
+    pub profile_id: i64,
+    /// Granted enterprise role.
+    pub enterprise_role_id: i64,
+    /// Its extId.
+    pub enterprise_role_ext_id: String,
+    /// Validity period.
+    pub validity: Validity,
+}

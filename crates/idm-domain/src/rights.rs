@@ -154,6 +154,8 @@ rights! {
     EnterpriseRoleModify => "modify enterprise roles",
     EnterpriseRoleDelete => "delete enterprise roles",
     EnterpriseRoleMemberCreate => "add members to enterprise roles",
+    EnterpriseRoleCreate => "create enterprise roles",
+    EnterpriseRoleMemberDelete => "remove members from enterprise roles",
     SelfAdmin => "act on one's own data (the SelfAdmin role)",
 }
 
@@ -392,7 +394,7 @@ mod tests {
             TermsModify TermsView UnitCreate UnitCreateTopUnit UnitDelete UnitModify UnitView \
             UserArchive UserArchiveTechUser UserCreate UserCreateTechUser UserModify UserView \
             UserDelete ProfileDelete TermsDelete PersonalQuestionDelete RoleDelete RoleModify \
-            ConsentDelete AuthorizationDelete";
+            ConsentDelete AuthorizationDelete EnterpriseRoleCreate EnterpriseRoleMemberDelete";
         for name in section_14.split_whitespace() {
             assert!(name.parse::<Right>().is_ok(), "{name}");
         }

@@ -91,4 +91,28 @@ pub trait ApplicationRepo {
     /// # Errors
     /// `NotFound` if it no longer exists.
     async fn delete_authorization(&self, id: i64) -> RepoResult<()>;
+
+    /// Writes name, description, url, displayed and display name if the stored version is
+    /// still `application.meta.version`.
+    ///
+    /// # Errors
+    /// `StaleVersion` otherwise; `Conflict { "unique:applications.name" }` on a duplicate name.
+    async fn update_application(&self, application: &Application) -> RepoResult<Application>;
+
+    /// Deletes an application with its roles, unless one of its roles is granted to a profile
+    /// or is a member of an enterprise role; the check and the delete are one transaction.
+    ///
+    /// # Errors
+    /// `Conflict { "dependencies" }` while a role of it is assigned; `NotFound` if it is gone.
+    async fn delete_application(&self, id: i64) -> RepoResult<()>;
+
+    /// Writes the dataroom flags and validity if the stored version is still
+    /// `authorization.meta.version`.
+    ///
+    /// # Errors
+    /// `StaleVersion` otherwise.
+    async fn update_authorization(
+        &self,
+        authorization: &Authorization,
+    ) -> RepoResult<Authorization>;
 }

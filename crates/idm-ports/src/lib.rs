@@ -16,6 +16,7 @@ pub mod caller;
 pub mod clients;
 pub mod credentials;
 pub mod devices;
+pub mod eroles;
 pub mod locate;
 pub mod personal_questions;
 pub mod profiles;
@@ -48,6 +49,7 @@ pub trait Repository:
     + personal_questions::PersonalQuestionRepo
     + devices::DeviceRepo
     + properties::PropertyRepo
+    + eroles::EnterpriseRoleRepo
     + locate::Locator
     + revocation::Announcer
     + Send
@@ -70,6 +72,7 @@ impl<T> Repository for T where
         + personal_questions::PersonalQuestionRepo
         + devices::DeviceRepo
         + properties::PropertyRepo
+        + eroles::EnterpriseRoleRepo
         + locate::Locator
         + revocation::Announcer
         + Send

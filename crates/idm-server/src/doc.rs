@@ -207,9 +207,32 @@ pub struct ErrorEntry {
     pub code: String,
     /// The human-readable message.
     pub message: String,
-    /// The entity the error refers to, when that helps the client.
+    /// The identifier of the entity related to the error, only used in certain error cases
+    /// for bulk actions (an object, as in nevisIDM).
     #[schema(required = false)]
-    pub identifier: String,
+    pub identifier: ErrorIdentifierDoc,
+}
+
+/// `errors[].identifier`: the entity an error refers to; only the members that apply are sent.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = ErrorIdentifier)]
+pub struct ErrorIdentifierDoc {
+    /// The external identifier of the client.
+    #[schema(required = false)]
+    pub client_ext_id: String,
+    /// The external identifier of the user.
+    #[schema(required = false)]
+    pub user_ext_id: String,
+    /// The external identifier of the credential.
+    #[schema(required = false)]
+    pub credential_ext_id: String,
+    /// The key identifier of the authenticator registered key.
+    #[schema(required = false)]
+    pub key_id: String,
+    /// The authenticator attestation identifier of the FIDO UAF credential.
+    #[schema(required = false)]
+    pub aaid: String,
 }
 
 /// One entry of `policyViolations[]`.

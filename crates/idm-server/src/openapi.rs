@@ -8,7 +8,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::tag::TagBuilder;
 use utoipa::openapi::{ComponentsBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Paths};
 
-use crate::doc::{Api, ErrorEntry, ErrorEnvelope, PolicyViolation};
+use crate::doc::{Api, ErrorEntry, ErrorEnvelope, ErrorIdentifierDoc, PolicyViolation};
 
 /// Name of the bearer-JWT security scheme (`security(("bearer" = []))`).
 pub const BEARER: &str = "bearer";
@@ -41,6 +41,7 @@ fn base_document() -> OpenApi {
     let components = ComponentsBuilder::new()
         .schema_from::<ErrorEnvelope>()
         .schema_from::<ErrorEntry>()
+        .schema_from::<ErrorIdentifierDoc>()
         .schema_from::<PolicyViolation>()
         .security_scheme(
             BEARER,

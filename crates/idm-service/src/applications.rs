@@ -7,15 +7,16 @@
 use idm_domain::access::{Caller, Grant, Requirement, Target};
 use idm_domain::model::{Application, Authorization, Meta, Profile, Role};
 use idm_domain::rights::{Right, RightSet};
-use idm_domain::roles::role_rights;
+use idm_domain::roles::{role_rights, NEVIS_IDM_APPLICATION};
 use idm_domain::values::{check_ext_id, new_ext_id, now_millis, LanguageMap, Validity};
 use idm_domain::{DomainError, ErrorCode};
 use idm_ports::query::{ListQuery, Listed};
-use idm_ports::{Page, PageRequest};
+use idm_ports::{Page, PageRequest, RepoError};
 
 use idm_ports::locate::{Address, ItemKey};
 
 use crate::admit::Gate;
+use crate::clients::{check_same_ext_id, check_version};
 use crate::{AppResult, Services};
 
 const APP_CREATE: Requirement = Requirement::all(&[&[Right::ApplicationCreate]]);
@@ -26,6 +27,51 @@ const ROLE_VIEW: Requirement = Requirement::all(&[&[Right::ApplicationView], &[R
 const AUTH_CREATE: Requirement = Requirement::all(&[&[Right::AuthorizationCreate]]);
 const AUTH_VIEW: Requirement = Requirement::all(&[&[Right::AuthorizationView]]).or_self_admin();
 const AUTH_DELETE: Requirement = Requirement::all(&[&[Right::AuthorizationDelete]]);
+const AUTH_MODIFY: Requirement =
+    Requirement::all(&[&[Right::AuthorizationModify], &[Right::AuthorizationView]]);
+const APP_MODIFY: Requirement =
+    Requirement::all(&[&[Right::ApplicationView], &[Right::ApplicationModify]]);
+const APP_DELETE: Requirement = Requirement::all(&[&[Right::ApplicationDelete]]);
+const CLIENT_APPS: Requirement =
+    Requirement::all(&[&[Right::ClientView], &[Right::ApplicationView]]);
+
+/// A partial update of an application: only present fields change.
+#[derive(Debug, Clone, Default)]
+pub struct ApplicationPatch {
+    /// extId in the body: must equal the addressed one if present.
+    pub ext_id: Option<String>,
+    /// New name (identifier policy, unique).
+    pub name: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New entry URL.
+    pub url: Option<String>,
+    /// New portal flag.
+    pub displayed: Option<bool>,
+    /// New display name.
+    pub display_name: Option<LanguageMap>,
+    /// The version the client read (body `version` or `If-Match`).
+    pub version: Option<i64>,
+}
+
+/// A partial update of an authorization: the dataroom flags and the validity (never the role).
+#[derive(Debug, Clone, Default)]
+pub struct AuthorizationPatch {
+    /// extId in the body: must equal the addressed one if present.
+    pub ext_id: Option<String>,
+    /// New dataroom flag.
+    pub client_global: Option<bool>,
+    /// New dataroom flag.
+    pub unit_global: Option<bool>,
+    /// New dataroom flag.
+    pub app_global: Option<bool>,
+    /// New dataroom flag.
+    pub enterprise_role_global: Option<bool>,
+    /// New validity.
+    pub validity: Option<Validity>,
+    /// The version the client read (body `version` or `If-Match`).
+    pub version: Option<i64>,
+}
 
 /// Input of application creation.
 #[derive(Debug, Clone, Default)]
@@ -74,7 +120,7 @@ pub struct NewAuthorization {
     pub validity: Validity,
 }
 
-fn new_meta(ext_id: Option<String>) -> AppResult<Meta> {
+pub(crate) fn new_meta(ext_id: Option<String>) -> AppResult<Meta> {
     let ext_id = match ext_id {
         Some(e) => {
             check_ext_id(&e)?;
@@ -428,5 +474,146 @@ impl Services {
             )?;
         }
         crate::error::deleted(self.repo.delete_authorization(authorization.meta.id).await)
+    }
+
+    /// Changes the dataroom flags or the validity of an authorization, under the same
+    /// anti-escalation guard as granting it: the caller must hold the role's rights in the
+    /// dataroom the authorization ends up with.
+    ///
+    /// # Errors
+    /// 403 without `AuthorizationModify`/`AuthorizationView` on the profile, or 403
+    /// `errors.potentialPrivilegeEscalation`; 404; 409 on a stale or racing version; 422 for a
+    /// changed extId or a bad validity.
+    pub async fn patch_authorization(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        profile_ext_id: &str,
+        ext_id: &str,
+        patch: AuthorizationPatch,
+    ) -> AppResult<Authorization> {
+        let _write = self.writing();
+        let admitted = self
+            .admit(
+                caller,
+                Gate::new(&AUTH_MODIFY),
+                Address::client(client_ext_id)
+                    .with_profile(profile_ext_id)
+                    .with_item(ItemKey::Authorization(ext_id.to_owned())),
+            )
+            .await?;
+        let profile = admitted.profile()?.clone();
+        let mut authorization = admitted.into_authorization()?;
+        let before = (authorization.client_global, authorization.unit_global);
+        check_same_ext_id(patch.ext_id.as_deref(), ext_id)?;
+        check_version(patch.version, authorization.meta.version)?;
+        if let Some(v) = &patch.validity {
+            v.check()?;
+        }
+        patch_fields!(authorization, patch, {
+            client_global,
+            unit_global,
+            app_global,
+            enterprise_role_global,
+            validity,
+        });
+        if let Some(role) = self.repo.role_by_ext_id(&authorization.role_ext_id).await? {
+            // A change is a revoke of the old grant and a grant of the new one: neither may
+            // reach beyond the caller's own rights.
+            for (client_global, unit_global) in [
+                before,
+                (authorization.client_global, authorization.unit_global),
+            ] {
+                check_escalation(caller, &profile, &role, client_global, unit_global)?;
+            }
+        }
+        Ok(self.repo.update_authorization(&authorization).await?)
+    }
+
+    /// Changes an application (optimistic locking). `nevisIdm` keeps its name: the built-in
+    /// rights are looked up by it.
+    ///
+    /// # Errors
+    /// 403, 404, 409, 422 for a changed extId, a naming-policy violation, a duplicate name or a
+    /// rename of `nevisIdm`.
+    pub async fn patch_application(
+        &self,
+        caller: &Caller,
+        ext_id: &str,
+        patch: ApplicationPatch,
+    ) -> AppResult<Application> {
+        let _write = self.writing();
+        Self::authorize(caller, &APP_MODIFY, &Target::global())?;
+        let mut app = self.require_application(ext_id).await?;
+        check_same_ext_id(patch.ext_id.as_deref(), ext_id)?;
+        check_version(patch.version, app.meta.version)?;
+        if let Some(name) = &patch.name {
+            if name.trim().is_empty() {
+                return Err(DomainError::invalid_fields(&["name"]).into());
+            }
+            self.config.identifier_policy.check(name)?;
+            if app.name == NEVIS_IDM_APPLICATION && *name != app.name {
+                return Err(unprocessable(
+                    ErrorCode::UnsupportedOperation,
+                    format!("The application '{NEVIS_IDM_APPLICATION}' cannot be renamed."),
+                ));
+            }
+        }
+        let name = patch.name.clone();
+        patch_fields!(app, patch, { name, description: Some, url: Some, displayed, display_name });
+        match self.repo.update_application(&app).await {
+            Ok(a) => Ok(a),
+            Err(e) if e.is_unique_on("name") => Err(unprocessable(
+                ErrorCode::DuplicateName,
+                format!(
+                    "An application with name '{}' already exists.",
+                    name.unwrap_or_default()
+                ),
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Deletes an application with its roles, refused while one of its roles is granted to a
+    /// profile or bundled in an enterprise role.
+    ///
+    /// # Errors
+    /// 403, 404, 422 `errors.undeletedDependencies`.
+    pub async fn delete_application(&self, caller: &Caller, ext_id: &str) -> AppResult<()> {
+        let _write = self.writing();
+        Self::authorize(caller, &APP_DELETE, &Target::global())?;
+        let app = self.require_application(ext_id).await?;
+        match self.repo.delete_application(app.meta.id).await {
+            Ok(()) | Err(RepoError::NotFound) => Ok(()),
+            Err(RepoError::Conflict { constraint }) if constraint == "dependencies" => {
+                Err(unprocessable(
+                    ErrorCode::UndeletedDependencies,
+                    format!(
+                        "The application with extId '{ext_id}' cannot be deleted because its roles are still assigned."
+                    ),
+                ))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Lists the applications usable in a client. Applications are global in idm, so every
+    /// client sees all of them; the client must exist and be in the caller's dataroom.
+    ///
+    /// # Errors
+    /// 403, 404 for the client.
+    pub async fn list_client_applications(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        page: PageRequest,
+    ) -> AppResult<Page<Application>> {
+        self.admit(
+            caller,
+            Gate::new(&CLIENT_APPS),
+            Address::client(client_ext_id),
+        )
+        .await?;
+        Ok(self.repo.list_applications(page).await?)
     }
 }

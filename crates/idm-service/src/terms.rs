@@ -351,6 +351,28 @@ impl Services {
         Ok(self.repo.consents_of_user(user.meta.id).await?)
     }
 
+    /// One consent of the user (what the `Location` of a created consent names).
+    ///
+    /// # Errors
+    /// 403, 404 for client, user or consent.
+    pub async fn get_consent(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        user_ext_id: &str,
+        ext_id: &str,
+    ) -> AppResult<Consent> {
+        // A user has one consent per accepted terms version: a handful, so reading them all
+        // costs less than another port method.
+        self.list_consents(caller, client_ext_id, user_ext_id)
+            .await?
+            .into_iter()
+            .find(|c| c.meta.ext_id == ext_id)
+            .ok_or_else(|| {
+                DomainError::NotFound(format!("Consent doesn't exist with extId '{ext_id}'")).into()
+            })
+    }
+
     /// The active terms whose current version the user has not accepted yet.
     ///
     /// # Errors

@@ -4,18 +4,20 @@
 use actix_web::{web, HttpResponse};
 use idm_domain::model::{Application, Authorization, Role};
 use idm_domain::values::{LanguageMap, Validity};
-use idm_service::applications::{NewApplication, NewAuthorization, NewRole};
+use idm_service::applications::{
+    ApplicationPatch, AuthorizationPatch, NewApplication, NewAuthorization, NewRole,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::paths::{ApplicationPath, AuthorizationPath, AuthorizationsPath};
+use super::paths::{ApplicationPath, AuthorizationPath, AuthorizationsPath, ClientItemPath};
 use crate::doc::{
     Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, ListParams, NamedListFilter,
     PageParams,
 };
 use crate::dto::{created, given, ok_tagged, require, MetaDto, PageDto, ValidityDto, CORE};
 use crate::error::ApiError;
-use crate::extract::{AuthCaller, Body, Params};
+use crate::extract::{AuthCaller, Body, IfMatch, Params};
 use crate::listing;
 use crate::state::AppState;
 
@@ -29,7 +31,11 @@ pub fn routes(api: &mut Api) {
         .add(__path_create_authorization, create_authorization)
         .add(__path_list_authorizations, list_authorizations)
         .add(__path_get_authorization, get_authorization)
-        .add(__path_delete_authorization, delete_authorization);
+        .add(__path_delete_authorization, delete_authorization)
+        .add(__path_patch_application, patch_application)
+        .add(__path_delete_application, delete_application)
+        .add(__path_list_client_applications, list_client_applications)
+        .add(__path_patch_authorization, patch_authorization);
 }
 
 /// Application as sent to clients.
@@ -495,4 +501,197 @@ async fn delete_authorization(
         .delete_authorization(&caller, &client, &profile, &ext_id)
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Body of `PATCH core/applications/:extId`: only the fields present change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PatchApplicationBody {
+    /// If present, must equal the addressed extId.
+    ext_id: Option<String>,
+    /// Unique; identifier naming policy; `nevisIdm` cannot be renamed.
+    name: Option<String>,
+    description: Option<String>,
+    url: Option<String>,
+    displayed: Option<bool>,
+    #[schema(value_type = Option<LanguageMapDoc>)]
+    display_name: Option<LanguageMap>,
+    /// The version read; alternatively `If-Match: "<version>"`.
+    version: Option<i64>,
+}
+
+/// Body of `PATCH core/:c/profiles/:p/authorizations/:extId`: the dataroom flags and the
+/// validity (`roleExtId` cannot change).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PatchAuthorizationBody {
+    /// If present, must equal the addressed extId.
+    ext_id: Option<String>,
+    client_global: Option<bool>,
+    unit_global: Option<bool>,
+    app_global: Option<bool>,
+    enterprise_role_global: Option<bool>,
+    /// The new validity (replaces the old one whole).
+    #[schema(value_type = Option<ValidityDto>)]
+    validity: Option<Validity>,
+    /// The version read; alternatively `If-Match: "<version>"`.
+    version: Option<i64>,
+}
+
+/// Changes an application (optimistic locking). Requires `AccessControl.ApplicationView` and
+/// `AccessControl.ApplicationModify`.
+#[utoipa::path(patch, path = "/nevisidm/api/core/v1/applications/{extId}", tag = "applications",
+    security(("bearer" = [])),
+    params(ApplicationPath,
+        ("If-Match" = Option<String>, Header, description = "`\"<version>\"` read before")),
+    request_body = PatchApplicationBody,
+    responses(
+        (status = 200, description = "The changed application.", body = ApplicationDto,
+            headers(("ETag" = String, description = "The new version, quoted"))),
+        (status = 404, description = "`errors.noRecord`: no such application.",
+            body = ErrorEnvelope),
+        (status = 409, description = "`errors.optimisticLockingFailure`: the version is stale.",
+            body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter`, `errors.modifyExtId`, \
+            `errors.identifierPolicyViolated`, `errors.duplicateName` or \
+            `errors.unsupportedOperation` (renaming `nevisIdm`).", body = ErrorEnvelope),
+        BodyErrors, AuthErrors,
+    ))]
+async fn patch_application(
+    state: web::Data<AppState>,
+    AuthCaller(caller): AuthCaller,
+    path: web::Path<ApplicationPath>,
+    IfMatch(if_match): IfMatch,
+    Body(body): Body<PatchApplicationBody>,
+) -> Result<HttpResponse, ApiError> {
+    let app = state
+        .services
+        .patch_application(
+            &caller,
+            &path.ext_id,
+            ApplicationPatch {
+                ext_id: body.ext_id,
+                name: body.name,
+                description: body.description,
+                url: body.url,
+                displayed: body.displayed,
+                display_name: body.display_name,
+                version: body.version.or(if_match),
+            },
+        )
+        .await?;
+    Ok(ok_tagged(app.meta.version, &ApplicationDto::from(app)))
+}
+
+/// Deletes an application with its roles; refused while one of its roles is granted to a
+/// profile or is a member of an enterprise role. Requires `AccessControl.ApplicationDelete`.
+#[utoipa::path(delete, path = "/nevisidm/api/core/v1/applications/{extId}", tag = "applications",
+    security(("bearer" = [])),
+    params(ApplicationPath),
+    responses(
+        (status = 204, description = "Deleted, with its roles."),
+        (status = 404, description = "`errors.noRecord`: no such application.",
+            body = ErrorEnvelope),
+        (status = 422, description = "`errors.undeletedDependencies`: a role of the \
+            application is still assigned.", body = ErrorEnvelope),
+        AuthErrors,
+    ))]
+async fn delete_application(
+    state: web::Data<AppState>,
+    AuthCaller(caller): AuthCaller,
+    path: web::Path<ApplicationPath>,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .services
+        .delete_application(&caller, &path.ext_id)
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Lists the applications of a client, keyset-paged. Applications are global in idm, so this
+/// is every application, once the client exists and is in the caller's dataroom. Requires
+/// `AccessControl.ClientView` and `AccessControl.ApplicationView`.
+#[utoipa::path(get, path = "/nevisidm/api/core/v1/clients/{extId}/applications",
+    tag = "applications",
+    security(("bearer" = [])),
+    params(ClientItemPath, PageParams),
+    responses(
+        (status = 200, description = "A page of applications.", body = PageDto<ApplicationDto>),
+        (status = 404, description = "`errors.noRecord`: no such client.", body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter`: bad `limit` or \
+            `continuationToken`.", body = ErrorEnvelope),
+        AuthErrors,
+    ))]
+async fn list_client_applications(
+    state: web::Data<AppState>,
+    AuthCaller(caller): AuthCaller,
+    path: web::Path<ClientItemPath>,
+    params: Params,
+) -> Result<HttpResponse, ApiError> {
+    let page = params.page()?;
+    let limit = page.limit;
+    let result = state
+        .services
+        .list_client_applications(&caller, &path.ext_id, page)
+        .await?;
+    Ok(HttpResponse::Ok().json(PageDto::of(result, limit, ApplicationDto::from)))
+}
+
+/// Changes the dataroom flags or the validity of an authorization (optimistic locking), under
+/// the same anti-escalation guard as granting it. Requires `AccessControl.AuthorizationModify`
+/// and `AccessControl.AuthorizationView`.
+#[utoipa::path(patch,
+    path = "/nevisidm/api/core/v1/{clientExtId}/profiles/{profileExtId}/authorizations/{extId}",
+    tag = "applications",
+    security(("bearer" = [])),
+    params(AuthorizationPath,
+        ("If-Match" = Option<String>, Header, description = "`\"<version>\"` read before")),
+    request_body = PatchAuthorizationBody,
+    responses(
+        (status = 200, description = "The changed authorization.", body = AuthorizationDto,
+            headers(("ETag" = String, description = "The new version, quoted"))),
+        (status = 404, description = "`errors.noRecord`: no such client, profile or \
+            authorization (of this profile).", body = ErrorEnvelope),
+        (status = 409, description = "`errors.optimisticLockingFailure`: the version is stale.",
+            body = ErrorEnvelope),
+        (status = 422, description = "`errors.invalidParameter`, `errors.modifyExtId` or \
+            `errors.invalidDateInterval`.", body = ErrorEnvelope),
+        BodyErrors, AuthErrors,
+        (status = 403, description = "`errors.insufficientRightsFunction` (a right is \
+            missing), `errors.combinedDataroomDenied` (the profile is outside the caller's \
+            dataroom) or `errors.potentialPrivilegeEscalation` (the role carries a right the \
+            caller does not hold on the profile in the old or the new dataroom).",
+            body = ErrorEnvelope),
+    ))]
+async fn patch_authorization(
+    state: web::Data<AppState>,
+    AuthCaller(caller): AuthCaller,
+    path: web::Path<AuthorizationPath>,
+    IfMatch(if_match): IfMatch,
+    Body(body): Body<PatchAuthorizationBody>,
+) -> Result<HttpResponse, ApiError> {
+    let AuthorizationPath {
+        client_ext_id: client,
+        profile_ext_id: profile,
+        ext_id,
+    } = path.into_inner();
+    let a = state
+        .services
+        .patch_authorization(
+            &caller,
+            &client,
+            &profile,
+            &ext_id,
+            AuthorizationPatch {
+                ext_id: body.ext_id,
+                client_global: body.client_global,
+                unit_global: body.unit_global,
+                app_global: body.app_global,
+                enterprise_role_global: body.enterprise_role_global,
+                validity: body.validity,
+                version: body.version.or(if_match),
+            },
+        )
+        .await?;
+    Ok(ok_tagged(a.meta.version, &AuthorizationDto::from(a)))
 }

@@ -11,6 +11,7 @@ pub mod attestations;
 pub mod clients;
 pub mod credentials;
 pub mod dispatch_targets;
+pub mod eroles;
 pub mod fido_uaf;
 pub mod ops;
 pub mod paths;
@@ -44,4 +45,5 @@ pub fn api(api: &mut Api) {
     attestations::routes(api);
     fido_uaf::routes(api);
     credentials::routes(api);
+    eroles::routes(api);
 }

@@ -178,3 +178,53 @@ pub struct FidoUafLinkPath {
     /// extId of the dispatch target
     pub dt_ext_id: String,
 }
+
+/// `core/{clientExtId}/eroles/{extId}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Path)]
+pub struct EnterpriseRolePath {
+    /// extId of the client
+    pub client_ext_id: String,
+    /// extId of the enterprise role
+    pub ext_id: String,
+}
+
+/// `core/{clientExtId}/eroles/{eroleExtId}/roles/{roleExtId}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Path)]
+pub struct EnterpriseRoleMemberPath {
+    /// extId of the client
+    pub client_ext_id: String,
+    /// extId of the enterprise role
+    pub erole_ext_id: String,
+    /// extId of the (application) role
+    pub role_ext_id: String,
+}
+
+/// `core/{clientExtId}/profiles/{profileExtId}/eauthorizations/{extId}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Path)]
+pub struct EnterpriseAuthorizationPath {
+    /// extId of the client
+    pub client_ext_id: String,
+    /// extId of the profile
+    pub profile_ext_id: String,
+    /// extId of the enterprise authorization
+    pub ext_id: String,
+}
+
+/// `core/{clientExtId}/users/{userExtId}/consents/{extId}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Path)]
+pub struct ConsentPath {
+    /// extId of the client
+    pub client_ext_id: String,
+    /// extId of the user
+    pub user_ext_id: String,
+    /// extId of the consent
+    pub ext_id: String,
+}

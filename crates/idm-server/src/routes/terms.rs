@@ -8,7 +8,7 @@ use idm_service::terms::{NewTerms, TermsPatch};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
-use super::paths::{TermsPath, UserPath};
+use super::paths::{ConsentPath, TermsPath, UserPath};
 use crate::doc::{
     Api, AuthErrors, BodyErrors, ErrorEnvelope, ListParams, NamedListFilter, PageParams,
 };
@@ -26,6 +26,7 @@ pub fn routes(api: &mut Api) {
         .add(__path_patch, patch)
         .add(__path_create_consent, create_consent)
         .add(__path_list_consents, list_consents)
+        .add(__path_get_consent, get_consent)
         .add(__path_pending, pending);
 }
 
@@ -368,6 +369,37 @@ async fn list_consents(
         .await?;
     let items: Vec<ConsentDto> = consents.into_iter().map(ConsentDto::from).collect();
     Ok(HttpResponse::Ok().json(items))
+}
+
+/// One consent of the user: what the `Location` of a created consent names.
+///
+/// Requires `AccessControl.ConsentView`, or the SelfAdmin role for one's own consents.
+#[utoipa::path(get,
+    path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}/consents/{extId}",
+    tag = "terms",
+    security(("bearer" = [])),
+    params(ConsentPath),
+    responses(
+        (status = 200, description = "The consent.", body = ConsentDto),
+        (status = 404, description = "`errors.noRecord`: no such client, user or consent (of \
+            this user).", body = ErrorEnvelope),
+        AuthErrors,
+    ))]
+async fn get_consent(
+    state: web::Data<AppState>,
+    AuthCaller(caller): AuthCaller,
+    path: web::Path<ConsentPath>,
+) -> Result<HttpResponse, ApiError> {
+    let ConsentPath {
+        client_ext_id,
+        user_ext_id,
+        ext_id,
+    } = path.into_inner();
+    let consent = state
+        .services
+        .get_consent(&caller, &client_ext_id, &user_ext_id, &ext_id)
+        .await?;
+    Ok(HttpResponse::Ok().json(ConsentDto::from(consent)))
 }
 
 /// The active terms whose current version the user has not accepted yet, keyset-paged.
