@@ -72,6 +72,8 @@ pub(crate) fn translate(e: diesel::result::Error) -> RepoError {
                     constraint: format!("foreign_key:{text}"),
                 },
                 K::ClosedConnection | K::ReadOnlyTransaction => RepoError::Unavailable(text),
+                K::SerializationFailure => RepoError::LockFailure(text),
+                _ if pool::is_deadlock(info.message()) => RepoError::LockFailure(text),
                 _ if is_busy(info.message()) => RepoError::Unavailable(text),
                 _ => RepoError::Other(format!("{kind:?}: {text}")),
             }
@@ -204,6 +206,22 @@ impl Store {
         self.run(move |conn| {
             use diesel::Connection;
             conn.transaction(f)
+        })
+        .await
+    }
+
+    /// Runs `f` in one transaction and, when the database aborts it for lock contention
+    /// (deadlock, serialization failure), runs it again from the start, a bounded number of
+    /// times (see [`pool::retrying`]). `f` must therefore read everything it decides on inside
+    /// the transaction.
+    pub(crate) async fn tx_retrying<T, F>(&self, f: F) -> Result<T, RepoError>
+    where
+        F: Fn(&mut DbConnection) -> R<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| {
+            use diesel::Connection;
+            pool::retrying(|| conn.transaction(&f))
         })
         .await
     }

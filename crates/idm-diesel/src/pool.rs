@@ -343,6 +343,36 @@ pub(crate) fn build(
     Ok((pool, backend))
 }
 
+/// PostgreSQL's wording of SQLSTATE 40P01, which Diesel does not classify.
+pub(crate) fn is_deadlock(message: &str) -> bool {
+    message.contains("deadlock detected")
+}
+
+/// How often a transaction aborted for lock contention is attempted in all.
+pub(crate) const LOCK_ATTEMPTS: u32 = 5;
+
+/// Runs `attempt` until it succeeds, fails otherwise than with
+/// [`RepoError::LockFailure`], or has run [`LOCK_ATTEMPTS`] times; the last failure is
+/// returned (and answers 409 `errors.pessimisticLockingFailure`, never 500). The pause grows
+/// with each attempt and is jittered so that two losers of the same deadlock do not collide
+/// again in lock step.
+pub(crate) fn retrying<T>(mut attempt: impl FnMut() -> crate::R<T>) -> crate::R<T> {
+    let mut tries = 1;
+    loop {
+        match attempt() {
+            Err(E(RepoError::LockFailure(cause))) if tries < LOCK_ATTEMPTS => {
+                tracing::debug!(%cause, tries, "transaction aborted by lock contention; retrying");
+                let jitter = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| u64::from(d.subsec_nanos() % 8));
+                std::thread::sleep(Duration::from_millis(u64::from(tries) * 5 + jitter));
+                tries += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 pub(crate) fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, RepoError> {
     let applied = match conn {
         #[cfg(feature = "postgres")]
