@@ -310,8 +310,8 @@ impl Services {
             .verify(bearer)
             .await
             .ok_or_else(|| unauthenticated("token rejected"))?;
-        let caller = self.load_caller(&claims).await?;
-        self.callers.put(bearer, &caller, claims.exp);
+        let (caller, valid_until) = self.load_caller(&claims).await?;
+        self.callers.put(bearer, &caller, claims.exp, valid_until);
         Ok(caller)
     }
 
@@ -353,7 +353,11 @@ impl Services {
         })
     }
 
-    async fn load_caller(&self, claims: &Verified) -> AppResult<Caller> {
+    /// The caller and the instant its record stops being true (the earliest validity end).
+    async fn load_caller(
+        &self,
+        claims: &Verified,
+    ) -> AppResult<(Caller, Option<chrono::DateTime<chrono::Utc>>)> {
         let record = self
             .repo
             .load_caller(&claims.client_ext_id, &claims.user_ext_id)
@@ -373,7 +377,8 @@ impl Services {
                 unit_global: g.unit_global,
             })
             .collect();
-        Ok(Caller::new(
+        let valid_until = record.valid_until;
+        let caller = Caller::new(
             CallerIdentity {
                 user_id: record.user_id,
                 user_ext_id: record.user_ext_id,
@@ -385,7 +390,8 @@ impl Services {
                 unit_ext_id: record.unit_ext_id,
             },
             grants,
-        ))
+        );
+        Ok((caller, valid_until))
     }
 
     /// Signs a bearer token with the HS256 secret (`idm token`, test harnesses).
@@ -583,12 +589,24 @@ impl CallerCache {
         self.entries.as_ref()?.get(token).map(|c| c.caller)
     }
 
-    fn put(&self, token: &str, caller: &Caller, exp: u64) {
+    /// Caches `caller` for at most the TTL, the token's `exp` and `valid_until` (the earliest
+    /// validity end of its user, profiles and authorizations), whichever comes first.
+    fn put(
+        &self,
+        token: &str,
+        caller: &Caller,
+        exp: u64,
+        valid_until: Option<chrono::DateTime<chrono::Utc>>,
+    ) {
         let Some(entries) = &self.entries else {
             return;
         };
         let left = std::time::Duration::from_secs(exp.saturating_sub(now_secs()));
-        let ttl = self.ttl.min(left);
+        let mut ttl = self.ttl.min(left);
+        if let Some(until) = valid_until {
+            let valid_for = (until - chrono::Utc::now()).to_std().unwrap_or_default();
+            ttl = ttl.min(valid_for);
+        }
         if ttl.is_zero() {
             return;
         }
@@ -616,6 +634,19 @@ mod tests {
     use super::*;
     use idm_domain::access::CallerIdentity;
 
+    #[test]
+    fn an_entry_does_not_outlive_the_validity_it_was_resolved_under() {
+        let cache = CallerCache::new(60_000);
+        let soon = chrono::Utc::now() + chrono::Duration::milliseconds(150);
+        cache.put("t", &caller(), now_secs() + 3600, Some(soon));
+        assert!(cache.get("t").is_some());
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert!(cache.get("t").is_none());
+        let ended = chrono::Utc::now() - chrono::Duration::seconds(1);
+        cache.put("t", &caller(), now_secs() + 3600, Some(ended));
+        assert!(cache.get("t").is_none());
+    }
+
     fn caller() -> Caller {
         Caller::new(
             CallerIdentity {
@@ -635,7 +666,7 @@ mod tests {
     #[test]
     fn a_cached_caller_is_returned_until_cleared() {
         let cache = CallerCache::new(60_000);
-        cache.put("t", &caller(), now_secs() + 3600);
+        cache.put("t", &caller(), now_secs() + 3600, None);
         assert_eq!(cache.get("t").unwrap().user_ext_id, "u");
         cache.clear();
         assert!(cache.get("t").is_none());
@@ -644,7 +675,7 @@ mod tests {
     #[test]
     fn a_ttl_of_zero_caches_nothing() {
         let cache = CallerCache::new(0);
-        cache.put("t", &caller(), now_secs() + 3600);
+        cache.put("t", &caller(), now_secs() + 3600, None);
         assert!(cache.get("t").is_none());
     }
 
@@ -652,9 +683,9 @@ mod tests {
     fn an_entry_does_not_outlive_its_token() {
         let cache = CallerCache::new(60_000);
         // Expiring within the second: the entry lives at most until then.
-        cache.put("t", &caller(), now_secs());
+        cache.put("t", &caller(), now_secs(), None);
         assert!(cache.get("t").is_none());
-        cache.put("t", &caller(), now_secs() + 1);
+        cache.put("t", &caller(), now_secs() + 1, None);
         std::thread::sleep(std::time::Duration::from_millis(1100));
         assert!(cache.get("t").is_none());
     }
