@@ -101,6 +101,8 @@ fn is_busy(message: &str) -> bool {
 pub struct Store {
     pool: pool::Pool,
     backend: Backend,
+    /// For connections outside the pool (the start-up lock).
+    url: String,
     counters: std::sync::Arc<pool::PoolCounters>,
 }
 
@@ -124,6 +126,7 @@ impl Store {
         Ok(Store {
             pool,
             backend,
+            url: settings.url.clone(),
             counters,
         })
     }
@@ -155,6 +158,37 @@ impl Store {
     /// `Unavailable` if the database cannot be reached, `Other` if a migration fails.
     pub async fn migrate(&self) -> Result<Vec<String>, RepoError> {
         self.run(|conn| pool::run_migrations(conn).map_err(E)).await
+    }
+
+    /// Whether migrations of this build are still to be applied (`serve --no-migrate`
+    /// refuses to serve a schema older than the code).
+    ///
+    /// # Errors
+    /// `Unavailable` if the database cannot be reached.
+    pub async fn has_pending_migrations(&self) -> Result<bool, RepoError> {
+        self.run(|conn| pool::has_pending_migrations(conn).map_err(E))
+            .await
+    }
+
+    /// Takes the start-up lock: on PostgreSQL a session advisory lock on a connection of its
+    /// own (outside the pool), held until the returned guard drops, so instances starting at
+    /// once migrate and bootstrap one after the other and the later ones find the work done.
+    /// A crashed holder releases it with its session. On SQLite there is nothing to take:
+    /// each migration and bootstrap step is a transaction behind the database write lock.
+    ///
+    /// # Errors
+    /// `Unavailable` if PostgreSQL cannot be reached.
+    pub async fn startup_lock(&self) -> Result<StartupLock, RepoError> {
+        match self.backend {
+            Backend::Sqlite => Ok(StartupLock(None)),
+            Backend::Postgres => {
+                let url = self.url.clone();
+                tokio::task::spawn_blocking(move || pool::take_startup_lock(&url))
+                    .await
+                    .map_err(|e| RepoError::Other(format!("blocking task failed: {e}")))?
+                    .map(|c| StartupLock(Some(c)))
+            }
+        }
     }
 
     /// True when the database answers a trivial query (readiness).
@@ -224,6 +258,18 @@ impl Store {
             pool::retrying(|| conn.transaction(&f))
         })
         .await
+    }
+}
+
+/// Held while an instance migrates and bootstraps; see [`Store::startup_lock`]. Dropping it
+/// closes its connection, which releases the lock.
+pub struct StartupLock(#[allow(dead_code)] Option<DbConnection>);
+
+impl std::fmt::Debug for StartupLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("StartupLock")
+            .field(&self.0.is_some())
+            .finish()
     }
 }
 

@@ -373,6 +373,37 @@ pub(crate) fn retrying<T>(mut attempt: impl FnMut() -> crate::R<T>) -> crate::R<
     }
 }
 
+pub(crate) fn has_pending_migrations(conn: &mut DbConnection) -> Result<bool, RepoError> {
+    let pending = match conn {
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgresql(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+        DbConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+    };
+    pending.map_err(|e| RepoError::Other(format!("cannot read the migration state: {e}")))
+}
+
+/// Key of the start-up advisory lock ("idm" + "boot" in ASCII): one value for every idm
+/// instance on a database, distinct from anything else idm locks.
+#[cfg(feature = "postgres")]
+const STARTUP_LOCK_KEY: i64 = 0x0069_646d_626f_6f74;
+
+/// Opens a dedicated connection and waits for the start-up advisory lock on it.
+#[cfg(feature = "postgres")]
+pub(crate) fn take_startup_lock(url: &str) -> Result<DbConnection, RepoError> {
+    let mut conn = PgConnection::establish(url).map_err(|e| {
+        RepoError::Unavailable(format!("cannot connect for the start-up lock: {e}"))
+    })?;
+    conn.batch_execute(&format!("SELECT pg_advisory_lock({STARTUP_LOCK_KEY})"))
+        .map_err(|e| RepoError::Unavailable(format!("cannot take the start-up lock: {e}")))?;
+    Ok(DbConnection::Postgresql(conn))
+}
+
+/// Never called: `build` refuses PostgreSQL URLs in a build without the feature.
+#[cfg(not(feature = "postgres"))]
+pub(crate) fn take_startup_lock(_url: &str) -> Result<DbConnection, RepoError> {
+    Err(RepoError::Other(NO_POSTGRES.into()))
+}
+
 pub(crate) fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, RepoError> {
     let applied = match conn {
         #[cfg(feature = "postgres")]
