@@ -173,22 +173,18 @@ impl Store {
     /// Takes the start-up lock: on PostgreSQL a session advisory lock on a connection of its
     /// own (outside the pool), held until the returned guard drops, so instances starting at
     /// once migrate and bootstrap one after the other and the later ones find the work done.
-    /// A crashed holder releases it with its session. On SQLite there is nothing to take:
-    /// each migration and bootstrap step is a transaction behind the database write lock.
+    /// A crashed holder releases it with its session. On SQLite, whose database lock would
+    /// also shut out the pool of the holder itself, an exclusive transaction on a small
+    /// companion file (`<database>.startup-lock`) plays the advisory lock.
     ///
     /// # Errors
-    /// `Unavailable` if PostgreSQL cannot be reached.
+    /// `Unavailable` if the database (or the SQLite lock file) cannot be reached.
     pub async fn startup_lock(&self) -> Result<StartupLock, RepoError> {
-        match self.backend {
-            Backend::Sqlite => Ok(StartupLock(None)),
-            Backend::Postgres => {
-                let url = self.url.clone();
-                tokio::task::spawn_blocking(move || pool::take_startup_lock(&url))
-                    .await
-                    .map_err(|e| RepoError::Other(format!("blocking task failed: {e}")))?
-                    .map(|c| StartupLock(Some(c)))
-            }
-        }
+        let (backend, url) = (self.backend, self.url.clone());
+        tokio::task::spawn_blocking(move || pool::take_startup_lock(backend, &url))
+            .await
+            .map_err(|e| RepoError::Other(format!("blocking task failed: {e}")))?
+            .map(StartupLock)
     }
 
     /// True when the database answers a trivial query (readiness).

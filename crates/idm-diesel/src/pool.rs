@@ -382,26 +382,48 @@ pub(crate) fn has_pending_migrations(conn: &mut DbConnection) -> Result<bool, Re
     pending.map_err(|e| RepoError::Other(format!("cannot read the migration state: {e}")))
 }
 
-/// Key of the start-up advisory lock ("idm" + "boot" in ASCII): one value for every idm
-/// instance on a database, distinct from anything else idm locks.
-#[cfg(feature = "postgres")]
-const STARTUP_LOCK_KEY: i64 = 0x0069_646d_626f_6f74;
+/// How long an instance waits for another one's migrations and bootstrap on SQLite.
+const SQLITE_STARTUP_WAIT_MS: u32 = 300_000;
 
-/// Opens a dedicated connection and waits for the start-up advisory lock on it.
-#[cfg(feature = "postgres")]
-pub(crate) fn take_startup_lock(url: &str) -> Result<DbConnection, RepoError> {
-    let mut conn = PgConnection::establish(url).map_err(|e| {
-        RepoError::Unavailable(format!("cannot connect for the start-up lock: {e}"))
-    })?;
-    conn.batch_execute(&format!("SELECT pg_advisory_lock({STARTUP_LOCK_KEY})"))
-        .map_err(|e| RepoError::Unavailable(format!("cannot take the start-up lock: {e}")))?;
-    Ok(DbConnection::Postgresql(conn))
-}
-
-/// Never called: `build` refuses PostgreSQL URLs in a build without the feature.
-#[cfg(not(feature = "postgres"))]
-pub(crate) fn take_startup_lock(_url: &str) -> Result<DbConnection, RepoError> {
-    Err(RepoError::Other(NO_POSTGRES.into()))
+/// Opens a dedicated connection and waits for the start-up lock on it; `None` for an
+/// in-memory SQLite database, which no other process can open.
+pub(crate) fn take_startup_lock(
+    backend: Backend,
+    url: &str,
+) -> Result<Option<DbConnection>, RepoError> {
+    let failed = |e: &dyn std::fmt::Display| {
+        RepoError::Unavailable(format!("cannot take the start-up lock: {e}"))
+    };
+    match backend {
+        #[cfg(feature = "postgres")]
+        Backend::Postgres => {
+            let mut conn = PgConnection::establish(url).map_err(|e| failed(&e))?;
+            // Keyed by the schema idm works in: instances on one schema take turns, idm
+            // databases side by side in other schemas (tests, tenants) do not wait for each
+            // other.
+            conn.batch_execute(
+                "SELECT pg_advisory_lock(hashtext('idm.startup'), hashtext(current_schema()))",
+            )
+            .map_err(|e| failed(&e))?;
+            Ok(Some(DbConnection::Postgresql(conn)))
+        }
+        #[cfg(not(feature = "postgres"))]
+        Backend::Postgres => Err(RepoError::Other(NO_POSTGRES.into())),
+        Backend::Sqlite => {
+            let path = sqlite_path(url);
+            if path == ":memory:" {
+                return Ok(None);
+            }
+            let mut conn = SqliteConnection::establish(&format!("{path}.startup-lock"))
+                .map_err(|e| failed(&e))?;
+            // The transaction stays open until the connection is dropped with the guard.
+            conn.batch_execute(&format!(
+                "PRAGMA busy_timeout = {SQLITE_STARTUP_WAIT_MS}; BEGIN EXCLUSIVE;"
+            ))
+            .map_err(|e| failed(&e))?;
+            Ok(Some(DbConnection::Sqlite(conn)))
+        }
+    }
 }
 
 pub(crate) fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, RepoError> {

@@ -249,6 +249,20 @@ impl Stopping {
     }
 }
 
+/// What a stop signal does: `/ready` answers 503 at once, the instance keeps serving for
+/// `server.drain_delay_ms` so load balancers see that, then it refuses new connections and
+/// drains in-flight requests for at most `server.shutdown_timeout_seconds`.
+pub async fn drain(settings: &Settings, stopping: &Stopping, handle: &ServerHandle) {
+    stopping.begin();
+    tracing::info!(
+        drain_delay_ms = settings.server.drain_delay_ms,
+        timeout_seconds = settings.server.shutdown_timeout_seconds,
+        "stop signal: /ready answers 503; finishing in-flight requests"
+    );
+    tokio::time::sleep(Duration::from_millis(settings.server.drain_delay_ms)).await;
+    handle.stop(true).await;
+}
+
 /// Migrates (unless told not to) and bootstraps the built-ins, and the default admin on an
 /// empty database, under the start-up lock: instances starting at once on one PostgreSQL
 /// database do this one after the other, so exactly one creates the admin.
@@ -412,16 +426,11 @@ pub async fn start(settings: &Settings, options: StartOptions) -> anyhow::Result
     let done = tokio::spawn(server);
     if let Some(stop) = stop {
         let stopper = handle.clone();
-        let timeout = settings.server.shutdown_timeout_seconds;
         let stopping = stopping.clone();
+        let settings = settings.clone();
         tokio::spawn(async move {
             stop.await;
-            stopping.begin();
-            tracing::info!(
-                timeout_seconds = timeout,
-                "stop signal: no new connections; finishing in-flight requests"
-            );
-            stopper.stop(true).await;
+            drain(&settings, &stopping, &stopper).await;
         });
     }
     tracing::info!(%addr, backend = ?store.backend(), "idm listening");

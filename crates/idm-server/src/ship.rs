@@ -178,15 +178,10 @@ pub async fn serve(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()
     )
     .await?;
     let stopper = handle.clone();
-    let timeout = settings.server.shutdown_timeout_seconds;
+    let drain_settings = settings.clone();
     tokio::spawn(async move {
         stop.await;
-        stopping.begin();
-        tracing::info!(
-            timeout_seconds = timeout,
-            "stop signal: no new connections; finishing in-flight requests"
-        );
-        stopper.stop(true).await;
+        app::drain(&drain_settings, &stopping, &stopper).await;
     });
     let host = if addr.ip().is_unspecified() {
         "127.0.0.1".to_owned()

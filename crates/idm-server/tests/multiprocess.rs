@@ -614,3 +614,171 @@ both_backends!(
         .await;
     }
 );
+
+both_backends!(
+    three_instances_starting_at_once_on_one_fresh_database_all_come_up_and_bootstrap_the_admin_once,
+    |backend| async move {
+        let Some(db) = Db::fresh(backend) else {
+            return;
+        };
+        // Spawned before any is awaited: they migrate and bootstrap at the same moment.
+        let spawned: Vec<_> = (0..3)
+            .map(|i| spawn(&db, &format!("s{i}"), &[], &[]))
+            .collect();
+        let procs: Vec<Proc> = spawned
+            .into_iter()
+            .map(|(child, ready, log)| await_ready(child, &ready, log))
+            .collect();
+        for p in &procs {
+            let r = reqwest::get(format!("{}/ready", p.base)).await.unwrap();
+            assert_eq!(r.status(), 200);
+            let (s, b) = Api::new(p, "admin")
+                .call(reqwest::Method::GET, "/Default/users/admin", None)
+                .await;
+            assert_eq!(s, 200, "{b}");
+        }
+        assert_eq!(db.count("SELECT COUNT(*) AS n FROM clients"), 1);
+        assert_eq!(
+            db.count("SELECT COUNT(*) AS n FROM users WHERE ext_id = 'admin'"),
+            1
+        );
+        let created = procs
+            .iter()
+            .filter(|p| {
+                std::fs::read_to_string(&p.log)
+                    .unwrap_or_default()
+                    .contains("empty database: created client 'Default'")
+            })
+            .count();
+        assert_eq!(
+            created, 1,
+            "the admin was bootstrapped by {created} instances"
+        );
+    }
+);
+
+both_backends!(
+    serve_no_migrate_refuses_an_unmigrated_database_and_serves_once_idm_migrate_ran,
+    |backend| async move {
+        let Some(db) = Db::fresh(backend) else {
+            return;
+        };
+        let (mut child, ready, log) = spawn(&db, "early", &["--no-migrate"], &[]);
+        let status = child.wait().unwrap();
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(!status.success(), "served an unmigrated database:\n{text}");
+        assert!(text.contains("run `idm migrate` first"), "{text}");
+        assert!(!ready.exists());
+
+        let out = idm(&db)
+            .arg("migrate")
+            .stdout(Stdio::piped())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("applied"));
+        let before = db.count("SELECT COUNT(*) AS n FROM __diesel_schema_migrations");
+
+        let (child, ready, log) = spawn(&db, "late", &["--no-migrate"], &[]);
+        let p = await_ready(child, &ready, log);
+        let r = reqwest::get(format!("{}/ready", p.base)).await.unwrap();
+        assert_eq!(r.status(), 200);
+        // It bootstrapped (data), but applied nothing (schema).
+        let (s, b) = Api::new(&p, "admin")
+            .call(reqwest::Method::GET, "/Default/users/admin", None)
+            .await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(
+            db.count("SELECT COUNT(*) AS n FROM __diesel_schema_migrations"),
+            before
+        );
+    }
+);
+
+/// Sends one HTTP/1.1 request on `stream` (kept alive) and reads one response: (status,
+/// body). The server answers with `Content-Length`, so the response ends where it says.
+fn exchange(stream: &mut std::net::TcpStream, path: &str) -> (u16, String) {
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: idm\r\n\r\n").unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut status_line = String::new();
+    reader.read_line(&mut status_line).unwrap();
+    let status = status_line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_else(|| panic!("no status line: {status_line:?}"))
+        .parse()
+        .unwrap();
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        if line.trim().is_empty() {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            if k.eq_ignore_ascii_case("content-length") {
+                length = v.trim().parse().unwrap();
+            }
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// Waits until `needle` appears in the log file: the process reports having reached that
+/// point, so what follows is ordered after it without guessing a delay.
+fn await_log(log: &Path, needle: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .contains(needle)
+    {
+        assert!(Instant::now() < deadline, "{needle:?} never logged");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+both_backends!(
+    ready_answers_503_as_soon_as_a_stop_signal_begins_the_drain,
+    |backend| async move {
+        let Some(db) = Db::fresh(backend) else {
+            return;
+        };
+        let (child, ready, log) = spawn(
+            &db,
+            "drain",
+            &[],
+            &[
+                ("IDM__SERVER__WORKERS", "1"),
+                // Long enough never to end during the test: the 503 must not depend on it.
+                ("IDM__SERVER__DRAIN_DELAY_MS", "60000"),
+            ],
+        );
+        let p = await_ready(child, &ready, log);
+        let addr = p.base.trim_start_matches("http://").to_owned();
+        // A load balancer's connection, open before the stop begins.
+        let mut lb = std::net::TcpStream::connect(&addr).unwrap();
+        lb.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        assert_eq!(exchange(&mut lb, "/ready").0, 200);
+
+        let sent = Command::new("kill")
+            .args(["-TERM", &p.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        // The handler logs after it marked the server as stopping.
+        await_log(&p.log, "stop signal");
+        let (status, body) = exchange(&mut lb, "/ready");
+        assert_eq!(status, 503, "{body}");
+        let body: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            code(&body),
+            ("errors.fatalError", "The server is shutting down.")
+        );
+    }
+);
