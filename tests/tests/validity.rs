@@ -88,6 +88,9 @@ dual_test!(
             .await;
         assert_eq!(r.status, 201, "{}", r.body);
         assert_refused_for_rights(&read_target(&app, &u.token).await);
+        // Replaced over the API by one valid now: that one grants.
+        let r = app.delete(&format!("{grants}/old")).await;
+        assert_eq!(r.status, 204, "{}", r.body);
         let r = app
             .post(
                 &grants,
