@@ -2,6 +2,7 @@
 //! authorizations, roles, applications and units.
 
 use async_trait::async_trait;
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use idm_ports::caller::{CallerRecord, CallerRepo, GrantRecord};
 use idm_ports::RepoResult;
@@ -16,6 +17,11 @@ type Row = (
     (i64, String, String),
     Option<(String, String, String)>,
     Option<(String, String, bool, bool)>,
+    (
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+        Option<NaiveDateTime>,
+    ),
 );
 
 #[async_trait]
@@ -27,19 +33,44 @@ impl CallerRepo for Store {
     ) -> RepoResult<Option<CallerRecord>> {
         let (client_ext_id, user_ext_id) = (client_ext_id.to_owned(), user_ext_id.to_owned());
         self.run(move |conn| {
+            // Validity is filtered here, in the one query, so that an object outside its
+            // period grants nothing anywhere a caller is resolved; the ends are inclusive, as
+            // `Validity::contains` has them.
+            let now = idm_domain::values::now_millis();
             let rows: Vec<Row> = users::table
                 .inner_join(clients::table)
                 .left_join(
                     profiles::table.on(profiles::user_id
                         .eq(users::id)
-                        .and(profiles::state.eq("active"))),
+                        .and(profiles::state.eq("active"))
+                        .and(
+                            profiles::valid_from
+                                .is_null()
+                                .or(profiles::valid_from.le(now)),
+                        )
+                        .and(profiles::valid_to.is_null().or(profiles::valid_to.ge(now)))),
                 )
                 .left_join(units::table.on(units::id.eq(profiles::unit_id)))
-                .left_join(authorizations::table.on(authorizations::profile_id.eq(profiles::id)))
+                .left_join(
+                    authorizations::table.on(authorizations::profile_id
+                        .eq(profiles::id)
+                        .and(
+                            authorizations::valid_from
+                                .is_null()
+                                .or(authorizations::valid_from.le(now)),
+                        )
+                        .and(
+                            authorizations::valid_to
+                                .is_null()
+                                .or(authorizations::valid_to.ge(now)),
+                        )),
+                )
                 .left_join(roles::table.on(roles::id.eq(authorizations::role_id)))
                 .left_join(applications::table.on(applications::id.eq(roles::application_id)))
                 .filter(clients::ext_id.eq(&client_ext_id))
                 .filter(users::ext_id.eq(&user_ext_id))
+                .filter(users::valid_from.is_null().or(users::valid_from.le(now)))
+                .filter(users::valid_to.is_null().or(users::valid_to.ge(now)))
                 .order((profiles::created.asc(), profiles::id.asc()))
                 .select((
                     (
@@ -59,6 +90,11 @@ impl CallerRepo for Store {
                         authorizations::unit_global,
                     )
                         .nullable(),
+                    (
+                        users::valid_to,
+                        profiles::valid_to.nullable(),
+                        authorizations::valid_to.nullable(),
+                    ),
                 ))
                 .load(conn)?;
             let Some(first) = rows.first() else {
@@ -69,6 +105,7 @@ impl CallerRepo for Store {
                 (ref first_name, ref family, ref lang),
                 (client_id, ref cext, ref cname),
                 ref login_profile,
+                _,
                 _,
             ) = *first;
             let full_name = match (first_name, family) {
@@ -90,8 +127,15 @@ impl CallerRepo for Store {
                 profile_ext_id: login_profile.as_ref().map(|p| p.0.clone()),
                 unit_ext_id: login_profile.as_ref().map(|p| p.1.clone()),
                 grants: Vec::new(),
+                valid_until: None,
             };
-            for (_, _, _, profile, grant) in rows {
+            for (_, _, _, profile, grant, ends) in rows {
+                // The earliest end of anything the caller was resolved from: past it the
+                // record is wrong, so no cache may keep it longer.
+                let ends = [ends.0, ends.1, ends.2];
+                for end in ends.into_iter().flatten().map(|t| t.and_utc()) {
+                    record.valid_until = Some(record.valid_until.map_or(end, |u| u.min(end)));
+                }
                 if let (Some((_, _, unit_path)), Some((app, role, cg, ug))) = (profile, grant) {
                     record.grants.push(GrantRecord {
                         application_name: app,

@@ -77,6 +77,8 @@ pub(crate) fn translate(e: diesel::result::Error) -> RepoError {
                     constraint: format!("foreign_key:{text}"),
                 },
                 K::ClosedConnection | K::ReadOnlyTransaction => RepoError::Unavailable(text),
+                K::SerializationFailure => RepoError::LockFailure(text),
+                _ if pool::is_deadlock(info.message()) => RepoError::LockFailure(text),
                 _ if is_busy(info.message()) => RepoError::Unavailable(text),
                 _ => RepoError::Other(format!("{kind:?}: {text}")),
             }
@@ -104,6 +106,8 @@ fn is_busy(message: &str) -> bool {
 pub struct Store {
     pool: pool::Pool,
     backend: Backend,
+    /// For connections outside the pool (the start-up lock).
+    url: String,
     counters: std::sync::Arc<pool::PoolCounters>,
     bus: std::sync::Arc<revocation::Bus>,
 }
@@ -128,6 +132,7 @@ impl Store {
         Ok(Store {
             pool,
             backend,
+            url: settings.url.clone(),
             counters,
             bus: std::sync::Arc::new(revocation::Bus::new(&settings.url, backend)),
         })
@@ -160,6 +165,33 @@ impl Store {
     /// `Unavailable` if the database cannot be reached, `Other` if a migration fails.
     pub async fn migrate(&self) -> Result<Vec<String>, RepoError> {
         self.run(|conn| pool::run_migrations(conn).map_err(E)).await
+    }
+
+    /// Whether migrations of this build are still to be applied (`serve --no-migrate`
+    /// refuses to serve a schema older than the code).
+    ///
+    /// # Errors
+    /// `Unavailable` if the database cannot be reached.
+    pub async fn has_pending_migrations(&self) -> Result<bool, RepoError> {
+        self.run(|conn| pool::has_pending_migrations(conn).map_err(E))
+            .await
+    }
+
+    /// Takes the start-up lock: on PostgreSQL a session advisory lock on a connection of its
+    /// own (outside the pool), held until the returned guard drops, so instances starting at
+    /// once migrate and bootstrap one after the other and the later ones find the work done.
+    /// A crashed holder releases it with its session. On SQLite, whose database lock would
+    /// also shut out the pool of the holder itself, an exclusive transaction on a small
+    /// companion file (`<database>.startup-lock`) plays the advisory lock.
+    ///
+    /// # Errors
+    /// `Unavailable` if the database (or the SQLite lock file) cannot be reached.
+    pub async fn startup_lock(&self) -> Result<StartupLock, RepoError> {
+        let (backend, url) = (self.backend, self.url.clone());
+        tokio::task::spawn_blocking(move || pool::take_startup_lock(backend, &url))
+            .await
+            .map_err(|e| RepoError::Other(format!("blocking task failed: {e}")))?
+            .map(StartupLock)
     }
 
     /// True when the database answers a trivial query (readiness).
@@ -213,6 +245,34 @@ impl Store {
             conn.transaction(f)
         })
         .await
+    }
+
+    /// Runs `f` in one transaction and, when the database aborts it for lock contention
+    /// (deadlock, serialization failure), runs it again from the start, a bounded number of
+    /// times (see [`pool::retrying`]). `f` must therefore read everything it decides on inside
+    /// the transaction.
+    pub(crate) async fn tx_retrying<T, F>(&self, f: F) -> Result<T, RepoError>
+    where
+        F: Fn(&mut DbConnection) -> R<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| {
+            use diesel::Connection;
+            pool::retrying(|| conn.transaction(&f))
+        })
+        .await
+    }
+}
+
+/// Held while an instance migrates and bootstraps; see [`Store::startup_lock`]. Dropping it
+/// closes its connection, which releases the lock.
+pub struct StartupLock(#[allow(dead_code)] Option<DbConnection>);
+
+impl std::fmt::Debug for StartupLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("StartupLock")
+            .field(&self.0.is_some())
+            .finish()
     }
 }
 

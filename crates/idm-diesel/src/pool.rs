@@ -343,6 +343,89 @@ pub(crate) fn build(
     Ok((pool, backend))
 }
 
+/// PostgreSQL's wording of SQLSTATE 40P01, which Diesel does not classify.
+pub(crate) fn is_deadlock(message: &str) -> bool {
+    message.contains("deadlock detected")
+}
+
+/// How often a transaction aborted for lock contention is attempted in all.
+pub(crate) const LOCK_ATTEMPTS: u32 = 5;
+
+/// Runs `attempt` until it succeeds, fails otherwise than with
+/// [`RepoError::LockFailure`], or has run [`LOCK_ATTEMPTS`] times; the last failure is
+/// returned (and answers 409 `errors.pessimisticLockingFailure`, never 500). The pause grows
+/// with each attempt and is jittered so that two losers of the same deadlock do not collide
+/// again in lock step.
+pub(crate) fn retrying<T>(mut attempt: impl FnMut() -> crate::R<T>) -> crate::R<T> {
+    let mut tries = 1;
+    loop {
+        match attempt() {
+            Err(E(RepoError::LockFailure(cause))) if tries < LOCK_ATTEMPTS => {
+                tracing::debug!(%cause, tries, "transaction aborted by lock contention; retrying");
+                let jitter = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| u64::from(d.subsec_nanos() % 8));
+                std::thread::sleep(Duration::from_millis(u64::from(tries) * 5 + jitter));
+                tries += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+pub(crate) fn has_pending_migrations(conn: &mut DbConnection) -> Result<bool, RepoError> {
+    let pending = match conn {
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgresql(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+        DbConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+    };
+    pending.map_err(|e| RepoError::Other(format!("cannot read the migration state: {e}")))
+}
+
+/// How long an instance waits for another one's migrations and bootstrap on SQLite.
+const SQLITE_STARTUP_WAIT_MS: u32 = 300_000;
+
+/// Opens a dedicated connection and waits for the start-up lock on it; `None` for an
+/// in-memory SQLite database, which no other process can open.
+pub(crate) fn take_startup_lock(
+    backend: Backend,
+    url: &str,
+) -> Result<Option<DbConnection>, RepoError> {
+    let failed = |e: &dyn std::fmt::Display| {
+        RepoError::Unavailable(format!("cannot take the start-up lock: {e}"))
+    };
+    match backend {
+        #[cfg(feature = "postgres")]
+        Backend::Postgres => {
+            let mut conn = PgConnection::establish(url).map_err(|e| failed(&e))?;
+            // Keyed by the schema idm works in: instances on one schema take turns, idm
+            // databases side by side in other schemas (tests, tenants) do not wait for each
+            // other.
+            conn.batch_execute(
+                "SELECT pg_advisory_lock(hashtext('idm.startup'), hashtext(current_schema()))",
+            )
+            .map_err(|e| failed(&e))?;
+            Ok(Some(DbConnection::Postgresql(conn)))
+        }
+        #[cfg(not(feature = "postgres"))]
+        Backend::Postgres => Err(RepoError::Other(NO_POSTGRES.into())),
+        Backend::Sqlite => {
+            let path = sqlite_path(url);
+            if path == ":memory:" {
+                return Ok(None);
+            }
+            let mut conn = SqliteConnection::establish(&format!("{path}.startup-lock"))
+                .map_err(|e| failed(&e))?;
+            // The transaction stays open until the connection is dropped with the guard.
+            conn.batch_execute(&format!(
+                "PRAGMA busy_timeout = {SQLITE_STARTUP_WAIT_MS}; BEGIN EXCLUSIVE;"
+            ))
+            .map_err(|e| failed(&e))?;
+            Ok(Some(DbConnection::Sqlite(conn)))
+        }
+    }
+}
+
 pub(crate) fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, RepoError> {
     let applied = match conn {
         #[cfg(feature = "postgres")]

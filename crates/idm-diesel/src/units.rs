@@ -170,6 +170,7 @@ pub(crate) fn find_by_id(conn: &mut DbConnection, id: i64) -> R<Option<Unit>> {
 /// Inserts a unit under `unit.parent_id`, deriving `path` and `hierarchical_name` from the
 /// parent. Must run inside the caller's transaction (two statements).
 pub(crate) fn insert(conn: &mut DbConnection, unit: Unit) -> R<Unit> {
+    lock_tree(conn, unit.client_id)?;
     lock_siblings(conn, unit.client_id, unit.parent_id)?;
     check_unique_name(conn, unit.client_id, unit.parent_id, &unit.name, None)?;
     let (parent_path, parent_hname) = match unit.parent_id {
@@ -206,6 +207,35 @@ pub(crate) fn insert(conn: &mut DbConnection, unit: Unit) -> R<Unit> {
             .returning(unit_returning!())
             .get_result(conn)?,
     )
+}
+
+/// The tree lock of one client: every write that places a unit (create, move, rename, delete)
+/// takes it first, so they all lock in one global order (client row, then units) and each
+/// reads paths only after the previous writer of the tree committed. Without it, on
+/// PostgreSQL a child created under a unit being moved took its path from the pre-move row,
+/// and opposite moves locked each other's rows in opposite orders (deadlock, then 500).
+///
+/// A no-op UPDATE of the client row: a row lock on PostgreSQL, the database write lock on
+/// SQLite, the same statement on both. The client row is only written by client PATCH and
+/// root-unit creation, which take it anyway.
+fn lock_tree(conn: &mut DbConnection, client_id: i64) -> R<()> {
+    diesel::update(clients::table.filter(clients::id.eq(client_id)))
+        .set(clients::version.eq(clients::version))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// [`lock_tree`] for the client of unit `unit_id`, named by the unit (one statement, so on
+/// SQLite the transaction still begins with a write). `false` when the unit does not exist.
+fn lock_tree_of_unit(conn: &mut DbConnection, unit_id: i64) -> R<bool> {
+    let owner = units::table
+        .filter(units::id.eq(unit_id))
+        .select(units::client_id)
+        .single_value();
+    let n = diesel::update(clients::table.filter(clients::id.nullable().eq(owner)))
+        .set(clients::version.eq(clients::version))
+        .execute(conn)?;
+    Ok(n > 0)
 }
 
 /// Serialises writers that decide on the names under one parent: a no-op UPDATE of the parent
@@ -338,13 +368,35 @@ impl UnitAdmin for Store {
 
     async fn update_unit(&self, unit: &Unit) -> RepoResult<Unit> {
         let unit = unit.clone();
-        self.tx(move |conn| update(conn, &unit)).await
+        self.tx_retrying(move |conn| {
+            lock_tree(conn, unit.client_id)?;
+            lock_siblings(conn, unit.client_id, unit.parent_id)?;
+            check_unique_name(
+                conn,
+                unit.client_id,
+                unit.parent_id,
+                &unit.name,
+                Some(unit.meta.id),
+            )?;
+            returned(versioned_update!(
+                conn,
+                units,
+                unit.meta.id,
+                unit.meta.version,
+                UnitValues::of(&unit),
+                unit_returning!() => (UnitRow, String),
+            )?)
+        })
+        .await
     }
 
     async fn delete_unit(&self, unit_id: i64) -> RepoResult<()> {
         use crate::schema::profiles;
-        self.tx(move |conn| {
-            // Lock the unit first so no child or profile can be added between check and delete.
+        self.tx_retrying(move |conn| {
+            if !lock_tree_of_unit(conn, unit_id)? {
+                return Err(RepoError::NotFound.into());
+            }
+            // Lock the unit too: profiles are added without the tree lock.
             let n = diesel::update(units::table.filter(units::id.eq(unit_id)))
                 .set(units::version.eq(units::version))
                 .execute(conn)?;
@@ -374,8 +426,13 @@ impl UnitAdmin for Store {
     }
 
     async fn move_unit(&self, unit_id: i64, new_parent_id: i64) -> RepoResult<Unit> {
-        self.tx(move |conn| {
-            // Write first: SQLite takes the write lock now, not on a later upgrade.
+        self.tx_retrying(move |conn| {
+            // Write first: SQLite takes the write lock now, not on a later upgrade. Everything
+            // below is read after the tree lock, so the subtree is rewritten from committed,
+            // locked paths, not from the ones the service saw before the transaction.
+            if !lock_tree_of_unit(conn, unit_id)? {
+                return Err(RepoError::NotFound.into());
+            }
             lock_siblings(conn, 0, Some(new_parent_id))?;
             let unit = find_by_id(conn, unit_id)?.ok_or(RepoError::NotFound)?;
             let parent = find_by_id(conn, new_parent_id)?.ok_or(RepoError::NotFound)?;
@@ -440,7 +497,8 @@ impl UnitRepo for Store {
     }
 
     async fn create_unit(&self, unit: Unit) -> RepoResult<Unit> {
-        self.tx(move |conn| insert(conn, unit)).await
+        self.tx_retrying(move |conn| insert(conn, unit.clone()))
+            .await
     }
 }
 

@@ -100,6 +100,10 @@ pub enum DomainError {
     /// The stored version differs from the one the client read (409).
     #[error("stale version")]
     StaleVersion,
+    /// Concurrent writers kept the database from completing the write (deadlock or
+    /// serialization failure, retried a bounded number of times): 409, the client may retry.
+    #[error("lock contention")]
+    LockContention,
     /// The request is well-formed but breaks a rule (422).
     #[error("{code}: {message}")]
     Unprocessable {
@@ -145,6 +149,10 @@ impl DomainError {
     pub const STALE_VERSION_MESSAGE: &'static str =
         "Row was already updated or deleted by another transaction";
 
+    /// 409 message of [`DomainError::LockContention`].
+    pub const LOCK_CONTENTION_MESSAGE: &'static str =
+        "The data is locked by another transaction, please retry later";
+
     /// The envelope a client receives for this error.
     pub fn envelope(&self) -> ErrorEnvelope {
         match self {
@@ -160,6 +168,10 @@ impl DomainError {
             DomainError::StaleVersion => ErrorEnvelope::single(
                 ErrorCode::OptimisticLockingFailure,
                 Self::STALE_VERSION_MESSAGE,
+            ),
+            DomainError::LockContention => ErrorEnvelope::single(
+                ErrorCode::PessimisticLockingFailure,
+                Self::LOCK_CONTENTION_MESSAGE,
             ),
             DomainError::Unprocessable {
                 code,

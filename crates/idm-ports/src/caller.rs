@@ -51,13 +51,17 @@ pub struct CallerRecord {
     pub unit_ext_id: Option<String>,
     /// Authorizations of all active profiles.
     pub grants: Vec<GrantRecord>,
+    /// The earliest `validity.to` of the user, profiles and authorizations this record was
+    /// built from: past it the record grants too much and must not be reused.
+    pub valid_until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Loads callers.
 #[async_trait]
 pub trait CallerRepo {
     /// The user `user_ext_id` of client `client_ext_id` with its active profiles'
-    /// authorizations, in one query; `None` if either does not exist.
+    /// authorizations, in one query; `None` if either does not exist or the user is outside
+    /// its validity. Profiles and authorizations outside their validity are left out.
     ///
     /// # Errors
     /// `Unavailable` / `Other` on database failure.

@@ -16,6 +16,10 @@ pub enum RepoError {
     /// A conditional update found another version than the one read: someone else wrote first.
     #[error("stale version")]
     StaleVersion,
+    /// The database gave up on a transaction because of lock contention (deadlock,
+    /// serialization failure) even after the adapter's bounded retries: try again later.
+    #[error("lock contention: {0}")]
+    LockFailure(String),
     /// The database cannot be reached (pool exhausted past its timeout, connection refused).
     #[error("database unavailable: {0}")]
     Unavailable(String),

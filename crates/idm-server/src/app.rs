@@ -214,6 +214,8 @@ pub struct Running {
     pub services: Services,
     /// Completes when the server has stopped.
     pub done: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// Set it before stopping the server through `handle`, so `/ready` answers 503 at once.
+    pub stopping: Stopping,
 }
 
 /// Options of `start` that only embedders and tests change.
@@ -224,6 +226,9 @@ pub struct StartOptions {
     pub handle_signals: bool,
     /// Create the default admin on an empty database.
     pub bootstrap_default_admin: bool,
+    /// Apply pending migrations (`serve --no-migrate` turns it off: the schema is then
+    /// required to be current, and the server refuses to start otherwise).
+    pub migrate: bool,
 }
 
 impl Default for StartOptions {
@@ -231,8 +236,92 @@ impl Default for StartOptions {
         StartOptions {
             handle_signals: true,
             bootstrap_default_admin: true,
+            migrate: true,
         }
     }
+}
+
+/// Whether the server is stopping: set the moment a stop begins, read by `/ready`, so a load
+/// balancer takes the instance out of rotation while it drains rather than after.
+#[derive(Debug, Clone, Default)]
+pub struct Stopping(Arc<std::sync::atomic::AtomicBool>);
+
+impl Stopping {
+    /// Marks the server as stopping (idempotent).
+    pub fn begin(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether a stop has begun.
+    pub fn is_set(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// What a stop signal does: `/ready` answers 503 at once, the instance keeps serving for
+/// `server.drain_delay_ms` so load balancers see that, then it refuses new connections and
+/// drains in-flight requests for at most `server.shutdown_timeout_seconds`.
+pub async fn drain(settings: &Settings, stopping: &Stopping, handle: &ServerHandle) {
+    stopping.begin();
+    tracing::info!(
+        drain_delay_ms = settings.server.drain_delay_ms,
+        timeout_seconds = settings.server.shutdown_timeout_seconds,
+        "stop signal: /ready answers 503; finishing in-flight requests"
+    );
+    tokio::time::sleep(Duration::from_millis(settings.server.drain_delay_ms)).await;
+    handle.stop(true).await;
+}
+
+/// Migrates (unless told not to) and bootstraps the built-ins, and the default admin on an
+/// empty database, under the start-up lock: instances starting at once on one PostgreSQL
+/// database do this one after the other, so exactly one creates the admin.
+///
+/// # Errors
+/// Database unreachable, migration or bootstrap failure, a pending migration with
+/// `migrate = false`.
+pub async fn prepare_database(
+    settings: &Settings,
+    store: &Store,
+    services: &Services,
+    migrate: bool,
+    default_admin: bool,
+) -> anyhow::Result<()> {
+    let lock = store
+        .startup_lock()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot take the start-up lock: {e}"))?;
+    if migrate {
+        let applied = store
+            .migrate()
+            .await
+            .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+        if !applied.is_empty() {
+            tracing::info!(migrations = ?applied, "applied migrations");
+        }
+    } else if store
+        .has_pending_migrations()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+    {
+        anyhow::bail!(
+            "the database schema is older than this idm (pending migrations) and --no-migrate \
+             was given: run `idm migrate` first"
+        );
+    }
+    let empty = services
+        .is_empty()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if empty && default_admin {
+        bootstrap_default_admin(settings, services).await?;
+    } else {
+        services
+            .bootstrap(None)
+            .await
+            .map_err(|e| anyhow::anyhow!("bootstrap failed: {e}"))?;
+    }
+    drop(lock);
+    Ok(())
 }
 
 /// Migrates, bootstraps the built-ins (and the default admin on an empty database), binds and
@@ -247,33 +336,24 @@ pub async fn start(settings: &Settings, options: StartOptions) -> anyhow::Result
         None
     };
     let store = open_store(settings)?;
-    let applied = store
-        .migrate()
-        .await
-        .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
-    if !applied.is_empty() {
-        tracing::info!(migrations = ?applied, "applied migrations");
-    }
     let services = services(settings, &store)?;
     // Other instances' revocations reach this instance's caller cache (PostgreSQL only).
     store.listen(services.revocation_sink());
+    prepare_database(
+        settings,
+        &store,
+        &services,
+        options.migrate,
+        options.bootstrap_default_admin,
+    )
+    .await?;
     start_key_refresh(&services).await;
-    let empty = services
-        .is_empty()
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    if empty && options.bootstrap_default_admin {
-        bootstrap_default_admin(settings, &services).await?;
-    } else {
-        services
-            .bootstrap(None)
-            .await
-            .map_err(|e| anyhow::anyhow!("bootstrap failed: {e}"))?;
-    }
+    let stopping = Stopping::default();
     let state = web::Data::new(AppState {
         services: services.clone(),
         store: store.clone(),
         body_limit: settings.server.body_limit_bytes,
+        stopping: stopping.clone(),
     });
     let document = web::Data::new(Document(openapi_json(settings)?));
     let metrics = web::Data::new(Metrics::new(&api(settings).patterns()));
@@ -357,14 +437,11 @@ pub async fn start(settings: &Settings, options: StartOptions) -> anyhow::Result
     let done = tokio::spawn(server);
     if let Some(stop) = stop {
         let stopper = handle.clone();
-        let timeout = settings.server.shutdown_timeout_seconds;
+        let stopping = stopping.clone();
+        let settings = settings.clone();
         tokio::spawn(async move {
             stop.await;
-            tracing::info!(
-                timeout_seconds = timeout,
-                "stop signal: no new connections; finishing in-flight requests"
-            );
-            stopper.stop(true).await;
+            drain(&settings, &stopping, &stopper).await;
         });
     }
     tracing::info!(%addr, backend = ?store.backend(), "idm listening");
@@ -373,6 +450,7 @@ pub async fn start(settings: &Settings, options: StartOptions) -> anyhow::Result
         handle,
         services,
         done,
+        stopping,
     })
 }
 

@@ -47,7 +47,7 @@ impl ApiError {
                     DomainError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
                     DomainError::Forbidden { .. } => StatusCode::FORBIDDEN,
                     DomainError::NotFound(_) => StatusCode::NOT_FOUND,
-                    DomainError::StaleVersion => StatusCode::CONFLICT,
+                    DomainError::StaleVersion | DomainError::LockContention => StatusCode::CONFLICT,
                     DomainError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
                     DomainError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
                 };

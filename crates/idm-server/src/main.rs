@@ -241,6 +241,11 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Migrate => {
             let store = app::open_store(&settings)?;
+            // Beside instances that may be starting on the same database right now.
+            let _lock = store
+                .startup_lock()
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             let applied = store.migrate().await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("applied {} migration(s)", applied.len());
             Ok(())
@@ -269,6 +274,10 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 );
             }
             let store = app::open_store(&settings)?;
+            let _lock = store
+                .startup_lock()
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             store.migrate().await.map_err(|e| anyhow::anyhow!("{e}"))?;
             let services = app::services(&settings, &store)?;
             let spec = match (

@@ -62,6 +62,10 @@ pub struct ServerSettings {
     pub body_limit_bytes: usize,
     /// Seconds in-flight requests get after a stop signal.
     pub shutdown_timeout_seconds: u64,
+    /// After a stop signal, how long the instance keeps serving (with `/ready` already
+    /// answering 503) before it stops accepting connections: time for a load balancer's
+    /// readiness probe to take it out of rotation. 0 = stop accepting at once.
+    pub drain_delay_ms: u64,
     /// Worker threads; default = number of cores.
     pub workers: Option<usize>,
     /// Test hook: serve `GET /debug/slow?ms=N` (graceful-shutdown tests). Never enable in
@@ -76,6 +80,7 @@ impl Default for ServerSettings {
             port: 8080,
             body_limit_bytes: 1024 * 1024,
             shutdown_timeout_seconds: 30,
+            drain_delay_ms: 0,
             workers: None,
             debug_slow_endpoint: false,
         }

@@ -46,6 +46,10 @@ pub struct ServeArgs {
     /// Listen port, overriding server.port (0 picks a free one; see --port-file).
     #[arg(long)]
     pub port: Option<u16>,
+    /// Do not apply migrations (run `idm migrate` separately, e.g. as a deployment step);
+    /// refuse to start if the schema is not current.
+    #[arg(long)]
+    pub no_migrate: bool,
 }
 
 impl ServeArgs {
@@ -57,6 +61,7 @@ impl ServeArgs {
             || self.port_file.is_some()
             || self.ready_file.is_some()
             || self.port.is_some()
+            || self.no_migrate
     }
 }
 
@@ -81,25 +86,14 @@ pub fn write_atomically(path: &Path, contents: &str) -> anyhow::Result<()> {
 }
 
 /// Migrates, bootstraps (the default admin on an empty database) and returns the use cases.
-async fn prepared(settings: &Settings, default_admin: bool) -> anyhow::Result<Services> {
+async fn prepared(
+    settings: &Settings,
+    migrate: bool,
+    default_admin: bool,
+) -> anyhow::Result<Services> {
     let store = app::open_store(settings)?;
-    store
-        .migrate()
-        .await
-        .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
     let services = app::services(settings, &store)?;
-    let empty = services
-        .is_empty()
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    if empty && default_admin {
-        app::bootstrap_default_admin(settings, &services).await?;
-    } else {
-        services
-            .bootstrap(None)
-            .await
-            .map_err(|e| anyhow::anyhow!("bootstrap failed: {e}"))?;
-    }
+    app::prepare_database(settings, &store, &services, migrate, default_admin).await?;
     Ok(services)
 }
 
@@ -155,7 +149,7 @@ pub async fn serve(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()
     }
     if let Some(file) = &args.fixtures {
         // Loaded before the server listens, so whoever sees it ready sees the fixtures.
-        let services = prepared(&settings, true).await?;
+        let services = prepared(&settings, !args.no_migrate, true).await?;
         let report = load(&services, file, ImportMode::KeepExisting).await?;
         tracing::info!(
             file = %file.display(),
@@ -173,23 +167,21 @@ pub async fn serve(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()
         handle,
         done,
         services,
+        stopping,
     } = app::start(
         &settings,
         StartOptions {
             handle_signals: false,
+            migrate: !args.no_migrate,
             ..StartOptions::default()
         },
     )
     .await?;
     let stopper = handle.clone();
-    let timeout = settings.server.shutdown_timeout_seconds;
+    let drain_settings = settings.clone();
     tokio::spawn(async move {
         stop.await;
-        tracing::info!(
-            timeout_seconds = timeout,
-            "stop signal: no new connections; finishing in-flight requests"
-        );
-        stopper.stop(true).await;
+        app::drain(&drain_settings, &stopping, &stopper).await;
     });
     let host = if addr.ip().is_unspecified() {
         "127.0.0.1".to_owned()
@@ -300,7 +292,7 @@ pub async fn import(
     file: &Path,
     mode: ImportMode,
 ) -> anyhow::Result<ImportReport> {
-    let services = prepared(settings, false).await?;
+    let services = prepared(settings, true, false).await?;
     load(&services, file, mode).await
 }
 

@@ -12,4 +12,6 @@ pub struct AppState {
     pub store: Store,
     /// Maximum request body size.
     pub body_limit: usize,
+    /// Set once a stop has begun (`/ready` then answers 503).
+    pub stopping: crate::app::Stopping,
 }

@@ -318,8 +318,9 @@ impl Services {
         // Taken before the look-up: if a revocation lands while it runs, the (possibly
         // pre-revocation) answer is used for this request only and never cached.
         let generation = self.callers.start_load();
-        let caller = self.load_caller(&claims).await?;
-        self.callers.put(bearer, &caller, claims.exp, generation);
+        let (caller, valid_until) = self.load_caller(&claims).await?;
+        self.callers
+            .put(bearer, &caller, claims.exp, generation, valid_until);
         Ok(caller)
     }
 
@@ -342,7 +343,11 @@ impl Services {
         })
     }
 
-    async fn load_caller(&self, claims: &Verified) -> AppResult<Caller> {
+    /// The caller and the instant its record stops being true (the earliest validity end).
+    async fn load_caller(
+        &self,
+        claims: &Verified,
+    ) -> AppResult<(Caller, Option<chrono::DateTime<chrono::Utc>>)> {
         let record = self
             .repo
             .load_caller(&claims.client_ext_id, &claims.user_ext_id)
@@ -362,7 +367,8 @@ impl Services {
                 unit_global: g.unit_global,
             })
             .collect();
-        Ok(Caller::new(
+        let valid_until = record.valid_until;
+        let caller = Caller::new(
             CallerIdentity {
                 user_id: record.user_id,
                 user_ext_id: record.user_ext_id,
@@ -374,7 +380,8 @@ impl Services {
                 unit_ext_id: record.unit_ext_id,
             },
             grants,
-        ))
+        );
+        Ok((caller, valid_until))
     }
 
     /// Signs a bearer token with the HS256 secret (`idm token`, test harnesses).
@@ -586,7 +593,17 @@ impl CallerCache {
         self.entries.as_ref()?.get(token).map(|c| c.caller)
     }
 
-    fn put(&self, token: &str, caller: &Caller, exp: u64, generation: u64) {
+    /// Caches `caller` for at most the TTL, the token's `exp` and `valid_until` (the earliest
+    /// validity end of its user, profiles and authorizations), whichever comes first — and not
+    /// at all if a revocation happened since `generation` was taken.
+    fn put(
+        &self,
+        token: &str,
+        caller: &Caller,
+        exp: u64,
+        generation: u64,
+        valid_until: Option<chrono::DateTime<chrono::Utc>>,
+    ) {
         let Some(entries) = &self.entries else {
             return;
         };
@@ -594,7 +611,11 @@ impl CallerCache {
             return;
         }
         let left = std::time::Duration::from_secs(exp.saturating_sub(now_secs()));
-        let ttl = self.ttl.min(left);
+        let mut ttl = self.ttl.min(left);
+        if let Some(until) = valid_until {
+            let valid_for = (until - chrono::Utc::now()).to_std().unwrap_or_default();
+            ttl = ttl.min(valid_for);
+        }
         if ttl.is_zero() {
             return;
         }
@@ -643,6 +664,19 @@ mod tests {
     use super::*;
     use idm_domain::access::CallerIdentity;
 
+    #[test]
+    fn an_entry_does_not_outlive_the_validity_it_was_resolved_under() {
+        let cache = CallerCache::new(60_000);
+        let soon = chrono::Utc::now() + chrono::Duration::milliseconds(150);
+        cache.put("t", &caller(), now_secs() + 3600, cache.start_load(), Some(soon));
+        assert!(cache.get("t").is_some());
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert!(cache.get("t").is_none());
+        let ended = chrono::Utc::now() - chrono::Duration::seconds(1);
+        cache.put("t", &caller(), now_secs() + 3600, cache.start_load(), Some(ended));
+        assert!(cache.get("t").is_none());
+    }
+
     fn caller() -> Caller {
         Caller::new(
             CallerIdentity {
@@ -662,7 +696,7 @@ mod tests {
     #[test]
     fn a_cached_caller_is_returned_until_cleared() {
         let cache = CallerCache::new(60_000);
-        cache.put("t", &caller(), now_secs() + 3600, cache.start_load());
+        cache.put("t", &caller(), now_secs() + 3600, cache.start_load(), None);
         assert_eq!(cache.get("t").unwrap().user_ext_id, "u");
         cache.invalidate(Reach::Everyone);
         assert!(cache.get("t").is_none());
@@ -686,9 +720,9 @@ mod tests {
     fn a_write_on_one_user_evicts_that_user_only_and_a_client_write_its_client_only() {
         let cache = CallerCache::new(60_000);
         let exp = now_secs() + 3600;
-        cache.put("a", &caller_of(1, 10), exp, cache.start_load());
-        cache.put("b", &caller_of(2, 10), exp, cache.start_load());
-        cache.put("c", &caller_of(3, 20), exp, cache.start_load());
+        cache.put("a", &caller_of(1, 10), exp, cache.start_load(), None);
+        cache.put("b", &caller_of(2, 10), exp, cache.start_load(), None);
+        cache.put("c", &caller_of(3, 20), exp, cache.start_load(), None);
         cache.invalidate(Reach::User(1));
         assert!(cache.get("a").is_none());
         assert!(cache.get("b").is_some() && cache.get("c").is_some());
@@ -703,15 +737,15 @@ mod tests {
         let started = cache.start_load();
         // The write commits and revokes while the look-up is still reading the old row.
         cache.invalidate(Reach::User(1));
-        cache.put("a", &caller_of(1, 10), now_secs() + 3600, started);
+        cache.put("a", &caller_of(1, 10), now_secs() + 3600, started, None);
         assert!(cache.get("a").is_none());
         // Even an unrelated revocation in between keeps the answer out: correctness over hits.
         let started = cache.start_load();
         cache.invalidate(Reach::User(99));
-        cache.put("a", &caller_of(1, 10), now_secs() + 3600, started);
+        cache.put("a", &caller_of(1, 10), now_secs() + 3600, started, None);
         assert!(cache.get("a").is_none());
         let started = cache.start_load();
-        cache.put("a", &caller_of(1, 10), now_secs() + 3600, started);
+        cache.put("a", &caller_of(1, 10), now_secs() + 3600, started, None);
         assert!(cache.get("a").is_some());
         assert_eq!(cache.loads(), 3);
     }
@@ -719,7 +753,7 @@ mod tests {
     #[test]
     fn a_ttl_of_zero_caches_nothing() {
         let cache = CallerCache::new(0);
-        cache.put("t", &caller(), now_secs() + 3600, cache.start_load());
+        cache.put("t", &caller(), now_secs() + 3600, cache.start_load(), None);
         assert!(cache.get("t").is_none());
     }
 
@@ -727,9 +761,9 @@ mod tests {
     fn an_entry_does_not_outlive_its_token() {
         let cache = CallerCache::new(60_000);
         // Expiring within the second: the entry lives at most until then.
-        cache.put("t", &caller(), now_secs(), cache.start_load());
+        cache.put("t", &caller(), now_secs(), cache.start_load(), None);
         assert!(cache.get("t").is_none());
-        cache.put("t", &caller(), now_secs() + 1, cache.start_load());
+        cache.put("t", &caller(), now_secs() + 1, cache.start_load(), None);
         std::thread::sleep(std::time::Duration::from_millis(1100));
         assert!(cache.get("t").is_none());
     }

@@ -25,6 +25,10 @@ impl From<RepoError> for AppError {
         match e {
             RepoError::StaleVersion => AppError::Domain(DomainError::StaleVersion),
             RepoError::Unavailable(m) => AppError::Unavailable(m),
+            RepoError::LockFailure(m) => {
+                tracing::warn!(cause = %m, "transaction abandoned after lock contention");
+                AppError::Domain(DomainError::LockContention)
+            }
             RepoError::NotFound => AppError::Internal("row vanished during the request".into()),
             RepoError::Conflict { constraint } => {
                 AppError::Internal(format!("unexpected constraint violation: {constraint}"))

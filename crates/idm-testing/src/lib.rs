@@ -308,6 +308,7 @@ async fn start_on(settings: Settings, backend: Backend, url: String, guard: Arc<
         StartOptions {
             handle_signals: false,
             bootstrap_default_admin: true,
+            migrate: true,
         },
     )
     .await

@@ -54,13 +54,22 @@ async fn health() -> HttpResponse {
     })
 }
 
-/// 200 when the database answers, 503 otherwise.
+/// 200 when the database answers; 503 when it does not, or once the server is stopping.
 #[utoipa::path(get, path = "/ready", tag = "ops",
     responses(
         (status = 200, description = "The database answers.", body = StatusDto),
-        (status = 503, description = "`errors.fatalError`: the database is not reachable.", body = ErrorEnvelope),
+        (status = 503, description = "`errors.fatalError`: the database is not reachable, or the server is shutting down.", body = ErrorEnvelope),
     ))]
 async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    if state.stopping.is_set() {
+        // Draining: in-flight requests finish, but no load balancer should send more.
+        return HttpResponse::ServiceUnavailable()
+            .insert_header((header::CONNECTION, "close"))
+            .json(idm_domain::ErrorEnvelope::single(
+                idm_domain::ErrorCode::FatalError,
+                "The server is shutting down.",
+            ));
+    }
     if state.store.ping().await {
         let revocations = match state.store.bus_state() {
             idm_diesel::BusState::NotNeeded => "not-needed",
