@@ -607,3 +607,67 @@ dual_test!(an_encrypted_definition_without_a_key_is_refused, |app| {
         "Encrypted properties need the server setting properties.encryption_key.",
     );
 });
+
+dual_test!(
+    profile_and_unit_values_are_written_on_create_and_patch_bodies,
+    |app| {
+        define(
+            &app,
+            json!({"name": "desk", "type": "STRING", "scope": "PROFILE_GLOBAL"}),
+        )
+        .await;
+        define(
+            &app,
+            json!({"name": "costCentre", "type": "STRING", "scope": "UNIT_GLOBAL"}),
+        )
+        .await;
+        let r = app
+            .post(
+                &format!("{CORE}/Default/units"),
+                json!({"extId": "sales", "parentUnitExtId": "Default-root", "name": "Sales",
+                   "profileless": false, "properties": {"costCentre": "CC-1"}}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let p = app
+            .patch(
+                &format!("{CORE}/Default/units/sales"),
+                json!({"description": "d", "properties": {"costCentre": "CC-2"}}),
+            )
+            .await;
+        assert_eq!(p.status, 200, "{}", p.body);
+        assert_eq!(p.body["properties"], json!({"costCentre": "CC-2"}));
+        let g = app.get(&format!("{CORE}/Default/units/sales")).await;
+        assert_eq!(g.body["properties"], json!({"costCentre": "CC-2"}));
+
+        assert_eq!(user_with(&app, "pia", json!({})).await.status, 201);
+        let r = app
+            .post(
+                &format!("{CORE}/Default/users/pia/profiles"),
+                json!({"extId": "pia-p", "unitExtId": "sales", "properties": {"desk": "D1"}}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let g = app.get(&format!("{CORE}/Default/profiles/pia-p")).await;
+        assert_eq!(g.body["properties"], json!({"desk": "D1"}));
+        let p = app
+            .patch(
+                &format!("{CORE}/Default/profiles/pia-p"),
+                json!({"properties": {"desk": null}}),
+            )
+            .await;
+        assert_eq!(p.status, 200, "{}", p.body);
+        assert_eq!(p.body["properties"], json!({}));
+        let r = app
+            .post(
+                &format!("{CORE}/Default/users/pia/profiles"),
+                json!({"extId": "pia-q", "unitExtId": "sales", "properties": {"costCentre": "x"}}),
+            )
+            .await;
+        r.assert_error(
+            422,
+            "errors.invalidParameter",
+            "The following fields are not valid: properties.costCentre",
+        );
+    }
+);

@@ -10,8 +10,12 @@ use idm_ports::query::{ListQuery, Listed};
 
 use idm_ports::locate::Address;
 
+use idm_domain::properties::{PropertyScope, WriteMode};
+use idm_ports::properties::Owner;
+
 use crate::admit::Gate;
 use crate::clients::{check_same_ext_id, check_version};
+use crate::properties::{uniqueness_violated, PropertyPatch, Subject, WithProperties};
 use crate::{AppError, AppResult, Services};
 
 const CREATE: Requirement = Requirement::all(&[&[Right::ProfileCreate]]);
@@ -69,6 +73,22 @@ impl Services {
         user_ext_id: &str,
         input: ProfileInput,
     ) -> AppResult<Profile> {
+        self.create_profile_with(caller, client_ext_id, user_ext_id, input, None)
+            .await
+    }
+
+    /// [`Services::create_profile`] with property values (`None`: not checked at all).
+    ///
+    /// # Errors
+    /// As `create_profile`; the property 403s and 422s.
+    pub async fn create_profile_with(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        user_ext_id: &str,
+        input: ProfileInput,
+        properties: Option<PropertyPatch>,
+    ) -> AppResult<Profile> {
         let write = self.writing();
         let mut address = Address::client(client_ext_id).with_user(user_ext_id);
         if let Some(u) = &input.unit_ext_id {
@@ -116,8 +136,33 @@ impl Services {
             modification_comment: input.modification_comment,
             validity,
         };
-        match self.repo.create_profile(profile).await {
+        let result = match &properties {
+            None => self.repo.create_profile(profile).await,
+            Some(sent) => {
+                let subject = Subject {
+                    scope: PropertyScope::ProfileGlobal,
+                    client_id: profile.client_id,
+                    kind: "profile",
+                    ext_id: &ext_id,
+                    unit_key: profile.unit_id.to_string(),
+                };
+                let writes = self
+                    .prepare_writes(
+                        caller,
+                        &crate::admit::profile_target(&profile),
+                        &subject,
+                        sent,
+                        WriteMode::Create,
+                    )
+                    .await?;
+                self.repo
+                    .create_profile_with_properties(profile.clone(), writes)
+                    .await
+            }
+        };
+        match result {
             Ok(p) => Ok(p),
+            Err(e) if e.is_unique_on("unique_key") => Err(uniqueness_violated(e)),
             Err(e) if e.is_unique() => Err(DomainError::unprocessable(
                 ErrorCode::DuplicateValue,
                 format!("A profile with extId '{ext_id}' already exists."),
@@ -205,6 +250,24 @@ impl Services {
         ext_id: &str,
         input: ProfileInput,
     ) -> AppResult<Profile> {
+        Ok(self
+            .patch_profile_with(caller, client_ext_id, ext_id, input, None)
+            .await?
+            .entity)
+    }
+
+    /// [`Services::patch_profile`] with property values (only the names sent change).
+    ///
+    /// # Errors
+    /// As `patch_profile`; the property 403s and 422s.
+    pub async fn patch_profile_with(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        ext_id: &str,
+        input: ProfileInput,
+        properties: Option<PropertyPatch>,
+    ) -> AppResult<WithProperties<Profile>> {
         let write = self.writing();
         let mut p = self
             .admit(
@@ -228,7 +291,45 @@ impl Services {
             modification_comment: Some,
             validity,
         });
-        Ok(self.repo.update_profile(&p).await?)
+        let Some(sent) = properties else {
+            return Ok(WithProperties {
+                entity: self.repo.update_profile(&p).await?,
+                properties: None,
+            });
+        };
+        let subject = Subject {
+            scope: PropertyScope::ProfileGlobal,
+            client_id: p.client_id,
+            kind: "profile",
+            ext_id,
+            unit_key: p.unit_id.to_string(),
+        };
+        let writes = self
+            .prepare_writes(
+                caller,
+                &crate::admit::profile_target(&p),
+                &subject,
+                &sent,
+                WriteMode::Modify,
+            )
+            .await?;
+        let written = self
+            .repo
+            .update_profile_with_properties(&p, writes)
+            .await
+            .map_err(uniqueness_violated)?;
+        let properties = self
+            .read_properties(
+                caller,
+                &crate::admit::profile_target(&written),
+                &subject,
+                Owner::Profile(written.meta.id),
+            )
+            .await?;
+        Ok(WithProperties {
+            entity: written,
+            properties,
+        })
     }
 
     /// Deletes a profile and its authorizations.

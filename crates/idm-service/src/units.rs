@@ -10,8 +10,12 @@ use idm_ports::RepoError;
 
 use idm_ports::locate::Address;
 
+use idm_domain::properties::{PropertyScope, WriteMode};
+use idm_ports::properties::Owner;
+
 use crate::admit::Gate;
 use crate::clients::{check_same_ext_id, check_version};
+use crate::properties::{uniqueness_violated, PropertyPatch, Subject, WithProperties};
 use crate::{AppError, AppResult, Services};
 
 const CREATE: Requirement = Requirement::all(&[&[Right::UnitCreate]]);
@@ -97,6 +101,21 @@ impl Services {
         client_ext_id: &str,
         input: NewUnit,
     ) -> AppResult<Unit> {
+        self.create_unit_with(caller, client_ext_id, input, None)
+            .await
+    }
+
+    /// [`Services::create_unit`] with property values (`None`: not checked at all).
+    ///
+    /// # Errors
+    /// As `create_unit`; the property 403s and 422s.
+    pub async fn create_unit_with(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        input: NewUnit,
+        properties: Option<PropertyPatch>,
+    ) -> AppResult<Unit> {
         let write = self.writing();
         write.reaches_nobody(); // grants name existing units only; a new leaf changes none
         let req = if input.parent_ext_id.is_some() {
@@ -119,6 +138,23 @@ impl Services {
                 e
             }
             None => new_ext_id(),
+        };
+        let writes = match &properties {
+            None => None,
+            Some(sent) => {
+                let subject = Subject {
+                    scope: PropertyScope::UnitGlobal,
+                    client_id: client.meta.id,
+                    kind: "unit",
+                    ext_id: &ext_id,
+                    unit_key: String::new(),
+                };
+                let target = Target::client(client.meta.id);
+                Some(
+                    self.prepare_writes(caller, &target, &subject, sent, WriteMode::Create)
+                        .await?,
+                )
+            }
         };
         let now = now_millis();
         let unit = Unit {
@@ -145,8 +181,13 @@ impl Services {
             modification_comment: input.modification_comment,
             validity: input.validity,
         };
-        match self.repo.create_unit(unit).await {
+        let result = match writes {
+            None => self.repo.create_unit(unit).await,
+            Some(w) => self.repo.create_unit_with_properties(unit, w).await,
+        };
+        match result {
             Ok(u) => Ok(u),
+            Err(e) if e.is_unique_on("unique_key") => Err(uniqueness_violated(e)),
             Err(e) if e.is_unique_on("units.name") => Err(duplicate_name(&input.name)),
             Err(e) if e.is_unique() => Err(DomainError::unprocessable(
                 ErrorCode::DuplicateValue,
@@ -194,6 +235,24 @@ impl Services {
         ext_id: &str,
         patch: UnitPatch,
     ) -> AppResult<Unit> {
+        Ok(self
+            .patch_unit_with(caller, client_ext_id, ext_id, patch, None)
+            .await?
+            .entity)
+    }
+
+    /// [`Services::patch_unit`] with property values (only the names sent change).
+    ///
+    /// # Errors
+    /// As `patch_unit`; the property 403s and 422s.
+    pub async fn patch_unit_with(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        ext_id: &str,
+        patch: UnitPatch,
+        properties: Option<PropertyPatch>,
+    ) -> AppResult<WithProperties<Unit>> {
         let write = self.writing();
         let admitted = self
             .admit(
@@ -223,11 +282,40 @@ impl Services {
             modification_comment: Some,
             validity,
         });
-        match self.repo.update_unit(&unit).await {
-            Ok(u) => Ok(u),
-            Err(e) if e.is_unique_on("units.name") => Err(duplicate_name(&unit.name)),
-            Err(e) => Err(e.into()),
-        }
+        let Some(sent) = properties else {
+            return match self.repo.update_unit(&unit).await {
+                Ok(u) => Ok(WithProperties {
+                    entity: u,
+                    properties: None,
+                }),
+                Err(e) if e.is_unique_on("units.name") => Err(duplicate_name(&unit.name)),
+                Err(e) => Err(e.into()),
+            };
+        };
+        let target_path = unit.path.clone();
+        let target = Target::units(unit.client_id, std::slice::from_ref(&target_path));
+        let subject = Subject {
+            scope: PropertyScope::UnitGlobal,
+            client_id: unit.client_id,
+            kind: "unit",
+            ext_id,
+            unit_key: unit.meta.id.to_string(),
+        };
+        let writes = self
+            .prepare_writes(caller, &target, &subject, &sent, WriteMode::Modify)
+            .await?;
+        let written = match self.repo.update_unit_with_properties(&unit, writes).await {
+            Ok(u) => u,
+            Err(e) if e.is_unique_on("units.name") => return Err(duplicate_name(&unit.name)),
+            Err(e) => return Err(uniqueness_violated(e)),
+        };
+        let properties = self
+            .read_properties(caller, &target, &subject, Owner::Unit(written.meta.id))
+            .await?;
+        Ok(WithProperties {
+            entity: written,
+            properties,
+        })
     }
 
     /// Deletes a unit that has no children and no profiles.

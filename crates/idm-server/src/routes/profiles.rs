@@ -1,5 +1,7 @@
 //! Profiles: `core/:c/users/:u/profiles`, `core/:c/profiles/:extId`, ★ `.../unit` (seed 004).
 
+use std::collections::BTreeMap;
+
 use actix_web::{web, HttpResponse};
 use idm_domain::model::Profile;
 use idm_domain::values::{ProfileState, Validity};
@@ -8,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::paths::{ProfilePath, ProfileUnitPath, UserPath};
+use super::properties::patch_of;
 use crate::doc::{
     Api, AuthErrors, BodyErrors, ErrorEnvelope, ListParams, PageParams, ProfileListFilter,
 };
@@ -118,6 +121,9 @@ pub struct ProfileBody {
     validity: Option<Validity>,
     /// Patch: the version read; alternatively `If-Match: "<version>"`.
     version: Option<i64>,
+    /// Custom property values, name → value (`null` or `""` removes one on patch).
+    #[schema(value_type = Option<BTreeMap<String, Option<String>>>)]
+    properties: Option<BTreeMap<String, Option<String>>>,
 }
 
 impl ProfileBody {
@@ -156,8 +162,9 @@ async fn create(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
     path: web::Path<UserPath>,
-    Body(body): Body<ProfileBody>,
+    Body(mut body): Body<ProfileBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let properties = patch_of(body.properties.take().unwrap_or_default());
     let UserPath {
         client_ext_id: c,
         user_ext_id: u,
@@ -165,7 +172,7 @@ async fn create(
     require(&[("unitExtId", given(&body.unit_ext_id))])?;
     let p = state
         .services
-        .create_profile(&caller, &c, &u, body.into_input(None))
+        .create_profile_with(&caller, &c, &u, body.into_input(None), Some(properties))
         .await?;
     Ok(created(format!(
         "{CORE}/{}/profiles/{}",
@@ -256,17 +263,18 @@ async fn patch(
     AuthCaller(caller): AuthCaller,
     path: web::Path<ProfilePath>,
     IfMatch(if_match): IfMatch,
-    Body(body): Body<ProfileBody>,
+    Body(mut body): Body<ProfileBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let properties = patch_of(body.properties.take().unwrap_or_default());
     let ProfilePath {
         client_ext_id: c,
         ext_id: e,
     } = path.into_inner();
     let p = state
         .services
-        .patch_profile(&caller, &c, &e, body.into_input(if_match))
+        .patch_profile_with(&caller, &c, &e, body.into_input(if_match), Some(properties))
         .await?;
-    Ok(ok_tagged(p.meta.version, &ProfileDto::from(p)))
+    Ok(ok_tagged(p.entity.meta.version, &ProfileDto::with(p)))
 }
 
 /// Deletes a profile and its authorizations.

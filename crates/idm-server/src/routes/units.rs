@@ -1,5 +1,7 @@
 //! Units: `core/:c/units`, `core/:c/units/:extId`, children and move.
 
+use std::collections::BTreeMap;
+
 use actix_web::{web, HttpResponse};
 use idm_domain::values::{LanguageMap, UnitState, Validity};
 use idm_service::units::{NewUnit, UnitPatch};
@@ -7,6 +9,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::paths::{ClientPath, UnitChildPath, UnitPath};
+use super::properties::patch_of;
 use crate::doc::{
     Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, ListParams, PageParams,
     UnitListFilter,
@@ -58,6 +61,9 @@ pub struct CreateUnitBody {
     #[serde(default)]
     #[schema(value_type = Option<ValidityDto>)]
     validity: Validity,
+    /// Custom property values, name → value (`null` or `""` removes one on patch).
+    #[schema(value_type = Option<BTreeMap<String, Option<String>>>)]
+    properties: Option<BTreeMap<String, Option<String>>>,
 }
 
 /// Body of `PATCH core/:c/units/:extId`: only the fields present change.
@@ -82,6 +88,9 @@ pub struct PatchUnitBody {
     validity: Option<Validity>,
     /// The version read; alternatively `If-Match: "<version>"`.
     version: Option<i64>,
+    /// Custom property values, name → value (`null` or `""` removes one on patch).
+    #[schema(value_type = Option<BTreeMap<String, Option<String>>>)]
+    properties: Option<BTreeMap<String, Option<String>>>,
 }
 
 /// Creates a unit under `parentUnitExtId`, or a root unit of the client.
@@ -105,15 +114,16 @@ async fn create(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
     path: web::Path<ClientPath>,
-    Body(body): Body<CreateUnitBody>,
+    Body(mut body): Body<CreateUnitBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let properties = patch_of(body.properties.take().unwrap_or_default());
     require(&[
         ("name", given(&body.name)),
         ("profileless", body.profileless.is_some()),
     ])?;
     let unit = state
         .services
-        .create_unit(
+        .create_unit_with(
             &caller,
             &path.client_ext_id,
             NewUnit {
@@ -129,6 +139,7 @@ async fn create(
                 modification_comment: body.modification_comment,
                 validity: body.validity,
             },
+            Some(properties),
         )
         .await?;
     Ok(created(format!(
@@ -185,15 +196,16 @@ async fn patch(
     AuthCaller(caller): AuthCaller,
     path: web::Path<UnitPath>,
     IfMatch(if_match): IfMatch,
-    Body(body): Body<PatchUnitBody>,
+    Body(mut body): Body<PatchUnitBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let properties = patch_of(body.properties.take().unwrap_or_default());
     let UnitPath {
         client_ext_id: c,
         ext_id: e,
     } = path.into_inner();
     let unit = state
         .services
-        .patch_unit(
+        .patch_unit_with(
             &caller,
             &c,
             &e,
@@ -210,9 +222,10 @@ async fn patch(
                 validity: body.validity,
                 version: body.version.or(if_match),
             },
+            Some(properties),
         )
         .await?;
-    Ok(ok_tagged(unit.meta.version, &UnitDto::from(unit)))
+    Ok(ok_tagged(unit.entity.meta.version, &UnitDto::with(unit)))
 }
 
 /// Deletes a unit without sub-units and profiles.
