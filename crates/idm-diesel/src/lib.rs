@@ -16,6 +16,7 @@ mod credentials;
 mod devices;
 mod locate;
 mod personal_questions;
+mod policies;
 mod pool;
 mod profiles;
 mod rows;

@@ -264,6 +264,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    policies (id) {
+        id -> BigInt,
+        client_id -> BigInt,
+        ext_id -> Text,
+        name -> Nullable<Text>,
+        description -> Nullable<Text>,
+        policy_type -> Text,
+        default_policy -> Bool,
+        parameters -> Text,
+        created -> Timestamp,
+        last_modified -> Timestamp,
+        version -> BigInt,
+    }
+}
+
 diesel::joinable!(units -> clients (client_id));
 diesel::joinable!(users -> clients (client_id));
 diesel::joinable!(password_credentials -> users (user_id));
@@ -276,6 +292,7 @@ diesel::joinable!(app_attestations -> dispatch_targets (dispatch_target_id));
 diesel::joinable!(fido_uaf_credentials -> users (user_id));
 diesel::joinable!(personal_questions -> clients (client_id));
 diesel::joinable!(terms_applications -> terms (terms_id));
+diesel::joinable!(policies -> clients (client_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     clients,
@@ -293,4 +310,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     dispatch_targets,
     app_attestations,
     fido_uaf_credentials,
+    policies,
 );

@@ -29,6 +29,7 @@ pub mod error;
 pub mod error_code;
 pub mod model;
 pub mod policy;
+pub mod policy_config;
 pub mod rights;
 pub mod roles;
 pub mod values;

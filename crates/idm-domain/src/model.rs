@@ -366,3 +366,24 @@ pub struct FidoUafCredential {
     /// `active` or `disabled`.
     pub state: String,
 }
+
+/// A policy configuration of a client (`core/:c/policies`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyConfig {
+    /// Identity and bookkeeping.
+    pub meta: Meta,
+    /// Owning client.
+    pub client_id: i64,
+    /// Owning client's extId.
+    pub client_ext_id: String,
+    /// Name.
+    pub name: Option<String>,
+    /// Free text.
+    pub description: Option<String>,
+    /// What the policy governs.
+    pub policy_type: crate::policy_config::PolicyType,
+    /// The default policy of its type within the client (the one applied).
+    pub default_policy: bool,
+    /// Name → value, validated for the type.
+    pub parameters: crate::policy_config::Parameters,
+}

@@ -18,6 +18,7 @@ pub mod credentials;
 pub mod devices;
 pub mod locate;
 pub mod personal_questions;
+pub mod policies;
 pub mod profiles;
 pub mod terms;
 pub mod units;
@@ -43,6 +44,7 @@ pub trait Repository:
     + caller::CallerRepo
     + terms::TermsRepo
     + personal_questions::PersonalQuestionRepo
+    + policies::PolicyRepo
     + devices::DeviceRepo
     + locate::Locator
     + Send
@@ -63,6 +65,7 @@ impl<T> Repository for T where
         + caller::CallerRepo
         + terms::TermsRepo
         + personal_questions::PersonalQuestionRepo
+        + policies::PolicyRepo
         + devices::DeviceRepo
         + locate::Locator
         + Send

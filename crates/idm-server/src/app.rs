@@ -148,6 +148,7 @@ pub fn services(settings: &Settings, store: &Store) -> anyhow::Result<Services> 
         },
         identifier_policy,
         password_policy: settings.policy.password.clone(),
+        self_protected_attributes: settings.policy.self_protected_attributes.clone(),
     };
     Services::new(Arc::new(store.clone()), config).map_err(|e| anyhow::anyhow!("{e}"))
 }

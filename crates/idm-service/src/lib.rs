@@ -34,6 +34,7 @@ pub mod clients;
 pub mod credentials;
 pub mod devices;
 pub mod personal_questions;
+pub mod policies;
 pub mod principal;
 pub mod profiles;
 pub mod remote_keys;
@@ -65,6 +66,8 @@ pub struct ServiceConfig {
     pub identifier_policy: IdentifierPolicy,
     /// Password policy.
     pub password_policy: PasswordPolicy,
+    /// User attributes (wire names) a self-admin may change only with a valid X-Token.
+    pub self_protected_attributes: Vec<String>,
 }
 
 /// The use cases, sharing one repository and configuration. Cheap to clone.

@@ -13,7 +13,7 @@ use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
 use crate::dto::ValidityDto;
 use crate::dto::{created, ok_tagged, MetaDto, PageDto, CORE};
 use crate::error::ApiError;
-use crate::extract::{AuthCaller, Body, IfMatch, Params};
+use crate::extract::{AuthCaller, Body, IfMatch, Params, XToken};
 use crate::state::AppState;
 
 /// Registers (and documents) the user routes. The literal `core/clients/{extId}/users` comes
@@ -336,10 +336,17 @@ async fn get(
 
 /// Changes the fields present in the body (optimistic locking by `version` or `If-Match`);
 /// disabling or archiving the user does the same to its profiles.
+///
+/// Requires `AccessControl.UserModify` or the SelfAdmin role on the caller's own user. In
+/// self-admin mode, changing a protected attribute (default `loginId`, `userState`,
+/// `contacts.email`, `contacts.mobile`; setting `policy.self_protected_attributes`) needs a
+/// valid `X-Token`, and `validity` / `isTechnicalUser` are refused (403).
 #[utoipa::path(patch, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}", tag = "users",
     security(("bearer" = [])),
     params(UserPath,
-        ("If-Match" = Option<String>, Header, description = "`\"<version>\"` read before")),
+        ("If-Match" = Option<String>, Header, description = "`\"<version>\"` read before"),
+        ("X-Token" = Option<String>, Header, description = "Self-admin mode: proof of a \
+            recent password entry, needed to change a protected attribute")),
     request_body = UserBody,
     responses(
         (status = 200, description = "The changed user.", body = UserDto,
@@ -351,8 +358,9 @@ async fn get(
         (status = 422, description = "`errors.invalidParameter` (a field or `If-Match` is not \
             valid), `errors.modifyExtId` (body extId differs), `errors.modifyArchivedUser` \
             (the user is archived), `errors.invalidDateInterval`, `errors.duplicateValue` \
-            (loginId taken) or `errors.unsupportedOperation` (a caller disabling or archiving \
-            itself).", body = ErrorEnvelope),
+            (loginId taken), `errors.unsupportedOperation` (a caller disabling or archiving \
+            itself) or `errors.invalidJWTToken` (self-admin mode changing a protected \
+            attribute without a valid X-Token).", body = ErrorEnvelope),
         BodyErrors, AuthErrors,
     ))]
 async fn patch(
@@ -360,6 +368,7 @@ async fn patch(
     AuthCaller(caller): AuthCaller,
     path: web::Path<UserPath>,
     IfMatch(if_match): IfMatch,
+    XToken(xtoken): XToken,
     Body(body): Body<UserBody>,
 ) -> Result<HttpResponse, ApiError> {
     let UserPath {
@@ -368,7 +377,13 @@ async fn patch(
     } = path.into_inner();
     let user = state
         .services
-        .patch_user(&caller, &c, &e, body.into_input(if_match))
+        .patch_user(
+            &caller,
+            &c,
+            &e,
+            body.into_input(if_match),
+            xtoken.as_deref(),
+        )
         .await?;
     Ok(ok_tagged(user.meta.version, &UserDto::from(user)))
 }
