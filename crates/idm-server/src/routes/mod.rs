@@ -15,6 +15,7 @@ pub mod fido_uaf;
 pub mod ops;
 pub mod paths;
 pub mod personal_questions;
+pub mod policies;
 pub mod principal;
 pub mod profiles;
 pub mod terms;
@@ -38,6 +39,7 @@ pub fn api(api: &mut Api) {
     users::routes(api);
     profiles::routes(api);
     personal_questions::routes(api);
+    policies::routes(api);
     dispatch_targets::routes(api);
     attestations::routes(api);
     fido_uaf::routes(api);
