@@ -178,24 +178,26 @@ impl ProfileRepo for Store {
     }
 
     async fn create_profile(&self, p: Profile) -> RepoResult<Profile> {
-        self.run(move |conn| {
-            from_join(
-                diesel::insert_into(profiles::table)
-                    .values(NewProfile {
-                        client_id: p.client_id,
-                        user_id: p.user_id,
-                        ext_id: &p.meta.ext_id,
-                        created: p.meta.created,
-                        last_modified: p.meta.last_modified,
-                        version: p.meta.version,
-                        values: ProfileValues::of(&p),
-                    })
-                    .returning(profile_returning!())
-                    .get_result(conn)?,
-            )
-        })
-        .await
+        self.run(move |conn| insert_profile(conn, &p)).await
     }
+}
+
+/// Inserts a profile on `conn` (alone, or inside a caller's transaction).
+pub(crate) fn insert_profile(conn: &mut DbConnection, p: &Profile) -> R<Profile> {
+    from_join(
+        diesel::insert_into(profiles::table)
+            .values(NewProfile {
+                client_id: p.client_id,
+                user_id: p.user_id,
+                ext_id: &p.meta.ext_id,
+                created: p.meta.created,
+                last_modified: p.meta.last_modified,
+                version: p.meta.version,
+                values: ProfileValues::of(p),
+            })
+            .returning(profile_returning!())
+            .get_result(conn)?,
+    )
 }
 
 #[async_trait]

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use idm_domain::model::{Contacts, PersonName, User};
+use idm_domain::model::{Contacts, PersonName, Profile, User};
 use idm_domain::values::UserState;
 use idm_domain::values::Validity;
 use idm_ports::users::{UserAdmin, UserFilter, UserRepo};
@@ -207,22 +207,7 @@ impl UserRepo for Store {
     }
 
     async fn create_user(&self, user: User) -> RepoResult<User> {
-        self.run(move |conn| {
-            returned(
-                diesel::insert_into(users::table)
-                    .values(NewUser {
-                        client_id: user.client_id,
-                        ext_id: &user.meta.ext_id,
-                        created: user.meta.created,
-                        last_modified: user.meta.last_modified,
-                        version: user.meta.version,
-                        values: UserValues::of(&user),
-                    })
-                    .returning(user_returning!())
-                    .get_result(conn)?,
-            )
-        })
-        .await
+        self.run(move |conn| insert_user(conn, &user)).await
     }
 
     async fn user_unit_paths(&self, user_id: i64) -> RepoResult<Vec<String>> {
@@ -238,8 +223,40 @@ impl UserRepo for Store {
     }
 }
 
+/// Inserts a user on `conn` (alone, or inside a caller's transaction).
+pub(crate) fn insert_user(conn: &mut DbConnection, user: &User) -> R<User> {
+    returned(
+        diesel::insert_into(users::table)
+            .values(NewUser {
+                client_id: user.client_id,
+                ext_id: &user.meta.ext_id,
+                created: user.meta.created,
+                last_modified: user.meta.last_modified,
+                version: user.meta.version,
+                values: UserValues::of(user),
+            })
+            .returning(user_returning!())
+            .get_result(conn)?,
+    )
+}
+
 #[async_trait]
 impl UserAdmin for Store {
+    async fn create_user_with_profile(
+        &self,
+        user: User,
+        mut profile: Profile,
+    ) -> RepoResult<(User, Profile)> {
+        self.tx(move |conn| {
+            let user = insert_user(conn, &user)?;
+            profile.user_id = user.meta.id;
+            profile.user_ext_id = user.meta.ext_id.clone();
+            let profile = crate::profiles::insert_profile(conn, &profile)?;
+            Ok((user, profile))
+        })
+        .await
+    }
+
     async fn list_users(
         &self,
         client_id: i64,
@@ -308,6 +325,45 @@ impl UserAdmin for Store {
                 ))
                 .execute(conn)?;
             }
+            Ok(written)
+        })
+        .await
+    }
+
+    async fn archive_user(&self, user: &User) -> RepoResult<User> {
+        use crate::schema::{
+            authorizations as a, dispatch_targets as d, fido_uaf_credentials as f,
+            password_credentials as pw, profiles as p,
+        };
+        let mut user = user.clone();
+        user.state = UserState::Archived;
+        self.tx(move |conn| {
+            let written = returned(versioned_update!(
+                conn,
+                users,
+                user.meta.id,
+                user.meta.version,
+                UserValues::of(&user),
+                user_returning!() => (UserRow, String),
+            )?)?;
+            let profile_ids = p::table.filter(p::user_id.eq(user.meta.id)).select(p::id);
+            diesel::delete(a::table.filter(a::profile_id.eq_any(profile_ids))).execute(conn)?;
+            diesel::update(
+                p::table
+                    .filter(p::user_id.eq(user.meta.id))
+                    .filter(p::state.ne("archived")),
+            )
+            .set((
+                p::state.eq("archived"),
+                p::last_modified.eq(written.meta.last_modified),
+                p::version.eq(p::version + 1),
+            ))
+            .execute(conn)?;
+            // Every credential table of the user; FIDO UAF credentials point at dispatch
+            // targets without a cascade, so they go first.
+            diesel::delete(f::table.filter(f::user_id.eq(user.meta.id))).execute(conn)?;
+            diesel::delete(d::table.filter(d::user_id.eq(user.meta.id))).execute(conn)?;
+            diesel::delete(pw::table.filter(pw::user_id.eq(user.meta.id))).execute(conn)?;
             Ok(written)
         })
         .await

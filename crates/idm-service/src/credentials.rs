@@ -44,6 +44,7 @@ impl Services {
             .await?;
         let client = admitted.client()?;
         let user = admitted.user()?;
+        crate::users::refuse_archived(user)?;
         self.password_policy_for(client.meta.id)
             .await?
             .check(&password)?;

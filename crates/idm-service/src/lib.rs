@@ -33,6 +33,7 @@ pub mod bootstrap;
 pub mod clients;
 pub mod credentials;
 pub mod devices;
+pub mod identity;
 pub mod personal_questions;
 pub mod policies;
 pub mod principal;

@@ -2,7 +2,7 @@
 //! the unit.
 
 use idm_domain::access::{Caller, Requirement};
-use idm_domain::model::{Meta, Profile, Unit};
+use idm_domain::model::{Client, Meta, Profile, Unit, User};
 use idm_domain::rights::Right;
 use idm_domain::values::{check_ext_id, new_ext_id, now_millis, ProfileState, Validity};
 use idm_domain::{DomainError, ErrorCode};
@@ -56,6 +56,47 @@ fn profileless(unit: &Unit) -> AppError {
     .into()
 }
 
+/// A validated new profile of `user` in `unit` from `input` (not stored yet).
+pub(crate) fn new_profile(
+    client: &Client,
+    user: &User,
+    unit: Option<&Unit>,
+    input: ProfileInput,
+) -> AppResult<Profile> {
+    let unit = unit.ok_or_else(|| DomainError::invalid_fields(&["unitExtId"]))?;
+    if let Some(e) = &input.ext_id {
+        check_ext_id(e)?;
+    }
+    if unit.profileless {
+        return Err(profileless(unit));
+    }
+    let validity = input.validity.unwrap_or_default();
+    validity.check()?;
+    let now = now_millis();
+    Ok(Profile {
+        meta: Meta {
+            id: 0,
+            ext_id: input.ext_id.unwrap_or_else(new_ext_id),
+            created: now,
+            last_modified: now,
+            version: 1,
+        },
+        client_id: client.meta.id,
+        client_ext_id: client.meta.ext_id.clone(),
+        user_id: user.meta.id,
+        user_ext_id: user.meta.ext_id.clone(),
+        unit_id: unit.meta.id,
+        unit_ext_id: unit.meta.ext_id.clone(),
+        unit_path: unit.path.clone(),
+        name: input.name,
+        state: input.state.unwrap_or(ProfileState::Active),
+        is_default_profile: input.is_default_profile.unwrap_or(false),
+        remarks: input.remarks,
+        modification_comment: input.modification_comment,
+        validity,
+    })
+}
+
 impl Services {
     /// Creates a profile of a user in a unit.
     ///
@@ -78,43 +119,9 @@ impl Services {
             .admit(caller, Gate::new(&CREATE).on_unit(), address)
             .await?;
         let (client, user) = (admitted.client()?, admitted.user()?);
-        let unit = admitted
-            .found
-            .unit
-            .as_ref()
-            .ok_or_else(|| DomainError::invalid_fields(&["unitExtId"]))?;
-        if let Some(e) = &input.ext_id {
-            check_ext_id(e)?;
-        }
-        if unit.profileless {
-            return Err(profileless(unit));
-        }
-        let validity = input.validity.unwrap_or_default();
-        validity.check()?;
-        let now = now_millis();
-        let ext_id = input.ext_id.unwrap_or_else(new_ext_id);
-        let profile = Profile {
-            meta: Meta {
-                id: 0,
-                ext_id: ext_id.clone(),
-                created: now,
-                last_modified: now,
-                version: 1,
-            },
-            client_id: client.meta.id,
-            client_ext_id: client.meta.ext_id.clone(),
-            user_id: user.meta.id,
-            user_ext_id: user.meta.ext_id.clone(),
-            unit_id: unit.meta.id,
-            unit_ext_id: unit.meta.ext_id.clone(),
-            unit_path: unit.path.clone(),
-            name: input.name,
-            state: input.state.unwrap_or(ProfileState::Active),
-            is_default_profile: input.is_default_profile.unwrap_or(false),
-            remarks: input.remarks,
-            modification_comment: input.modification_comment,
-            validity,
-        };
+        crate::users::refuse_archived(user)?;
+        let profile = new_profile(client, user, admitted.found.unit.as_ref(), input)?;
+        let ext_id = profile.meta.ext_id.clone();
         match self.repo.create_profile(profile).await {
             Ok(p) => Ok(p),
             Err(e) if e.is_unique() => Err(DomainError::unprocessable(

@@ -1,7 +1,7 @@
 //! Users: create, read (also self-admin), patch with state cascade, delete, list.
 
 use idm_domain::access::{Access, Caller, Denial, Requirement, Target};
-use idm_domain::model::{Contacts, Meta, PersonName, User};
+use idm_domain::model::{Client, Contacts, Meta, PersonName, User};
 use idm_domain::policy_config::UserFacts;
 use idm_domain::rights::Right;
 use idm_domain::values::{check_ext_id, new_ext_id, now_millis, Language, UserState, Validity};
@@ -231,6 +231,21 @@ fn facts(user: &User) -> UserFacts<'_> {
     }
 }
 
+/// A failed user insert as the client sees it: a taken loginId or extId is 422.
+pub(crate) fn user_conflict(e: idm_ports::RepoError, user: &User, client_name: &str) -> AppError {
+    if e.is_unique_on("login_id") {
+        duplicate_login(&user.login_id, client_name)
+    } else if e.is_unique() {
+        DomainError::unprocessable(
+            ErrorCode::DuplicateValue,
+            format!("A user with extId '{}' already exists.", user.meta.ext_id),
+        )
+        .into()
+    } else {
+        e.into()
+    }
+}
+
 fn duplicate_login(login_id: &str, client_name: &str) -> AppError {
     DomainError::unprocessable(
         ErrorCode::DuplicateValue,
@@ -276,6 +291,15 @@ impl Services {
             .admit(caller, Gate::new(req), Address::client(client_ext_id))
             .await?;
         let client = admitted.client()?;
+        let user = self.new_user(client, input).await?;
+        self.repo
+            .create_user(user.clone())
+            .await
+            .map_err(|e| user_conflict(e, &user, &client.name))
+    }
+
+    /// A validated new user of `client` from `input` (not stored yet).
+    pub(crate) async fn new_user(&self, client: &Client, input: UserInput) -> AppResult<User> {
         let mut bad = invalid_fields(&input);
         if input.login_id.is_none() {
             bad.insert(0, "loginId");
@@ -296,7 +320,7 @@ impl Services {
         let mut user = User {
             meta: Meta {
                 id: 0,
-                ext_id: ext_id.clone(),
+                ext_id,
                 created: now,
                 last_modified: now,
                 version: 1,
@@ -319,18 +343,7 @@ impl Services {
         };
         apply(&mut user, input);
         self.check_client_rules(&user).await?;
-        match self.repo.create_user(user.clone()).await {
-            Ok(u) => Ok(u),
-            Err(e) if e.is_unique_on("login_id") => {
-                Err(duplicate_login(&user.login_id, &client.name))
-            }
-            Err(e) if e.is_unique() => Err(DomainError::unprocessable(
-                ErrorCode::DuplicateValue,
-                format!("A user with extId '{ext_id}' already exists."),
-            )
-            .into()),
-            Err(e) => Err(e.into()),
-        }
+        Ok(user)
     }
 
     /// Reads a user (`UserView`, or a self-admin reading itself).

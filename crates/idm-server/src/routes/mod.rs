@@ -12,6 +12,7 @@ pub mod clients;
 pub mod credentials;
 pub mod dispatch_targets;
 pub mod fido_uaf;
+pub mod identity;
 pub mod ops;
 pub mod paths;
 pub mod personal_questions;
@@ -37,6 +38,7 @@ pub fn api(api: &mut Api) {
     terms::routes(api);
     units::routes(api);
     users::routes(api);
+    identity::routes(api);
     profiles::routes(api);
     personal_questions::routes(api);
     policies::routes(api);

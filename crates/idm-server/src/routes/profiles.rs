@@ -104,7 +104,7 @@ pub struct ProfileBody {
 }
 
 impl ProfileBody {
-    fn into_input(self, if_match: Option<i64>) -> ProfileInput {
+    pub(crate) fn into_input(self, if_match: Option<i64>) -> ProfileInput {
         ProfileInput {
             ext_id: self.ext_id,
             unit_ext_id: self.unit_ext_id,

@@ -251,7 +251,7 @@ pub struct UserBody {
 }
 
 impl UserBody {
-    fn into_input(self, if_match: Option<i64>) -> UserInput {
+    pub(crate) fn into_input(self, if_match: Option<i64>) -> UserInput {
         let name = self.name.unwrap_or_default();
         let contacts = self.contacts.unwrap_or_default();
         UserInput {
