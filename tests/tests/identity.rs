@@ -272,3 +272,98 @@ dual_test!(
             );
     }
 );
+
+// ---- deputedProfileExtId ----
+
+fn profile(ext_id: &str) -> String {
+    format!("{CORE}/Default/profiles/{ext_id}")
+}
+
+async fn make_profile(app: &TestApp, user_ext: &str, body: serde_json::Value) -> idm_tests::Reply {
+    app.post(&format!("{CORE}/Default/users/{user_ext}/profiles"), body)
+        .await
+}
+
+dual_test!(
+    a_profile_names_another_profile_of_its_client_as_deputy,
+    |app| {
+        app.create_client("other", "Other").await;
+        app.seed_user("Default", "boss", &["SelfAdmin"], false, true, None)
+            .await;
+        let deputy = app
+            .seed_user("Default", "dep", &["SelfAdmin"], false, true, None)
+            .await;
+        let foreign = app
+            .seed_user("other", "far", &["SelfAdmin"], false, true, None)
+            .await;
+        let r = make_profile(
+            &app,
+            "boss",
+            json!({"extId": "boss-2", "unitExtId": "Default-root",
+                   "deputedProfileExtId": deputy.profile_ext_id}),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let r = app.get(&profile("boss-2")).await;
+        assert_eq!(
+            r.body["deputedProfileExtId"],
+            deputy.profile_ext_id.as_str()
+        );
+
+        // Unknown, in another client, or itself: refused, naming the field.
+        for bad in ["nope", foreign.profile_ext_id.as_str(), "boss-3"] {
+            make_profile(
+                &app,
+                "boss",
+                json!({"extId": "boss-3", "unitExtId": "Default-root",
+                       "deputedProfileExtId": bad}),
+            )
+            .await
+            .assert_error(
+                422,
+                "errors.invalidParameter",
+                "The following fields are not valid: deputedProfileExtId",
+            );
+        }
+        app.patch(&profile("boss-2"), json!({"deputedProfileExtId": "boss-2"}))
+            .await
+            .assert_error(
+                422,
+                "errors.invalidParameter",
+                "The following fields are not valid: deputedProfileExtId",
+            );
+        // PATCH clears it with "".
+        let r = app
+            .patch(&profile("boss-2"), json!({"deputedProfileExtId": ""}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(r.body.get("deputedProfileExtId").is_none(), "{}", r.body);
+        // Deleting the deputy removes the reference.
+        let r = app
+            .patch(
+                &profile("boss-2"),
+                json!({"deputedProfileExtId": deputy.profile_ext_id}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = app.delete(&profile(&deputy.profile_ext_id)).await;
+        assert_eq!(r.status, 204, "{}", r.body);
+        let r = app.get(&profile("boss-2")).await;
+        assert!(r.body.get("deputedProfileExtId").is_none(), "{}", r.body);
+        // The identity call validates it as part of the profile.
+        app.post(
+            &identity(),
+            identity_body(
+                "u9",
+                json!({"unitExtId": "Default-root", "deputedProfileExtId": "nope"}),
+            ),
+        )
+        .await
+        .assert_error(
+            422,
+            "errors.invalidParameter",
+            "The following fields are not valid: profile.deputedProfileExtId",
+        );
+        assert_no_user(&app, "u9").await;
+    }
+);

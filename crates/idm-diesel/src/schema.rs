@@ -100,6 +100,7 @@ diesel::table! {
         created -> Timestamp,
         last_modified -> Timestamp,
         version -> BigInt,
+        deputed_profile_ext_id -> Nullable<Text>,
     }
 }
 

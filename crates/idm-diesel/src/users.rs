@@ -375,7 +375,13 @@ impl UserAdmin for Store {
             // Credentials point at dispatch targets without a cascade: they go first; the rest
             // (authorizations, passwords, consents, devices) cascades from profiles and users.
             diesel::delete(f::table.filter(f::user_id.eq(user_id))).execute(conn)?;
-            diesel::delete(p::table.filter(p::user_id.eq(user_id))).execute(conn)?;
+            let gone: Vec<(i64, String)> = diesel::delete(p::table.filter(p::user_id.eq(user_id)))
+                .returning((p::client_id, p::ext_id))
+                .get_results(conn)?;
+            if let Some((client_id, _)) = gone.first() {
+                let ext_ids: Vec<String> = gone.iter().map(|(_, e)| e.clone()).collect();
+                crate::profiles::clear_deputies(conn, *client_id, &ext_ids)?;
+            }
             let n = diesel::delete(users::table.filter(users::id.eq(user_id))).execute(conn)?;
             if n == 0 {
                 return Err(RepoError::NotFound.into());

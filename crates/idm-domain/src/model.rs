@@ -166,6 +166,8 @@ pub struct Profile {
     pub modification_comment: Option<String>,
     /// Validity period.
     pub validity: Validity,
+    /// extId of another profile of the same client acting as this one's deputy.
+    pub deputed_profile_ext_id: Option<String>,
 }
 
 /// A (global) application; roles belong to it.

@@ -88,6 +88,9 @@ impl Services {
             .map_err(|e| in_part(e, "user"))?;
         let profile = new_profile(client, &user, admitted.found.unit.as_ref(), profile)
             .map_err(|e| in_part(e, "profile"))?;
+        self.check_deputy(&profile)
+            .await
+            .map_err(|e| in_part(e, "profile"))?;
         let profile_ext_id = profile.meta.ext_id.clone();
         match self
             .repo

@@ -41,6 +41,8 @@ pub struct ProfileInput {
     pub modification_comment: Option<String>,
     /// Validity.
     pub validity: Option<Validity>,
+    /// extId of another profile of the client as deputy; `""` clears it on patch.
+    pub deputed_profile_ext_id: Option<String>,
     /// The version the client read (patch only).
     pub version: Option<i64>,
 }
@@ -94,10 +96,32 @@ pub(crate) fn new_profile(
         remarks: input.remarks,
         modification_comment: input.modification_comment,
         validity,
+        deputed_profile_ext_id: input.deputed_profile_ext_id.filter(|d| !d.is_empty()),
     })
 }
 
 impl Services {
+    /// A profile's deputy must be another existing profile of the same client.
+    ///
+    /// # Errors
+    /// 422 `errors.invalidParameter` naming `deputedProfileExtId`.
+    pub(crate) async fn check_deputy(&self, profile: &Profile) -> AppResult<()> {
+        let Some(d) = profile.deputed_profile_ext_id.as_deref() else {
+            return Ok(());
+        };
+        let exists = d != profile.meta.ext_id
+            && self
+                .repo
+                .profile_by_ext_id(profile.client_id, d)
+                .await?
+                .is_some();
+        if exists {
+            Ok(())
+        } else {
+            Err(DomainError::invalid_fields(&["deputedProfileExtId"]).into())
+        }
+    }
+
     /// Creates a profile of a user in a unit.
     ///
     /// # Errors
@@ -121,6 +145,7 @@ impl Services {
         let (client, user) = (admitted.client()?, admitted.user()?);
         crate::users::refuse_archived(user)?;
         let profile = new_profile(client, user, admitted.found.unit.as_ref(), input)?;
+        self.check_deputy(&profile).await?;
         let ext_id = profile.meta.ext_id.clone();
         match self.repo.create_profile(profile).await {
             Ok(p) => Ok(p),
@@ -224,6 +249,10 @@ impl Services {
         check_version(input.version, p.meta.version)?;
         if let Some(v) = &input.validity {
             v.check()?;
+        }
+        if let Some(d) = &input.deputed_profile_ext_id {
+            p.deputed_profile_ext_id = (!d.is_empty()).then(|| d.clone());
+            self.check_deputy(&p).await?;
         }
         patch_fields!(p, input, {
             name: Some,

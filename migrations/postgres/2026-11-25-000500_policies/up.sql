@@ -15,3 +15,4 @@ CREATE TABLE policies (
 -- One ClientPolicy per client, enforced by the database so two racing creates cannot both win.
 CREATE UNIQUE INDEX policies_one_client_policy ON policies (client_id) WHERE policy_type = 'ClientPolicy';
 CREATE INDEX policies_client_type ON policies (client_id, policy_type);
+ALTER TABLE profiles ADD COLUMN deputed_profile_ext_id VARCHAR(255);

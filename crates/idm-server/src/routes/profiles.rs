@@ -61,6 +61,9 @@ pub struct ProfileDto {
     remarks: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     modification_comment: Option<String>,
+    /// extId of the profile acting as this one's deputy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deputed_profile_ext_id: Option<String>,
 }
 
 impl From<Profile> for ProfileDto {
@@ -77,6 +80,7 @@ impl From<Profile> for ProfileDto {
             validity: p.validity.into(),
             remarks: p.remarks,
             modification_comment: p.modification_comment,
+            deputed_profile_ext_id: p.deputed_profile_ext_id,
         }
     }
 }
@@ -99,6 +103,9 @@ pub struct ProfileBody {
     modification_comment: Option<String>,
     #[schema(value_type = Option<ValidityDto>)]
     validity: Option<Validity>,
+    /// extId of another profile of the same client acting as this profile's deputy; on
+    /// patch `""` removes it.
+    deputed_profile_ext_id: Option<String>,
     /// Patch: the version read; alternatively `If-Match: "<version>"`.
     version: Option<i64>,
 }
@@ -114,6 +121,7 @@ impl ProfileBody {
             remarks: self.remarks,
             modification_comment: self.modification_comment,
             validity: self.validity,
+            deputed_profile_ext_id: self.deputed_profile_ext_id,
             version: self.version.or(if_match),
         }
     }
