@@ -414,7 +414,12 @@ mod tests {
     #[test]
     fn unknown_and_wrongly_typed_parameters_are_named_together() {
         let base = PasswordPolicy::default();
-        let cases: &[(PolicyType, &[(&str, &str)], &str)] = &[
+        type Case = (
+            PolicyType,
+            &'static [(&'static str, &'static str)],
+            &'static str,
+        );
+        let cases: &[Case] = &[
             (
                 PolicyType::PwdPolicy,
                 &[("minLenght", "12")],
