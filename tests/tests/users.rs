@@ -291,7 +291,10 @@ dual_test!(a_self_admin_reads_itself_but_not_other_users, |app| {
             .json(&json!({"remarks": "x"})),
         )
         .await;
-    assert_eq!(r.status, 403);
+    // Issue 14: `UserModify or SelfAdmin Role` — a self-admin may patch its own
+    // unprotected attributes.
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["remarks"], "x");
     let r = app
         .send(app.req_as(
             &me.token,

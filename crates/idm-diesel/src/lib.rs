@@ -18,6 +18,7 @@ mod listing;
 mod eroles;
 mod locate;
 mod personal_questions;
+mod policies;
 mod pool;
 mod profiles;
 mod revocation;

@@ -33,6 +33,7 @@ pub(crate) struct ProfileRow {
     created: NaiveDateTime,
     last_modified: NaiveDateTime,
     version: i64,
+    deputed_profile_ext_id: Option<String>,
 }
 
 /// The joined columns a profile DTO needs besides its own row.
@@ -63,6 +64,7 @@ impl ProfileRow {
                 from: self.valid_from.map(|t| t.and_utc()),
                 to: self.valid_to.map(|t| t.and_utc()),
             },
+            deputed_profile_ext_id: self.deputed_profile_ext_id,
             meta: meta(
                 self.id,
                 self.ext_id,
@@ -86,6 +88,7 @@ struct ProfileValues<'a> {
     modification_comment: Option<&'a str>,
     valid_from: Option<NaiveDateTime>,
     valid_to: Option<NaiveDateTime>,
+    deputed_profile_ext_id: Option<&'a str>,
 }
 
 impl<'a> ProfileValues<'a> {
@@ -99,6 +102,7 @@ impl<'a> ProfileValues<'a> {
             modification_comment: p.modification_comment.as_deref(),
             valid_from: p.validity.from.map(|t| t.naive_utc()),
             valid_to: p.validity.to.map(|t| t.naive_utc()),
+            deputed_profile_ext_id: p.deputed_profile_ext_id.as_deref(),
         }
     }
 }
@@ -214,6 +218,26 @@ impl ProfileRepo for Store {
     }
 }
 
+/// Profiles that named one of `ext_ids` (of `client_id`) as their deputy lose it: the deputy
+/// is gone, and a later profile reusing the extId must not inherit the role.
+pub(crate) fn clear_deputies(conn: &mut DbConnection, client_id: i64, ext_ids: &[String]) -> R<()> {
+    if ext_ids.is_empty() {
+        return Ok(());
+    }
+    diesel::update(
+        profiles::table
+            .filter(profiles::client_id.eq(client_id))
+            .filter(profiles::deputed_profile_ext_id.eq_any(ext_ids)),
+    )
+    .set((
+        profiles::deputed_profile_ext_id.eq(None::<String>),
+        profiles::version.eq(profiles::version + 1),
+        profiles::last_modified.eq(idm_domain::values::now_millis()),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
 #[async_trait]
 impl ProfileAdmin for Store {
     async fn query_user_profiles(
@@ -274,12 +298,15 @@ impl ProfileAdmin for Store {
     async fn delete_profile(&self, profile_id: i64) -> RepoResult<()> {
         self.tx(move |conn| {
             // Authorizations cascade from the profile.
-            let n = diesel::delete(profiles::table.filter(profiles::id.eq(profile_id)))
-                .execute(conn)?;
-            if n == 0 {
+            let gone: Option<(i64, String)> =
+                diesel::delete(profiles::table.filter(profiles::id.eq(profile_id)))
+                    .returning((profiles::client_id, profiles::ext_id))
+                    .get_result(conn)
+                    .optional()?;
+            let Some((client_id, ext_id)) = gone else {
                 return Err(RepoError::NotFound.into());
-            }
-            Ok(())
+            };
+            clear_deputies(conn, client_id, &[ext_id])
         })
         .await
     }

@@ -100,6 +100,7 @@ diesel::table! {
         created -> Timestamp,
         last_modified -> Timestamp,
         version -> BigInt,
+        deputed_profile_ext_id -> Nullable<Text>,
     }
 }
 
@@ -300,6 +301,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    policies (id) {
+        id -> BigInt,
+        client_id -> BigInt,
+        ext_id -> Text,
+        name -> Nullable<Text>,
+        description -> Nullable<Text>,
+        policy_type -> Text,
+        default_policy -> Bool,
+        parameters -> Text,
+        created -> Timestamp,
+        last_modified -> Timestamp,
+        version -> BigInt,
+    }
+}
+
 diesel::joinable!(units -> clients (client_id));
 diesel::joinable!(users -> clients (client_id));
 diesel::joinable!(password_credentials -> users (user_id));
@@ -312,6 +329,7 @@ diesel::joinable!(app_attestations -> dispatch_targets (dispatch_target_id));
 diesel::joinable!(fido_uaf_credentials -> users (user_id));
 diesel::joinable!(personal_questions -> clients (client_id));
 diesel::joinable!(terms_applications -> terms (terms_id));
+diesel::joinable!(policies -> clients (client_id));
 diesel::joinable!(enterprise_roles -> clients (client_id));
 diesel::joinable!(enterprise_role_members -> enterprise_roles (enterprise_role_id));
 diesel::joinable!(enterprise_role_members -> roles (role_id));
@@ -338,6 +356,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     enterprise_roles,
     enterprise_role_members,
     enterprise_authorizations,
+    policies,
 );
 
 diesel::table! {

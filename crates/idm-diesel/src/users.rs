@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use idm_domain::model::{Contacts, PersonName, User};
+use idm_domain::model::{Contacts, PersonName, Profile, User};
 use idm_domain::values::UserState;
 use idm_domain::values::Validity;
 use idm_ports::query::{ListQuery, Listed};
@@ -351,6 +351,21 @@ impl UserAdmin for Store {
         .await
     }
 
+    async fn create_user_with_profile(
+        &self,
+        user: User,
+        mut profile: Profile,
+    ) -> RepoResult<(User, Profile)> {
+        self.tx(move |conn| {
+            let user = insert(conn, &user)?;
+            profile.user_id = user.meta.id;
+            profile.user_ext_id = user.meta.ext_id.clone();
+            let profile = crate::profiles::insert(conn, &profile)?;
+            Ok((user, profile))
+        })
+        .await
+    }
+
     async fn list_users(
         &self,
         client_id: i64,
@@ -391,13 +406,58 @@ impl UserAdmin for Store {
         self.tx(move |conn| update(conn, &user, previous)).await
     }
 
+    async fn archive_user(&self, user: &User) -> RepoResult<User> {
+        use crate::schema::{
+            authorizations as a, dispatch_targets as d, fido_uaf_credentials as f,
+            password_credentials as pw, profiles as p,
+        };
+        let mut user = user.clone();
+        user.state = UserState::Archived;
+        self.tx(move |conn| {
+            let written = returned(versioned_update!(
+                conn,
+                users,
+                user.meta.id,
+                user.meta.version,
+                UserValues::of(&user),
+                user_returning!() => (UserRow, String),
+            )?)?;
+            let profile_ids = p::table.filter(p::user_id.eq(user.meta.id)).select(p::id);
+            diesel::delete(a::table.filter(a::profile_id.eq_any(profile_ids))).execute(conn)?;
+            diesel::update(
+                p::table
+                    .filter(p::user_id.eq(user.meta.id))
+                    .filter(p::state.ne("archived")),
+            )
+            .set((
+                p::state.eq("archived"),
+                p::last_modified.eq(written.meta.last_modified),
+                p::version.eq(p::version + 1),
+            ))
+            .execute(conn)?;
+            // Every credential table of the user; FIDO UAF credentials point at dispatch
+            // targets without a cascade, so they go first.
+            diesel::delete(f::table.filter(f::user_id.eq(user.meta.id))).execute(conn)?;
+            diesel::delete(d::table.filter(d::user_id.eq(user.meta.id))).execute(conn)?;
+            diesel::delete(pw::table.filter(pw::user_id.eq(user.meta.id))).execute(conn)?;
+            Ok(written)
+        })
+        .await
+    }
+
     async fn delete_user(&self, user_id: i64) -> RepoResult<()> {
         use crate::schema::{fido_uaf_credentials as f, profiles as p};
         self.tx(move |conn| {
             // Credentials point at dispatch targets without a cascade: they go first; the rest
             // (authorizations, passwords, consents, devices) cascades from profiles and users.
             diesel::delete(f::table.filter(f::user_id.eq(user_id))).execute(conn)?;
-            diesel::delete(p::table.filter(p::user_id.eq(user_id))).execute(conn)?;
+            let gone: Vec<(i64, String)> = diesel::delete(p::table.filter(p::user_id.eq(user_id)))
+                .returning((p::client_id, p::ext_id))
+                .get_results(conn)?;
+            if let Some((client_id, _)) = gone.first() {
+                let ext_ids: Vec<String> = gone.iter().map(|(_, e)| e.clone()).collect();
+                crate::profiles::clear_deputies(conn, *client_id, &ext_ids)?;
+            }
             let n = diesel::delete(users::table.filter(users::id.eq(user_id))).execute(conn)?;
             if n == 0 {
                 return Err(RepoError::NotFound.into());

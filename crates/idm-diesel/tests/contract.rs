@@ -387,6 +387,7 @@ dual_test!(
                 remarks: None,
                 modification_comment: None,
                 validity: Validity::default(),
+                deputed_profile_ext_id: None,
             })
             .await
             .unwrap();

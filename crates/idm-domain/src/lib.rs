@@ -31,6 +31,7 @@ pub mod error_code;
 pub mod model;
 pub mod policy;
 pub mod properties;
+pub mod policy_config;
 pub mod rights;
 pub mod roles;
 pub mod values;

@@ -166,6 +166,8 @@ pub struct Profile {
     pub modification_comment: Option<String>,
     /// Validity period.
     pub validity: Validity,
+    /// extId of another profile of the same client acting as this one's deputy.
+    pub deputed_profile_ext_id: Option<String>,
 }
 
 /// A (global) application; roles belong to it.
@@ -400,4 +402,25 @@ pub struct EnterpriseAuthorization {
     pub enterprise_role_ext_id: String,
     /// Validity period.
     pub validity: Validity,
+}
+
+/// A policy configuration of a client (`core/:c/policies`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyConfig {
+    /// Identity and bookkeeping.
+    pub meta: Meta,
+    /// Owning client.
+    pub client_id: i64,
+    /// Owning client's extId.
+    pub client_ext_id: String,
+    /// Name.
+    pub name: Option<String>,
+    /// Free text.
+    pub description: Option<String>,
+    /// What the policy governs.
+    pub policy_type: crate::policy_config::PolicyType,
+    /// The default policy of its type within the client (the one applied).
+    pub default_policy: bool,
+    /// Name → value, validated for the type.
+    pub parameters: crate::policy_config::Parameters,
 }

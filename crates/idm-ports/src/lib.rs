@@ -19,6 +19,7 @@ pub mod devices;
 pub mod eroles;
 pub mod locate;
 pub mod personal_questions;
+pub mod policies;
 pub mod profiles;
 pub mod query;
 pub mod revocation;
@@ -47,6 +48,7 @@ pub trait Repository:
     + caller::CallerRepo
     + terms::TermsRepo
     + personal_questions::PersonalQuestionRepo
+    + policies::PolicyRepo
     + devices::DeviceRepo
     + properties::PropertyRepo
     + eroles::EnterpriseRoleRepo
@@ -70,6 +72,7 @@ impl<T> Repository for T where
         + caller::CallerRepo
         + terms::TermsRepo
         + personal_questions::PersonalQuestionRepo
+        + policies::PolicyRepo
         + devices::DeviceRepo
         + properties::PropertyRepo
         + eroles::EnterpriseRoleRepo

@@ -1,7 +1,7 @@
 //! Users of a client.
 
 use async_trait::async_trait;
-use idm_domain::model::User;
+use idm_domain::model::{Profile, User};
 use idm_domain::values::UserState;
 
 use crate::query::{ListQuery, Listed};
@@ -77,6 +77,28 @@ pub trait UserAdmin {
     /// `StaleVersion` if another write came first; `Conflict { "unique:...login_id" }` on a
     /// duplicate loginId.
     async fn update_user(&self, user: &User, previous: UserState) -> RepoResult<User>;
+
+    /// Stores a new user and its first profile in one transaction: if either insert fails,
+    /// neither exists. The profile's `user_id` / `user_ext_id` are taken from the stored user.
+    ///
+    /// # Errors
+    /// `Conflict { "unique:...login_id" | "unique:users...ext_id" }` for the user,
+    /// `Conflict { "unique:profiles..." }` for the profile, `Conflict { "foreign_key" }` if the
+    /// unit vanished.
+    async fn create_user_with_profile(
+        &self,
+        user: User,
+        profile: Profile,
+    ) -> RepoResult<(User, Profile)>;
+
+    /// Archives the user (read at `user.meta.version`) in one transaction: the user's state
+    /// becomes `archived` (version bumped), every profile is archived and loses its
+    /// authorizations, and every credential of the user is deleted (password, FIDO UAF
+    /// credentials, dispatch targets with their attestations). Returns the archived user.
+    ///
+    /// # Errors
+    /// `StaleVersion` if another write came first.
+    async fn archive_user(&self, user: &User) -> RepoResult<User>;
 
     /// Deletes the user with its profiles, authorizations, credentials and devices, in one
     /// transaction.

@@ -157,6 +157,7 @@ pub fn services(settings: &Settings, store: &Store) -> anyhow::Result<Services> 
             .encryption_key
             .as_ref()
             .map(|k| idm_service::properties::PropertyKey(k.0.clone())),
+        self_protected_attributes: settings.policy.self_protected_attributes.clone(),
     };
     Services::new(Arc::new(store.clone()), config).map_err(|e| anyhow::anyhow!("{e}"))
 }

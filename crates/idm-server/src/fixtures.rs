@@ -649,6 +649,7 @@ impl Fixture {
                 remarks: p.remarks,
                 modification_comment: p.modification_comment,
                 validity: p.validity,
+                deputed_profile_ext_id: None,
             });
         }
         for (i, a) in self.authorizations.into_iter().enumerate() {

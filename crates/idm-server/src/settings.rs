@@ -199,6 +199,8 @@ pub struct PolicySettings {
     pub identifier_max_length: usize,
     /// Password policy.
     pub password: PasswordPolicy,
+    /// User attributes a self-admin may change only with a valid X-Token (wire names).
+    pub self_protected_attributes: Vec<String>,
 }
 
 impl Default for PolicySettings {
@@ -208,6 +210,10 @@ impl Default for PolicySettings {
             identifier_regex: p.regex_source().to_owned(),
             identifier_max_length: p.max_length(),
             password: PasswordPolicy::default(),
+            self_protected_attributes: idm_service::users::DEFAULT_SELF_PROTECTED
+                .iter()
+                .map(|a| (*a).to_owned())
+                .collect(),
         }
     }
 }
@@ -386,6 +392,14 @@ impl Settings {
             .password
             .validate()
             .map_err(|e| ConfigError(format!("policy.password: {e}")))?;
+        for a in &self.policy.self_protected_attributes {
+            if !idm_service::users::SELF_PROTECTABLE.contains(&a.as_str()) {
+                return bad(format!(
+                    "policy.self_protected_attributes: unknown attribute {a:?} (one of {})",
+                    idm_service::users::SELF_PROTECTABLE.join(", ")
+                ));
+            }
+        }
         Ok(())
     }
 }

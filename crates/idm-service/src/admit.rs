@@ -90,6 +90,8 @@ impl<'a> Gate<'a> {
 pub(crate) struct Admitted {
     /// The located parts.
     pub found: Located,
+    /// Whether the caller came in by rights or as a self-admin on own data.
+    pub access: Access,
 }
 
 fn missing(what: &str) -> AppError {
@@ -187,10 +189,10 @@ impl Services {
         // no right at all learns nothing about what exists).
         precheck(caller, gate.req)?;
         let found = self.repo.locate(&address).await?;
-        after_lookup(caller, &gate, &address, &found, |header| {
+        let access = after_lookup(caller, &gate, &address, &found, |header| {
             self.check_xtoken(caller, header)
         })?;
-        Ok(Admitted { found })
+        Ok(Admitted { found, access })
     }
 }
 

@@ -251,6 +251,7 @@ impl Services {
                 remarks: None,
                 modification_comment: None,
                 validity: Validity::default(),
+                deputed_profile_ext_id: None,
             })
             .await?;
         self.repo

@@ -1,6 +1,7 @@
 //! The password credential: `POST core/:c/users/:u/password`.
 //!
-//! The password is checked against the configured policy, hashed with argon2id and stored;
+//! The password is checked against the client's password policy (the configured one unless the client
+//! has its own), hashed with argon2id and stored;
 //! neither the password nor its hash leaves this module (not in results, not in logs).
 
 use idm_domain::access::{Caller, Requirement};
@@ -44,7 +45,10 @@ impl Services {
             .await?;
         let client = admitted.client()?;
         let user = admitted.user()?;
-        self.config.password_policy.check(&password)?;
+        crate::users::refuse_archived(user)?;
+        self.password_policy_for(client.meta.id)
+            .await?
+            .check(&password)?;
         let hash = hash_password(password).await?;
         self.repo
             .set_password_hash(client.meta.id, user.meta.id, &new_ext_id(), &hash)

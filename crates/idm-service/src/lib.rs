@@ -34,7 +34,9 @@ pub mod clients;
 pub mod credentials;
 pub mod devices;
 pub mod eroles;
+pub mod identity;
 pub mod personal_questions;
+pub mod policies;
 pub mod principal;
 pub mod profiles;
 pub mod properties;
@@ -74,6 +76,8 @@ pub struct ServiceConfig {
     /// `properties.encryption_key`: seals encrypted property values; `None` refuses
     /// encrypted definitions.
     pub property_key: Option<properties::PropertyKey>,
+    /// User attributes (wire names) a self-admin may change only with a valid X-Token.
+    pub self_protected_attributes: Vec<String>,
 }
 
 /// The use cases, sharing one repository and configuration. Cheap to clone.

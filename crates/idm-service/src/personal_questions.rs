@@ -108,7 +108,9 @@ impl Services {
             Some(e) => {
                 // The seed page answers a too-long identifier with the naming policy's
                 // violation, so the policy is applied before the extId character rules.
-                self.config.identifier_policy.check(&e)?;
+                self.identifier_policy_for(client.meta.id)
+                    .await?
+                    .check(&e)?;
                 check_ext_id(&e)?;
                 e
             }

@@ -2,7 +2,7 @@
 //! the unit.
 
 use idm_domain::access::{Caller, Requirement};
-use idm_domain::model::{Meta, Profile, Unit};
+use idm_domain::model::{Client, Meta, Profile, Unit, User};
 use idm_domain::rights::Right;
 use idm_domain::values::{check_ext_id, new_ext_id, now_millis, ProfileState, Validity};
 use idm_domain::{DomainError, ErrorCode};
@@ -45,6 +45,8 @@ pub struct ProfileInput {
     pub modification_comment: Option<String>,
     /// Validity.
     pub validity: Option<Validity>,
+    /// extId of another profile of the client as deputy; `""` clears it on patch.
+    pub deputed_profile_ext_id: Option<String>,
     /// The version the client read (patch only).
     pub version: Option<i64>,
 }
@@ -60,7 +62,70 @@ fn profileless(unit: &Unit) -> AppError {
     .into()
 }
 
+/// A validated new profile of `user` in `unit` from `input` (not stored yet).
+pub(crate) fn new_profile(
+    client: &Client,
+    user: &User,
+    unit: Option<&Unit>,
+    input: ProfileInput,
+) -> AppResult<Profile> {
+    let unit = unit.ok_or_else(|| DomainError::invalid_fields(&["unitExtId"]))?;
+    if let Some(e) = &input.ext_id {
+        check_ext_id(e)?;
+    }
+    if unit.profileless {
+        return Err(profileless(unit));
+    }
+    let validity = input.validity.unwrap_or_default();
+    validity.check()?;
+    let now = now_millis();
+    Ok(Profile {
+        meta: Meta {
+            id: 0,
+            ext_id: input.ext_id.unwrap_or_else(new_ext_id),
+            created: now,
+            last_modified: now,
+            version: 1,
+        },
+        client_id: client.meta.id,
+        client_ext_id: client.meta.ext_id.clone(),
+        user_id: user.meta.id,
+        user_ext_id: user.meta.ext_id.clone(),
+        unit_id: unit.meta.id,
+        unit_ext_id: unit.meta.ext_id.clone(),
+        unit_path: unit.path.clone(),
+        name: input.name,
+        state: input.state.unwrap_or(ProfileState::Active),
+        is_default_profile: input.is_default_profile.unwrap_or(false),
+        remarks: input.remarks,
+        modification_comment: input.modification_comment,
+        validity,
+        deputed_profile_ext_id: input.deputed_profile_ext_id.filter(|d| !d.is_empty()),
+    })
+}
+
 impl Services {
+    /// A profile's deputy must be another existing profile of the same client.
+    ///
+    /// # Errors
+    /// 422 `errors.invalidParameter` naming `deputedProfileExtId`.
+    pub(crate) async fn check_deputy(&self, profile: &Profile) -> AppResult<()> {
+        let Some(d) = profile.deputed_profile_ext_id.as_deref() else {
+            return Ok(());
+        };
+        let exists = d != profile.meta.ext_id
+            && self
+                .repo
+                .profile_by_ext_id(profile.client_id, d)
+                .await?
+                .is_some();
+        if exists {
+            Ok(())
+        } else {
+            Err(DomainError::invalid_fields(&["deputedProfileExtId"]).into())
+        }
+    }
+
     /// Creates a profile of a user in a unit.
     ///
     /// # Errors
@@ -99,43 +164,10 @@ impl Services {
             .await?;
         let (client, user) = (admitted.client()?, admitted.user()?);
         write.reaches_user(user.meta.id);
-        let unit = admitted
-            .found
-            .unit
-            .as_ref()
-            .ok_or_else(|| DomainError::invalid_fields(&["unitExtId"]))?;
-        if let Some(e) = &input.ext_id {
-            check_ext_id(e)?;
-        }
-        if unit.profileless {
-            return Err(profileless(unit));
-        }
-        let validity = input.validity.unwrap_or_default();
-        validity.check()?;
-        let now = now_millis();
-        let ext_id = input.ext_id.unwrap_or_else(new_ext_id);
-        let profile = Profile {
-            meta: Meta {
-                id: 0,
-                ext_id: ext_id.clone(),
-                created: now,
-                last_modified: now,
-                version: 1,
-            },
-            client_id: client.meta.id,
-            client_ext_id: client.meta.ext_id.clone(),
-            user_id: user.meta.id,
-            user_ext_id: user.meta.ext_id.clone(),
-            unit_id: unit.meta.id,
-            unit_ext_id: unit.meta.ext_id.clone(),
-            unit_path: unit.path.clone(),
-            name: input.name,
-            state: input.state.unwrap_or(ProfileState::Active),
-            is_default_profile: input.is_default_profile.unwrap_or(false),
-            remarks: input.remarks,
-            modification_comment: input.modification_comment,
-            validity,
-        };
+        crate::users::refuse_archived(user)?;
+        let profile = new_profile(client, user, admitted.found.unit.as_ref(), input)?;
+        self.check_deputy(&profile).await?;
+        let ext_id = profile.meta.ext_id.clone();
         let result = match &properties {
             None => self.repo.create_profile(profile).await,
             Some(sent) => {
@@ -282,6 +314,10 @@ impl Services {
         check_version(input.version, p.meta.version)?;
         if let Some(v) = &input.validity {
             v.check()?;
+        }
+        if let Some(d) = &input.deputed_profile_ext_id {
+            p.deputed_profile_ext_id = (!d.is_empty()).then(|| d.clone());
+            self.check_deputy(&p).await?;
         }
         patch_fields!(p, input, {
             name: Some,

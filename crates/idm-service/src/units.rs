@@ -130,7 +130,9 @@ impl Services {
         let admitted = self.admit(caller, Gate::new(req), address).await?;
         let client = admitted.client()?;
         let parent = admitted.found.unit.as_ref();
-        self.config.identifier_policy.check(&input.name)?;
+        self.identifier_policy_for(client.meta.id)
+            .await?
+            .check(&input.name)?;
         input.validity.check()?;
         let ext_id = match input.ext_id {
             Some(e) => {
@@ -266,7 +268,9 @@ impl Services {
         check_same_ext_id(patch.ext_id.as_deref(), ext_id)?;
         check_version(patch.version, unit.meta.version)?;
         if let Some(name) = &patch.name {
-            self.config.identifier_policy.check(name)?;
+            self.identifier_policy_for(unit.client_id)
+                .await?
+                .check(name)?;
         }
         if let Some(v) = &patch.validity {
             v.check()?;

@@ -1,7 +1,8 @@
 //! Users: create, read (also self-admin), patch with state cascade, delete, list.
 
-use idm_domain::access::{Caller, Requirement, Target};
-use idm_domain::model::{Contacts, Meta, PersonName, User};
+use idm_domain::access::{Access, Caller, Denial, Requirement, Target};
+use idm_domain::model::{Client, Contacts, Meta, PersonName, User};
+use idm_domain::policy_config::UserFacts;
 use idm_domain::rights::Right;
 use idm_domain::values::{check_ext_id, new_ext_id, now_millis, Language, UserState, Validity};
 use idm_domain::{DomainError, ErrorCode};
@@ -23,9 +24,89 @@ const CREATE: Requirement = Requirement::all(&[&[Right::UserCreate]]);
 const CREATE_TECH: Requirement =
     Requirement::all(&[&[Right::UserCreate], &[Right::UserCreateTechUser]]);
 const VIEW: Requirement = Requirement::all(&[&[Right::UserView]]).or_self_admin();
-const MODIFY: Requirement = Requirement::all(&[&[Right::UserModify]]);
+const MODIFY_OR_SELF: Requirement = Requirement::all(&[&[Right::UserModify]]).or_self_admin();
 const DELETE: Requirement = Requirement::all(&[&[Right::UserDelete]]);
 const LIST: Requirement = Requirement::all(&[&[Right::ClientView], &[Right::UserView]]);
+
+/// The attributes a self-admin needs an X-Token for unless configured otherwise.
+pub const DEFAULT_SELF_PROTECTED: &[&str] =
+    &["loginId", "userState", "contacts.email", "contacts.mobile"];
+
+/// Every attribute name the protected list may carry (wire names; `state` = `userState`).
+pub const SELF_PROTECTABLE: &[&str] = &[
+    "loginId",
+    "userState",
+    "state",
+    "languageCode",
+    "name.title",
+    "name.firstName",
+    "name.familyName",
+    "sex",
+    "gender",
+    "birthDate",
+    "contacts.telephone",
+    "contacts.telefax",
+    "contacts.mobile",
+    "contacts.email",
+    "address",
+    "remarks",
+    "modificationComment",
+];
+
+/// The wire names of the attributes that differ between `a` and `b` (both spellings of the
+/// state, so either may be configured as protected).
+fn changed_attributes(a: &User, b: &User) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let mut diff = |names: &[&'static str], differs: bool| {
+        if differs {
+            out.extend_from_slice(names);
+        }
+    };
+    diff(&["loginId"], a.login_id != b.login_id);
+    diff(&["userState", "state"], a.state != b.state);
+    diff(&["languageCode"], a.language_code != b.language_code);
+    diff(&["name.title"], a.name.title != b.name.title);
+    diff(&["name.firstName"], a.name.first_name != b.name.first_name);
+    diff(
+        &["name.familyName"],
+        a.name.family_name != b.name.family_name,
+    );
+    diff(&["sex"], a.sex != b.sex);
+    diff(&["gender"], a.gender != b.gender);
+    diff(&["birthDate"], a.birth_date != b.birth_date);
+    diff(
+        &["contacts.telephone"],
+        a.contacts.telephone != b.contacts.telephone,
+    );
+    diff(
+        &["contacts.telefax"],
+        a.contacts.telefax != b.contacts.telefax,
+    );
+    diff(&["contacts.mobile"], a.contacts.mobile != b.contacts.mobile);
+    diff(&["contacts.email"], a.contacts.email != b.contacts.email);
+    diff(&["address"], a.address != b.address);
+    diff(&["remarks"], a.remarks != b.remarks);
+    diff(
+        &["modificationComment"],
+        a.modification_comment != b.modification_comment,
+    );
+    out
+}
+
+/// An archived user is terminal: only deletion remains.
+pub(crate) fn refuse_archived(user: &User) -> AppResult<()> {
+    if user.state == UserState::Archived {
+        return Err(DomainError::unprocessable(
+            ErrorCode::ModifyArchivedUser,
+            format!(
+                "The archived user with extId '{}' cannot be modified.",
+                user.meta.ext_id
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
 
 /// The longest loginId (nevisIDM's column width).
 const LOGIN_ID_MAX: usize = 300;
@@ -137,6 +218,39 @@ fn apply(user: &mut User, input: UserInput) {
     }
 }
 
+/// The values the client policy looks at.
+fn facts(user: &User) -> UserFacts<'_> {
+    UserFacts {
+        login_id: &user.login_id,
+        first_name: user.name.first_name.as_deref(),
+        family_name: user.name.family_name.as_deref(),
+        email: user.contacts.email.as_deref(),
+        mobile: user.contacts.mobile.as_deref(),
+        telephone: user.contacts.telephone.as_deref(),
+        sex: user.sex.as_deref(),
+        country_code: user
+            .address
+            .get("countryCode")
+            .and_then(serde_json::Value::as_str),
+        language: user.language_code,
+    }
+}
+
+/// A failed user insert as the client sees it: a taken loginId or extId is 422.
+pub(crate) fn user_conflict(e: idm_ports::RepoError, user: &User, client_name: &str) -> AppError {
+    if e.is_unique_on("login_id") {
+        duplicate_login(&user.login_id, client_name)
+    } else if e.is_unique() {
+        DomainError::unprocessable(
+            ErrorCode::DuplicateValue,
+            format!("A user with extId '{}' already exists.", user.meta.ext_id),
+        )
+        .into()
+    } else {
+        e.into()
+    }
+}
+
 fn duplicate_login(login_id: &str, client_name: &str) -> AppError {
     DomainError::unprocessable(
         ErrorCode::DuplicateValue,
@@ -148,6 +262,20 @@ fn duplicate_login(login_id: &str, client_name: &str) -> AppError {
 }
 
 impl Services {
+    /// 422 `errors.invalidParameter` naming the fields of `user` its client's policy refuses
+    /// (mandatory fields, allowed languages, loginId and phone patterns).
+    pub(crate) async fn check_client_rules(&self, user: &User) -> AppResult<()> {
+        let bad = self
+            .client_policy_for(user.client_id)
+            .await?
+            .violations(&facts(user));
+        if bad.is_empty() {
+            Ok(())
+        } else {
+            Err(DomainError::invalid_fields(&bad).into())
+        }
+    }
+
     /// Creates a user (`UserCreateTechUser` too for a technical user).
     ///
     /// # Errors
@@ -186,6 +314,39 @@ impl Services {
             .admit(caller, Gate::new(req), Address::client(client_ext_id))
             .await?;
         let client = admitted.client()?;
+        let user = self.new_user(client, input).await?;
+        let writes = match &properties {
+            None => None,
+            Some(sent) => {
+                let subject = Subject {
+                    scope: PropertyScope::UserGlobal,
+                    client_id: client.meta.id,
+                    kind: "user",
+                    ext_id: &user.meta.ext_id,
+                    unit_key: unit_of_paths(&[]),
+                };
+                let target = Target::client(client.meta.id);
+                Some(
+                    self.prepare_writes(caller, &target, &subject, sent, WriteMode::Create)
+                        .await?,
+                )
+            }
+        };
+        let result = match writes {
+            None => self.repo.create_user(user.clone()).await,
+            Some(w) => self.repo.create_user_with_properties(user.clone(), w).await,
+        };
+        result.map_err(|e| {
+            if e.is_unique_on("unique_key") {
+                uniqueness_violated(e)
+            } else {
+                user_conflict(e, &user, &client.name)
+            }
+        })
+    }
+
+    /// A validated new user of `client` from `input` (not stored yet).
+    pub(crate) async fn new_user(&self, client: &Client, input: UserInput) -> AppResult<User> {
         let mut bad = invalid_fields(&input);
         if input.login_id.is_none() {
             bad.insert(0, "loginId");
@@ -206,7 +367,7 @@ impl Services {
         let mut user = User {
             meta: Meta {
                 id: 0,
-                ext_id: ext_id.clone(),
+                ext_id,
                 created: now,
                 last_modified: now,
                 version: 1,
@@ -227,41 +388,9 @@ impl Services {
             modification_comment: None,
             validity: Validity::default(),
         };
-        let writes = match &properties {
-            None => None,
-            Some(sent) => {
-                let subject = Subject {
-                    scope: PropertyScope::UserGlobal,
-                    client_id: client.meta.id,
-                    kind: "user",
-                    ext_id: &ext_id,
-                    unit_key: unit_of_paths(&[]),
-                };
-                let target = Target::client(client.meta.id);
-                Some(
-                    self.prepare_writes(caller, &target, &subject, sent, WriteMode::Create)
-                        .await?,
-                )
-            }
-        };
         apply(&mut user, input);
-        let result = match writes {
-            None => self.repo.create_user(user.clone()).await,
-            Some(w) => self.repo.create_user_with_properties(user.clone(), w).await,
-        };
-        match result {
-            Ok(u) => Ok(u),
-            Err(e) if e.is_unique_on("unique_key") => Err(uniqueness_violated(e)),
-            Err(e) if e.is_unique_on("login_id") => {
-                Err(duplicate_login(&user.login_id, &client.name))
-            }
-            Err(e) if e.is_unique() => Err(DomainError::unprocessable(
-                ErrorCode::DuplicateValue,
-                format!("A user with extId '{ext_id}' already exists."),
-            )
-            .into()),
-            Err(e) => Err(e.into()),
-        }
+        self.check_client_rules(&user).await?;
+        Ok(user)
     }
 
     /// Reads a user (`UserView`, or a self-admin reading itself).
@@ -287,18 +416,25 @@ impl Services {
     /// Partially updates a user with optimistic locking; disabling or archiving cascades to
     /// the user's profiles in the same transaction.
     ///
+    /// A self-admin may patch its own user (`UserModify or SelfAdmin Role`): changing one of
+    /// the configured protected attributes needs a valid X-Token, `validity` and
+    /// `isTechnicalUser` never change in self-admin mode.
+    ///
     /// # Errors
-    /// 403, 404, 409, 422 (`errors.modifyArchivedUser`, `errors.modifyExtId`, invalid fields,
-    /// duplicate loginId).
+    /// 403 (no right, another user's data, or a self-admin touching `validity` /
+    /// `isTechnicalUser`), 404, 409, 422 (`errors.modifyArchivedUser`, `errors.modifyExtId`,
+    /// invalid fields, duplicate loginId, `errors.invalidJWTToken` for a protected attribute
+    /// without a valid X-Token).
     pub async fn patch_user(
         &self,
         caller: &Caller,
         client_ext_id: &str,
         ext_id: &str,
         input: UserInput,
+        xtoken: Option<&str>,
     ) -> AppResult<User> {
         Ok(self
-            .patch_user_with(caller, client_ext_id, ext_id, input, None)
+            .patch_user_with(caller, client_ext_id, ext_id, input, None, xtoken)
             .await?
             .entity)
     }
@@ -315,28 +451,28 @@ impl Services {
         ext_id: &str,
         input: UserInput,
         properties: Option<PropertyPatch>,
+        xtoken: Option<&str>,
     ) -> AppResult<WithProperties<User>> {
         let write = self.writing();
         let admitted = self
             .admit(
                 caller,
-                Gate::new(&MODIFY),
+                Gate::new(&MODIFY_OR_SELF),
                 Address::client(client_ext_id).with_user(ext_id),
             )
             .await?;
+        let self_admin = admitted.access == Access::SelfAdmin;
         let client_name = admitted.client()?.name.clone();
         let paths = admitted.found.user_unit_paths.clone();
         let mut user = admitted.into_user()?;
         write.reaches_user(user.meta.id);
+        if self_admin && (input.validity.is_some() || input.is_technical_user.is_some()) {
+            // Exactly what an administrator would need to change these.
+            return Err(DomainError::from(Denial::MissingRight(Right::UserModify)).into());
+        }
         check_same_ext_id(input.ext_id.as_deref(), ext_id)?;
         check_version(input.version, user.meta.version)?;
-        if user.state == UserState::Archived {
-            return Err(DomainError::unprocessable(
-                ErrorCode::ModifyArchivedUser,
-                format!("The archived user with extId '{ext_id}' cannot be modified."),
-            )
-            .into());
-        }
+        refuse_archived(&user)?;
         let bad = invalid_fields(&input);
         if !bad.is_empty() {
             return Err(DomainError::invalid_fields(&bad).into());
@@ -365,7 +501,16 @@ impl Services {
             ),
         };
         let previous = user.state;
+        let before = user.clone();
         apply(&mut user, input);
+        if self_admin
+            && changed_attributes(&before, &user)
+                .iter()
+                .any(|a| self.config.self_protected_attributes.iter().any(|p| p == a))
+        {
+            self.check_xtoken(caller, xtoken)?;
+        }
+        self.check_client_rules(&user).await?;
         if user.state != UserState::Active && previous == UserState::Active {
             crate::clients::refuse_self_lockout(
                 caller,

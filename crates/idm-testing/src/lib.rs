@@ -702,6 +702,7 @@ impl TestApp {
                 remarks: None,
                 modification_comment: None,
                 validity: Validity::default(),
+                deputed_profile_ext_id: None,
             })
             .await
             .unwrap();

@@ -228,3 +228,14 @@ pub struct ConsentPath {
     /// extId of the consent
     pub ext_id: String,
 }
+
+/// `core/{clientExtId}/policies/{extId}`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Path)]
+pub struct PolicyPath {
+    /// extId of the client
+    pub client_ext_id: String,
+    /// extId of the policy
+    pub ext_id: String,
+}

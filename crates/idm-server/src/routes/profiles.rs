@@ -67,6 +67,9 @@ pub struct ProfileDto {
     remarks: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     modification_comment: Option<String>,
+    /// extId of the profile acting as this one's deputy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deputed_profile_ext_id: Option<String>,
     /// Custom property values, name → value; left out when the caller may not read them.
     #[serde(skip_serializing_if = "Option::is_none")]
     properties: Option<std::collections::BTreeMap<String, String>>,
@@ -97,6 +100,7 @@ impl From<Profile> for ProfileDto {
             remarks: p.remarks,
             modification_comment: p.modification_comment,
             properties: None,
+            deputed_profile_ext_id: p.deputed_profile_ext_id,
         }
     }
 }
@@ -119,6 +123,9 @@ pub struct ProfileBody {
     modification_comment: Option<String>,
     #[schema(value_type = Option<ValidityDto>)]
     validity: Option<Validity>,
+    /// extId of another profile of the same client acting as this profile's deputy; on
+    /// patch `""` removes it.
+    deputed_profile_ext_id: Option<String>,
     /// Patch: the version read; alternatively `If-Match: "<version>"`.
     version: Option<i64>,
     /// Custom property values, name → value (`null` or `""` removes one on patch).
@@ -127,7 +134,7 @@ pub struct ProfileBody {
 }
 
 impl ProfileBody {
-    fn into_input(self, if_match: Option<i64>) -> ProfileInput {
+    pub(crate) fn into_input(self, if_match: Option<i64>) -> ProfileInput {
         ProfileInput {
             ext_id: self.ext_id,
             unit_ext_id: self.unit_ext_id,
@@ -137,6 +144,7 @@ impl ProfileBody {
             remarks: self.remarks,
             modification_comment: self.modification_comment,
             validity: self.validity,
+            deputed_profile_ext_id: self.deputed_profile_ext_id,
             version: self.version.or(if_match),
         }
     }

@@ -491,6 +491,7 @@ async fn user_patch(
             &path.user_ext_id,
             idm_service::users::UserInput::default(),
             Some(patch_of(body)),
+            None,
         )
         .await?;
     Ok(HttpResponse::Ok().json(done.properties.unwrap_or_default()))

@@ -17,7 +17,7 @@ use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, ListParams, PagePar
 use crate::dto::ValidityDto;
 use crate::dto::{created, ok_tagged, MetaDto, PageDto, CORE};
 use crate::error::ApiError;
-use crate::extract::{AuthCaller, Body, IfMatch, Params};
+use crate::extract::{AuthCaller, Body, IfMatch, Params, XToken};
 use crate::listing;
 use crate::state::AppState;
 
@@ -339,7 +339,7 @@ pub struct UserBody {
 }
 
 impl UserBody {
-    fn into_input(self, if_match: Option<i64>) -> UserInput {
+    pub(crate) fn into_input(self, if_match: Option<i64>) -> UserInput {
         let name = self.name.unwrap_or_default();
         let contacts = self.contacts.unwrap_or_default();
         UserInput {
@@ -430,10 +430,17 @@ async fn get(
 
 /// Changes the fields present in the body (optimistic locking by `version` or `If-Match`);
 /// disabling or archiving the user does the same to its profiles.
+///
+/// Requires `AccessControl.UserModify` or the SelfAdmin role on the caller's own user. In
+/// self-admin mode, changing a protected attribute (default `loginId`, `userState`,
+/// `contacts.email`, `contacts.mobile`; setting `policy.self_protected_attributes`) needs a
+/// valid `X-Token`, and `validity` / `isTechnicalUser` are refused (403).
 #[utoipa::path(patch, path = "/nevisidm/api/core/v1/{clientExtId}/users/{userExtId}", tag = "users",
     security(("bearer" = [])),
     params(UserPath,
-        ("If-Match" = Option<String>, Header, description = "`\"<version>\"` read before")),
+        ("If-Match" = Option<String>, Header, description = "`\"<version>\"` read before"),
+        ("X-Token" = Option<String>, Header, description = "Self-admin mode: proof of a \
+            recent password entry, needed to change a protected attribute")),
     request_body = UserBody,
     responses(
         (status = 200, description = "The changed user.", body = UserDto,
@@ -445,8 +452,9 @@ async fn get(
         (status = 422, description = "`errors.invalidParameter` (a field or `If-Match` is not \
             valid), `errors.modifyExtId` (body extId differs), `errors.modifyArchivedUser` \
             (the user is archived), `errors.invalidDateInterval`, `errors.duplicateValue` \
-            (loginId taken) or `errors.unsupportedOperation` (a caller disabling or archiving \
-            itself).", body = ErrorEnvelope),
+            (loginId taken), `errors.unsupportedOperation` (a caller disabling or archiving \
+            itself) or `errors.invalidJWTToken` (self-admin mode changing a protected \
+            attribute without a valid X-Token).", body = ErrorEnvelope),
         BodyErrors, AuthErrors,
     ))]
 async fn patch(
@@ -454,6 +462,7 @@ async fn patch(
     AuthCaller(caller): AuthCaller,
     path: web::Path<UserPath>,
     IfMatch(if_match): IfMatch,
+    XToken(xtoken): XToken,
     Body(mut body): Body<UserBody>,
 ) -> Result<HttpResponse, ApiError> {
     let UserPath {
@@ -463,7 +472,14 @@ async fn patch(
     let properties = patch_of(body.properties.take().unwrap_or_default());
     let user = state
         .services
-        .patch_user_with(&caller, &c, &e, body.into_input(if_match), Some(properties))
+        .patch_user_with(
+            &caller,
+            &c,
+            &e,
+            body.into_input(if_match),
+            Some(properties),
+            xtoken.as_deref(),
+        )
         .await?;
     Ok(ok_tagged(user.entity.meta.version, &UserDto::with(user)))
 }
