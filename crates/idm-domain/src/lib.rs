@@ -27,8 +27,11 @@
 pub mod access;
 pub mod error;
 pub mod error_code;
+pub mod fido2;
 pub mod model;
+pub mod otp;
 pub mod policy;
+pub mod recovery_code;
 pub mod rights;
 pub mod roles;
 pub mod values;

@@ -148,6 +148,14 @@ pub fn services(settings: &Settings, store: &Store) -> anyhow::Result<Services> 
         },
         identifier_policy,
         password_policy: settings.policy.password.clone(),
+        sealer: settings
+            .credentials
+            .encryption_key
+            .as_ref()
+            .map(|k| idm_service::sealing::Sealer::from_base64(&k.0))
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("credentials.encryption_key: {e}"))?,
+        oath_issuer: settings.credentials.oath_issuer.clone(),
     };
     Services::new(Arc::new(store.clone()), config).map_err(|e| anyhow::anyhow!("{e}"))
 }

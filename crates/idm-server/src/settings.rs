@@ -36,6 +36,22 @@ pub struct Settings {
     pub bootstrap: BootstrapSettings,
     /// Logging.
     pub log: LogSettings,
+    /// Credential secrets at rest.
+    pub credentials: CredentialSettings,
+}
+
+/// `[credentials]`
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct CredentialSettings {
+    /// Base64 of 32 random bytes sealing OATH secrets at rest (`openssl rand -base64 32`).
+    /// Unset: creating an OATH credential is refused (422 `errors.invalidConfig`), because a
+    /// key generated at start would make every stored secret unreadable after a restart and
+    /// on the other instances; `idm serve --ephemeral` generates one (its data dies with it).
+    pub encryption_key: Option<Secret>,
+    /// `issuer` shown by authenticator apps in `otpauth://` URIs (the OathPolicy's `issuer`);
+    /// unset: URIs carry no issuer.
+    pub oath_issuer: Option<String>,
 }
 
 /// `[server]`
@@ -349,6 +365,11 @@ impl Settings {
                 self.log.format
             ));
         }
+        if let Some(key) = &self.credentials.encryption_key {
+            idm_service::sealing::Sealer::from_base64(&key.0).map_err(|_| {
+                ConfigError("credentials.encryption_key must be base64 of 32 bytes".into())
+            })?;
+        }
         idm_domain::policy::IdentifierPolicy::new(
             &self.policy.identifier_regex,
             self.policy.identifier_max_length,
@@ -440,6 +461,29 @@ mod tests {
         let mut s = Settings::default();
         s.log.format = "xml".into();
         assert!(s.validate().unwrap_err().to_string().contains("log.format"));
+    }
+
+    #[test]
+    fn a_credentials_encryption_key_that_is_not_32_bytes_of_base64_is_refused_by_name() {
+        for bad in ["c2hvcnQ=", "not base64 at all"] {
+            let env = HashMap::from([(
+                "IDM__CREDENTIALS__ENCRYPTION_KEY".to_owned(),
+                bad.to_owned(),
+            )]);
+            let e = Settings::load_from(None, None, Some(env))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("credentials.encryption_key"), "{bad}: {e}");
+            assert!(!e.contains(bad), "the key must not be echoed: {e}");
+        }
+        let key = idm_service::sealing::Sealer::generate_key();
+        let env = HashMap::from([("IDM__CREDENTIALS__ENCRYPTION_KEY".to_owned(), key.clone())]);
+        let s = Settings::load_from(None, None, Some(env)).unwrap();
+        assert!(
+            !format!("{s:?}").contains(&key),
+            "Debug must not print the key"
+        );
+        assert_eq!(s.credentials.encryption_key, Some(Secret(key)));
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub mod bootstrap;
 pub mod clients;
 pub mod credentials;
 pub mod devices;
+// The recovery-code, OATH and FIDO2 use cases arrive on top of the credential model.
+#[cfg_attr(not(test), allow(dead_code))]
+mod mfa_secrets;
 pub mod personal_questions;
 pub mod principal;
 pub mod profiles;
@@ -65,6 +68,10 @@ pub struct ServiceConfig {
     pub identifier_policy: IdentifierPolicy,
     /// Password policy.
     pub password_policy: PasswordPolicy,
+    /// Seals OATH secrets at rest (`credentials.encryption_key`); `None` refuses OATH create.
+    pub sealer: Option<sealing::Sealer>,
+    /// `issuer` of `otpauth://` URIs (`credentials.oath_issuer`).
+    pub oath_issuer: Option<String>,
 }
 
 /// The use cases, sharing one repository and configuration. Cheap to clone.
