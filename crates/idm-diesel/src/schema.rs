@@ -70,20 +70,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    password_credentials (id) {
-        id -> BigInt,
-        client_id -> BigInt,
-        user_id -> BigInt,
-        ext_id -> Text,
-        hash -> Text,
-        state -> Text,
-        created -> Timestamp,
-        last_modified -> Timestamp,
-        version -> BigInt,
-    }
-}
-
-diesel::table! {
     profiles (id) {
         id -> BigInt,
         client_id -> BigInt,
@@ -261,12 +247,49 @@ diesel::table! {
         created -> Timestamp,
         last_modified -> Timestamp,
         version -> BigInt,
+        credential_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    credentials (id) {
+        id -> BigInt,
+        client_id -> BigInt,
+        user_id -> BigInt,
+        ext_id -> Text,
+        cred_type -> Text,
+        policy_ext_id -> Nullable<Text>,
+        state -> Text,
+        state_change_reason -> Nullable<Text>,
+        state_change_detail -> Nullable<Text>,
+        success_count -> BigInt,
+        last_success -> Nullable<Timestamp>,
+        failure_count -> BigInt,
+        last_failure -> Nullable<Timestamp>,
+        locked_until -> Nullable<Timestamp>,
+        reset_count -> BigInt,
+        modification_comment -> Nullable<Text>,
+        valid_from -> Nullable<Timestamp>,
+        valid_to -> Nullable<Timestamp>,
+        context -> Nullable<Text>,
+        secret -> Nullable<Text>,
+        created -> Timestamp,
+        last_modified -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    password_history (id) {
+        id -> BigInt,
+        credential_id -> BigInt,
+        hash -> Text,
+        created -> Timestamp,
     }
 }
 
 diesel::joinable!(units -> clients (client_id));
 diesel::joinable!(users -> clients (client_id));
-diesel::joinable!(password_credentials -> users (user_id));
 diesel::joinable!(profiles -> users (user_id));
 diesel::joinable!(roles -> applications (application_id));
 diesel::joinable!(authorizations -> profiles (profile_id));
@@ -276,12 +299,13 @@ diesel::joinable!(app_attestations -> dispatch_targets (dispatch_target_id));
 diesel::joinable!(fido_uaf_credentials -> users (user_id));
 diesel::joinable!(personal_questions -> clients (client_id));
 diesel::joinable!(terms_applications -> terms (terms_id));
+diesel::joinable!(credentials -> users (user_id));
+diesel::joinable!(password_history -> credentials (credential_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     clients,
     units,
     users,
-    password_credentials,
     profiles,
     applications,
     roles,
@@ -293,4 +317,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     dispatch_targets,
     app_attestations,
     fido_uaf_credentials,
+    credentials,
+    password_history,
 );

@@ -25,6 +25,7 @@
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod credential;
 pub mod error;
 pub mod error_code;
 pub mod fido2;
