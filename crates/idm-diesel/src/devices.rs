@@ -330,7 +330,10 @@ fn target_ext_ids(conn: &mut DbConnection, ids: Vec<i64>) -> R<HashMap<i64, Stri
         .collect())
 }
 
-fn fido_into_domain(conn: &mut DbConnection, rows: Vec<FidoRow>) -> R<Vec<FidoUafCredential>> {
+pub(crate) fn fido_into_domain(
+    conn: &mut DbConnection,
+    rows: Vec<FidoRow>,
+) -> R<Vec<FidoUafCredential>> {
     let ids = rows.iter().filter_map(|r| r.dispatch_target_id).collect();
     let ext_ids = target_ext_ids(conn, ids)?;
     Ok(rows

@@ -15,6 +15,7 @@ mod clients;
 mod credentials;
 mod devices;
 mod locate;
+mod mfa;
 mod personal_questions;
 mod pool;
 mod profiles;

@@ -288,6 +288,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    recovery_codes (id) {
+        id -> BigInt,
+        credential_id -> BigInt,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    oath_credentials (credential_id) {
+        credential_id -> BigInt,
+        method -> Text,
+        algorithm -> Text,
+        digits -> Integer,
+        period -> BigInt,
+        last_used -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    fido2_credentials (credential_id) {
+        credential_id -> BigInt,
+        client_id -> BigInt,
+        aaguid -> Text,
+        authenticator -> Text,
+        authenticator_attachment -> Nullable<Text>,
+        attestation_conveyance_preference -> Text,
+        hashed_credential_id -> Text,
+        rp_id -> Text,
+        resident_key_requirement -> Text,
+        user_agent -> Nullable<Text>,
+        user_friendly_name -> Nullable<Text>,
+        user_verification_requirement -> Text,
+    }
+}
+
 diesel::joinable!(units -> clients (client_id));
 diesel::joinable!(users -> clients (client_id));
 diesel::joinable!(profiles -> users (user_id));
@@ -319,4 +356,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     fido_uaf_credentials,
     credentials,
     password_history,
+    recovery_codes,
+    oath_credentials,
+    fido2_credentials,
 );

@@ -295,6 +295,14 @@ pub fn base32(secret: &[u8]) -> String {
     data_encoding::BASE32_NOPAD.encode(secret)
 }
 
+/// The secret from the base32 of an `otpauth://` URI (upper case, unpadded); `None` if it is
+/// not base32.
+pub fn base32_decode(text: &str) -> Option<Vec<u8>> {
+    data_encoding::BASE32_NOPAD
+        .decode(text.trim_end_matches('=').as_bytes())
+        .ok()
+}
+
 /// Percent-encodes everything but RFC 3986 unreserved characters (safe in a path and a query).
 fn percent_encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -479,6 +487,11 @@ mod tests {
             uri,
             "otpauth://totp/ACME%20Corp:alice%40acme.test?secret=JBSWY3DPEHPK3PXP&issuer=ACME%20Corp&algorithm=SHA1&digits=6&period=30"
         );
+        assert_eq!(
+            base32_decode("JBSWY3DPEHPK3PXP").as_deref(),
+            Some(&b"Hello!\xde\xad\xbe\xef"[..])
+        );
+        assert_eq!(base32_decode("not base32!"), None);
         let hotp_uri = otpauth_uri(
             b"Hello!\xde\xad\xbe\xef",
             &OtpParams {

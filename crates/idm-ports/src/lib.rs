@@ -17,6 +17,7 @@ pub mod clients;
 pub mod credentials;
 pub mod devices;
 pub mod locate;
+pub mod mfa;
 pub mod personal_questions;
 pub mod profiles;
 pub mod terms;
@@ -40,6 +41,7 @@ pub trait Repository:
     + profiles::ProfileAdmin
     + applications::ApplicationRepo
     + credentials::CredentialRepo
+    + mfa::MfaRepo
     + caller::CallerRepo
     + terms::TermsRepo
     + personal_questions::PersonalQuestionRepo
@@ -60,6 +62,7 @@ impl<T> Repository for T where
         + profiles::ProfileAdmin
         + applications::ApplicationRepo
         + credentials::CredentialRepo
+        + mfa::MfaRepo
         + caller::CallerRepo
         + terms::TermsRepo
         + personal_questions::PersonalQuestionRepo

@@ -33,8 +33,7 @@ pub mod bootstrap;
 pub mod clients;
 pub mod credentials;
 pub mod devices;
-// The recovery-code, OATH and FIDO2 use cases arrive on top of the credential model.
-#[cfg_attr(not(test), allow(dead_code))]
+pub mod mfa;
 mod mfa_secrets;
 pub mod personal_questions;
 pub mod principal;

@@ -12,6 +12,7 @@ pub mod clients;
 pub mod credentials;
 pub mod dispatch_targets;
 pub mod fido_uaf;
+pub mod mfa;
 pub mod ops;
 pub mod paths;
 pub mod personal_questions;
@@ -42,4 +43,5 @@ pub fn api(api: &mut Api) {
     attestations::routes(api);
     fido_uaf::routes(api);
     credentials::routes(api);
+    mfa::routes(api);
 }
