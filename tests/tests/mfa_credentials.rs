@@ -308,7 +308,6 @@ dual_test!(
             diesel::sql_types::Text,
             "(SELECT COALESCE(secret, '') || '|' || COALESCE(context, '') FROM credentials \
              WHERE ext_id = 'oath-1')"
-                .to_owned()
         );
         assert!(raw.len() > 40, "the sealed secret is stored: {raw}");
         assert!(!raw.contains(&secret), "{raw}");

@@ -5,7 +5,6 @@
 //! once inside the `otpauth://` URI and stored sealed with `credentials.encryption_key`. No
 //! result type of this module carries a stored secret.
 
-use chrono::NaiveDateTime;
 use idm_domain::access::{Caller, Requirement};
 use idm_domain::credential::{
     Credential, CredentialEvent, CredentialState, CredentialType, LoginState, LoginStatus,
@@ -224,8 +223,8 @@ fn new_credential(
     state: CredentialState,
     policy_ext_id: Option<String>,
     context: Option<String>,
-    now: NaiveDateTime,
 ) -> Credential {
+    let now = now_millis();
     Credential {
         meta: Meta {
             id: 0,
@@ -380,7 +379,6 @@ impl Services {
                     CredentialState::Active,
                     None,
                     None,
-                    now_millis(),
                 );
                 let new = NewCredential {
                     credential: c,
@@ -580,7 +578,6 @@ impl Services {
             state,
             input.policy_ext_id,
             Some(label.clone()),
-            now_millis(),
         );
         let detail = OathDetail {
             params,
@@ -893,7 +890,6 @@ impl Services {
             state,
             None,
             None,
-            now_millis(),
         );
         let written = self
             .repo
