@@ -63,8 +63,10 @@ pub struct ServiceConfig {
     pub auth: AuthConfig,
     /// Naming policy for client, unit, application and role names.
     pub identifier_policy: IdentifierPolicy,
-    /// Password policy.
+    /// Password policy (password rules and the lockout keys of every credential type).
     pub password_policy: PasswordPolicy,
+    /// argon2id cost of password hashes.
+    pub hashing: auth::HashingParams,
 }
 
 /// The use cases, sharing one repository and configuration. Cheap to clone.
@@ -74,6 +76,7 @@ pub struct Services {
     config: Arc<ServiceConfig>,
     verifier: Arc<auth::TokenVerifier>,
     callers: Arc<auth::CallerCache>,
+    hasher: Arc<auth::Hasher>,
 }
 
 impl std::fmt::Debug for Services {
@@ -90,7 +93,9 @@ impl Services {
     pub fn new(repo: Arc<dyn Repository>, config: ServiceConfig) -> AppResult<Self> {
         let verifier = auth::TokenVerifier::new(&config.auth)?;
         let callers = auth::CallerCache::new(config.auth.caller_cache_ttl_ms);
+        let hasher = auth::Hasher::new(config.hashing)?;
         Ok(Services {
+            hasher: Arc::new(hasher),
             repo,
             config: Arc::new(config),
             verifier: Arc::new(verifier),
