@@ -147,7 +147,8 @@ pub fn services(settings: &Settings, store: &Store) -> anyhow::Result<Services> 
             client_claim: settings.auth.client_claim.clone(),
         },
         identifier_policy,
-        password_policy: settings.policy.password.clone(),
+        password_policy: settings.policy.password_policy(),
+        hashing: settings.credentials.hashing(),
         sealer: settings
             .credentials
             .encryption_key

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use idm_domain::policy::PasswordPolicy;
+use idm_domain::policy::{LockoutPolicy, PasswordPolicy};
 use serde::Deserialize;
 
 /// A secret value: usable, but never printed by `Debug` (so never logged by accident).
@@ -32,26 +32,12 @@ pub struct Settings {
     pub xtoken: XTokenSettings,
     /// Identifier and password policies.
     pub policy: PolicySettings,
+    /// Credential secrets: hashing cost and encryption at rest.
+    pub credentials: CredentialSettings,
     /// Default admin creation.
     pub bootstrap: BootstrapSettings,
     /// Logging.
     pub log: LogSettings,
-    /// Credential secrets at rest.
-    pub credentials: CredentialSettings,
-}
-
-/// `[credentials]`
-#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
-#[serde(default, deny_unknown_fields)]
-pub struct CredentialSettings {
-    /// Base64 of 32 random bytes sealing OATH secrets at rest (`openssl rand -base64 32`).
-    /// Unset: creating an OATH credential is refused (422 `errors.invalidConfig`), because a
-    /// key generated at start would make every stored secret unreadable after a restart and
-    /// on the other instances; `idm serve --ephemeral` generates one (its data dies with it).
-    pub encryption_key: Option<Secret>,
-    /// `issuer` shown by authenticator apps in `otpauth://` URIs (the OathPolicy's `issuer`);
-    /// unset: URIs carry no issuer.
-    pub oath_issuer: Option<String>,
 }
 
 /// `[server]`
@@ -192,6 +178,61 @@ pub struct PolicySettings {
     pub identifier_max_length: usize,
     /// Password policy.
     pub password: PasswordPolicy,
+    /// Login-failure locking of every credential type (`[policy.credential]`).
+    pub credential: LockoutPolicy,
+}
+
+impl PolicySettings {
+    /// The one password policy type, carrying the password rules and the lockout keys.
+    pub fn password_policy(&self) -> PasswordPolicy {
+        let mut p = self.password.clone();
+        p.lockout = self.credential;
+        p
+    }
+}
+
+/// `[credentials]`
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CredentialSettings {
+    /// Base64 of 32 random bytes sealing OATH secrets at rest (`openssl rand -base64 32`).
+    /// Unset: creating an OATH credential is refused (422 `errors.invalidConfig`), because a
+    /// key generated at start would make every stored secret unreadable after a restart and
+    /// on the other instances; `idm serve --ephemeral` generates one (its data dies with it).
+    pub encryption_key: Option<Secret>,
+    /// `issuer` shown by authenticator apps in `otpauth://` URIs (the OathPolicy's `issuer`);
+    /// unset: URIs carry no issuer.
+    pub oath_issuer: Option<String>,
+    /// argon2id memory cost in KiB.
+    pub argon2_memory_kib: u32,
+    /// argon2id iterations.
+    pub argon2_iterations: u32,
+    /// argon2id lanes.
+    pub argon2_parallelism: u32,
+}
+
+impl CredentialSettings {
+    /// The argon2id parameters.
+    pub fn hashing(&self) -> idm_service::auth::HashingParams {
+        idm_service::auth::HashingParams {
+            memory_kib: self.argon2_memory_kib,
+            iterations: self.argon2_iterations,
+            parallelism: self.argon2_parallelism,
+        }
+    }
+}
+
+impl Default for CredentialSettings {
+    fn default() -> Self {
+        let d = idm_service::auth::HashingParams::default();
+        CredentialSettings {
+            encryption_key: None,
+            oath_issuer: None,
+            argon2_memory_kib: d.memory_kib,
+            argon2_iterations: d.iterations,
+            argon2_parallelism: d.parallelism,
+        }
+    }
 }
 
 impl Default for PolicySettings {
@@ -201,6 +242,7 @@ impl Default for PolicySettings {
             identifier_regex: p.regex_source().to_owned(),
             identifier_max_length: p.max_length(),
             password: PasswordPolicy::default(),
+            credential: LockoutPolicy::default(),
         }
     }
 }
@@ -319,6 +361,13 @@ impl Settings {
             if s.0.len() < 16 {
                 return bad("xtoken.secret must be at least 16 bytes".into());
             }
+        }
+        if let Err(e) = self.policy.credential.validate() {
+            return bad(format!("policy.credential: {e}"));
+        }
+        let c = &self.credentials;
+        if let Err(e) = c.hashing().validate() {
+            return bad(format!("credentials.argon2_*: {e}"));
         }
         if self.xtoken.ttl_seconds == 0 {
             return bad("xtoken.ttl_seconds must be > 0".into());

@@ -65,8 +65,10 @@ pub struct ServiceConfig {
     pub auth: AuthConfig,
     /// Naming policy for client, unit, application and role names.
     pub identifier_policy: IdentifierPolicy,
-    /// Password policy.
+    /// Password policy (password rules and the lockout keys of every credential type).
     pub password_policy: PasswordPolicy,
+    /// argon2id cost of password hashes.
+    pub hashing: auth::HashingParams,
     /// Seals OATH secrets at rest (`credentials.encryption_key`); `None` refuses OATH create.
     pub sealer: Option<sealing::Sealer>,
     /// `issuer` of `otpauth://` URIs (`credentials.oath_issuer`).
@@ -80,6 +82,7 @@ pub struct Services {
     config: Arc<ServiceConfig>,
     verifier: Arc<auth::TokenVerifier>,
     callers: Arc<auth::CallerCache>,
+    hasher: Arc<auth::Hasher>,
 }
 
 impl std::fmt::Debug for Services {
@@ -96,7 +99,9 @@ impl Services {
     pub fn new(repo: Arc<dyn Repository>, config: ServiceConfig) -> AppResult<Self> {
         let verifier = auth::TokenVerifier::new(&config.auth)?;
         let callers = auth::CallerCache::new(config.auth.caller_cache_ttl_ms);
+        let hasher = auth::Hasher::new(config.hashing)?;
         Ok(Services {
+            hasher: Arc::new(hasher),
             repo,
             config: Arc::new(config),
             verifier: Arc::new(verifier),

@@ -14,6 +14,7 @@ use idm_service::mfa::{
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::credentials::CredentialDto;
 use super::fido_uaf::FidoUafDto;
 use super::paths::{ClientItemPath, UserPath};
 use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
@@ -55,55 +56,6 @@ pub struct UserCredentialPath {
     pub user_ext_id: String,
     /// extId of the credential
     pub ext_id: String,
-}
-
-/// The common credential fields (temporary until the credential model's DTO is merged).
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = MfaCredentialCommon)]
-pub struct CredentialDto {
-    #[serde(flatten)]
-    meta: crate::dto::MetaDto,
-    ext_id: String,
-    user_ext_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    policy_ext_id: Option<String>,
-    state_name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    state_change_reason: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    state_change_detail: Option<String>,
-    successful_login_count: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    last_successful_login_date: Option<String>,
-    failed_login_count: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    last_failed_login_date: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    modification_comment: Option<String>,
-    #[serde(rename = "type")]
-    kind: String,
-}
-
-impl From<idm_domain::credential::Credential> for CredentialDto {
-    fn from(c: idm_domain::credential::Credential) -> Self {
-        let now = idm_domain::values::now_millis();
-        CredentialDto {
-            meta: crate::dto::MetaDto::from(&c.meta),
-            ext_id: c.meta.ext_id.clone(),
-            user_ext_id: c.user_ext_id,
-            policy_ext_id: c.policy_ext_id,
-            state_name: c.login.effective_state(now).as_str().to_owned(),
-            state_change_reason: c.login.reason.map(|r| r.as_str().to_owned()),
-            state_change_detail: c.state_change_detail,
-            successful_login_count: c.login.success_count,
-            last_successful_login_date: c.login.last_success.map(crate::dto::ts),
-            failed_login_count: c.login.failure_count,
-            last_failed_login_date: c.login.last_failure.map(crate::dto::ts),
-            modification_comment: c.modification_comment,
-            kind: c.kind.as_str().to_owned(),
-        }
-    }
 }
 
 // ----- recovery codes ---------------------------------------------------------------------
