@@ -512,7 +512,7 @@ dual_test!(
 );
 
 dual_test!(
-    a_fresh_x_token_from_principal_token_lets_a_self_admin_change_his_password,
+    a_fresh_x_token_from_principal_token_lets_a_self_admin_replace_his_password,
     |app| {
         let me = app
             .seed_user("Default", "self1", &["SelfAdmin"], false, false, None)
@@ -526,6 +526,8 @@ dual_test!(
         .await;
         assert_eq!(r.status, 200, "body: {}", r.body);
         let x = r.body["access_token"].as_str().unwrap().to_owned();
+        // One password per user: a second one is refused; the self-admin deletes the old one
+        // (X-Token again) and creates the new one.
         let r = set_password(
             &app,
             &me.token,
@@ -535,7 +537,30 @@ dual_test!(
             "New-Passw0rd",
         )
         .await;
-        assert_eq!(r.status, 204, "body: {}", r.body);
+        r.assert_error(
+            422,
+            "errors.passwordExists",
+            "User with extId 'self1' already has a Password credential",
+        );
+        let del = app
+            .req_as(
+                &me.token,
+                Method::DELETE,
+                &password_path("Default", "self1"),
+            )
+            .header("X-Token", &x);
+        assert_eq!(app.send(del).await.status, 204);
+        let r = set_password(
+            &app,
+            &me.token,
+            "Default",
+            "self1",
+            Some(&x),
+            "New-Passw0rd",
+        )
+        .await;
+        assert_eq!(r.status, 201, "body: {}", r.body);
+        assert_eq!(r.location(), password_path("Default", "self1"));
         assert_eq!(
             r.body,
             Value::Null,
@@ -556,13 +581,17 @@ dual_test!(
 // Password credential
 
 dual_test!(
-    an_admin_sets_another_users_password_without_x_token_and_gets_204,
+    an_admin_replaces_another_users_password_without_x_token_and_gets_201,
     |app| {
         let u = app
             .seed_user("Default", "u1", &["SelfAdmin"], false, false, None)
             .await;
+        assert_eq!(
+            app.delete(&password_path("Default", "u1")).await.status,
+            204
+        );
         let r = set_password(&app, &app.admin_token, "Default", "u1", None, "Brand-New-1").await;
-        assert_eq!(r.status, 204, "body: {}", r.body);
+        assert_eq!(r.status, 201, "body: {}", r.body);
         assert_eq!(
             r.body,
             Value::Null,

@@ -96,12 +96,13 @@ dual_test!(
             25
         );
         assert_eq!(
-        count(
-            &app,
-            "password_credentials p JOIN users u ON u.id = p.user_id WHERE u.ext_id LIKE 'c%-u%'"
-        ),
-        0
-    );
+            count(
+                &app,
+                "credentials p JOIN users u ON u.id = p.user_id \
+             WHERE p.cred_type = 'Password' AND u.ext_id LIKE 'c%-u%'"
+            ),
+            0
+        );
         let json = outcome.to_json();
         assert_eq!(json["users"], 500);
         assert!(outcome.to_text().contains("admin"));

@@ -189,6 +189,24 @@ struct NewAttestation<'a> {
     values: AttestationValues<'a>,
 }
 
+/// The common credential row of a FIDO UAF registration (same extId, state and times).
+fn fido_common(c: &FidoUafCredential) -> R<idm_domain::credential::Credential> {
+    use idm_domain::credential::{Credential, CredentialType, LoginState};
+    Ok(Credential {
+        meta: c.meta.clone(),
+        client_id: c.client_id,
+        user_id: c.user_id,
+        user_ext_id: String::new(),
+        kind: CredentialType::FidoUaf,
+        policy_ext_id: None,
+        login: LoginState::new(crate::rows::parse(&c.state, "FIDO UAF state")?),
+        state_change_detail: None,
+        modification_comment: None,
+        validity: idm_domain::values::Validity::default(),
+        context: None,
+    })
+}
+
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = fido_uaf_credentials)]
 pub(crate) struct FidoRow {
@@ -256,6 +274,7 @@ struct NewFido<'a> {
     created: NaiveDateTime,
     last_modified: NaiveDateTime,
     version: i64,
+    credential_id: Option<i64>,
 }
 
 impl<'a> NewFido<'a> {
@@ -276,6 +295,7 @@ impl<'a> NewFido<'a> {
             created: c.meta.created,
             last_modified: c.meta.last_modified,
             version: 1,
+            credential_id: None,
         }
     }
 }
@@ -310,7 +330,10 @@ fn target_ext_ids(conn: &mut DbConnection, ids: Vec<i64>) -> R<HashMap<i64, Stri
         .collect())
 }
 
-fn fido_into_domain(conn: &mut DbConnection, rows: Vec<FidoRow>) -> R<Vec<FidoUafCredential>> {
+pub(crate) fn fido_into_domain(
+    conn: &mut DbConnection,
+    rows: Vec<FidoRow>,
+) -> R<Vec<FidoUafCredential>> {
     let ids = rows.iter().filter_map(|r| r.dispatch_target_id).collect();
     let ext_ids = target_ext_ids(conn, ids)?;
     Ok(rows
@@ -481,8 +504,13 @@ impl DeviceRepo for Store {
 
     async fn create_fido_uaf(&self, c: FidoUafCredential) -> RepoResult<FidoUafCredential> {
         self.tx(move |conn| {
+            // The common credential row first: the registration hangs from it.
+            let common = crate::credentials::insert_credential(conn, &fido_common(&c)?, None)?;
             let row: FidoRow = diesel::insert_into(fido_uaf_credentials::table)
-                .values(NewFido::of(&c))
+                .values(NewFido {
+                    credential_id: Some(common.meta.id),
+                    ..NewFido::of(&c)
+                })
                 .returning(columns_of::<FidoRow>())
                 .get_result(conn)?;
             // The target's extId lives in another table (nullable link): one look-up by key.
@@ -495,12 +523,21 @@ impl DeviceRepo for Store {
     }
 
     async fn delete_fido_uaf(&self, id: i64) -> RepoResult<()> {
-        self.run(move |conn| {
+        self.tx(move |conn| {
+            use crate::schema::credentials;
+            let common: Option<Option<i64>> = fido_uaf_credentials::table
+                .filter(fido_uaf_credentials::id.eq(id))
+                .select(fido_uaf_credentials::credential_id)
+                .first(conn)
+                .optional()?;
             let n =
                 diesel::delete(fido_uaf_credentials::table.filter(fido_uaf_credentials::id.eq(id)))
                     .execute(conn)?;
             if n == 0 {
                 return Err(RepoError::NotFound.into());
+            }
+            if let Some(Some(cid)) = common {
+                diesel::delete(credentials::table.filter(credentials::id.eq(cid))).execute(conn)?;
             }
             Ok(())
         })

@@ -17,6 +17,7 @@ mod devices;
 mod listing;
 mod eroles;
 mod locate;
+mod mfa;
 mod personal_questions;
 mod policies;
 mod pool;

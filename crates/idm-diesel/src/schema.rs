@@ -70,20 +70,6 @@ diesel::table! {
 }
 
 diesel::table! {
-    password_credentials (id) {
-        id -> BigInt,
-        client_id -> BigInt,
-        user_id -> BigInt,
-        ext_id -> Text,
-        hash -> Text,
-        state -> Text,
-        created -> Timestamp,
-        last_modified -> Timestamp,
-        version -> BigInt,
-    }
-}
-
-diesel::table! {
     profiles (id) {
         id -> BigInt,
         client_id -> BigInt,
@@ -262,6 +248,81 @@ diesel::table! {
         created -> Timestamp,
         last_modified -> Timestamp,
         version -> BigInt,
+        credential_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    credentials (id) {
+        id -> BigInt,
+        client_id -> BigInt,
+        user_id -> BigInt,
+        ext_id -> Text,
+        cred_type -> Text,
+        policy_ext_id -> Nullable<Text>,
+        state -> Text,
+        state_change_reason -> Nullable<Text>,
+        state_change_detail -> Nullable<Text>,
+        success_count -> BigInt,
+        last_success -> Nullable<Timestamp>,
+        failure_count -> BigInt,
+        last_failure -> Nullable<Timestamp>,
+        locked_until -> Nullable<Timestamp>,
+        reset_count -> BigInt,
+        modification_comment -> Nullable<Text>,
+        valid_from -> Nullable<Timestamp>,
+        valid_to -> Nullable<Timestamp>,
+        context -> Nullable<Text>,
+        secret -> Nullable<Text>,
+        created -> Timestamp,
+        last_modified -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    password_history (id) {
+        id -> BigInt,
+        credential_id -> BigInt,
+        hash -> Text,
+        created -> Timestamp,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> BigInt,
+        credential_id -> BigInt,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    oath_credentials (credential_id) {
+        credential_id -> BigInt,
+        method -> Text,
+        algorithm -> Text,
+        digits -> Integer,
+        period -> BigInt,
+        last_used -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    fido2_credentials (credential_id) {
+        credential_id -> BigInt,
+        client_id -> BigInt,
+        aaguid -> Text,
+        authenticator -> Text,
+        authenticator_attachment -> Nullable<Text>,
+        attestation_conveyance_preference -> Text,
+        hashed_credential_id -> Text,
+        rp_id -> Text,
+        resident_key_requirement -> Text,
+        user_agent -> Nullable<Text>,
+        user_friendly_name -> Nullable<Text>,
+        user_verification_requirement -> Text,
     }
 }
 
@@ -319,7 +380,6 @@ diesel::table! {
 
 diesel::joinable!(units -> clients (client_id));
 diesel::joinable!(users -> clients (client_id));
-diesel::joinable!(password_credentials -> users (user_id));
 diesel::joinable!(profiles -> users (user_id));
 diesel::joinable!(roles -> applications (application_id));
 diesel::joinable!(authorizations -> profiles (profile_id));
@@ -334,12 +394,13 @@ diesel::joinable!(enterprise_roles -> clients (client_id));
 diesel::joinable!(enterprise_role_members -> enterprise_roles (enterprise_role_id));
 diesel::joinable!(enterprise_role_members -> roles (role_id));
 diesel::joinable!(enterprise_authorizations -> enterprise_roles (enterprise_role_id));
+diesel::joinable!(credentials -> users (user_id));
+diesel::joinable!(password_history -> credentials (credential_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     clients,
     units,
     users,
-    password_credentials,
     profiles,
     applications,
     roles,
@@ -357,6 +418,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     enterprise_role_members,
     enterprise_authorizations,
     policies,
+    credentials,
+    password_history,
+    recovery_codes,
+    oath_credentials,
+    fido2_credentials,
 );
 
 diesel::table! {

@@ -408,8 +408,8 @@ impl UserAdmin for Store {
 
     async fn archive_user(&self, user: &User) -> RepoResult<User> {
         use crate::schema::{
-            authorizations as a, dispatch_targets as d, fido_uaf_credentials as f,
-            password_credentials as pw, profiles as p,
+            authorizations as a, credentials as cr, dispatch_targets as d,
+            fido_uaf_credentials as f, profiles as p,
         };
         let mut user = user.clone();
         user.state = UserState::Archived;
@@ -439,7 +439,8 @@ impl UserAdmin for Store {
             // targets without a cascade, so they go first.
             diesel::delete(f::table.filter(f::user_id.eq(user.meta.id))).execute(conn)?;
             diesel::delete(d::table.filter(d::user_id.eq(user.meta.id))).execute(conn)?;
-            diesel::delete(pw::table.filter(pw::user_id.eq(user.meta.id))).execute(conn)?;
+            // Every credential type's detail row cascades from its common row.
+            diesel::delete(cr::table.filter(cr::user_id.eq(user.meta.id))).execute(conn)?;
             Ok(written)
         })
         .await

@@ -26,12 +26,16 @@
 
 pub mod access;
 pub mod eroles;
+pub mod credential;
 pub mod error;
 pub mod error_code;
+pub mod fido2;
 pub mod model;
+pub mod otp;
 pub mod policy;
 pub mod properties;
 pub mod policy_config;
+pub mod recovery_code;
 pub mod rights;
 pub mod roles;
 pub mod values;

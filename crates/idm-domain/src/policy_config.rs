@@ -101,7 +101,7 @@ const PWD_KEYS: &[(&str, Kind)] = &[
     ("tmpLockingDuration", Kind::Millis),
     ("tmpLockingMode", Kind::OneOf(&["strict", "threshold"])),
     ("resetCodeEnabled", Kind::Bool),
-    ("history", Kind::Count),
+    ("pwdHistory", Kind::Count),
 ];
 
 const CLIENT_KEYS: &[(&str, Kind)] = &[
@@ -217,21 +217,8 @@ pub fn password_policy(
     base: &PasswordPolicy,
     params: &Parameters,
 ) -> Result<PasswordPolicy, DomainError> {
-    let mut p = base.clone();
-    for (key, value) in params {
-        let slot = match key.as_str() {
-            "minLength" => &mut p.min_length,
-            "maxLength" => &mut p.max_length,
-            "minLetters" => &mut p.min_letters,
-            "minDigits" => &mut p.min_digits,
-            "minUpper" => &mut p.min_upper,
-            "minLower" => &mut p.min_lower,
-            "minNonAlnum" => &mut p.min_non_alnum,
-            _ => continue,
-        };
-        *slot = parse_count(key, value)?;
-    }
-    Ok(p)
+    // One parser for the password rules and the lockout keys: the domain type's own.
+    base.with_parameters(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
 }
 
 /// `base` with the `regex` and `maxLength` of `params` applied.
@@ -504,7 +491,7 @@ mod tests {
             ("tmpLockingDuration", "60000"),
             ("tmpLockingMode", "threshold"),
             ("resetCodeEnabled", "true"),
-            ("history", "3"),
+            ("pwdHistory", "3"),
         ]);
         assert!(validate_parameters(PolicyType::PwdPolicy, &p, &PasswordPolicy::default()).is_ok());
     }

@@ -18,6 +18,7 @@ pub mod credentials;
 pub mod devices;
 pub mod eroles;
 pub mod locate;
+pub mod mfa;
 pub mod personal_questions;
 pub mod policies;
 pub mod profiles;
@@ -45,6 +46,7 @@ pub trait Repository:
     + profiles::ProfileAdmin
     + applications::ApplicationRepo
     + credentials::CredentialRepo
+    + mfa::MfaRepo
     + caller::CallerRepo
     + terms::TermsRepo
     + personal_questions::PersonalQuestionRepo
@@ -69,6 +71,7 @@ impl<T> Repository for T where
         + profiles::ProfileAdmin
         + applications::ApplicationRepo
         + credentials::CredentialRepo
+        + mfa::MfaRepo
         + caller::CallerRepo
         + terms::TermsRepo
         + personal_questions::PersonalQuestionRepo

@@ -147,7 +147,16 @@ pub fn services(settings: &Settings, store: &Store) -> anyhow::Result<Services> 
             client_claim: settings.auth.client_claim.clone(),
         },
         identifier_policy,
-        password_policy: settings.policy.password.clone(),
+        password_policy: settings.policy.password_policy(),
+        hashing: settings.credentials.hashing(),
+        sealer: settings
+            .credentials
+            .encryption_key
+            .as_ref()
+            .map(|k| idm_service::sealing::Sealer::from_base64(&k.0))
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("credentials.encryption_key: {e}"))?,
+        oath_issuer: settings.credentials.oath_issuer.clone(),
         throttle: idm_service::throttle::ThrottleConfig {
             per_account_per_minute: settings.auth.login_attempts_per_minute_per_account,
             per_source_per_minute: settings.auth.login_attempts_per_minute_per_source,

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use idm_domain::policy::PasswordPolicy;
+use idm_domain::policy::{LockoutPolicy, PasswordPolicy};
 use serde::Deserialize;
 
 /// A secret value: usable, but never printed by `Debug` (so never logged by accident).
@@ -32,6 +32,8 @@ pub struct Settings {
     pub xtoken: XTokenSettings,
     /// Identifier and password policies.
     pub policy: PolicySettings,
+    /// Credential secrets: hashing cost and encryption at rest.
+    pub credentials: CredentialSettings,
     /// Default admin creation.
     pub bootstrap: BootstrapSettings,
     /// Logging.
@@ -201,6 +203,61 @@ pub struct PolicySettings {
     pub password: PasswordPolicy,
     /// User attributes a self-admin may change only with a valid X-Token (wire names).
     pub self_protected_attributes: Vec<String>,
+    /// Login-failure locking of every credential type (`[policy.credential]`).
+    pub credential: LockoutPolicy,
+}
+
+impl PolicySettings {
+    /// The one password policy type, carrying the password rules and the lockout keys.
+    pub fn password_policy(&self) -> PasswordPolicy {
+        let mut p = self.password.clone();
+        p.lockout = self.credential;
+        p
+    }
+}
+
+/// `[credentials]`
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CredentialSettings {
+    /// Base64 of 32 random bytes sealing OATH secrets at rest (`openssl rand -base64 32`).
+    /// Unset: creating an OATH credential is refused (422 `errors.invalidConfig`), because a
+    /// key generated at start would make every stored secret unreadable after a restart and
+    /// on the other instances; `idm serve --ephemeral` generates one (its data dies with it).
+    pub encryption_key: Option<Secret>,
+    /// `issuer` shown by authenticator apps in `otpauth://` URIs (the OathPolicy's `issuer`);
+    /// unset: URIs carry no issuer.
+    pub oath_issuer: Option<String>,
+    /// argon2id memory cost in KiB.
+    pub argon2_memory_kib: u32,
+    /// argon2id iterations.
+    pub argon2_iterations: u32,
+    /// argon2id lanes.
+    pub argon2_parallelism: u32,
+}
+
+impl CredentialSettings {
+    /// The argon2id parameters.
+    pub fn hashing(&self) -> idm_service::auth::HashingParams {
+        idm_service::auth::HashingParams {
+            memory_kib: self.argon2_memory_kib,
+            iterations: self.argon2_iterations,
+            parallelism: self.argon2_parallelism,
+        }
+    }
+}
+
+impl Default for CredentialSettings {
+    fn default() -> Self {
+        let d = idm_service::auth::HashingParams::default();
+        CredentialSettings {
+            encryption_key: None,
+            oath_issuer: None,
+            argon2_memory_kib: d.memory_kib,
+            argon2_iterations: d.iterations,
+            argon2_parallelism: d.parallelism,
+        }
+    }
 }
 
 impl Default for PolicySettings {
@@ -214,6 +271,7 @@ impl Default for PolicySettings {
                 .iter()
                 .map(|a| (*a).to_owned())
                 .collect(),
+            credential: LockoutPolicy::default(),
         }
     }
 }
@@ -338,6 +396,13 @@ impl Settings {
                 return bad("properties.encryption_key must be base64 of 32 bytes".into());
             }
         }
+        if let Err(e) = self.policy.credential.validate() {
+            return bad(format!("policy.credential: {e}"));
+        }
+        let c = &self.credentials;
+        if let Err(e) = c.hashing().validate() {
+            return bad(format!("credentials.argon2_*: {e}"));
+        }
         if self.xtoken.ttl_seconds == 0 {
             return bad("xtoken.ttl_seconds must be > 0".into());
         }
@@ -382,6 +447,11 @@ impl Settings {
                 "log.format must be \"text\" or \"json\", not {:?}",
                 self.log.format
             ));
+        }
+        if let Some(key) = &self.credentials.encryption_key {
+            idm_service::sealing::Sealer::from_base64(&key.0).map_err(|_| {
+                ConfigError("credentials.encryption_key must be base64 of 32 bytes".into())
+            })?;
         }
         idm_domain::policy::IdentifierPolicy::new(
             &self.policy.identifier_regex,
@@ -482,6 +552,29 @@ mod tests {
         let mut s = Settings::default();
         s.log.format = "xml".into();
         assert!(s.validate().unwrap_err().to_string().contains("log.format"));
+    }
+
+    #[test]
+    fn a_credentials_encryption_key_that_is_not_32_bytes_of_base64_is_refused_by_name() {
+        for bad in ["c2hvcnQ=", "not base64 at all"] {
+            let env = HashMap::from([(
+                "IDM__CREDENTIALS__ENCRYPTION_KEY".to_owned(),
+                bad.to_owned(),
+            )]);
+            let e = Settings::load_from(None, None, Some(env))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("credentials.encryption_key"), "{bad}: {e}");
+            assert!(!e.contains(bad), "the key must not be echoed: {e}");
+        }
+        let key = idm_service::sealing::Sealer::generate_key();
+        let env = HashMap::from([("IDM__CREDENTIALS__ENCRYPTION_KEY".to_owned(), key.clone())]);
+        let s = Settings::load_from(None, None, Some(env)).unwrap();
+        assert!(
+            !format!("{s:?}").contains(&key),
+            "Debug must not print the key"
+        );
+        assert_eq!(s.credentials.encryption_key, Some(Secret(key)));
     }
 
     #[test]

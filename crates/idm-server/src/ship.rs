@@ -137,6 +137,12 @@ pub async fn serve(mut settings: Settings, args: ServeArgs) -> anyhow::Result<()
             // A throw-away server needs a way in; the secret dies with the process.
             settings.auth.hs256_secret = Some(Secret(app::random_secret()));
         }
+        if settings.credentials.encryption_key.is_none() {
+            // Sealed OATH secrets live only as long as this database does, so a key that dies
+            // with the process loses nothing.
+            settings.credentials.encryption_key =
+                Some(Secret(idm_service::sealing::Sealer::generate_key()));
+        }
         tracing::info!(dir = %dir.path().display(), "ephemeral SQLite database; removed on exit");
         Some(dir)
     } else {

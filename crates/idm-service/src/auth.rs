@@ -440,13 +440,13 @@ impl Services {
         if grant_type != "password" || username != caller.login_id {
             return Err(failed());
         }
-        let hash = self
-            .repo
-            .password_hash(caller.user_id)
-            .await?
-            .ok_or_else(failed)?;
-        if !verify_password(password.to_owned(), hash).await? {
-            return Err(failed());
+        // The same login rules as `auth/v1/.../password/login`: a failure counts, a locked
+        // or disabled password mints nothing, and the answer never says which rule refused.
+        let _write = self.writing();
+        match self.password_attempt(caller.user_id, password).await {
+            Ok(crate::credentials::Attempt::Recorded(idm_domain::credential::LoginStatus::Ok)) => {}
+            Ok(_) | Err(AppError::Domain(_)) => return Err(failed()),
+            Err(e) => return Err(e),
         }
         let now = now_secs();
         let ttl = self.config.auth.xtoken_ttl_seconds;
@@ -483,6 +483,92 @@ impl Services {
         if data.claims.sub != caller.user_ext_id || data.claims.cli != caller.client_ext_id {
             return Err(invalid_jwt());
         }
+        Ok(())
+    }
+}
+
+/// argon2id cost parameters of password hashes (`[credentials] argon2_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashingParams {
+    /// Memory in KiB.
+    pub memory_kib: u32,
+    /// Iterations.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+}
+
+impl Default for HashingParams {
+    fn default() -> Self {
+        HashingParams {
+            memory_kib: argon2::Params::DEFAULT_M_COST,
+            iterations: argon2::Params::DEFAULT_T_COST,
+            parallelism: argon2::Params::DEFAULT_P_COST,
+        }
+    }
+}
+
+impl HashingParams {
+    fn argon2(&self) -> Result<Argon2<'static>, argon2::Error> {
+        let params = argon2::Params::new(self.memory_kib, self.iterations, self.parallelism, None)?;
+        Ok(Argon2::new(
+            argon2::Algorithm::Argon2id,
+            argon2::Version::V0x13,
+            params,
+        ))
+    }
+
+    /// Whether argon2 accepts these parameters.
+    ///
+    /// # Errors
+    /// argon2's description of the first bad parameter.
+    pub fn validate(&self) -> Result<(), String> {
+        self.argon2().map(|_| ()).map_err(|e| e.to_string())
+    }
+}
+
+/// Hashes secrets with the configured argon2id parameters, and holds a dummy hash of the same
+/// cost: a login for a user without a password verifies against it, so it takes as long as
+/// a wrong password and the answer time does not tell which users have one.
+#[derive(Clone)]
+pub(crate) struct Hasher {
+    params: HashingParams,
+    dummy: String,
+}
+
+impl Hasher {
+    pub(crate) fn new(params: HashingParams) -> AppResult<Self> {
+        let argon = params
+            .argon2()
+            .map_err(|e| AppError::Internal(format!("argon2 parameters: {e}")))?;
+        let salt = SaltString::generate(&mut OsRng);
+        let dummy = argon
+            .hash_password(crate::credentials::random_secret(24).as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| AppError::Internal(format!("password hashing failed: {e}")))?;
+        Ok(Hasher { params, dummy })
+    }
+
+    /// Hashes a secret with the configured parameters, off the async workers.
+    pub(crate) async fn hash(&self, secret: String) -> AppResult<String> {
+        let params = self.params;
+        tokio::task::spawn_blocking(move || {
+            let salt = SaltString::generate(&mut OsRng);
+            let argon = params
+                .argon2()
+                .map_err(|e| AppError::Internal(format!("argon2 parameters: {e}")))?;
+            argon
+                .hash_password(secret.as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| AppError::Internal(format!("password hashing failed: {e}")))
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("hashing task failed: {e}")))?
+    }
+
+    /// Spends the time of one verification and answers nothing.
+    pub(crate) async fn verify_dummy(&self, secret: &str) -> AppResult<()> {
+        verify_password(secret.to_owned(), self.dummy.clone()).await?;
         Ok(())
     }
 }

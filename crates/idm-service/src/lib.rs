@@ -35,6 +35,8 @@ pub mod credentials;
 pub mod devices;
 pub mod eroles;
 pub mod identity;
+pub mod mfa;
+mod mfa_secrets;
 pub mod personal_questions;
 pub mod policies;
 pub mod principal;
@@ -69,7 +71,7 @@ pub struct ServiceConfig {
     pub auth: AuthConfig,
     /// Naming policy for client, unit, application and role names.
     pub identifier_policy: IdentifierPolicy,
-    /// Password policy.
+    /// Password policy (password rules and the lockout keys of every credential type).
     pub password_policy: PasswordPolicy,
     /// Brute-force brakes on password checks.
     pub throttle: throttle::ThrottleConfig,
@@ -78,6 +80,12 @@ pub struct ServiceConfig {
     pub property_key: Option<properties::PropertyKey>,
     /// User attributes (wire names) a self-admin may change only with a valid X-Token.
     pub self_protected_attributes: Vec<String>,
+    /// argon2id cost of password hashes.
+    pub hashing: auth::HashingParams,
+    /// Seals OATH secrets at rest (`credentials.encryption_key`); `None` refuses OATH create.
+    pub sealer: Option<sealing::Sealer>,
+    /// `issuer` of `otpauth://` URIs (`credentials.oath_issuer`).
+    pub oath_issuer: Option<String>,
 }
 
 /// The use cases, sharing one repository and configuration. Cheap to clone.
@@ -89,6 +97,7 @@ pub struct Services {
     callers: Arc<auth::CallerCache>,
     throttle: Arc<throttle::Throttle>,
     props: Arc<properties::PropertyState>,
+    hasher: Arc<auth::Hasher>,
 }
 
 impl std::fmt::Debug for Services {
@@ -110,8 +119,10 @@ impl Services {
             config.property_key.as_ref(),
             config.auth.caller_cache_ttl_ms,
         )?;
+        let hasher = auth::Hasher::new(config.hashing)?;
         Ok(Services {
             props: Arc::new(props),
+            hasher: Arc::new(hasher),
             repo,
             config: Arc::new(config),
             verifier: Arc::new(verifier),

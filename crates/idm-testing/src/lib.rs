@@ -78,6 +78,9 @@ pub use dual::Backend;
 pub const BEARER_SECRET: &str = "test-bearer-secret-0123456789";
 /// X-Token secret of every test server.
 pub const XTOKEN_SECRET: &str = "test-xtoken-secret-0123456789";
+/// `credentials.encryption_key` of every test server (base64 of 32 bytes), so OATH works on
+/// a [`TestApp::second_instance`] too.
+pub const CREDENTIALS_KEY: &str = "dGVzdC1jcmVkZW50aWFscy1rZXktMzItYnl0ZXMtISE=";
 /// Password of the bootstrapped admin (client `Default`, login/extId `admin`).
 pub const ADMIN_PASSWORD: &str = "Admin-Passw0rd";
 /// Core API base path.
@@ -189,6 +192,7 @@ pub fn test_settings(database_url: &str) -> Settings {
     s.auth.caller_cache_ttl_ms = 600_000;
     s.xtoken.secret = Some(Secret(XTOKEN_SECRET.into()));
     s.bootstrap.admin_password = Some(Secret(ADMIN_PASSWORD.into()));
+    s.credentials.encryption_key = Some(Secret(CREDENTIALS_KEY.into()));
     s
 }
 

@@ -14,6 +14,7 @@ pub mod dispatch_targets;
 pub mod eroles;
 pub mod fido_uaf;
 pub mod identity;
+pub mod mfa;
 pub mod ops;
 pub mod paths;
 pub mod personal_questions;
@@ -50,4 +51,5 @@ pub fn api(api: &mut Api) {
     fido_uaf::routes(api);
     credentials::routes(api);
     eroles::routes(api);
+    mfa::routes(api);
 }

@@ -1,0 +1,4 @@
+DROP TABLE fido2_credentials;
+DROP TABLE oath_credentials;
+DROP TABLE recovery_codes;
+DROP INDEX credentials_one_recovery_code;
