@@ -159,11 +159,23 @@ dual_test!(a_property_filter_on_the_sub_units_list_narrows_it, |app| {
             .post(
                 &format!("{CORE}/Default/units"),
                 json!({"extId": ext_id, "parentUnitExtId": "Default-root", "name": ext_id,
-                           "profileless": false, "properties": {"costCentre": cc}}),
+                           "profileless": false}),
             )
             .await;
         assert_eq!(r.status, 201, "{}", r.body);
+        let p = app
+            .patch(
+                &format!("{CORE}/Default/units/{ext_id}/properties"),
+                json!({"costCentre": cc}),
+            )
+            .await;
+        assert_eq!(p.status, 200, "{}", p.body);
     }
+    let all = app
+        .get(&format!("{CORE}/Default/units/Default-root/children"))
+        .await;
+    assert_eq!(all.status, 200, "{}", all.body);
+    assert_eq!(ext_ids(&all.body), ["ua", "ub", "uc"], "{}", all.body);
     let r = app
         .get(&format!(
             "{CORE}/Default/units/Default-root/children?properties.costCentre=100"
