@@ -786,7 +786,9 @@ impl Services {
         ext_id: &str,
         sent: PropertyPatch,
     ) -> AppResult<PropertyMap> {
-        let _write = self.writing();
+        let write = self.writing();
+        // Property values are never part of a caller.
+        write.reaches_nobody();
         let profile = self
             .admit(
                 caller,
@@ -855,7 +857,9 @@ impl Services {
         ext_id: &str,
         sent: PropertyPatch,
     ) -> AppResult<PropertyMap> {
-        let _write = self.writing();
+        let write = self.writing();
+        // Property values are never part of a caller.
+        write.reaches_nobody();
         let unit = self
             .admit(
                 caller,
