@@ -30,6 +30,9 @@ pub(crate) enum Column {
     Time(&'static str),
     /// A filter only: `<prefix> ? <suffix>` with the value bound as text.
     Subquery(&'static str, &'static str),
+    /// The owner of property values (wire field `properties`): the `property_values` column
+    /// pointing at the listed entity and the entity's qualified id column.
+    PropertyOwner(&'static str, &'static str),
 }
 
 impl Column {
@@ -43,7 +46,7 @@ impl Column {
                 Backend::Sqlite => format!("COALESCE({c}, '0001-01-01 00:00:00')"),
                 Backend::Postgres => format!("COALESCE({c}, TIMESTAMP '0001-01-01 00:00:00')"),
             },
-            Column::Subquery(..) => return Err(unsortable()),
+            Column::Subquery(..) | Column::PropertyOwner(..) => return Err(unsortable()),
         })
     }
 
@@ -51,7 +54,7 @@ impl Column {
     fn raw(self) -> Result<&'static str, E> {
         match self {
             Column::Plain(c) | Column::Text(c) => Ok(c),
-            Column::Time(_) | Column::Subquery(..) => Err(unsortable()),
+            Column::Time(_) | Column::Subquery(..) | Column::PropertyOwner(..) => Err(unsortable()),
         }
     }
 }
@@ -158,20 +161,28 @@ pub(crate) fn plan<QS: 'static>(
     ext_id: &'static str,
     backend: Backend,
 ) -> Result<Plan<QS>, E> {
-    if !query.properties.is_empty() {
-        // The server accepts no property filter until property definitions are wired in.
-        return Err(E(RepoError::Other(
-            "property filters are not supported by this adapter yet".into(),
-        )));
-    }
     let column = |name: &str| {
         columns(name).ok_or_else(|| E(RepoError::Other(format!("unmapped list field {name}"))))
     };
-    let filters = query
+    let mut filters = query
         .conditions
         .iter()
         .map(|c| condition(c, column(c.field)?, backend))
         .collect::<Result<Vec<_>, E>>()?;
+    if !query.property_keys.is_empty() {
+        let Column::PropertyOwner(owner, id) = column("properties")? else {
+            return Err(unsortable());
+        };
+        for (property_id, value_key) in &query.property_keys {
+            // The definition id comes from the database (an i64), so inlining it is safe; the
+            // value key is bound.
+            let prefix = format!(
+                "EXISTS (SELECT 1 FROM property_values pv WHERE pv.property_id = {property_id} \
+                 AND pv.{owner} = {id} AND pv.value_key = "
+            );
+            filters.push(bound(&prefix, &FieldValue::Text(value_key.clone()), ")"));
+        }
+    }
     let key = column(query.sort.field)?.key(backend)?;
     let (dir, gt) = match query.sort.direction {
         Direction::Asc => ("ASC", ">"),

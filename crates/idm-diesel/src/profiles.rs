@@ -323,6 +323,7 @@ fn profile_column(field: &str) -> Option<Column> {
         "version" => Column::Plain("profiles.version"),
         "created" => Column::Plain("profiles.created"),
         "lastModified" => Column::Plain("profiles.last_modified"),
+        "properties" => Column::PropertyOwner("profile_id", "profiles.id"),
         _ => return None,
     })
 }

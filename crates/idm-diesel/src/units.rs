@@ -512,6 +512,7 @@ fn unit_column(field: &str) -> Option<Column> {
         "version" => Column::Plain("units.version"),
         "created" => Column::Plain("units.created"),
         "lastModified" => Column::Plain("units.last_modified"),
+        "properties" => Column::PropertyOwner("unit_id", "units.id"),
         _ => return None,
     })
 }

@@ -308,6 +308,7 @@ fn user_column(field: &str) -> Option<Column> {
              (SELECT un.id FROM units un WHERE un.client_id = users.client_id AND un.ext_id = ",
             "))",
         ),
+        "properties" => Column::PropertyOwner("user_id", "users.id"),
         _ => return None,
     })
 }

@@ -226,9 +226,12 @@ pub enum Start {
 pub struct ListQuery {
     /// All must hold.
     pub conditions: Vec<Condition>,
-    /// Custom property filters `properties.<name>=value` (name, value); the server accepts
-    /// only names its property validator knows, so this stays empty until properties exist.
+    /// Custom property filters `properties.<name>=value` (name, value) as the client sent
+    /// them; the service resolves them into [`ListQuery::property_keys`].
     pub properties: Vec<(String, String)>,
+    /// Resolved property filters (definition id, value key): each must match a stored value
+    /// of the listed entity (served by the `(property_id, value_key)` index).
+    pub property_keys: Vec<(i64, String)>,
     /// The order.
     pub sort: Sort,
     /// Maximum number of items (1..=1000).
@@ -245,6 +248,7 @@ impl ListQuery {
         ListQuery {
             conditions: Vec::new(),
             properties: Vec::new(),
+            property_keys: Vec::new(),
             sort: Sort::default(),
             limit,
             start: Start::First,

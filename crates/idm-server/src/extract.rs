@@ -232,11 +232,8 @@ impl Params {
         &self,
         kind: &crate::listing::ListKind<T>,
     ) -> Result<idm_ports::query::ListQuery, ApiError> {
-        Ok(crate::listing::parse(
-            &self.0,
-            kind,
-            &crate::listing::no_properties,
-        )?)
+        let known = |_: &str| kind.properties;
+        Ok(crate::listing::parse(&self.0, kind, &known)?)
     }
 
     /// One parameter.

@@ -41,6 +41,9 @@ pub struct ListKind<T> {
     pub key: fn(&T, &str) -> Option<FieldValue>,
     /// The item's extId (the tie-breaker).
     pub ext_id: fn(&T) -> &str,
+    /// Whether the listed entity carries custom properties: `properties.<name>` filters are
+    /// then accepted here and checked against the definitions by the service.
+    pub properties: bool,
 }
 
 fn bad(field: &str) -> DomainError {
@@ -316,6 +319,7 @@ pub const USERS: ListKind<User> = ListKind {
         })
     },
     ext_id: |u| &u.meta.ext_id,
+    properties: true,
 };
 
 /// The sub-units list.
@@ -329,6 +333,7 @@ pub const UNITS: ListKind<Unit> = ListKind {
         })
     },
     ext_id: |u| &u.meta.ext_id,
+    properties: true,
 };
 
 /// The profiles of a user.
@@ -342,6 +347,7 @@ pub const PROFILES: ListKind<Profile> = ListKind {
         })
     },
     ext_id: |p| &p.meta.ext_id,
+    properties: true,
 };
 
 /// The applications list.
@@ -352,6 +358,7 @@ pub const APPLICATIONS: ListKind<Application> = ListKind {
         _ => meta_key(&a.meta, field),
     },
     ext_id: |a| &a.meta.ext_id,
+    properties: false,
 };
 
 /// The roles of an application.
@@ -362,6 +369,7 @@ pub const ROLES: ListKind<Role> = ListKind {
         _ => meta_key(&r.meta, field),
     },
     ext_id: |r| &r.meta.ext_id,
+    properties: false,
 };
 
 /// The terms list.
@@ -372,6 +380,7 @@ pub const TERMS: ListKind<Terms> = ListKind {
         _ => meta_key(&t.meta, field),
     },
     ext_id: |t| &t.meta.ext_id,
+    properties: false,
 };
 
 #[cfg(test)]

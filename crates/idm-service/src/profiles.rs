@@ -213,7 +213,7 @@ impl Services {
         caller: &Caller,
         client_ext_id: &str,
         user_ext_id: &str,
-        query: ListQuery,
+        mut query: ListQuery,
     ) -> AppResult<Listed<Profile>> {
         let admitted = self
             .admit(
@@ -223,6 +223,12 @@ impl Services {
             )
             .await?;
         let user = admitted.user()?;
+        self.resolve_property_filters(
+            user.client_id,
+            idm_domain::properties::PropertyScope::ProfileGlobal,
+            &mut query,
+        )
+        .await?;
         Ok(self.repo.query_user_profiles(user.meta.id, query).await?)
     }
 

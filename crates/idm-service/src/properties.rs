@@ -24,6 +24,7 @@ use idm_domain::values::now_millis;
 use idm_domain::{DomainError, ErrorCode};
 use idm_ports::locate::Address;
 use idm_ports::properties::{Owner, StoredValue, ValueWrites};
+use idm_ports::query::ListQuery;
 use idm_ports::RepoError;
 use sha2::{Digest, Sha256};
 
@@ -438,6 +439,42 @@ impl Services {
         Ok(self.repo.users_with_property_value(def.id, &key).await?)
     }
 
+    /// Resolves the `properties.<name>=value` filters of a list of `scope` entities of
+    /// `client_id` into (definition, value key) pairs the adapter matches on the
+    /// `(property_id, value_key)` index — for encrypted definitions by the keyed hash, so no
+    /// plaintext reaches the statement.
+    ///
+    /// # Errors
+    /// 422 `errors.invalidParameter` naming every `properties.<name>` with no definition of
+    /// that scope applying to the client.
+    pub(crate) async fn resolve_property_filters(
+        &self,
+        client_id: i64,
+        scope: PropertyScope,
+        query: &mut ListQuery,
+    ) -> AppResult<()> {
+        if query.properties.is_empty() {
+            return Ok(());
+        }
+        let defs = self.definitions(true).await?;
+        let mut unknown = Vec::new();
+        let mut keys = Vec::with_capacity(query.properties.len());
+        for (name, value) in &query.properties {
+            match defs
+                .iter()
+                .find(|d| &d.name == name && d.applies_to(scope, client_id))
+            {
+                Some(def) => keys.push((def.id, self.value_key(def, value)?)),
+                None => unknown.push(format!("properties.{name}")),
+            }
+        }
+        if !unknown.is_empty() {
+            return Err(DomainError::invalid_fields(&unknown).into());
+        }
+        query.property_keys = keys;
+        Ok(())
+    }
+
     /// Authorizes `req` for a definition: client definitions on their client, global ones
     /// globally.
     fn authorize_def(caller: &Caller, req: &Requirement, client_id: Option<i64>) -> AppResult<()> {
@@ -749,7 +786,9 @@ impl Services {
         ext_id: &str,
         sent: PropertyPatch,
     ) -> AppResult<PropertyMap> {
-        let _write = self.writing();
+        let write = self.writing();
+        // Property values are never part of a caller.
+        write.reaches_nobody();
         let profile = self
             .admit(
                 caller,
@@ -818,7 +857,9 @@ impl Services {
         ext_id: &str,
         sent: PropertyPatch,
     ) -> AppResult<PropertyMap> {
-        let _write = self.writing();
+        let write = self.writing();
+        // Property values are never part of a caller.
+        write.reaches_nobody();
         let unit = self
             .admit(
                 caller,

@@ -366,7 +366,7 @@ impl Services {
         caller: &Caller,
         client_ext_id: &str,
         ext_id: &str,
-        query: ListQuery,
+        mut query: ListQuery,
     ) -> AppResult<Listed<Unit>> {
         let unit = self
             .admit(
@@ -376,6 +376,12 @@ impl Services {
             )
             .await?
             .into_unit()?;
+        self.resolve_property_filters(
+            unit.client_id,
+            idm_domain::properties::PropertyScope::UnitGlobal,
+            &mut query,
+        )
+        .await?;
         let page = self.repo.query_unit_children(unit.meta.id, query).await?;
         // Children of an admitted unit lie in its subtree, hence in the same dataroom: the
         // filter is a safety net and the total stays right.

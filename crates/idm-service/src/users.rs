@@ -639,7 +639,7 @@ impl Services {
         &self,
         caller: &Caller,
         client_ext_id: &str,
-        query: ListQuery,
+        mut query: ListQuery,
     ) -> AppResult<Listed<User>> {
         // Not `admit`: a caller whose grants sit in some units of the client may list the
         // users of those units, so the dataroom check is per listed user, below.
@@ -659,6 +659,12 @@ impl Services {
         if !sees_all && !in_client {
             Self::authorize(caller, &LIST, &Target::client(client.meta.id))?;
         }
+        self.resolve_property_filters(
+            client.meta.id,
+            idm_domain::properties::PropertyScope::UserGlobal,
+            &mut query,
+        )
+        .await?;
         let page = self.repo.query_users(client.meta.id, query).await?;
         if sees_all {
             return Ok(page);
