@@ -463,3 +463,87 @@ dual_test!(
         r.assert_error(422, "errors.invalidJWTToken", "Invalid JWT token.");
     }
 );
+
+const AUTH: &str = "/nevisidm/api/auth/v1";
+
+async fn login_code(app: &TestApp, client: &str, user: &str, password: &str) -> i64 {
+    let r = app
+        .post(
+            &format!("{AUTH}/{client}/users/{user}/password/login"),
+            json!({ "password": password }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["statusCode"].as_i64().unwrap()
+}
+
+dual_test!(
+    a_client_pwd_policys_lockout_keys_change_the_login_walk_through_in_that_client_only,
+    |app| {
+        app.create_client("patient", "Patient").await;
+        app.create_client("usual", "Usual").await;
+        create_policy(
+            &app,
+            "patient",
+            json!({"extId": "pwd", "policyType": "PwdPolicy", "defaultPolicy": true,
+                   "parameters": {"maxCredFailureCount": "6", "tmpLockingThreshold": "4"}}),
+        )
+        .await;
+        for client in ["patient", "usual"] {
+            create_user(&app, client, "walker").await;
+            let r = set_password(&app, client, "walker", "Walk-Passw0rd-1").await;
+            assert!(r.status < 300, "{} {}", r.status, r.body);
+        }
+        // The configured defaults (3 failures, temporary lock at 2): the second wrong
+        // password locks for a while.
+        assert_eq!(login_code(&app, "usual", "walker", "wrong").await, 3);
+        assert_eq!(login_code(&app, "usual", "walker", "wrong").await, 9);
+        // The client's policy locks temporarily only at the fourth, warning at the third.
+        assert_eq!(login_code(&app, "patient", "walker", "wrong").await, 2);
+        assert_eq!(login_code(&app, "patient", "walker", "wrong").await, 2);
+        assert_eq!(login_code(&app, "patient", "walker", "wrong").await, 3);
+        assert_eq!(login_code(&app, "patient", "walker", "wrong").await, 9);
+    }
+);
+
+dual_test!(
+    a_policy_that_a_credential_names_cannot_be_deleted_until_the_credential_is_gone,
+    |app| {
+        create_policy(
+            &app,
+            "Default",
+            json!({"extId": "named", "policyType": "PwdPolicy", "parameters": {}}),
+        )
+        .await;
+        create_user(&app, "Default", "holder").await;
+        let r = app
+            .post(
+                &format!("{CORE}/Default/users/holder/password"),
+                json!({"password": "Named-Passw0rd-1", "policyExtId": "named"}),
+            )
+            .await;
+        assert!(r.status < 300, "{} {}", r.status, r.body);
+        let version = app.get(&policy("Default", "named")).await.body["version"]
+            .as_i64()
+            .unwrap();
+        let r = app
+            .send(
+                app.req(Method::DELETE, &policy("Default", "named"))
+                    .header("If-Match", format!("\"{version}\"")),
+            )
+            .await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        assert_eq!(r.code(), "errors.undeletedDependencies");
+        let r = app
+            .delete(&format!("{CORE}/Default/users/holder/password"))
+            .await;
+        assert_eq!(r.status, 204, "{}", r.body);
+        let r = app
+            .send(
+                app.req(Method::DELETE, &policy("Default", "named"))
+                    .header("If-Match", format!("\"{version}\"")),
+            )
+            .await;
+        assert_eq!(r.status, 204, "{}", r.body);
+    }
+);

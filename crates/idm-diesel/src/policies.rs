@@ -206,10 +206,26 @@ impl PolicyRepo for Store {
         .await
     }
 
-    async fn policy_references(&self, _policy_id: i64) -> RepoResult<u64> {
-        // No credential table carries a policy reference yet; the unified credentials table
-        // will, and this count is where it joins in.
-        Ok(0)
+    async fn policy_references(&self, policy_id: i64) -> RepoResult<u64> {
+        use crate::schema::credentials;
+        self.run(move |conn| {
+            // Credentials name their policy by extId within their client.
+            let Some((client_id, ext_id)) = policies::table
+                .filter(policies::id.eq(policy_id))
+                .select((policies::client_id, policies::ext_id))
+                .first::<(i64, String)>(conn)
+                .optional()?
+            else {
+                return Ok(0);
+            };
+            let n: i64 = credentials::table
+                .filter(credentials::client_id.eq(client_id))
+                .filter(credentials::policy_ext_id.eq(ext_id))
+                .count()
+                .get_result(conn)?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+        .await
     }
 
     async fn delete_policy(&self, id: i64, version: i64) -> RepoResult<()> {

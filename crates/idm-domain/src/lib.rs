@@ -25,16 +25,16 @@
 #![deny(missing_docs)]
 
 pub mod access;
-pub mod eroles;
 pub mod credential;
+pub mod eroles;
 pub mod error;
 pub mod error_code;
 pub mod fido2;
 pub mod model;
 pub mod otp;
 pub mod policy;
-pub mod properties;
 pub mod policy_config;
+pub mod properties;
 pub mod recovery_code;
 pub mod rights;
 pub mod roles;

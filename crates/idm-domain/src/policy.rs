@@ -210,9 +210,8 @@ impl PasswordPolicy {
     /// Other keys belong to elements idm does not enforce and are ignored.
     ///
     /// # Errors
-    /// 422 `errors.invalidParameter` naming `parameters.<key>` for every unparsable value or a
-    /// policy no password could satisfy.
-    pub fn with_parameters<'a>(
+    /// 422 `errors.invalidParameter` naming `parameters.<key>` for every unparsable value.
+    pub fn apply_parameters<'a>(
         &self,
         parameters: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<PasswordPolicy, DomainError> {
@@ -252,14 +251,27 @@ impl PasswordPolicy {
                 _ => {}
             }
         }
-        if bad.is_empty() && (p.validate().is_err() || p.lockout.validate().is_err()) {
-            bad.push("parameters".to_owned());
-        }
         if bad.is_empty() {
             Ok(p)
         } else {
             Err(DomainError::invalid_fields(&bad))
         }
+    }
+
+    /// [`PasswordPolicy::apply_parameters`], then refuses a combination nobody could satisfy
+    /// (422 `errors.invalidParameter` naming `parameters`).
+    ///
+    /// # Errors
+    /// As `apply_parameters`, or an inconsistent result.
+    pub fn with_parameters<'a>(
+        &self,
+        parameters: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<PasswordPolicy, DomainError> {
+        let p = self.apply_parameters(parameters)?;
+        if p.validate().is_err() || p.lockout.validate().is_err() {
+            return Err(DomainError::invalid_fields(&["parameters"]));
+        }
+        Ok(p)
     }
 
     /// [`PasswordPolicy::with_parameters`] on top of the defaults.

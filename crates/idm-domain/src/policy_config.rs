@@ -199,6 +199,7 @@ pub fn validate_parameters(
             let effective = password_policy(base_password, params)?;
             effective
                 .validate()
+                .and_then(|()| effective.lockout.validate())
                 .map_err(|m| DomainError::unprocessable(ErrorCode::PolicyInconsistency, m))
         }
         PolicyType::IdentifierPolicy => {
@@ -217,8 +218,10 @@ pub fn password_policy(
     base: &PasswordPolicy,
     params: &Parameters,
 ) -> Result<PasswordPolicy, DomainError> {
-    // One parser for the password rules and the lockout keys: the domain type's own.
-    base.with_parameters(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    // One parser for the password rules and the lockout keys: the domain type's own. Whether
+    // the result can be satisfied is the caller's question (`validate_parameters` answers it
+    // with `errors.policyInconsistency`).
+    base.apply_parameters(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
 }
 
 /// `base` with the `regex` and `maxLength` of `params` applied.

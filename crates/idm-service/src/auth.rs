@@ -754,12 +754,24 @@ mod tests {
     fn an_entry_does_not_outlive_the_validity_it_was_resolved_under() {
         let cache = CallerCache::new(60_000);
         let soon = chrono::Utc::now() + chrono::Duration::milliseconds(150);
-        cache.put("t", &caller(), now_secs() + 3600, cache.start_load(), Some(soon));
+        cache.put(
+            "t",
+            &caller(),
+            now_secs() + 3600,
+            cache.start_load(),
+            Some(soon),
+        );
         assert!(cache.get("t").is_some());
         std::thread::sleep(std::time::Duration::from_millis(300));
         assert!(cache.get("t").is_none());
         let ended = chrono::Utc::now() - chrono::Duration::seconds(1);
-        cache.put("t", &caller(), now_secs() + 3600, cache.start_load(), Some(ended));
+        cache.put(
+            "t",
+            &caller(),
+            now_secs() + 3600,
+            cache.start_load(),
+            Some(ended),
+        );
         assert!(cache.get("t").is_none());
     }
 
