@@ -308,7 +308,8 @@ impl Services {
         input: NewPassword,
         xtoken: Option<&str>,
     ) -> AppResult<IssuedPassword> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // callers are never resolved from credentials
         let admitted = self
             .admit(
                 caller,
@@ -433,7 +434,8 @@ impl Services {
         user_ext_id: &str,
         patch: CredentialPatch,
     ) -> AppResult<Credential> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // callers are never resolved from credentials
         let admitted = self
             .admit(
                 caller,
@@ -530,7 +532,8 @@ impl Services {
         user_ext_id: &str,
         xtoken: Option<&str>,
     ) -> AppResult<IssuedPassword> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // callers are never resolved from credentials
         let admitted = self
             .admit(
                 caller,
@@ -567,7 +570,8 @@ impl Services {
         client_ext_id: &str,
         user_ext_id: &str,
     ) -> AppResult<Credential> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // callers are never resolved from credentials
         let admitted = self
             .admit(
                 caller,
@@ -602,7 +606,8 @@ impl Services {
         user_ext_id: &str,
         password: &str,
     ) -> AppResult<LoginStatus> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // callers are never resolved from credentials
         let admitted = match self
             .admit(
                 caller,
@@ -640,7 +645,8 @@ impl Services {
         success: bool,
         credential_ext_id: Option<&str>,
     ) -> AppResult<LoginInfo> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // callers are never resolved from credentials
         let admitted = self
             .admit(
                 caller,

@@ -156,7 +156,8 @@ impl Services {
         client_ext_id: &str,
         input: NewEnterpriseRole,
     ) -> AppResult<EnterpriseRole> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // enterprise roles grant application roles, never idm rights
         let client = self
             .admit(caller, Gate::new(&CREATE), Address::client(client_ext_id))
             .await?
@@ -226,7 +227,8 @@ impl Services {
         ext_id: &str,
         patch: EnterpriseRolePatch,
     ) -> AppResult<EnterpriseRole> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // enterprise roles grant application roles, never idm rights
         let mut erole = self
             .admit_erole(caller, &MODIFY, client_ext_id, ext_id)
             .await?;
@@ -260,7 +262,8 @@ impl Services {
         ext_id: &str,
         version: Option<i64>,
     ) -> AppResult<()> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // enterprise roles grant application roles, never idm rights
         let erole = self
             .admit_erole(caller, &DELETE, client_ext_id, ext_id)
             .await?;
@@ -303,7 +306,8 @@ impl Services {
         erole_ext_id: &str,
         role_ext_id: &str,
     ) -> AppResult<()> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // enterprise roles grant application roles, never idm rights
         let (erole, role) = self
             .admit_member(
                 caller,
@@ -347,7 +351,8 @@ impl Services {
         erole_ext_id: &str,
         role_ext_id: &str,
     ) -> AppResult<()> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // enterprise roles grant application roles, never idm rights
         let (erole, role) = self
             .admit_member(
                 caller,
@@ -423,7 +428,8 @@ impl Services {
         profile_ext_id: &str,
         input: NewEnterpriseAuthorization,
     ) -> AppResult<EnterpriseAuthorization> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // enterprise roles grant application roles, never idm rights
         let profile = self
             .admit_profile(caller, &PROFILE_MODIFY, client_ext_id, profile_ext_id)
             .await?;
@@ -508,7 +514,8 @@ impl Services {
         ext_id: &str,
         patch: EnterpriseAuthorizationPatch,
     ) -> AppResult<EnterpriseAuthorization> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // enterprise roles grant application roles, never idm rights
         let mut a = self
             .admit_eauthorization(
                 caller,
@@ -538,7 +545,8 @@ impl Services {
         profile_ext_id: &str,
         ext_id: &str,
     ) -> AppResult<()> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // enterprise roles grant application roles, never idm rights
         let a = self
             .admit_eauthorization(
                 caller,

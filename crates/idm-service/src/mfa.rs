@@ -349,7 +349,8 @@ impl Services {
         user_ext_id: &str,
         xtoken: Option<&str>,
     ) -> AppResult<CreatedRecoveryCodes> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // callers are never resolved from credentials
         let admitted = self
             .admit(
                 caller,
@@ -442,7 +443,8 @@ impl Services {
         user_ext_id: &str,
         xtoken: Option<&str>,
     ) -> AppResult<()> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // callers are never resolved from credentials
         let admitted = self
             .admit(
                 caller,
@@ -472,7 +474,8 @@ impl Services {
         user_ext_id: &str,
         code: &str,
     ) -> AppResult<()> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // callers are never resolved from credentials
         let admitted = self
             .admit(
                 caller,
@@ -532,7 +535,8 @@ impl Services {
         input: NewOath,
         xtoken: Option<&str>,
     ) -> AppResult<CreatedOath> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // callers are never resolved from credentials
         let admitted = self
             .admit(
                 caller,
@@ -692,7 +696,8 @@ impl Services {
         patch: OathPatch,
         xtoken: Option<&str>,
     ) -> AppResult<Oath> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // callers are never resolved from credentials
         let admitted = self
             .admit(
                 caller,
@@ -768,7 +773,8 @@ impl Services {
         kind: CredentialType,
         xtoken: Option<&str>,
     ) -> AppResult<()> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // callers are never resolved from credentials
         let admitted = self
             .admit(
                 caller,
@@ -795,7 +801,8 @@ impl Services {
         user_ext_id: &str,
         code: &str,
     ) -> AppResult<LoginStatus> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // callers are never resolved from credentials
         let admitted = self
             .admit(
                 caller,
@@ -862,7 +869,8 @@ impl Services {
         user_ext_id: &str,
         input: NewFido2,
     ) -> AppResult<Fido2> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // callers are never resolved from credentials
         let admitted = self
             .admit(
                 caller,
@@ -1050,7 +1058,8 @@ impl Services {
         patch: Fido2Patch,
         xtoken: Option<&str>,
     ) -> AppResult<Fido2> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // callers are never resolved from credentials
         let admitted = self
             .admit(
                 caller,
@@ -1127,7 +1136,8 @@ impl Services {
         patch: FidoUafPatch,
         xtoken: Option<&str>,
     ) -> AppResult<Credential> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // callers are never resolved from credentials
         let admitted = self
             .admit(
                 caller,

@@ -90,7 +90,8 @@ impl Services {
         client_ext_id: &str,
         input: PolicyInput,
     ) -> AppResult<PolicyConfig> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // caller resolution reads no policy
         let admitted = self
             .admit(caller, Gate::new(&CREATE), Address::client(client_ext_id))
             .await?;
@@ -206,7 +207,8 @@ impl Services {
         ext_id: &str,
         input: PolicyInput,
     ) -> AppResult<PolicyConfig> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // caller resolution reads no policy
         let mut policy = self
             .admitted_policy(caller, &MODIFY, client_ext_id, ext_id)
             .await?;
@@ -242,7 +244,8 @@ impl Services {
         ext_id: &str,
         version: Option<i64>,
     ) -> AppResult<()> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // caller resolution reads no policy
         let policy = self
             .admitted_policy(caller, &DELETE, client_ext_id, ext_id)
             .await?;

@@ -492,7 +492,8 @@ impl Services {
         caller: &Caller,
         input: PropertyInput,
     ) -> AppResult<PropertyDef> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // caller resolution reads no property definition
         let (client_id, client_ext_id) = match &input.client_ext_id {
             Some(c) => {
                 let admitted = self
@@ -645,7 +646,8 @@ impl Services {
         id: i64,
         input: PropertyInput,
     ) -> AppResult<PropertyDef> {
-        let _write = self.writing();
+        let write = self.writing();
+        write.reaches_nobody(); // caller resolution reads no property definition
         crate::admit::precheck(caller, &DEF_MODIFY)?;
         let mut def = self
             .repo
