@@ -275,6 +275,28 @@ fn check_no_nul(fields: &[(&'static str, Option<&str>)]) -> AppResult<()> {
 }
 
 impl Services {
+    /// Admits the caller to the addressed user (404s, dataroom, SelfAdmin, X-Token as `gate`
+    /// says) and returns that user's credential `ext_id` of type `kind` — the prologue of every
+    /// single-credential use case here.
+    async fn admitted_credential(
+        &self,
+        caller: &Caller,
+        gate: Gate<'_>,
+        (client_ext_id, user_ext_id): (&str, &str),
+        kind: CredentialType,
+        ext_id: &str,
+    ) -> AppResult<Credential> {
+        let admitted = self
+            .admit(
+                caller,
+                gate,
+                Address::client(client_ext_id).with_user(user_ext_id),
+            )
+            .await?;
+        self.typed_credential(admitted.client()?, admitted.user()?, kind, ext_id)
+            .await
+    }
+
     /// The user's credential of `kind` with this extId, or the 404.
     async fn typed_credential(
         &self,
@@ -668,16 +690,14 @@ impl Services {
         user_ext_id: &str,
         ext_id: &str,
     ) -> AppResult<Oath> {
-        let admitted = self
-            .admit(
+        let c = self
+            .admitted_credential(
                 caller,
                 Gate::new(&VIEW),
-                Address::client(client_ext_id).with_user(user_ext_id),
+                (client_ext_id, user_ext_id),
+                CredentialType::Oath,
+                ext_id,
             )
-            .await?;
-        let (client, user) = (admitted.client()?, admitted.user()?);
-        let c = self
-            .typed_credential(client, user, CredentialType::Oath, ext_id)
             .await?;
         self.oath_of(c).await
     }
@@ -698,16 +718,14 @@ impl Services {
     ) -> AppResult<Oath> {
         let write = self.writing();
         write.reaches_nobody(); // callers are never resolved from credentials
-        let admitted = self
-            .admit(
+        let mut c = self
+            .admitted_credential(
                 caller,
                 Gate::new(&MODIFY).xtoken(xtoken),
-                Address::client(client_ext_id).with_user(user_ext_id),
+                (client_ext_id, user_ext_id),
+                CredentialType::Oath,
+                ext_id,
             )
-            .await?;
-        let (client, user) = (admitted.client()?, admitted.user()?);
-        let mut c = self
-            .typed_credential(client, user, CredentialType::Oath, ext_id)
             .await?;
         check_same_ext_id(patch.ext_id.as_deref(), ext_id)?;
         check_version(patch.version, c.meta.version)?;
@@ -775,15 +793,15 @@ impl Services {
     ) -> AppResult<()> {
         let write = self.writing();
         write.reaches_nobody(); // callers are never resolved from credentials
-        let admitted = self
-            .admit(
+        let c = self
+            .admitted_credential(
                 caller,
                 Gate::new(&DELETE).xtoken(xtoken),
-                Address::client(client_ext_id).with_user(user_ext_id),
+                (client_ext_id, user_ext_id),
+                kind,
+                ext_id,
             )
             .await?;
-        let (client, user) = (admitted.client()?, admitted.user()?);
-        let c = self.typed_credential(client, user, kind, ext_id).await?;
         deleted(self.repo.delete_credential(c.meta.id).await)
     }
 
@@ -1030,16 +1048,14 @@ impl Services {
         user_ext_id: &str,
         ext_id: &str,
     ) -> AppResult<Fido2> {
-        let admitted = self
-            .admit(
+        let c = self
+            .admitted_credential(
                 caller,
                 Gate::new(&VIEW),
-                Address::client(client_ext_id).with_user(user_ext_id),
+                (client_ext_id, user_ext_id),
+                CredentialType::Fido2,
+                ext_id,
             )
-            .await?;
-        let (client, user) = (admitted.client()?, admitted.user()?);
-        let c = self
-            .typed_credential(client, user, CredentialType::Fido2, ext_id)
             .await?;
         self.fido2_of(c).await
     }
@@ -1060,16 +1076,14 @@ impl Services {
     ) -> AppResult<Fido2> {
         let write = self.writing();
         write.reaches_nobody(); // callers are never resolved from credentials
-        let admitted = self
-            .admit(
+        let c = self
+            .admitted_credential(
                 caller,
                 Gate::new(&MODIFY).xtoken(xtoken),
-                Address::client(client_ext_id).with_user(user_ext_id),
+                (client_ext_id, user_ext_id),
+                CredentialType::Fido2,
+                ext_id,
             )
-            .await?;
-        let (client, user) = (admitted.client()?, admitted.user()?);
-        let c = self
-            .typed_credential(client, user, CredentialType::Fido2, ext_id)
             .await?;
         let Fido2 {
             credential: mut c,
@@ -1138,16 +1152,14 @@ impl Services {
     ) -> AppResult<Credential> {
         let write = self.writing();
         write.reaches_nobody(); // callers are never resolved from credentials
-        let admitted = self
-            .admit(
+        let mut c = self
+            .admitted_credential(
                 caller,
                 Gate::new(&MODIFY).xtoken(xtoken),
-                Address::client(client_ext_id).with_user(user_ext_id),
+                (client_ext_id, user_ext_id),
+                CredentialType::FidoUaf,
+                ext_id,
             )
-            .await?;
-        let (client, user) = (admitted.client()?, admitted.user()?);
-        let mut c = self
-            .typed_credential(client, user, CredentialType::FidoUaf, ext_id)
             .await?;
         check_same_ext_id(patch.ext_id.as_deref(), ext_id)?;
         check_version(patch.version, c.meta.version)?;
