@@ -13,6 +13,7 @@ use idm_domain::access::Caller;
 use idm_domain::{DomainError, ErrorCode};
 use idm_ports::PageRequest;
 use serde::de::DeserializeOwned;
+use validator::Validate;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -96,11 +97,12 @@ impl FromRequest for IfMatch {
 }
 
 /// A JSON body: 415 for another content type, 413 over the limit, 400 for broken JSON, 422
-/// naming the field for JSON of the wrong shape.
+/// naming the field for JSON of the wrong shape or a field that breaks its rule (length,
+/// e-mail; the type's `validator::Validate` derive, see [`crate::validate`]).
 #[derive(Debug)]
 pub struct Body<T>(pub T);
 
-impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for Body<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
@@ -156,17 +158,18 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
                 // it is refused here once for every body instead of failing in the database.
                 return Err(DomainError::invalid_fields(&[field]).into());
             }
-            serde_path_to_error::deserialize::<_, T>(value)
-                .map(Body)
-                .map_err(|e| {
-                    let path = e.path().to_string();
-                    let field = if path == "." || path.is_empty() {
-                        missing_field(&e.inner().to_string()).unwrap_or_else(|| "body".into())
-                    } else {
-                        path
-                    };
-                    DomainError::invalid_fields(&[field]).into()
-                })
+            let body = serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
+                let path = e.path().to_string();
+                let field = if path == "." || path.is_empty() {
+                    missing_field(&e.inner().to_string()).unwrap_or_else(|| "body".into())
+                } else {
+                    path
+                };
+                ApiError::from(DomainError::invalid_fields(&[field]))
+            })?;
+            body.validate()
+                .map_err(|e| ApiError::from(crate::validate::refusal(&e)))?;
+            Ok(Body(body))
         })
     }
 }

@@ -22,6 +22,7 @@ pub mod seed;
 pub mod settings;
 pub mod ship;
 pub mod state;
+pub mod validate;
 
 pub use app::{start, Running, StartOptions};
 pub use settings::Settings;

@@ -9,6 +9,7 @@ use idm_service::applications::{
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use validator::Validate;
 
 use super::paths::{ApplicationPath, AuthorizationPath, AuthorizationsPath, ClientItemPath};
 use crate::doc::{
@@ -130,7 +131,7 @@ impl From<Authorization> for AuthorizationDto {
 }
 
 /// Body of `POST core/applications`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateApplicationBody {
     /// Generated when absent.
@@ -150,7 +151,7 @@ pub struct CreateApplicationBody {
 }
 
 /// Body of `POST core/applications/:extId/roles`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateRoleBody {
     /// Generated when absent.
@@ -162,7 +163,7 @@ pub struct CreateRoleBody {
 }
 
 /// Body of `POST core/:c/profiles/:p/authorizations`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateAuthorizationBody {
     /// Generated when absent.
@@ -504,7 +505,7 @@ async fn delete_authorization(
 }
 
 /// Body of `PATCH core/applications/:extId`: only the fields present change.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct PatchApplicationBody {
     /// If present, must equal the addressed extId.
@@ -522,7 +523,7 @@ pub struct PatchApplicationBody {
 
 /// Body of `PATCH core/:c/profiles/:p/authorizations/:extId`: the dataroom flags and the
 /// validity (`roleExtId` cannot change).
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct PatchAuthorizationBody {
     /// If present, must equal the addressed extId.

@@ -7,6 +7,7 @@ use idm_domain::model::AppAttestation;
 use idm_service::devices::{AppAttestationPatch, NewAppAttestation};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use validator::Validate;
 
 use super::paths::DispatchTargetPath;
 use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope};
@@ -55,7 +56,7 @@ impl From<AppAttestation> for AppAttestationDto {
 }
 
 /// Body of an app attestation (nested in a dispatch target, or `POST .../app-attestation`).
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct AppAttestationBody {
     /// Unique per user; not blank when present.
@@ -91,7 +92,7 @@ impl From<AppAttestationBody> for NewAppAttestation {
 }
 
 /// Body of `PATCH .../app-attestation`: only the fields present change.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct PatchAppAttestationBody {
     #[schema(min_length = 1, max_length = 255)]

@@ -6,6 +6,7 @@ use idm_domain::values::LanguageMap;
 use idm_service::clients::{ClientPatch, NewClient};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use validator::Validate;
 
 use super::paths::ClientItemPath;
 use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, PageParams};
@@ -51,7 +52,7 @@ impl From<Client> for ClientDto {
 }
 
 /// Body of `POST core/clients`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateClientBody {
     /// Generated when absent.
@@ -67,7 +68,7 @@ pub struct CreateClientBody {
 }
 
 /// Body of `PATCH core/clients/:extId`: only the fields present change.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct PatchClientBody {
     /// If present, must equal the addressed extId.

@@ -8,6 +8,7 @@ use idm_domain::values::{now_millis, Validity};
 use idm_service::credentials::{CredentialPatch, IssuedPassword, NewPassword};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use validator::Validate;
 
 use super::paths::UserPath;
 use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
@@ -126,7 +127,7 @@ pub struct StringItems {
 }
 
 /// Body of `POST .../password`.
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatePasswordBody {
     /// Generated when absent.
@@ -159,7 +160,7 @@ pub struct PasswordFragmentDto {
 }
 
 /// Body of `PATCH .../password`: only the fields present change.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct PatchCredentialBody {
     /// If present, must equal the credential's extId.
@@ -178,7 +179,7 @@ pub struct PatchCredentialBody {
 }
 
 /// Body of `POST auth/v1/.../password/login`.
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema, Validate)]
 pub struct LoginBody {
     /// Required, not empty.
     #[schema(required = true, min_length = 1, format = Password)]
@@ -203,7 +204,7 @@ pub struct LoginResultDto {
 }
 
 /// Body of `POST core/.../login-info`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct LoginInfoBody {
     /// Required: whether the login counts as successful.

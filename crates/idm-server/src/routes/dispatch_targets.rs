@@ -7,6 +7,7 @@ use idm_domain::model::{AppAttestation, DispatchTarget};
 use idm_service::devices::{NewAppAttestation, NewDispatchTarget};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use validator::Validate;
 
 use super::attestations::{AppAttestationBody, AppAttestationDto};
 use super::paths::{DispatchTargetPath, UserPath};
@@ -83,7 +84,7 @@ impl From<(DispatchTarget, Option<AppAttestation>)> for DispatchTargetDto {
 }
 
 /// Body of `POST .../dispatch-targets`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateDispatchTargetBody {
     /// Generated when absent.

@@ -12,6 +12,7 @@ use idm_service::eroles::{
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use validator::Validate;
 
 use super::applications::RoleDto;
 use super::paths::{
@@ -94,7 +95,7 @@ impl From<EnterpriseAuthorization> for EnterpriseAuthorizationDto {
 }
 
 /// Body of `POST core/:c/eroles`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateEroleBody {
     /// Generated when absent.
@@ -110,7 +111,7 @@ pub struct CreateEroleBody {
 }
 
 /// Body of `PATCH core/:c/eroles/:extId`: only the fields present change.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct PatchEroleBody {
     /// If present, must equal the addressed extId (it cannot be changed).
@@ -125,7 +126,7 @@ pub struct PatchEroleBody {
 }
 
 /// Body of `POST core/:c/profiles/:p/eauthorizations`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateEauthorizationBody {
     /// Generated when absent.
@@ -140,7 +141,7 @@ pub struct CreateEauthorizationBody {
 }
 
 /// Body of `PATCH core/:c/profiles/:p/eauthorizations/:extId`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct PatchEauthorizationBody {
     /// If present, must equal the addressed extId.

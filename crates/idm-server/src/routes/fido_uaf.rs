@@ -6,6 +6,7 @@ use idm_domain::model::FidoUafCredential;
 use idm_service::devices::NewFidoUaf;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use validator::Validate;
 
 use super::paths::{FidoUafLinkPath, FidoUafPath, UserPath};
 use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
@@ -64,7 +65,7 @@ impl From<FidoUafCredential> for FidoUafDto {
 }
 
 /// Body of `POST .../fido-authenticators`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateFidoUafBody {
     /// Generated when absent.

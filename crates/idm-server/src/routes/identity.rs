@@ -4,6 +4,7 @@
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
+use validator::Validate;
 
 use super::paths::{ClientPath, UserPath};
 use super::profiles::ProfileBody;
@@ -21,7 +22,7 @@ pub fn routes(api: &mut Api) {
 }
 
 /// Body of `POST core/:c/identity`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct IdentityBody {
     /// The user, as for `POST core/:c/users`.

@@ -13,6 +13,7 @@ use idm_service::mfa::{
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
 
 use super::credentials::CredentialDto;
 use super::fido_uaf::FidoUafDto;
@@ -204,7 +205,7 @@ async fn delete_recovery_codes(
 }
 
 /// Body of the recovery-code and OATH logins.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 pub struct CodeLoginBody {
     /// The code the user entered.
     #[schema(required = true, min_length = 1)]
@@ -312,7 +313,7 @@ impl From<CreatedOath> for CreatedOathDto {
 }
 
 /// Body of `POST .../oath-credentials`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateOathBody {
     /// Generated when absent.
@@ -449,7 +450,7 @@ async fn get_oath(
 }
 
 /// Body of `PATCH .../oath-credentials/:extId`: only the fields present change.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct PatchOathBody {
     /// If present, must equal the addressed extId.
@@ -637,7 +638,7 @@ impl From<Fido2> for Fido2Dto {
 }
 
 /// Body of `POST .../fido2`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateFido2Body {
     /// Generated when absent.
@@ -784,7 +785,7 @@ async fn get_fido2(
 }
 
 /// Body of `PATCH .../fido2/:extId`: only the fields present change.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct PatchFido2Body {
     /// If present, must equal the addressed extId.
@@ -937,7 +938,7 @@ async fn list_client_fido_uaf(
 }
 
 /// Body of `PATCH .../fido-authenticators/:extId`: only the fields present change.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct PatchFidoUafBody {
     /// If present, must equal the addressed extId.

@@ -7,6 +7,7 @@ use idm_domain::values::LanguageMap;
 use idm_service::personal_questions::{NewPersonalQuestion, PersonalQuestionPatch};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use validator::Validate;
 
 use super::paths::{ClientPath, PersonalQuestionPath};
 use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, PageParams};
@@ -73,7 +74,7 @@ impl From<PersonalQuestion> for PersonalQuestionDto {
 }
 
 /// Body of `POST core/:c/personal-questions`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateQuestionBody {
     /// Generated when absent; must satisfy the identifier naming policy (at most 129
@@ -91,7 +92,7 @@ pub struct CreateQuestionBody {
 }
 
 /// Body of `PATCH core/:c/personal-questions/:extId`: only the fields present change.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct PatchQuestionBody {
     /// If present, must equal the addressed extId.

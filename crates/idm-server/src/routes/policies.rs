@@ -2,6 +2,7 @@
 //! `core/clients/:extId/policies`.
 
 use std::collections::BTreeMap;
+use validator::Validate;
 
 use actix_web::{web, HttpResponse};
 use idm_domain::model::PolicyConfig;
@@ -79,7 +80,7 @@ impl From<PolicyConfig> for PolicyDto {
 }
 
 /// Body of `POST` and `PATCH core/:c/policies[/:extId]`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct PolicyBody {
     /// Create: generated when absent. Patch: if present, must equal the addressed extId.

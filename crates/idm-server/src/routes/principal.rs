@@ -4,6 +4,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use validator::Validate;
 
 use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope};
 use crate::dto::{given, require};
@@ -19,7 +20,7 @@ pub fn routes(api: &mut Api) {
 }
 
 /// Body of `POST principal/token`.
-#[derive(Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema, Validate)]
 pub struct TokenBody {
     /// Required: the caller's own loginId.
     #[schema(required = true, min_length = 1)]

@@ -1,6 +1,7 @@
 //! Profiles: `core/:c/users/:u/profiles`, `core/:c/profiles/:extId`, ★ `.../unit` (seed 004).
 
 use std::collections::BTreeMap;
+use validator::Validate;
 
 use actix_web::{web, HttpResponse};
 use idm_domain::model::Profile;
@@ -106,7 +107,7 @@ impl From<Profile> for ProfileDto {
 }
 
 /// Body of profile create and patch: on patch only the fields present change.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct ProfileBody {
     /// Create: generated when absent. Patch: if present, must equal the addressed extId.

@@ -1,7 +1,9 @@
 //! Custom properties: definitions (`core/properties`, `core/clients/:extId/properties`) and
 //! the value endpoints of users, profiles and units (`.../properties`).
 
+use crate::validate::PropertyValueText;
 use std::collections::BTreeMap;
+use validator::Validate;
 
 use actix_web::{web, HttpResponse};
 use idm_domain::properties::{
@@ -44,7 +46,7 @@ pub struct PropertyPath {
 }
 
 /// One allowed value of an ENUM property.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct AllowedValueDto {
     /// Absent on create; on patch, present to keep (and rename) an existing value, absent to
@@ -139,7 +141,7 @@ where
 /// Body of `POST core/properties` and `PATCH core/properties/{propertyId}`: on patch only the
 /// fields present change (`null` clears `stringMaxLen`, `stringRegex`, `uniquenessScope`,
 /// `guiPrecedence`).
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct PropertyBody {
     /// Required on create; unique within scope and client.
@@ -427,8 +429,20 @@ pub struct PropertyValuesDto(pub BTreeMap<String, String>);
 /// Body of the value PATCHes: name → string; `null` or `""` removes a value. `_classifications`
 /// is ignored (read-only).
 #[derive(Debug, Deserialize, ToSchema)]
-#[schema(as = PropertyValuesPatch)]
+#[schema(as = PropertyValuesPatch, value_type = BTreeMap<String, PropertyValueText>)]
 pub struct PropertyPatchDto(pub BTreeMap<String, Option<String>>);
+
+impl Validate for PropertyPatchDto {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        // The body is the map itself, so its errors are named from the root (`tier`, not
+        // `properties.tier`): the same rule as a `properties` field, one level up.
+        crate::validate::text_map(&self.0).map_err(|e| {
+            let mut errors = validator::ValidationErrors::new();
+            errors.add("", e);
+            errors
+        })
+    }
+}
 
 /// The patch a client sent, without read-only keys.
 pub(crate) fn patch_of(mut body: BTreeMap<String, Option<String>>) -> PropertyPatch {
@@ -481,7 +495,7 @@ async fn user_patch(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
     path: web::Path<UserPath>,
-    Body(body): Body<BTreeMap<String, Option<String>>>,
+    Body(PropertyPatchDto(body)): Body<PropertyPatchDto>,
 ) -> Result<HttpResponse, ApiError> {
     let done = state
         .services
@@ -515,7 +529,7 @@ async fn profile_patch(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
     path: web::Path<ProfilePath>,
-    Body(body): Body<BTreeMap<String, Option<String>>>,
+    Body(PropertyPatchDto(body)): Body<PropertyPatchDto>,
 ) -> Result<HttpResponse, ApiError> {
     let values = state
         .services
@@ -542,7 +556,7 @@ async fn unit_patch(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
     path: web::Path<UnitPath>,
-    Body(body): Body<BTreeMap<String, Option<String>>>,
+    Body(PropertyPatchDto(body)): Body<PropertyPatchDto>,
 ) -> Result<HttpResponse, ApiError> {
     let values = state
         .services

@@ -1,6 +1,7 @@
 //! Terms (`core/terms`), consents (★ POST, seed 002) and pending terms of a user.
 
 use std::collections::BTreeMap;
+use validator::Validate;
 
 use actix_web::{web, HttpResponse};
 use idm_domain::model::{Consent, Terms};
@@ -95,7 +96,7 @@ fn version_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Er
 }
 
 /// Body of `POST core/terms`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateTermsBody {
     /// Generated when absent.
@@ -120,7 +121,7 @@ pub struct CreateTermsBody {
 }
 
 /// Body of `PATCH core/terms/:extId` (`silentAcceptance` is not patchable, as in nevisIDM).
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct PatchTermsBody {
     /// If present, must equal the addressed extId.
@@ -141,7 +142,7 @@ pub struct PatchTermsBody {
 }
 
 /// Body of `POST core/:c/users/:u/consents`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateConsentBody {
     /// Required: extId of the (active) terms to accept.

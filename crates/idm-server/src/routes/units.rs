@@ -1,6 +1,7 @@
 //! Units: `core/:c/units`, `core/:c/units/:extId`, children and move.
 
 use std::collections::BTreeMap;
+use validator::Validate;
 
 use actix_web::{web, HttpResponse};
 use idm_domain::values::{LanguageMap, UnitState, Validity};
@@ -33,7 +34,7 @@ pub fn routes(api: &mut Api) {
 }
 
 /// Body of `POST core/:c/units`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateUnitBody {
     /// Generated when absent.
@@ -67,7 +68,7 @@ pub struct CreateUnitBody {
 }
 
 /// Body of `PATCH core/:c/units/:extId`: only the fields present change.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct PatchUnitBody {
     /// If present, must equal the addressed extId.

@@ -4,11 +4,13 @@ use actix_web::{web, HttpResponse};
 use idm_domain::model::User;
 use idm_domain::values::{Language, UserState, Validity};
 use std::collections::BTreeMap;
+use validator::Validate;
 
 use idm_service::properties::WithProperties;
 use idm_service::users::UserInput;
 
 use super::properties::patch_of;
+use crate::validate::PropertyValueText;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -156,51 +158,86 @@ pub struct UserListFilter {
 }
 
 /// Name parts on the wire.
-#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema, Validate)]
 #[schema(as = PersonName)]
 #[serde(rename_all = "camelCase")]
 pub struct NameDto {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[validate(length(max = 255))]
+    #[schema(max_length = 255)]
     title: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[validate(length(max = 255))]
+    #[schema(max_length = 255)]
     first_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[validate(length(max = 255))]
+    #[schema(max_length = 255)]
     family_name: Option<String>,
 }
 
 /// Contacts on the wire.
-#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema, Validate)]
 #[schema(as = Contacts)]
 #[serde(rename_all = "camelCase")]
 pub struct ContactsDto {
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[validate(length(max = 64))]
+    #[schema(max_length = 64)]
     telephone: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[validate(length(max = 64))]
+    #[schema(max_length = 64)]
     telefax: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[validate(length(max = 64))]
+    #[schema(max_length = 64)]
     mobile: Option<String>,
     /// Must contain `@` (at most 320 characters); empty clears it.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[validate(length(max = 320))]
     #[schema(max_length = 320)]
     email: Option<String>,
 }
 
 /// Address on the wire (nevisIDM field names). In responses only the stored fields appear;
 /// on patch the fields present replace the stored ones.
-#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema, Validate)]
 #[schema(as = Address)]
 #[serde(rename_all = "camelCase")]
 pub struct AddressDto {
+    #[validate(length(max = 255))]
+    #[schema(max_length = 255)]
     addressline1: Option<String>,
+    #[validate(length(max = 255))]
+    #[schema(max_length = 255)]
     addressline2: Option<String>,
+    #[validate(length(max = 255))]
+    #[schema(max_length = 255)]
     postal_code: Option<String>,
+    #[validate(length(max = 255))]
+    #[schema(max_length = 255)]
     city: Option<String>,
+    #[validate(length(max = 255))]
+    #[schema(max_length = 255)]
     street: Option<String>,
+    #[validate(length(max = 255))]
+    #[schema(max_length = 255)]
     house_number: Option<String>,
+    #[validate(length(max = 255))]
+    #[schema(max_length = 255)]
     country_code: Option<String>,
+    #[validate(length(max = 255))]
+    #[schema(max_length = 255)]
     dwelling_number: Option<String>,
+    #[validate(length(max = 255))]
+    #[schema(max_length = 255)]
     post_office_box_text: Option<String>,
+    #[validate(length(max = 255))]
+    #[schema(max_length = 255)]
     post_office_box_number: Option<String>,
+    #[validate(length(max = 255))]
+    #[schema(max_length = 255)]
     locality: Option<String>,
 }
 
@@ -302,12 +339,15 @@ impl From<User> for UserDto {
 
 /// Body of `POST core/:c/users` and `PATCH core/:c/users/:extId`: on patch only the fields
 /// present change.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct UserBody {
     /// Create: generated when absent. Patch: if present, must equal the addressed extId.
+    #[validate(length(max = 255))]
+    #[schema(max_length = 255)]
     ext_id: Option<String>,
     /// Required on create; unique in the client; 1..=300 characters, not blank.
+    #[validate(length(max = 300))]
     #[schema(min_length = 1, max_length = 300)]
     login_id: Option<String>,
     #[schema(value_type = Option<UserStateDoc>)]
@@ -316,17 +356,25 @@ pub struct UserBody {
     language_code: Option<Language>,
     /// `true` needs `UserCreateTechUser` on create.
     is_technical_user: Option<bool>,
+    #[validate(nested)]
     name: Option<NameDto>,
     #[schema(value_type = Option<SexDoc>)]
     sex: Option<String>,
     #[schema(value_type = Option<SexDoc>)]
     gender: Option<String>,
     /// `YYYY-MM-DD`.
-    #[schema(format = Date)]
+    #[validate(length(max = 32))]
+    #[schema(format = Date, max_length = 32)]
     birth_date: Option<String>,
+    #[validate(nested)]
     address: Option<AddressDto>,
+    #[validate(nested)]
     contacts: Option<ContactsDto>,
+    #[validate(length(max = 4000))]
+    #[schema(max_length = 4000)]
     remarks: Option<String>,
+    #[validate(length(max = 4000))]
+    #[schema(max_length = 4000)]
     modification_comment: Option<String>,
     #[schema(value_type = Option<ValidityDto>)]
     validity: Option<Validity>,
@@ -334,7 +382,8 @@ pub struct UserBody {
     version: Option<i64>,
     /// Custom property values, name → value. Create: mandatory properties are required.
     /// Patch: only the names sent change; `null` or `""` removes a value.
-    #[schema(value_type = Option<BTreeMap<String, Option<String>>>)]
+    #[validate(custom(function = "crate::validate::text_map"))]
+    #[schema(value_type = Option<BTreeMap<String, PropertyValueText>>)]
     properties: Option<BTreeMap<String, Option<String>>>,
 }
 
