@@ -251,25 +251,26 @@ pub struct PolicyViolation {
     pub actual_value: String,
 }
 
-/// A language-dependent text: keys `EN`, `DE`, `FR`, `IT` only.
+/// A language-dependent text: keys `EN`, `DE`, `FR`, `IT` only; each text at most 1,000
+/// characters (`crate::validate::LANGUAGE_TEXT_MAX`).
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = LanguageMap)]
 pub struct LanguageMapDoc {
     /// English.
     #[serde(rename = "EN")]
-    #[schema(required = false)]
+    #[schema(required = false, max_length = 1000)]
     pub en: String,
     /// German.
     #[serde(rename = "DE")]
-    #[schema(required = false)]
+    #[schema(required = false, max_length = 1000)]
     pub de: String,
     /// French.
     #[serde(rename = "FR")]
-    #[schema(required = false)]
+    #[schema(required = false, max_length = 1000)]
     pub fr: String,
     /// Italian.
     #[serde(rename = "IT")]
-    #[schema(required = false)]
+    #[schema(required = false, max_length = 1000)]
     pub it: String,
 }
 

@@ -13,6 +13,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use idm_domain::values::LanguageMap;
 use idm_domain::DomainError;
 use validator::{ValidationError, ValidationErrors, ValidationErrorsKind};
 
@@ -121,6 +122,26 @@ impl AsText for String {
 impl AsText for Option<String> {
     fn as_text(&self) -> Option<&str> {
         self.as_deref()
+    }
+}
+
+/// Longest text of a language map (`displayName`, `description`, `content`, …).
+pub const LANGUAGE_TEXT_MAX: usize = 1000;
+
+/// Rule for a language map: each text at most [`LANGUAGE_TEXT_MAX`] characters; the error
+/// names the language (`displayName.DE`). Use as
+/// `#[validate(custom(function = "crate::validate::language_map"))]`.
+///
+/// # Errors
+/// The first language whose text is too long.
+pub fn language_map(map: &LanguageMap) -> Result<(), ValidationError> {
+    match map
+        .0
+        .iter()
+        .find(|(_, text)| text.chars().count() > LANGUAGE_TEXT_MAX)
+    {
+        Some((language, _)) => Err(too_long(&language.to_string())),
+        None => Ok(()),
     }
 }
 
