@@ -3,6 +3,8 @@
 
 use std::process::Command;
 
+include!("../../build-support/postgres_tests.rs");
+
 fn git(args: &[&str]) -> Option<String> {
     let out = Command::new("git").args(args).output().ok()?;
     if !out.status.success() {
@@ -13,6 +15,8 @@ fn git(args: &[&str]) -> Option<String> {
 }
 
 fn main() {
+    // The multi-process tests run on both backends (ignored without a test database).
+    postgres_test_cfg();
     println!("cargo:rerun-if-env-changed=IDM_GIT_COMMIT");
     if std::env::var_os("IDM_GIT_COMMIT").is_some() {
         // Set by the packager; passes through to `option_env!` as is.

@@ -492,6 +492,7 @@ macro_rules! both_backends {
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(idm_no_postgres, ignore = "no test database (IDM_TEST_DATABASE_URL)")]
             async fn postgres() {
                 ($body)(Backend::Postgres).await;
             }

@@ -21,7 +21,9 @@ pub enum Backend {
 ///   (only meaningful with `idm-testing`).
 /// - `dual_test!(name, setup = f, |x: T| { .. })`: `f(Backend) -> impl Future<Output =
 ///   Option<T>>` builds the fixture; `None` means "backend not available" (PostgreSQL without
-///   `IDM_TEST_DATABASE_URL`: the setup prints SKIPPED and the test passes).
+///   `IDM_TEST_DATABASE_URL`: the variant is compiled as `#[ignore]`, so `cargo test` reports
+///   it as ignored, see `__postgres_variant!`; a setup that still finds no database prints
+///   SKIPPED).
 ///
 /// The body is compiled once (as `run`) and called from both tests. The calling crate needs
 /// `tokio` with the `rt-multi-thread` and `macros` features.
@@ -67,12 +69,38 @@ macro_rules! dual_test {
                 run(fixture).await;
             }
 
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(fixture) = ($setup)($crate::Backend::Postgres).await {
-                    run(fixture).await;
+            $crate::__postgres_variant! {
+                async fn postgres() {
+                    if let Some(fixture) = ($setup)($crate::Backend::Postgres).await {
+                        run(fixture).await;
+                    }
                 }
             }
         }
+    };
+}
+
+/// The PostgreSQL variant of a [`dual_test!`]: a test, `#[ignore]`d when the crate defining
+/// this macro was built without a test database (`IDM_TEST_DATABASE_URL` unset and
+/// `IDM_REQUIRE_POSTGRES` not `1`), so `cargo test` counts it as ignored instead of passed.
+#[cfg(idm_no_postgres)]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __postgres_variant {
+    ($($test:tt)*) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        #[ignore = "no test database: set IDM_TEST_DATABASE_URL"]
+        $($test)*
+    };
+}
+
+/// The PostgreSQL variant of a [`dual_test!`]: a test (a test database is configured).
+#[cfg(not(idm_no_postgres))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __postgres_variant {
+    ($($test:tt)*) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        $($test)*
     };
 }
