@@ -273,6 +273,17 @@ async fn send(app: &TestApp, method: &str, path: &str, body: &Value) -> Reply {
 dual_test!(
     every_text_field_of_every_request_body_is_refused_one_past_its_published_limit_and_accepted_at_it,
     |app| {
+        // The probe names map keys `k`: a STRING property `k` of every scope with values lets
+        // a value at the limit through to the store instead of failing as an unknown name.
+        for scope in ["USER_GLOBAL", "PROFILE_GLOBAL", "UNIT_GLOBAL"] {
+            let r = app
+                .post(
+                    "/nevisidm/api/core/v1/properties",
+                    json!({"name": "k", "type": "STRING", "scope": scope}),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{}", r.body);
+        }
         let doc = app.get("/openapi.json").await.body;
         let mut unbounded = Vec::new();
         let mut wrong = Vec::new();

@@ -137,11 +137,11 @@ pub enum UnitStateDoc {
 pub struct ValidityDto {
     /// Start date of the entity's validity in ISO format.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = "2023-01-01T00:00:00Z")]
+    #[schema(format = DateTime, example = "2023-01-01T00:00:00Z")]
     from: Option<String>,
     /// End date of the entity's validity in ISO format.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = "2033-12-31T23:59:59Z")]
+    #[schema(format = DateTime, example = "2033-12-31T23:59:59Z")]
     to: Option<String>,
 }
 

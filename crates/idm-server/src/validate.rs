@@ -40,14 +40,19 @@ fn collect(errors: &ValidationErrors, prefix: &str, out: &mut Vec<String>) {
         let here = join(prefix, name);
         match kind {
             ValidationErrorsKind::Field(list) => {
-                // A map rule reports the offending key as the error's code-independent param.
+                // A map rule reports the offending key, a list rule the offending index, as
+                // the error's code-independent params.
                 let key = list
                     .iter()
                     .find_map(|e| e.params.get("key").and_then(|k| k.as_str()));
-                match key {
-                    Some(key) if here.is_empty() => out.push(key.to_owned()),
-                    Some(key) => out.push(format!("{here}.{key}")),
-                    None => out.push(here),
+                let index = list
+                    .iter()
+                    .find_map(|e| e.params.get("index").and_then(serde_json::Value::as_u64));
+                match (key, index) {
+                    (Some(key), _) if here.is_empty() => out.push(key.to_owned()),
+                    (Some(key), _) => out.push(format!("{here}.{key}")),
+                    (None, Some(index)) => out.push(format!("{here}[{index}]")),
+                    (None, None) => out.push(here),
                 }
             }
             ValidationErrorsKind::Struct(inner) => collect(inner, &here, out),
@@ -145,12 +150,68 @@ pub fn language_map(map: &LanguageMap) -> Result<(), ValidationError> {
     }
 }
 
-/// A property value on the wire (documentation type): text of at most [`MAP_VALUE_MAX`]
+/// Longest URL in a body (terms document URLs, application URLs).
+pub const URL_MAX: usize = 2048;
+
+/// Rule for a language → URL map: keys at most [`MAP_KEY_MAX`] characters, URLs at most
+/// [`URL_MAX`]. Use as `#[validate(custom(function = "crate::validate::url_map"))]`.
+///
+/// # Errors
+/// The first key that is too long, or whose URL is.
+pub fn url_map(map: &BTreeMap<String, String>) -> Result<(), ValidationError> {
+    match map
+        .iter()
+        .find(|(key, url)| key.chars().count() > MAP_KEY_MAX || url.chars().count() > URL_MAX)
+    {
+        Some((key, _)) => Err(too_long(key)),
+        None => Ok(()),
+    }
+}
+
+/// Rule for a list of identifiers (extIds of linked objects): each at most 255 characters;
+/// the error names the item (`applicationExtIds[2]`). Use as
+/// `#[validate(custom(function = "crate::validate::ext_id_items"))]`.
+///
+/// # Errors
+/// The first identifier that is too long.
+pub fn ext_id_items(items: &[String]) -> Result<(), ValidationError> {
+    text_items::<255>(items)
+}
+
+/// Rule for a list of texts: each at most `N` characters; the error names the item.
+///
+/// # Errors
+/// The first text that is too long.
+pub fn text_items<const N: usize>(items: &[String]) -> Result<(), ValidationError> {
+    match items.iter().position(|item| item.chars().count() > N) {
+        Some(index) => {
+            let mut error = ValidationError::new("length");
+            error.add_param(Cow::Borrowed("index"), &index);
+            Err(error)
+        }
+        None => Ok(()),
+    }
+}
+
+/// A URL on the wire (documentation type): at most [`URL_MAX`] characters.
+#[derive(utoipa::ToSchema)]
+#[schema(max_length = 2048, format = "uri")]
+#[allow(dead_code)]
+pub struct UrlText(String);
+
+/// An identifier of another object on the wire (documentation type): at most 255 characters.
+#[derive(utoipa::ToSchema)]
+#[schema(max_length = 255)]
+#[allow(dead_code)]
+pub struct ExtIdText(String);
+
+/// A value of a name → text map on the wire (property values, policy parameters;
+/// documentation type): text of at most [`MAP_VALUE_MAX`]
 /// characters, as [`text_map`] enforces.
 #[derive(utoipa::ToSchema)]
 #[schema(max_length = 4000)]
 #[allow(dead_code)]
-pub struct PropertyValueText(String);
+pub struct MapValueText(String);
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

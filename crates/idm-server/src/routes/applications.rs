@@ -135,17 +135,25 @@ impl From<Authorization> for AuthorizationDto {
 #[serde(rename_all = "camelCase")]
 pub struct CreateApplicationBody {
     /// Generated when absent.
+    #[validate(length(max = 255))]
+    #[schema(max_length = 255)]
     ext_id: Option<String>,
     /// Required; unique; identifier naming policy (`policy.identifier_regex`).
-    #[schema(required = true, min_length = 1, max_length = 129)]
+    #[validate(length(max = 255))]
+    #[schema(required = true, min_length = 1, max_length = 255)]
     name: Option<String>,
+    #[validate(length(max = 4000))]
+    #[schema(max_length = 4000)]
     description: Option<String>,
+    #[validate(length(max = 2048))]
+    #[schema(max_length = 2048)]
     url: Option<String>,
     /// Required: whether portals show the application.
     #[schema(required = true)]
     displayed: Option<bool>,
     /// Keys `EN`, `DE`, `FR`, `IT` only; absent: empty (never `null`).
     #[serde(default)]
+    #[validate(custom(function = "crate::validate::language_map"))]
     #[schema(value_type = LanguageMapDoc, required = false)]
     display_name: LanguageMap,
 }
@@ -155,10 +163,15 @@ pub struct CreateApplicationBody {
 #[serde(rename_all = "camelCase")]
 pub struct CreateRoleBody {
     /// Generated when absent.
+    #[validate(length(max = 255))]
+    #[schema(max_length = 255)]
     ext_id: Option<String>,
     /// Required; unique within the application; identifier naming policy.
-    #[schema(required = true, min_length = 1, max_length = 129)]
+    #[validate(length(max = 255))]
+    #[schema(required = true, min_length = 1, max_length = 255)]
     name: Option<String>,
+    #[validate(length(max = 4000))]
+    #[schema(max_length = 4000)]
     description: Option<String>,
 }
 
@@ -167,9 +180,12 @@ pub struct CreateRoleBody {
 #[serde(rename_all = "camelCase")]
 pub struct CreateAuthorizationBody {
     /// Generated when absent.
+    #[validate(length(max = 255))]
+    #[schema(max_length = 255)]
     ext_id: Option<String>,
     /// Required: the role to grant.
-    #[schema(required = true, min_length = 1)]
+    #[validate(length(max = 255))]
+    #[schema(required = true, min_length = 1, max_length = 255)]
     role_ext_id: Option<String>,
     #[serde(default)]
     client_global: bool,
@@ -509,12 +525,21 @@ async fn delete_authorization(
 #[serde(rename_all = "camelCase")]
 pub struct PatchApplicationBody {
     /// If present, must equal the addressed extId.
+    #[validate(length(max = 255))]
+    #[schema(max_length = 255)]
     ext_id: Option<String>,
     /// Unique; identifier naming policy; `nevisIdm` cannot be renamed.
+    #[validate(length(max = 255))]
+    #[schema(max_length = 255)]
     name: Option<String>,
+    #[validate(length(max = 4000))]
+    #[schema(max_length = 4000)]
     description: Option<String>,
+    #[validate(length(max = 2048))]
+    #[schema(max_length = 2048)]
     url: Option<String>,
     displayed: Option<bool>,
+    #[validate(custom(function = "crate::validate::language_map"))]
     #[schema(value_type = Option<LanguageMapDoc>)]
     display_name: Option<LanguageMap>,
     /// The version read; alternatively `If-Match: "<version>"`.
@@ -527,6 +552,8 @@ pub struct PatchApplicationBody {
 #[serde(rename_all = "camelCase")]
 pub struct PatchAuthorizationBody {
     /// If present, must equal the addressed extId.
+    #[validate(length(max = 255))]
+    #[schema(max_length = 255)]
     ext_id: Option<String>,
     client_global: Option<bool>,
     unit_global: Option<bool>,

@@ -61,20 +61,25 @@ impl From<AppAttestation> for AppAttestationDto {
 pub struct AppAttestationBody {
     /// Unique per user; not blank when present.
     #[schema(min_length = 1, max_length = 255)]
+    #[validate(length(max = 255))]
     name: Option<String>,
     /// Validated assertions so far (default 0).
     #[schema(minimum = 0, maximum = 2147483647)]
     counter: Option<i64>,
     /// Required.
     #[schema(required = true, min_length = 1, max_length = 65536)]
+    #[validate(length(max = 65536))]
     receipt: Option<String>,
     /// Required.
     #[schema(required = true, min_length = 1, max_length = 65536)]
+    #[validate(length(max = 65536))]
     public_key: Option<String>,
     /// Required.
     #[schema(required = true, min_length = 1, max_length = 255)]
+    #[validate(length(max = 255))]
     device_id: Option<String>,
     #[schema(max_length = 100)]
+    #[validate(length(max = 100))]
     environment: Option<String>,
 }
 
@@ -96,16 +101,21 @@ impl From<AppAttestationBody> for NewAppAttestation {
 #[serde(rename_all = "camelCase")]
 pub struct PatchAppAttestationBody {
     #[schema(min_length = 1, max_length = 255)]
+    #[validate(length(max = 255))]
     name: Option<String>,
     #[schema(minimum = 0, maximum = 2147483647)]
     counter: Option<i64>,
     #[schema(min_length = 1, max_length = 65536)]
+    #[validate(length(max = 65536))]
     receipt: Option<String>,
     #[schema(min_length = 1, max_length = 65536)]
+    #[validate(length(max = 65536))]
     public_key: Option<String>,
     #[schema(min_length = 1, max_length = 255)]
+    #[validate(length(max = 255))]
     device_id: Option<String>,
     #[schema(max_length = 100)]
+    #[validate(length(max = 100))]
     environment: Option<String>,
     /// The version read; alternatively `If-Match: "<version>"`.
     version: Option<i64>,

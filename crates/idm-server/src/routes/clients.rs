@@ -56,14 +56,21 @@ impl From<Client> for ClientDto {
 #[serde(rename_all = "camelCase")]
 pub struct CreateClientBody {
     /// Generated when absent.
+    #[schema(max_length = 250)]
+    #[validate(length(max = 250))]
     ext_id: Option<String>,
     /// Required; unique; identifier naming policy (`policy.identifier_regex`, by default
-    /// letters, digits, space and `-@./_:(){}[]=!~+`, at most 129 characters).
-    #[schema(required = true, min_length = 1, max_length = 129)]
+    /// letters, digits, space and `-@./_:(){}[]=!~+`, at most 129 characters; the
+    /// naming policy decides below the column's 255).
+    #[validate(length(max = 255))]
+    #[schema(required = true, min_length = 1, max_length = 255)]
     name: Option<String>,
     #[serde(default)]
     #[schema(value_type = Option<LanguageMapDoc>)]
+    #[validate(custom(function = "crate::validate::language_map"))]
     display_name: LanguageMap,
+    #[schema(max_length = 4000)]
+    #[validate(length(max = 4000))]
     remarks: Option<String>,
 }
 
@@ -72,10 +79,17 @@ pub struct CreateClientBody {
 #[serde(rename_all = "camelCase")]
 pub struct PatchClientBody {
     /// If present, must equal the addressed extId.
+    #[schema(max_length = 250)]
+    #[validate(length(max = 250))]
     ext_id: Option<String>,
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     name: Option<String>,
     #[schema(value_type = Option<LanguageMapDoc>)]
+    #[validate(custom(function = "crate::validate::language_map"))]
     display_name: Option<LanguageMap>,
+    #[schema(max_length = 4000)]
+    #[validate(length(max = 4000))]
     remarks: Option<String>,
     /// The version read; alternatively `If-Match: "<version>"`.
     version: Option<i64>,

@@ -131,14 +131,19 @@ pub struct StringItems {
 #[serde(rename_all = "camelCase")]
 pub struct CreatePasswordBody {
     /// Generated when absent.
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     ext_id: Option<String>,
     /// The external ID of the password policy to use (stored as given).
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     policy_ext_id: Option<String>,
     /// Initial state; default `active` (`initial` when the policy generates the password).
     #[schema(value_type = Option<CredentialStateDoc>)]
     state_name: Option<String>,
     /// Required unless the policy has `resetCodeEnabled` (then it must be absent).
-    #[schema(format = Password)]
+    #[schema(max_length = 1024, format = Password)]
+    #[validate(length(max = 1024))]
     password: Option<String>,
 }
 
@@ -164,13 +169,21 @@ pub struct PasswordFragmentDto {
 #[serde(rename_all = "camelCase")]
 pub struct PatchCredentialBody {
     /// If present, must equal the credential's extId.
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     ext_id: Option<String>,
     #[schema(value_type = Option<CredentialStateDoc>)]
     state_name: Option<String>,
     /// One of `GET core/system/credential-state-change-reasons`; default: implied by the
     /// change (`changed-by-admin`).
+    #[schema(max_length = 64)]
+    #[validate(length(max = 64))]
     state_change_reason: Option<String>,
+    #[schema(max_length = 4000)]
+    #[validate(length(max = 4000))]
     state_change_detail: Option<String>,
+    #[schema(max_length = 4000)]
+    #[validate(length(max = 4000))]
     modification_comment: Option<String>,
     #[schema(value_type = Option<ValidityDto>)]
     validity: Option<Validity>,
@@ -182,7 +195,8 @@ pub struct PatchCredentialBody {
 #[derive(Deserialize, ToSchema, Validate)]
 pub struct LoginBody {
     /// Required, not empty.
-    #[schema(required = true, min_length = 1, format = Password)]
+    #[schema(max_length = 1024, required = true, min_length = 1, format = Password)]
+    #[validate(length(max = 1024))]
     password: Option<String>,
 }
 
@@ -211,6 +225,8 @@ pub struct LoginInfoBody {
     #[schema(required = true)]
     success: Option<bool>,
     /// A credential of the user that was used (must be usable: `active` or `initial`).
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     credential_ext_id: Option<String>,
 }
 

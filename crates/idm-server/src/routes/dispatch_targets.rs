@@ -88,6 +88,8 @@ impl From<(DispatchTarget, Option<AppAttestation>)> for DispatchTargetDto {
 #[serde(rename_all = "camelCase")]
 pub struct CreateDispatchTargetBody {
     /// Generated when absent.
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     ext_id: Option<String>,
     /// `fido-uaf` (the default).
     #[serde(rename = "type")]
@@ -95,29 +97,38 @@ pub struct CreateDispatchTargetBody {
     target_type: Option<String>,
     /// Required.
     #[schema(required = true, min_length = 1, max_length = 255)]
+    #[validate(length(max = 255))]
     device_id: Option<String>,
     /// Required: the channel target.
     #[schema(required = true, min_length = 1, max_length = 65536)]
+    #[validate(length(max = 65536))]
     target: Option<String>,
     #[schema(max_length = 100)]
+    #[validate(length(max = 100))]
     dispatcher: Option<String>,
     #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     user_agent: Option<String>,
     #[schema(max_length = 65536)]
+    #[validate(length(max = 65536))]
     encryption_key: Option<String>,
     /// Required.
     #[schema(required = true, min_length = 1, max_length = 65536)]
+    #[validate(length(max = 65536))]
     signing_key: Option<String>,
     /// Required.
     #[schema(required = true, min_length = 1, max_length = 1000)]
+    #[validate(length(max = 1000))]
     app_id: Option<String>,
     /// Required: the device name.
     #[schema(required = true, min_length = 1, max_length = 255)]
+    #[validate(length(max = 255))]
     name: Option<String>,
     /// `active` (the default) or `disabled`.
     #[schema(value_type = Option<DeviceStateDoc>)]
     state: Option<String>,
     /// Created in the same transaction when present.
+    #[validate(nested)]
     app_attestation: Option<AppAttestationBody>,
 }
 

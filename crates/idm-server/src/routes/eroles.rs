@@ -99,14 +99,20 @@ impl From<EnterpriseAuthorization> for EnterpriseAuthorizationDto {
 #[serde(rename_all = "camelCase")]
 pub struct CreateEroleBody {
     /// Generated when absent.
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     ext_id: Option<String>,
     /// Required; unique within the client; identifier naming policy.
-    #[schema(required = true, min_length = 1, max_length = 129)]
+    #[validate(length(max = 255))]
+    #[schema(required = true, min_length = 1, max_length = 255)]
     name: Option<String>,
+    #[schema(max_length = 4000)]
+    #[validate(length(max = 4000))]
     description: Option<String>,
     /// Keys `EN`, `DE`, `FR`, `IT` only; absent: empty.
     #[serde(default)]
     #[schema(value_type = LanguageMapDoc, required = false)]
+    #[validate(custom(function = "crate::validate::language_map"))]
     display_name: LanguageMap,
 }
 
@@ -115,11 +121,18 @@ pub struct CreateEroleBody {
 #[serde(rename_all = "camelCase")]
 pub struct PatchEroleBody {
     /// If present, must equal the addressed extId (it cannot be changed).
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     ext_id: Option<String>,
     /// Unique within the client; identifier naming policy.
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     name: Option<String>,
+    #[schema(max_length = 4000)]
+    #[validate(length(max = 4000))]
     description: Option<String>,
     #[schema(value_type = Option<LanguageMapDoc>)]
+    #[validate(custom(function = "crate::validate::language_map"))]
     display_name: Option<LanguageMap>,
     /// The version read; alternatively `If-Match: "<version>"`.
     version: Option<i64>,
@@ -130,9 +143,12 @@ pub struct PatchEroleBody {
 #[serde(rename_all = "camelCase")]
 pub struct CreateEauthorizationBody {
     /// Generated when absent.
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     ext_id: Option<String>,
     /// Required: the enterprise role (of the profile's client) to assign.
-    #[schema(required = true, min_length = 1)]
+    #[schema(max_length = 255, required = true, min_length = 1)]
+    #[validate(length(max = 255))]
     enterprise_role_ext_id: Option<String>,
     /// Absent: valid forever; `from` must not be after `to`.
     #[serde(default)]
@@ -145,6 +161,8 @@ pub struct CreateEauthorizationBody {
 #[serde(rename_all = "camelCase")]
 pub struct PatchEauthorizationBody {
     /// If present, must equal the addressed extId.
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     ext_id: Option<String>,
     /// The new validity (replaces the old one whole).
     #[schema(value_type = Option<ValidityDto>)]

@@ -69,33 +69,52 @@ impl From<FidoUafCredential> for FidoUafDto {
 #[serde(rename_all = "camelCase")]
 pub struct CreateFidoUafBody {
     /// Generated when absent.
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     ext_id: Option<String>,
     /// Required: `XXXX#XXXX` with hexadecimal digits.
-    #[schema(required = true, pattern = "^[0-9A-Fa-f]{4}#[0-9A-Fa-f]{4}$")]
+    #[schema(
+        max_length = 9,
+        required = true,
+        pattern = "^[0-9A-Fa-f]{4}#[0-9A-Fa-f]{4}$"
+    )]
+    #[validate(length(max = 9))]
     aaid: Option<String>,
     /// Required: base64url.
-    #[schema(required = true, pattern = "^[A-Za-z0-9_-]+={0,2}$", max_length = 2732)]
+    #[schema(required = true, pattern = "^[A-Za-z0-9_-]+={0,2}$", max_length = 2600)]
+    #[validate(length(max = 2600))]
     key_id: Option<String>,
     /// Required: `major.minor`.
-    #[schema(required = true, pattern = "^[0-9]{1,5}\\.[0-9]{1,5}$")]
+    #[schema(
+        max_length = 11,
+        required = true,
+        pattern = "^[0-9]{1,5}\\.[0-9]{1,5}$"
+    )]
+    #[validate(length(max = 11))]
     authenticator_version: Option<String>,
     /// Required.
     #[schema(required = true, min_length = 1, max_length = 4000)]
+    #[validate(length(max = 4000))]
     public_key: Option<String>,
     /// Required: a `UAF_ALG_SIGN_*` name of the FIDO registry, e.g.
     /// `UAF_ALG_SIGN_SECP256R1_ECDSA_SHA256_RAW`.
     #[schema(required = true, min_length = 1, max_length = 255)]
+    #[validate(length(max = 255))]
     public_key_algorithm: Option<String>,
     /// Required; not empty.
     #[schema(required = true, min_length = 1, max_length = 1000)]
+    #[validate(length(max = 1000))]
     app_id: Option<String>,
     /// Push-service device id.
     #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     device_id: Option<String>,
     /// `active` (the default) or `disabled`.
     #[schema(value_type = Option<DeviceStateDoc>)]
     state_name: Option<String>,
     /// A dispatch target of the same user to link.
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     dispatch_target_ext_id: Option<String>,
 }
 

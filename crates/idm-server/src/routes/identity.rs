@@ -27,9 +27,11 @@ pub fn routes(api: &mut Api) {
 pub struct IdentityBody {
     /// The user, as for `POST core/:c/users`.
     #[schema(required = true)]
+    #[validate(nested)]
     user: Option<UserBody>,
     /// The user's first profile, as for `POST .../users/:u/profiles` (`unitExtId` required).
     #[schema(required = true)]
+    #[validate(nested)]
     profile: Option<ProfileBody>,
 }
 

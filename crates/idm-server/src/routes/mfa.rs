@@ -15,11 +15,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::credentials::CredentialDto;
+use super::credentials::{CredentialDto, CredentialStateDoc};
 use super::fido_uaf::FidoUafDto;
 use super::paths::{ClientItemPath, UserPath};
 use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, PageParams};
-use crate::dto::{ok_tagged, PageDto, CORE};
+use crate::dto::{ok_tagged, DeviceStateDoc, PageDto, CORE};
 use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params, XToken};
 use crate::state::AppState;
@@ -208,7 +208,8 @@ async fn delete_recovery_codes(
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 pub struct CodeLoginBody {
     /// The code the user entered.
-    #[schema(required = true, min_length = 1)]
+    #[schema(max_length = 64, required = true, min_length = 1)]
+    #[validate(length(max = 64))]
     code: Option<String>,
 }
 
@@ -313,21 +314,95 @@ impl From<CreatedOath> for CreatedOathDto {
 }
 
 /// Body of `POST .../oath-credentials`.
+/// How an OATH credential counts (idm extension, documentation only).
+#[derive(Debug, Serialize, ToSchema)]
+#[allow(dead_code, clippy::upper_case_acronyms)]
+#[schema(as = OathMethod)]
+pub enum OathMethodDoc {
+    /// Time-based (RFC 6238), the default.
+    TOTP,
+    /// Counter-based (RFC 4226).
+    HOTP,
+}
+
+/// The HMAC of an OATH credential (idm extension, documentation only).
+#[derive(Debug, Serialize, ToSchema)]
+#[allow(dead_code, clippy::upper_case_acronyms)]
+#[schema(as = OathAlgorithm)]
+pub enum OathAlgorithmDoc {
+    /// The default.
+    SHA1,
+    /// HMAC-SHA-256.
+    SHA256,
+    /// HMAC-SHA-512.
+    SHA512,
+}
+
+/// Where a FIDO2 authenticator lives (documentation only).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+#[schema(as = AuthenticatorAttachment)]
+pub enum AuthenticatorAttachmentDoc {
+    /// Built into the device.
+    Platform,
+    /// Roaming (a security key).
+    Crossplatform,
+}
+
+/// The attestation a FIDO2 registration asked for (documentation only).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+#[schema(as = AttestationConveyancePreference)]
+pub enum AttestationConveyanceDoc {
+    /// The authenticator's own attestation.
+    Direct,
+    /// An anonymised attestation.
+    Indirect,
+    /// No attestation.
+    None,
+    /// An enterprise attestation.
+    Enterprise,
+}
+
+/// A FIDO2 requirement level (documentation only).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+#[schema(as = Fido2Requirement)]
+pub enum RequirementDoc {
+    /// Must.
+    Required,
+    /// Should.
+    Preferred,
+    /// Should not.
+    Discouraged,
+}
+
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateOathBody {
     /// Generated when absent.
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     ext_id: Option<String>,
     /// Stored with the credential.
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     policy_ext_id: Option<String>,
     /// Required: the label shown by the authenticator app (embedded in the URI).
     #[schema(required = true, min_length = 1, max_length = 255)]
+    #[validate(length(max = 255))]
     label: Option<String>,
     /// Initial state (`active` when absent).
+    #[schema(value_type = Option<CredentialStateDoc>)]
     state_name: Option<String>,
     /// idm extension until OATH policies exist: `TOTP` (default) or `HOTP`.
+    #[schema(value_type = Option<OathMethodDoc>)]
     method: Option<String>,
     /// idm extension: `SHA1` (default), `SHA256`, `SHA512`.
+    #[schema(value_type = Option<OathAlgorithmDoc>)]
     algorithm: Option<String>,
     /// idm extension: 6 (default), 7 or 8.
     digits: Option<u32>,
@@ -454,10 +529,19 @@ async fn get_oath(
 #[serde(rename_all = "camelCase")]
 pub struct PatchOathBody {
     /// If present, must equal the addressed extId.
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     ext_id: Option<String>,
+    #[schema(value_type = Option<CredentialStateDoc>)]
     state_name: Option<String>,
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     policy_ext_id: Option<String>,
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     label: Option<String>,
+    #[schema(max_length = 4000)]
+    #[validate(length(max = 4000))]
     modification_comment: Option<String>,
     /// The version read; alternatively `If-Match: "<version>"`.
     version: Option<i64>,
@@ -642,33 +726,45 @@ impl From<Fido2> for Fido2Dto {
 #[serde(rename_all = "camelCase")]
 pub struct CreateFido2Body {
     /// Generated when absent.
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     ext_id: Option<String>,
     /// Required: make and model of the authenticator.
-    #[schema(required = true, min_length = 1)]
+    #[schema(max_length = 255, required = true, min_length = 1)]
+    #[validate(length(max = 255))]
     aaguid: Option<String>,
     /// Required: the authenticator data (may contain the credential id).
-    #[schema(required = true, min_length = 1)]
+    #[schema(max_length = 65536, required = true, min_length = 1)]
+    #[validate(length(max = 65536))]
     authenticator: Option<String>,
     /// `platform` or `crossplatform`.
+    #[schema(value_type = Option<AuthenticatorAttachmentDoc>)]
     authenticator_attachment: Option<String>,
     /// Required: `direct`, `indirect`, `none` or `enterprise`.
-    #[schema(required = true)]
+    #[schema(required = true, value_type = Option<AttestationConveyanceDoc>)]
     attestation_conveyance_preference: Option<String>,
     /// Required: unique within the client.
-    #[schema(required = true, min_length = 1)]
+    #[schema(max_length = 1024, required = true, min_length = 1)]
+    #[validate(length(max = 1024))]
     hashed_credential_id: Option<String>,
     /// Required: the relying party's domain.
-    #[schema(required = true, min_length = 1)]
+    #[schema(max_length = 255, required = true, min_length = 1)]
+    #[validate(length(max = 255))]
     rp_id: Option<String>,
     /// Required: `required` or `discouraged`.
-    #[schema(required = true)]
+    #[schema(required = true, value_type = Option<RequirementDoc>)]
     resident_key_requirement: Option<String>,
+    #[schema(max_length = 4000)]
+    #[validate(length(max = 4000))]
     user_agent: Option<String>,
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     user_friendly_name: Option<String>,
     /// Required: `required`, `preferred` or `discouraged`.
-    #[schema(required = true)]
+    #[schema(required = true, value_type = Option<RequirementDoc>)]
     user_verification_requirement: Option<String>,
     /// Initial state (`active` when absent).
+    #[schema(value_type = Option<CredentialStateDoc>)]
     state_name: Option<String>,
 }
 
@@ -789,10 +885,19 @@ async fn get_fido2(
 #[serde(rename_all = "camelCase")]
 pub struct PatchFido2Body {
     /// If present, must equal the addressed extId.
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     ext_id: Option<String>,
+    #[schema(max_length = 65536)]
+    #[validate(length(max = 65536))]
     authenticator: Option<String>,
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     user_friendly_name: Option<String>,
+    #[schema(value_type = Option<CredentialStateDoc>)]
     state_name: Option<String>,
+    #[schema(max_length = 4000)]
+    #[validate(length(max = 4000))]
     modification_comment: Option<String>,
     /// The version read; alternatively `If-Match: "<version>"`.
     version: Option<i64>,
@@ -942,8 +1047,13 @@ async fn list_client_fido_uaf(
 #[serde(rename_all = "camelCase")]
 pub struct PatchFidoUafBody {
     /// If present, must equal the addressed extId.
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     ext_id: Option<String>,
+    #[schema(value_type = Option<DeviceStateDoc>)]
     state_name: Option<String>,
+    #[schema(max_length = 4000)]
+    #[validate(length(max = 4000))]
     modification_comment: Option<String>,
     /// The version read; alternatively `If-Match: "<version>"`.
     version: Option<i64>,

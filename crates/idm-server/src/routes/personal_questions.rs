@@ -79,15 +79,21 @@ impl From<PersonalQuestion> for PersonalQuestionDto {
 pub struct CreateQuestionBody {
     /// Generated when absent; must satisfy the identifier naming policy (at most 129
     /// characters by default).
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     ext_id: Option<String>,
+    #[schema(max_length = 4000)]
+    #[validate(length(max = 4000))]
     description: Option<String>,
     /// Required: the initial state.
     #[schema(required = true, value_type = Option<PersonalQuestionStateDoc>)]
     state_name: Option<String>,
     #[schema(value_type = Option<LanguageMapDoc>)]
+    #[validate(custom(function = "crate::validate::language_map"))]
     display_name: Option<LanguageMap>,
     /// The question text.
     #[schema(value_type = Option<LanguageMapDoc>)]
+    #[validate(custom(function = "crate::validate::language_map"))]
     content: Option<LanguageMap>,
 }
 
@@ -96,13 +102,19 @@ pub struct CreateQuestionBody {
 #[serde(rename_all = "camelCase")]
 pub struct PatchQuestionBody {
     /// If present, must equal the addressed extId.
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     ext_id: Option<String>,
+    #[schema(max_length = 4000)]
+    #[validate(length(max = 4000))]
     description: Option<String>,
     #[schema(value_type = Option<PersonalQuestionStateDoc>)]
     state_name: Option<String>,
     #[schema(value_type = Option<LanguageMapDoc>)]
+    #[validate(custom(function = "crate::validate::language_map"))]
     display_name: Option<LanguageMap>,
     #[schema(value_type = Option<LanguageMapDoc>)]
+    #[validate(custom(function = "crate::validate::language_map"))]
     content: Option<LanguageMap>,
     /// The version read; alternatively `If-Match: "<version>"`.
     version: Option<i64>,

@@ -84,14 +84,22 @@ impl From<PolicyConfig> for PolicyDto {
 #[serde(rename_all = "camelCase")]
 pub struct PolicyBody {
     /// Create: generated when absent. Patch: if present, must equal the addressed extId.
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     ext_id: Option<String>,
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     name: Option<String>,
+    #[schema(max_length = 4000)]
+    #[validate(length(max = 4000))]
     description: Option<String>,
     /// Required on create; cannot change.
     #[schema(value_type = Option<PolicyTypeDoc>)]
     policy_type: Option<String>,
     default_policy: Option<bool>,
     /// Parameter name → string value; on PATCH the whole map is replaced.
+    #[validate(custom(function = "crate::validate::text_map"))]
+    #[schema(value_type = Option<BTreeMap<String, crate::validate::MapValueText>>)]
     parameters: Option<BTreeMap<String, String>>,
     /// Patch: the version read; alternatively `If-Match: "<version>"`.
     version: Option<i64>,

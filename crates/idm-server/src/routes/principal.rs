@@ -23,17 +23,29 @@ pub fn routes(api: &mut Api) {
 #[derive(Deserialize, ToSchema, Validate)]
 pub struct TokenBody {
     /// Required: the caller's own loginId.
-    #[schema(required = true, min_length = 1)]
+    #[schema(max_length = 300, required = true, min_length = 1)]
+    #[validate(length(max = 300))]
     username: Option<String>,
     /// Required: the caller's current password.
-    #[schema(required = true, min_length = 1, format = Password)]
+    #[schema(max_length = 1024, required = true, min_length = 1, format = Password)]
+    #[validate(length(max = 1024))]
     password: Option<String>,
     /// Required: `password`.
-    #[schema(required = true, min_length = 1, example = "password")]
+    #[schema(required = true, value_type = Option<GrantTypeDoc>)]
     grant_type: Option<String>,
 }
 
 // Hand-written so a password never reaches a log through `{:?}`.
+/// The grant types of the token endpoint (documentation only).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+#[schema(as = GrantType)]
+pub enum GrantTypeDoc {
+    /// Username and password of the user.
+    Password,
+}
+
 impl std::fmt::Debug for TokenBody {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenBody")

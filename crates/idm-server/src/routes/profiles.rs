@@ -21,6 +21,7 @@ use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params};
 use crate::listing;
 use crate::state::AppState;
+use crate::validate::MapValueText;
 
 /// Registers (and documents) the profile routes.
 pub fn routes(api: &mut Api) {
@@ -111,26 +112,39 @@ impl From<Profile> for ProfileDto {
 #[serde(rename_all = "camelCase")]
 pub struct ProfileBody {
     /// Create: generated when absent. Patch: if present, must equal the addressed extId.
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     ext_id: Option<String>,
     /// Create: required, a unit of the same client that is not profileless. Patch: ignored
     /// (use `PUT .../unit/{unitExtId}`).
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     unit_ext_id: Option<String>,
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     name: Option<String>,
     /// Default `active`.
     #[schema(value_type = Option<ProfileStateDoc>)]
     profile_state: Option<ProfileState>,
     is_default_profile: Option<bool>,
+    #[schema(max_length = 4000)]
+    #[validate(length(max = 4000))]
     remarks: Option<String>,
+    #[schema(max_length = 4000)]
+    #[validate(length(max = 4000))]
     modification_comment: Option<String>,
     #[schema(value_type = Option<ValidityDto>)]
     validity: Option<Validity>,
     /// extId of another profile of the same client acting as this profile's deputy; on
     /// patch `""` removes it.
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     deputed_profile_ext_id: Option<String>,
     /// Patch: the version read; alternatively `If-Match: "<version>"`.
     version: Option<i64>,
     /// Custom property values, name → value (`null` or `""` removes one on patch).
-    #[schema(value_type = Option<BTreeMap<String, Option<String>>>)]
+    #[schema(value_type = Option<BTreeMap<String, MapValueText>>)]
+    #[validate(custom(function = "crate::validate::text_map"))]
     properties: Option<BTreeMap<String, Option<String>>>,
 }
 

@@ -1,7 +1,7 @@
 //! Custom properties: definitions (`core/properties`, `core/clients/:extId/properties`) and
 //! the value endpoints of users, profiles and units (`.../properties`).
 
-use crate::validate::PropertyValueText;
+use crate::validate::MapValueText;
 use std::collections::BTreeMap;
 use validator::Validate;
 
@@ -45,6 +45,59 @@ pub struct PropertyPath {
     pub property_id: String,
 }
 
+/// What a property's values are (documentation only).
+#[derive(Debug, Serialize, ToSchema)]
+#[allow(dead_code, clippy::upper_case_acronyms)]
+#[schema(as = PropertyType)]
+pub enum PropertyTypeDoc {
+    /// Free text.
+    STRING,
+    /// One of the allowed values.
+    ENUM,
+}
+
+/// Which kind of entity a property attaches to (documentation only).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[allow(dead_code)]
+#[schema(as = PropertyScope)]
+pub enum PropertyScopeDoc {
+    /// Applications.
+    ApplicationGlobal,
+    /// Units.
+    UnitGlobal,
+    /// Profiles.
+    ProfileGlobal,
+    /// Users.
+    UserGlobal,
+}
+
+/// Whether a value may be written on create or modify (documentation only).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[allow(dead_code)]
+#[schema(as = PropertyAccess)]
+pub enum PropertyAccessDoc {
+    /// Writable.
+    ReadWrite,
+    /// Visible, not writable.
+    ReadOnly,
+    /// Neither shown nor writable.
+    Off,
+}
+
+/// Where two equal values of a property may not coexist (documentation only).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[allow(dead_code)]
+#[schema(as = UniquenessScope)]
+pub enum UniquenessScopeDoc {
+    /// Once per definition.
+    Absolute,
+    /// Once per unit.
+    RelativeUnit,
+}
+
 /// One allowed value of an ENUM property.
 #[derive(Debug, Serialize, Deserialize, ToSchema, Validate)]
 #[serde(rename_all = "camelCase")]
@@ -54,6 +107,8 @@ pub struct AllowedValueDto {
     #[serde(skip_serializing_if = "Option::is_none")]
     allowed_value_id: Option<i64>,
     /// The value.
+    #[validate(length(max = 4000))]
+    #[schema(max_length = 4000)]
     value: String,
 }
 
@@ -145,15 +200,23 @@ where
 #[serde(rename_all = "camelCase")]
 pub struct PropertyBody {
     /// Required on create; unique within scope and client.
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     name: Option<String>,
+    #[schema(max_length = 4000)]
+    #[validate(length(max = 4000))]
     description: Option<String>,
     /// `STRING` or `ENUM` (required on create). Changing it deletes every stored value.
     #[serde(rename = "type")]
+    #[schema(value_type = Option<PropertyTypeDoc>)]
     property_type: Option<String>,
     /// `USER_GLOBAL`, `PROFILE_GLOBAL`, `UNIT_GLOBAL` or `APPLICATION_GLOBAL` (required on
     /// create).
+    #[schema(value_type = Option<PropertyScopeDoc>)]
     scope: Option<String>,
     /// Create only: the owning client; absent = every client.
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     client_ext_id: Option<String>,
     /// Values stored encrypted (needs `properties.encryption_key`); fixed after create.
     encrypted: Option<bool>,
@@ -166,20 +229,24 @@ pub struct PropertyBody {
     string_max_len: Option<Option<i32>>,
     /// STRING only: every value must match it as a whole.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[validate(length(max = 1000))]
+    #[schema(value_type = Option<String>, max_length = 1000)]
     string_regex: Option<Option<String>>,
     /// `READ_WRITE` (default), `READ_ONLY`, `OFF`: whether a value may be written on create.
+    #[schema(value_type = Option<PropertyAccessDoc>)]
     access_create: Option<String>,
     /// `READ_WRITE` (default), `READ_ONLY`, `OFF`: whether a value may be written on modify.
+    #[schema(value_type = Option<PropertyAccessDoc>)]
     access_modify: Option<String>,
     /// `ABSOLUTE` or `RELATIVE_UNIT` (USER_GLOBAL only); STRING only.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<UniquenessScopeDoc>)]
     uniqueness_scope: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<i32>)]
     gui_precedence: Option<Option<i32>>,
     /// ENUM only (required for ENUM).
+    #[validate(nested)]
     allowed_values: Option<Vec<AllowedValueDto>>,
     /// Patch: the version read; alternatively `If-Match`.
     version: Option<i64>,
@@ -429,7 +496,7 @@ pub struct PropertyValuesDto(pub BTreeMap<String, String>);
 /// Body of the value PATCHes: name → string; `null` or `""` removes a value. `_classifications`
 /// is ignored (read-only).
 #[derive(Debug, Deserialize, ToSchema)]
-#[schema(as = PropertyValuesPatch, value_type = BTreeMap<String, PropertyValueText>)]
+#[schema(as = PropertyValuesPatch, value_type = BTreeMap<String, MapValueText>)]
 pub struct PropertyPatchDto(pub BTreeMap<String, Option<String>>);
 
 impl Validate for PropertyPatchDto {

@@ -100,9 +100,12 @@ fn version_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Er
 #[serde(rename_all = "camelCase")]
 pub struct CreateTermsBody {
     /// Generated when absent.
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     ext_id: Option<String>,
     /// Required; unique; not blank.
     #[schema(required = true, min_length = 1, max_length = 255)]
+    #[validate(length(max = 255))]
     name: Option<String>,
     /// Required: whether the terms can be accepted.
     #[schema(required = true)]
@@ -113,10 +116,15 @@ pub struct CreateTermsBody {
     /// Required; not blank (a number is accepted and read as its text).
     #[serde(default, deserialize_with = "version_text")]
     #[schema(required = true, min_length = 1, max_length = 255)]
+    #[validate(length(max = 255))]
     terms_version: Option<String>,
     /// Document URLs keyed by language (`EN`/`DE`/`FR`/`IT`, either case).
+    #[validate(custom(function = "crate::validate::url_map"))]
+    #[schema(value_type = Option<BTreeMap<String, crate::validate::UrlText>>)]
     urls: Option<BTreeMap<String, String>>,
     /// extIds of existing applications to link the terms to.
+    #[validate(custom(function = "crate::validate::ext_id_items"))]
+    #[schema(value_type = Option<Vec<crate::validate::ExtIdText>>)]
     application_ext_ids: Option<Vec<String>>,
 }
 
@@ -125,17 +133,25 @@ pub struct CreateTermsBody {
 #[serde(rename_all = "camelCase")]
 pub struct PatchTermsBody {
     /// If present, must equal the addressed extId.
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     ext_id: Option<String>,
     #[schema(min_length = 1, max_length = 255)]
+    #[validate(length(max = 255))]
     name: Option<String>,
     active: Option<bool>,
     /// A new version string: publishing it lets users consent again.
     #[serde(default, deserialize_with = "version_text")]
     #[schema(min_length = 1, max_length = 255)]
+    #[validate(length(max = 255))]
     terms_version: Option<String>,
     /// Replaces the URL map.
+    #[validate(custom(function = "crate::validate::url_map"))]
+    #[schema(value_type = Option<BTreeMap<String, crate::validate::UrlText>>)]
     urls: Option<BTreeMap<String, String>>,
     /// Replaces the linked applications.
+    #[validate(custom(function = "crate::validate::ext_id_items"))]
+    #[schema(value_type = Option<Vec<crate::validate::ExtIdText>>)]
     application_ext_ids: Option<Vec<String>>,
     /// The version read; alternatively `If-Match: "<version>"`.
     version: Option<i64>,
@@ -146,7 +162,8 @@ pub struct PatchTermsBody {
 #[serde(rename_all = "camelCase")]
 pub struct CreateConsentBody {
     /// Required: extId of the (active) terms to accept.
-    #[schema(required = true, min_length = 1)]
+    #[schema(max_length = 255, required = true, min_length = 1)]
+    #[validate(length(max = 255))]
     terms_ext_id: Option<String>,
 }
 

@@ -22,6 +22,7 @@ use crate::error::ApiError;
 use crate::extract::{AuthCaller, Body, IfMatch, Params};
 use crate::listing;
 use crate::state::AppState;
+use crate::validate::MapValueText;
 
 /// Registers (and documents) the unit routes.
 pub fn routes(api: &mut Api) {
@@ -38,32 +39,46 @@ pub fn routes(api: &mut Api) {
 #[serde(rename_all = "camelCase")]
 pub struct CreateUnitBody {
     /// Generated when absent.
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     ext_id: Option<String>,
     /// Parent unit; absent: a root unit of the client (needs `UnitCreateTopUnit` too).
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     parent_unit_ext_id: Option<String>,
     /// Required; unique under the parent; identifier naming policy.
-    #[schema(required = true, min_length = 1, max_length = 129)]
+    #[validate(length(max = 255))]
+    #[schema(required = true, min_length = 1, max_length = 255)]
     name: Option<String>,
+    #[schema(max_length = 4000)]
+    #[validate(length(max = 4000))]
     location: Option<String>,
+    #[schema(max_length = 4000)]
+    #[validate(length(max = 4000))]
     description: Option<String>,
     /// Default `active`.
     #[schema(value_type = Option<UnitStateDoc>)]
     state: Option<UnitState>,
     #[serde(default)]
     #[schema(value_type = Option<LanguageMapDoc>)]
+    #[validate(custom(function = "crate::validate::language_map"))]
     display_name: LanguageMap,
     #[serde(default)]
     #[schema(value_type = Option<LanguageMapDoc>)]
+    #[validate(custom(function = "crate::validate::language_map"))]
     abbreviation: LanguageMap,
     /// Required.
     #[schema(required = true)]
     profileless: Option<bool>,
+    #[schema(max_length = 4000)]
+    #[validate(length(max = 4000))]
     modification_comment: Option<String>,
     #[serde(default)]
     #[schema(value_type = Option<ValidityDto>)]
     validity: Validity,
     /// Custom property values, name → value (`null` or `""` removes one on patch).
-    #[schema(value_type = Option<BTreeMap<String, Option<String>>>)]
+    #[schema(value_type = Option<BTreeMap<String, MapValueText>>)]
+    #[validate(custom(function = "crate::validate::text_map"))]
     properties: Option<BTreeMap<String, Option<String>>>,
 }
 
@@ -72,25 +87,38 @@ pub struct CreateUnitBody {
 #[serde(rename_all = "camelCase")]
 pub struct PatchUnitBody {
     /// If present, must equal the addressed extId.
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     ext_id: Option<String>,
     /// Identifier naming policy; unique under the parent.
+    #[schema(max_length = 255)]
+    #[validate(length(max = 255))]
     name: Option<String>,
+    #[schema(max_length = 4000)]
+    #[validate(length(max = 4000))]
     location: Option<String>,
+    #[schema(max_length = 4000)]
+    #[validate(length(max = 4000))]
     description: Option<String>,
     #[schema(value_type = Option<UnitStateDoc>)]
     state: Option<UnitState>,
     #[schema(value_type = Option<LanguageMapDoc>)]
+    #[validate(custom(function = "crate::validate::language_map"))]
     display_name: Option<LanguageMap>,
     #[schema(value_type = Option<LanguageMapDoc>)]
+    #[validate(custom(function = "crate::validate::language_map"))]
     abbreviation: Option<LanguageMap>,
     profileless: Option<bool>,
+    #[schema(max_length = 4000)]
+    #[validate(length(max = 4000))]
     modification_comment: Option<String>,
     #[schema(value_type = Option<ValidityDto>)]
     validity: Option<Validity>,
     /// The version read; alternatively `If-Match: "<version>"`.
     version: Option<i64>,
     /// Custom property values, name → value (`null` or `""` removes one on patch).
-    #[schema(value_type = Option<BTreeMap<String, Option<String>>>)]
+    #[schema(value_type = Option<BTreeMap<String, MapValueText>>)]
+    #[validate(custom(function = "crate::validate::text_map"))]
     properties: Option<BTreeMap<String, Option<String>>>,
 }
 

@@ -10,7 +10,7 @@ use idm_service::properties::WithProperties;
 use idm_service::users::UserInput;
 
 use super::properties::patch_of;
-use crate::validate::PropertyValueText;
+use crate::validate::MapValueText;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -383,7 +383,7 @@ pub struct UserBody {
     /// Custom property values, name → value. Create: mandatory properties are required.
     /// Patch: only the names sent change; `null` or `""` removes a value.
     #[validate(custom(function = "crate::validate::text_map"))]
-    #[schema(value_type = Option<BTreeMap<String, PropertyValueText>>)]
+    #[schema(value_type = Option<BTreeMap<String, MapValueText>>)]
     properties: Option<BTreeMap<String, Option<String>>>,
 }
 
