@@ -733,9 +733,9 @@ pub struct CreateFido2Body {
     #[schema(max_length = 255, required = true, min_length = 1)]
     #[validate(length(max = 255))]
     aaguid: Option<String>,
-    /// Required: the authenticator data (may contain the credential id).
-    #[schema(max_length = 65536, required = true, min_length = 1)]
-    #[validate(length(max = 65536))]
+    /// Required: the authenticator data (may contain the credential id); at most 4096 bytes.
+    #[schema(max_length = 4096, required = true, min_length = 1)]
+    #[validate(length(max = 4096))]
     authenticator: Option<String>,
     /// `platform` or `crossplatform`.
     #[schema(value_type = Option<AuthenticatorAttachmentDoc>)]
@@ -888,8 +888,8 @@ pub struct PatchFido2Body {
     #[schema(max_length = 255)]
     #[validate(length(max = 255))]
     ext_id: Option<String>,
-    #[schema(max_length = 65536)]
-    #[validate(length(max = 65536))]
+    #[schema(max_length = 4096)]
+    #[validate(length(max = 4096))]
     authenticator: Option<String>,
     #[schema(max_length = 255)]
     #[validate(length(max = 255))]
