@@ -24,8 +24,8 @@
 #   BENCH_SKIP_BUILD    0                   1 = use the existing target/release/idm
 #   BENCH_WORKDIR       /tmp/idm-bench      SQLite files, logs
 #   BENCH_ONLY          (empty)             "lists" = only the list scenarios (1k baseline + main)
-#   BENCH_PROPERTY_QUERY (empty)            property filter of the list-property scenario, e.g.
-#                                           properties.tier=t42 (hook for custom properties)
+#   BENCH_PROPERTY_QUERY properties.employeeNumber=E1-500  property filter of the list-property
+#                                           scenario (the seed gives user j of client i E{i}-{j})
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -48,7 +48,7 @@ BENCH_TAG=${BENCH_TAG:-}
 BENCH_SKIP_BUILD=${BENCH_SKIP_BUILD:-0}
 BENCH_WORKDIR=${BENCH_WORKDIR:-/tmp/idm-bench}
 BENCH_ONLY=${BENCH_ONLY:-}
-BENCH_PROPERTY_QUERY=${BENCH_PROPERTY_QUERY:-}
+BENCH_PROPERTY_QUERY=${BENCH_PROPERTY_QUERY:-properties.employeeNumber=E1-500}
 
 UPC=$((BENCH_USERS / BENCH_CLIENTS))
 IDM="$ROOT/target/release/idm"

@@ -1,6 +1,6 @@
--- List scenario hook: GET core/clients/c1/users?<BENCH_PROPERTY_QUERY>, e.g.
--- `properties.tier=t42` once custom properties are merged and the seed writes a property
--- value per user. The query should match a constant number of users at every size.
+-- List scenario: GET core/clients/c1/users?<BENCH_PROPERTY_QUERY> (default
+-- `properties.employeeNumber=E1-500`: the seed gives every user one employeeNumber).
+-- The query matches one user at every size, so p50 compares the index, not the page.
 dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
 local query = os.getenv("BENCH_PROPERTY_QUERY") or ""
 function request()

@@ -103,6 +103,7 @@ dual_test!(
             ),
             0
         );
+        assert_eq!(r.property_values, 500);
         let json = outcome.to_json();
         assert_eq!(json["users"], 500);
         assert!(outcome.to_text().contains("admin"));
@@ -219,3 +220,29 @@ dual_test!(seeding_twice_refuses_the_taken_ext_ids, |app| {
     assert!(again.is_err());
     assert_eq!(count(&app, "clients WHERE ext_id = 'c1'"), 1);
 });
+
+dual_test!(
+    seeded_employee_numbers_are_found_by_the_users_list_property_filter,
+    |app| {
+        seed(&app, PLAN).await;
+        let r = app
+            .get(&format!(
+                "{CORE}/clients/c2/users?properties.employeeNumber=E2-57"
+            ))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let items = r.body["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{}", r.body);
+        assert_eq!(items[0]["extId"], "c2-u57");
+        let user = app.get(&format!("{CORE}/c2/users/c2-u57")).await;
+        assert_eq!(user.body["properties"]["employeeNumber"], "E2-57");
+        // Another client's number matches nobody here.
+        let r = app
+            .get(&format!(
+                "{CORE}/clients/c2/users?properties.employeeNumber=E1-57"
+            ))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["items"], json!([]));
+    }
+);

@@ -11,6 +11,9 @@
 //!   profile `c{i}-u{j}-p` in the non-root unit number `(j-1) % 12` (children first, then
 //!   grandchildren in order); authorization `c{i}-u{j}-p-a` for role `nevisIdm` `UserAdmin`
 //!   when `j % 10 == 1`, else `SelfAdmin` (both scoped to the profile's unit);
+//! - every user `j` of client `i` has the value `E{i}-{j}` of the global `USER_GLOBAL` STRING
+//!   property `employeeNumber` (created if missing), so `properties.employeeNumber=E1-500`
+//!   matches exactly one user at every size;
 //! - term `k`: extId `t{k}`, name `Bench terms {k}`, active, `termsVersion` `1.0`;
 //! - user `j` of client `i` is created at [`SEED_EPOCH_MILLIS`] `+ (i-1)·M + (j-1)`
 //!   milliseconds (M = users per client), so the keyset continuation token of the page after
@@ -33,7 +36,10 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use idm_ports::RepoError;
 
-use crate::schema::{applications, authorizations, clients, profiles, roles, terms, units, users};
+use crate::schema::{
+    applications, authorizations, clients, profiles, property_definitions, roles, terms, units,
+    users,
+};
 use crate::{Backend, DbConnection, Store, E, R};
 
 /// Creation time of the first seeded user: 2020-01-01T00:00:00Z in Unix milliseconds.
@@ -110,6 +116,8 @@ pub struct SeedReport {
     pub authorizations: u64,
     /// Terms created.
     pub terms: u64,
+    /// Property values created (one `employeeNumber` per user).
+    pub property_values: u64,
     /// Wall time of the whole run.
     pub elapsed: Duration,
 }
@@ -117,7 +125,13 @@ pub struct SeedReport {
 impl SeedReport {
     /// All rows written.
     pub fn rows(&self) -> u64 {
-        self.clients + self.units + self.users + self.profiles + self.authorizations + self.terms
+        self.clients
+            + self.units
+            + self.users
+            + self.profiles
+            + self.authorizations
+            + self.terms
+            + self.property_values
     }
 }
 
@@ -151,6 +165,43 @@ fn next_ids(conn: &mut DbConnection) -> R<[i64; 6]> {
         .first(conn)?;
     let t: Option<i64> = terms::table.select(max(terms::id)).first(conn)?;
     Ok([c, u, us, p, a, t].map(|m| m.unwrap_or(0) + 1))
+}
+
+/// Name of the seeded user property.
+pub const SEED_PROPERTY: &str = "employeeNumber";
+
+/// Key of the global `employeeNumber` user property, created on first use.
+fn seed_property(conn: &mut DbConnection, at: &str) -> R<i64> {
+    let find = |conn: &mut DbConnection| {
+        property_definitions::table
+            .filter(property_definitions::scope.eq("USER_GLOBAL"))
+            .filter(property_definitions::client_key.eq(0))
+            .filter(property_definitions::name.eq(SEED_PROPERTY))
+            .select(property_definitions::id)
+            .first::<i64>(conn)
+            .optional()
+    };
+    if let Some(id) = find(conn)? {
+        return Ok(id);
+    }
+    conn.batch_execute(&format!(
+        "INSERT INTO property_definitions (client_key, name, property_type, scope, \
+         access_create, access_modify, created, last_modified) VALUES (0, '{SEED_PROPERTY}', \
+         'STRING', 'USER_GLOBAL', 'READ_WRITE', 'READ_WRITE', {at}, {at})"
+    ))?;
+    Ok(find(conn)?.unwrap_or_default())
+}
+
+/// The value key the service stores beside a plaintext value (hex SHA-256), so the seeded
+/// values are found by `properties.<name>=` like values written through the API.
+fn value_key(value: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(value.as_bytes())
+        .iter()
+        .fold(String::with_capacity(64), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
 }
 
 /// Key of a built-in `nevisIdm` role; bootstrap must have run.
@@ -240,9 +291,11 @@ struct Keys {
     authorization: i64,
     user_admin_role: i64,
     self_admin_role: i64,
+    property: i64,
 }
 
-/// Users `from..=to` of client `i`, with their profiles and authorizations: three statements.
+/// Users `from..=to` of client `i`, with their profiles, authorizations and property values:
+/// four statements.
 fn insert_users(
     conn: &mut DbConnection,
     plan: &SeedPlan,
@@ -256,6 +309,7 @@ fn insert_users(
     let mut u = String::with_capacity(rows * 260 + 300);
     let mut p = String::with_capacity(rows * 160 + 300);
     let mut a = String::with_capacity(rows * 160 + 300);
+    let mut v = String::with_capacity(rows * 110 + 100);
     u.push_str(
         "INSERT INTO users (id, client_id, ext_id, login_id, state, is_technical_user, \
          first_name, family_name, email, address, created, last_modified, version) VALUES ",
@@ -268,6 +322,7 @@ fn insert_users(
         "INSERT INTO authorizations (id, client_id, profile_id, role_id, ext_id, client_global, \
          unit_global, app_global, enterprise_role_global, created, last_modified, version) VALUES ",
     );
+    v.push_str("INSERT INTO property_values (property_id, user_id, value, value_key) VALUES ");
     let c = keys.client;
     for (n, j) in (from..=to).enumerate() {
         let sep = if n == 0 { "" } else { ", " };
@@ -300,10 +355,18 @@ fn insert_users(
             "{sep}({aid}, {c}, {pid}, {role}, '{ext}-p-a', FALSE, FALSE, FALSE, FALSE, \
              {at}, {at}, 1)"
         );
+        let employee = format!("E{i}-{j}");
+        let _ = write!(
+            v,
+            "{sep}({}, {uid}, '{employee}', '{}')",
+            keys.property,
+            value_key(&employee)
+        );
     }
     conn.batch_execute(&u)?;
     conn.batch_execute(&p)?;
     conn.batch_execute(&a)?;
+    conn.batch_execute(&v)?;
     Ok(())
 }
 
@@ -344,7 +407,9 @@ fn finish_postgres(conn: &mut DbConnection) -> R<()> {
             "SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT MAX(id) FROM {t})); "
         );
     }
-    sql.push_str("ANALYZE clients, units, users, profiles, authorizations, terms;");
+    sql.push_str(
+        "ANALYZE clients, units, users, profiles, authorizations, terms, property_values;",
+    );
     conn.batch_execute(&sql)?;
     Ok(())
 }
@@ -364,6 +429,7 @@ impl Store {
             let mut report = SeedReport::default();
             let user_admin_role = role_id(conn, "UserAdmin")?;
             let self_admin_role = role_id(conn, "SelfAdmin")?;
+            let property = seed_property(conn, &ts(plan.user_created_millis(1, 1))?)?;
             let [mut client_id, mut unit_id, mut user_id, mut profile_id, mut auth_id, term_id] =
                 next_ids(conn)?;
             for i in 1..=plan.clients {
@@ -382,12 +448,14 @@ impl Store {
                         authorization: auth_id,
                         user_admin_role,
                         self_admin_role,
+                        property,
                     };
                     conn.transaction(|c| insert_users(c, &plan, i, from, to, &tree, &keys))?;
                     let n = u64::from(to - from + 1);
                     report.users += n;
                     report.profiles += n;
                     report.authorizations += n;
+                    report.property_values += n;
                     let n = i64::from(to - from + 1);
                     user_id += n;
                     profile_id += n;

@@ -50,6 +50,7 @@ impl SeedOutcome {
             "profiles": r.profiles,
             "authorizations": r.authorizations,
             "terms": r.terms,
+            "propertyValues": r.property_values,
             "batchSize": p.batch_size,
             "rows": r.rows(),
             "elapsedMs": r.elapsed.as_millis() as u64,
@@ -62,6 +63,7 @@ impl SeedOutcome {
                 "user": "c{i}-u{j}",
                 "profile": "c{i}-u{j}-p",
                 "terms": "t{k}",
+                "employeeNumber": "E{i}-{j}",
                 "userCreatedMillis": "epochMillis + (i-1)*usersPerClient + (j-1)",
             },
         })
@@ -72,7 +74,8 @@ impl SeedOutcome {
         let r = &self.report;
         format!(
             "seeded {backend}: {c} client(s) c1..c{c}, {units} units, {u} users c{{i}}-u{{j}} \
-             (j = 1..{m}) each with profile c{{i}}-u{{j}}-p and one authorization, {t} terms t1..t{t}\n\
+             (j = 1..{m}) each with profile c{{i}}-u{{j}}-p, one authorization and \
+             employeeNumber E{{i}}-{{j}}, {t} terms t1..t{t}\n\
              {rows} rows in {secs:.2} s = {rps:.0} rows/s ({ups:.0} users/s, batch {b})\n\
              admin for everything: client 'Default', user 'admin' (Root): \
              idm token --client-ext-id Default --user-ext-id admin",
