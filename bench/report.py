@@ -108,7 +108,7 @@ def report(path):
     w("| scenario | req/s | p50 ms | p99 ms | statuses | ≥500 | × /health | × pgbench | note |")
     w("|---|---:|---:|---:|---|---:|---:|---:|---|")
     order = ["health", "health-half", "read-client", "read-client-half", "read-1k", "read", "read-half", "consents",
-             "patch-contention", "lifecycle", "paging-page-1", "paging-page-n",
+             "patch-contention", "lifecycle", "credential-lifecycle", "login", "paging-page-1", "paging-page-n",
              "list-email-prefix-1k", "list-email-prefix", "list-property-1k", "list-property"]
     for name in order + [n for n in sc if n not in order]:
         d = sc.get(name)

@@ -357,6 +357,20 @@ bench_backend() { # backend
     BENCH_RUN_ID=$(date +%s) run_wrk lifecycle lifecycle.lua "$CORE/c1/users" "create -> patch -> disable -> delete in client c1"
   fi
 
+  # Credentials (issue 12): the lifecycle with a password, then logins against a few users.
+  if [ "$(probe POST "$CORE/c1/users/c1-u1/password" '{"password":"Bench-Passw0rd-1"}')" = missing ]; then
+    missing credential-lifecycle "POST core/:c/users/:u/password"
+  else
+    BENCH_RUN_ID=$(date +%s) run_wrk credential-lifecycle credentials.lua "$CORE/c1/users" \
+      "create user -> set password (argon2id) -> delete, in client c1"
+    local login_users=${BENCH_LOGIN_USERS:-32} j
+    for j in $(seq 2 "$login_users"); do
+      probe POST "$CORE/c1/users/c1-u$j/password" '{"password":"Bench-Passw0rd-1"}' >/dev/null
+    done
+    BENCH_LOGIN_USERS=$login_users run_wrk login login.lua "/nevisidm/api/auth/v1/c1/users/c1-u1/password/login" \
+      "right password, random one of $login_users users (argon2id verify per request)"
+  fi
+
   local pages last_page token
   pages=$(( (UPC + 99) / 100 ))
   last_page=$(( pages < 10000 ? pages : 10000 ))
