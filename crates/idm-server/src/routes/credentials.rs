@@ -159,6 +159,7 @@ impl std::fmt::Debug for CreatePasswordBody {
 /// `{"passwordFragment"}`: the generated password, shown once.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = PasswordFragment)]
 pub struct PasswordFragmentDto {
     /// The generated password (idm has no second channel for the rest, so it is whole).
     password_fragment: String,
@@ -334,9 +335,12 @@ async fn list(
     params(UserPath),
     request_body = CreatePasswordBody,
     responses(
-        (status = 201, description = "Created; `Location` names the password. A body \
-            `{\"passwordFragment\"}` only when the policy generates passwords.",
-            body = Option<PasswordFragmentDto>,
+        // No `body =`: the usual answer has none, and OpenAPI cannot mark content as
+        // optional (a documented media type makes every empty 201 non-conforming).
+        (status = 201, description = "Created; `Location` names the password; no body. Only \
+            when the client's PwdPolicy has `resetCodeEnabled` (the server generates the \
+            password) the body is `{\"passwordFragment\": \"...\"}` (schema \
+            `PasswordFragment`, as the 201 of `.../password/reset`).",
             headers(("Location" = String, description = "URL of the password"))),
         (status = 404, description = "`errors.noRecord`: no such client or user.",
             body = ErrorEnvelope),
