@@ -422,6 +422,42 @@ dual_test!(
     }
 );
 
+dual_test!(
+    users_list_items_carry_property_values_only_for_callers_who_may_read_them,
+    |app| {
+        define(
+            &app,
+            json!({"name": "emp", "type": "STRING", "scope": "USER_GLOBAL"}),
+        )
+        .await;
+        assert_eq!(
+            user_with(&app, "jan", json!({"emp": "1"})).await.status,
+            201
+        );
+        assert_eq!(user_with(&app, "eva", json!({})).await.status, 201);
+        let list = format!("{CORE}/clients/Default/users?extId_SW=");
+        let admin = app.get(&format!("{list}jan")).await;
+        assert_eq!(admin.status, 200, "{}", admin.body);
+        assert_eq!(admin.body["items"][0]["properties"], json!({"emp": "1"}));
+        let admin = app.get(&format!("{list}eva")).await;
+        assert_eq!(admin.body["items"][0]["properties"], json!({}));
+
+        let helpdesk = app
+            .seed_user("Default", "helper", &["Helpdesk"], true, true, None)
+            .await;
+        let r = app
+            .send(app.req_as(
+                &helpdesk.token,
+                idm_tests::Method::GET,
+                &format!("{list}jan"),
+            ))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["items"][0]["extId"], "jan", "{}", r.body);
+        assert!(r.body["items"][0].get("properties").is_none(), "{}", r.body);
+    }
+);
+
 dual_test!(changing_the_type_removes_the_values, |app| {
     let id = define(
         &app,

@@ -304,6 +304,27 @@ impl PropertyRepo for Store {
         .await
     }
 
+    async fn users_property_values(&self, user_ids: &[i64]) -> RepoResult<Vec<(i64, OwnedValue)>> {
+        if user_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = user_ids.to_vec();
+        self.run(move |conn| {
+            let rows: Vec<(Option<i64>, i64, String)> = pv::table
+                .filter(pv::user_id.eq_any(&ids))
+                .select((pv::user_id, pv::property_id, pv::value))
+                .order((pv::user_id.asc(), pv::property_id.asc()))
+                .load(conn)?;
+            Ok(rows
+                .into_iter()
+                .filter_map(|(user, property_id, value)| {
+                    Some((user?, OwnedValue { property_id, value }))
+                })
+                .collect())
+        })
+        .await
+    }
+
     async fn users_with_property_value(
         &self,
         property_id: i64,

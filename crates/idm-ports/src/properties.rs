@@ -92,6 +92,13 @@ pub trait PropertyRepo {
     /// `Unavailable` / `Other` on database failure.
     async fn property_values(&self, owner: Owner) -> RepoResult<Vec<OwnedValue>>;
 
+    /// The stored values of several users at once (a page of a users list), as
+    /// `(user id, value)`, in one statement.
+    ///
+    /// # Errors
+    /// `Unavailable` / `Other` on database failure.
+    async fn users_property_values(&self, user_ids: &[i64]) -> RepoResult<Vec<(i64, OwnedValue)>>;
+
     /// Ids of the users holding a value of `property_id` whose `value_key` is `value_key`
     /// (the equality filter of user lists; served by an index).
     ///

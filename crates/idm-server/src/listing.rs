@@ -262,8 +262,20 @@ pub fn page_dto<T, D>(
     kind: &ListKind<T>,
     f: impl FnMut(T) -> D,
 ) -> PageDto<D> {
+    page_dto_of(listed, query, kind, |t| t, f)
+}
+
+/// [`page_dto`] for items that carry the listed entity (`entity` of it gives the sort key),
+/// e.g. users with their property values.
+pub fn page_dto_of<T, E, D>(
+    listed: Listed<T>,
+    query: &ListQuery,
+    kind: &ListKind<E>,
+    entity: impl Fn(&T) -> &E,
+    f: impl FnMut(T) -> D,
+) -> PageDto<D> {
     let token = if listed.more {
-        listed.items.last().and_then(|last| {
+        listed.items.last().map(&entity).and_then(|last| {
             (kind.key)(last, query.sort.field).map(|k| token_of(query.sort, k, (kind.ext_id)(last)))
         })
     } else {

@@ -316,6 +316,17 @@ impl Services {
             return Ok(Some(PropertyMap::new()));
         }
         let values = self.repo.property_values(owner).await?;
+        Ok(Some(self.decode(&defs, subject, values).await?))
+    }
+
+    /// A stored value set as name → plaintext: encrypted values opened (one that does not
+    /// open with the configured key is left out and logged, never shown sealed).
+    async fn decode(
+        &self,
+        defs: &[PropertyDef],
+        subject: &Subject<'_>,
+        values: Vec<idm_ports::properties::OwnedValue>,
+    ) -> AppResult<PropertyMap> {
         let mut map = PropertyMap::new();
         for v in values {
             // A definition this cache does not know yet: reload once, fresh.
@@ -348,7 +359,63 @@ impl Services {
             };
             map.insert(def.name.clone(), plain);
         }
-        Ok(Some(map))
+        Ok(map)
+    }
+
+    /// The property values of a page of users (one statement), each `None` where `caller`
+    /// lacks `PropertyValueView` on that user — the list counterpart of the read of one user.
+    pub(crate) async fn users_properties(
+        &self,
+        caller: &Caller,
+        client_id: i64,
+        users: &[idm_domain::model::User],
+    ) -> AppResult<Vec<Option<PropertyMap>>> {
+        let mut visible = Vec::with_capacity(users.len());
+        let everywhere = Self::authorize(caller, &VALUE_VIEW, &Target::client(client_id)).is_ok();
+        for user in users {
+            // Only a caller whose right sits in some units pays for the per-user unit paths.
+            let sees = everywhere || {
+                let paths = self.repo.user_unit_paths(user.meta.id).await?;
+                Self::authorize(
+                    caller,
+                    &VALUE_VIEW,
+                    &crate::admit::user_target(user, &paths),
+                )
+                .is_ok()
+            };
+            visible.push(sees);
+        }
+        let defs = self.definitions(true).await?;
+        let applies = defs
+            .iter()
+            .any(|d| d.applies_to(PropertyScope::UserGlobal, client_id));
+        let ids: Vec<i64> = users
+            .iter()
+            .zip(&visible)
+            .filter(|(_, sees)| **sees && applies)
+            .map(|(u, _)| u.meta.id)
+            .collect();
+        let mut values: BTreeMap<i64, Vec<idm_ports::properties::OwnedValue>> = BTreeMap::new();
+        for (user_id, value) in self.repo.users_property_values(&ids).await? {
+            values.entry(user_id).or_default().push(value);
+        }
+        let mut out = Vec::with_capacity(users.len());
+        for (user, sees) in users.iter().zip(visible) {
+            if !sees {
+                out.push(None);
+                continue;
+            }
+            let subject = Subject {
+                scope: PropertyScope::UserGlobal,
+                client_id,
+                kind: "user",
+                ext_id: &user.meta.ext_id,
+                unit_key: String::new(),
+            };
+            let own = values.remove(&user.meta.id).unwrap_or_default();
+            out.push(Some(self.decode(&defs, &subject, own).await?));
+        }
+        Ok(out)
     }
 
     /// Validates the values a client sent for an entity and turns them into the writes the

@@ -630,6 +630,40 @@ impl Services {
         crate::error::deleted(self.repo.delete_user(user.meta.id).await)
     }
 
+    /// [`Self::list_users`] with each user's property values, as the read of one user gives
+    /// them (left out where the caller may not read them): one more statement per page.
+    ///
+    /// # Errors
+    /// As [`Self::list_users`].
+    pub async fn list_users_with(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        query: ListQuery,
+    ) -> AppResult<Listed<WithProperties<User>>> {
+        let page = self.list_users(caller, client_ext_id, query).await?;
+        let Some(client_id) = page.items.first().map(|u| u.client_id) else {
+            return Ok(Listed {
+                items: Vec::new(),
+                more: page.more,
+                total: page.total,
+            });
+        };
+        let properties = self
+            .users_properties(caller, client_id, &page.items)
+            .await?;
+        Ok(Listed {
+            items: page
+                .items
+                .into_iter()
+                .zip(properties)
+                .map(|(entity, properties)| WithProperties { entity, properties })
+                .collect(),
+            more: page.more,
+            total: page.total,
+        })
+    }
+
     /// One page of a client's users matching the filter; users outside the caller's dataroom
     /// are left out.
     ///

@@ -580,12 +580,13 @@ async fn list(
     let query = params.list(&listing::USERS)?;
     let result = state
         .services
-        .list_users(&caller, &path.ext_id, query.clone())
+        .list_users_with(&caller, &path.ext_id, query.clone())
         .await?;
-    Ok(HttpResponse::Ok().json(listing::page_dto(
+    Ok(HttpResponse::Ok().json(listing::page_dto_of(
         result,
         &query,
         &listing::USERS,
-        UserDto::from,
+        |w| &w.entity,
+        UserDto::with,
     )))
 }
