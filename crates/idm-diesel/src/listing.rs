@@ -132,9 +132,11 @@ fn condition<QS: 'static>(c: &Condition, col: Column, backend: Backend) -> Resul
             &FieldValue::Text(like_prefix(s)),
             " ESCAPE '\\'",
         ),
-        (Match::IgnoreCase, Some(_), Backend::Sqlite) => {
-            cmp(&format!("{} COLLATE NOCASE", col.raw(backend)?), "=", &c.value)
-        }
+        (Match::IgnoreCase, Some(_), Backend::Sqlite) => cmp(
+            &format!("{} COLLATE NOCASE", col.raw(backend)?),
+            "=",
+            &c.value,
+        ),
         (Match::StartsWith, Some(s), _) => bound(
             &format!("lower({}) LIKE ", col.raw(backend)?),
             &FieldValue::Text(like_prefix(&s.to_lowercase())),

@@ -18,11 +18,11 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::applications::RoleDto;
-use super::properties::patch_of;
 use super::paths::{
     AuthorizationsPath, ClientItemPath, ClientPath, EnterpriseAuthorizationPath,
     EnterpriseRoleMemberPath, EnterpriseRolePath, ProfilePath,
 };
+use super::properties::patch_of;
 use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, PageParams};
 use crate::dto::{created, given, ok_tagged, require, MetaDto, PageDto, ValidityDto, CORE};
 use crate::error::ApiError;
@@ -294,7 +294,10 @@ async fn get_erole(
         .services
         .get_erole(&caller, &path.client_ext_id, &path.ext_id)
         .await?;
-    Ok(ok_tagged(e.entity.meta.version, &EnterpriseRoleDto::with(e)))
+    Ok(ok_tagged(
+        e.entity.meta.version,
+        &EnterpriseRoleDto::with(e),
+    ))
 }
 
 /// Changes name, description, display name or the property values sent (optimistic locking by
@@ -341,7 +344,10 @@ async fn patch_erole(
             },
         )
         .await?;
-    Ok(ok_tagged(e.entity.meta.version, &EnterpriseRoleDto::with(e)))
+    Ok(ok_tagged(
+        e.entity.meta.version,
+        &EnterpriseRoleDto::with(e),
+    ))
 }
 
 /// Deletes an enterprise role: every profile assigned it loses its roles at once. Requires
