@@ -275,7 +275,12 @@ dual_test!(
     |app| {
         // The probe names map keys `k`: a STRING property `k` of every scope with values lets
         // a value at the limit through to the store instead of failing as an unknown name.
-        for scope in ["USER_GLOBAL", "PROFILE_GLOBAL", "UNIT_GLOBAL"] {
+        for scope in [
+            "USER_GLOBAL",
+            "PROFILE_GLOBAL",
+            "UNIT_GLOBAL",
+            "ENTERPRISE_ROLE_GLOBAL",
+        ] {
             let r = app
                 .post(
                     "/nevisidm/api/core/v1/properties",

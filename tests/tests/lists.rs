@@ -451,3 +451,132 @@ dual_test!(
         assert_eq!(ext_ids(&r.body), ["t1"]);
     }
 );
+
+/// `acme` plus addresses on u1..u4 (u5 and u6 have none).
+async fn acme_with_addresses(app: &TestApp) {
+    acme(app).await;
+    let addresses = [
+        (
+            "u1",
+            json!({"city": "Zurich", "postalCode": "8000", "countryCode": "CH",
+                "street": "Bahnhofstrasse", "houseNumber": "1"}),
+        ),
+        (
+            "u2",
+            json!({"city": "Basel", "postalCode": "4000", "countryCode": "CH",
+                "addressline1": "c/o Meier", "locality": "Kleinbasel"}),
+        ),
+        (
+            "u3",
+            json!({"city": "Zurich", "postalCode": "8001", "countryCode": "CH",
+                "postOfficeBoxNumber": "17", "postOfficeBoxText": "Postfach"}),
+        ),
+        (
+            "u4",
+            json!({"city": "ZURICH", "postalCode": "1200", "countryCode": "FR",
+                "addressline2": "Bat. B", "dwellingNumber": "3"}),
+        ),
+    ];
+    for (user, address) in addresses {
+        let r = app
+            .patch(
+                &format!("{CORE}/acme/users/{user}"),
+                json!({"address": address}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+}
+
+dual_test!(
+    address_filters_narrow_the_users_list_exactly_or_ignoring_case,
+    |app| {
+        acme_with_addresses(&app).await;
+        let cases: &[(&str, &[&str])] = &[
+            ("address.city=Zurich", &["u1", "u3"]),
+            ("address.city_IEQ=zurich", &["u1", "u3", "u4"]),
+            ("address.city_SW=zu", &["u1", "u3", "u4"]),
+            ("address.postalCode=8000", &["u1"]),
+            ("address.postalCode_SW=80", &["u1", "u3"]),
+            ("address.countryCode=CH", &["u1", "u2", "u3"]),
+            ("address.street_SW=bahnhof", &["u1"]),
+            ("address.houseNumber=1", &["u1"]),
+            ("address.addressline1=c/o Meier", &["u2"]),
+            ("address.addressline2=Bat. B", &["u4"]),
+            ("address.dwellingNumber=3", &["u4"]),
+            ("address.postOfficeBoxText=Postfach", &["u3"]),
+            ("address.postOfficeBoxNumber=17", &["u3"]),
+            ("address.locality=Kleinbasel", &["u2"]),
+            // Exact is exact; an absent field matches nothing but the empty value.
+            ("address.city=zurich", &[]),
+            ("address.locality=", &["u1", "u3", "u4", "u5", "u6"]),
+            // Combined with other filters (AND).
+            ("address.countryCode=CH&address.city=Zurich", &["u1", "u3"]),
+            ("address.city=Zurich&unitExtId=north&loginId=anna", &["u1"]),
+        ];
+        for (query, expected) in cases {
+            let mut got = listed(&app, &query.replace(' ', "%20")).await;
+            got.sort();
+            assert_eq!(got, *expected, "{query}");
+        }
+        let r = app
+            .get(&format!(
+                "{USERS}?address.countryCode=CH&returnTotalResultCount=true&limit=1"
+            ))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["_pagination"]["totalResult"], 3);
+    }
+);
+
+dual_test!(
+    sorting_by_an_address_field_puts_users_without_it_first_and_pages_in_both_directions,
+    |app| {
+        acme_with_addresses(&app).await;
+        let asc = ["u5", "u6", "u4", "u2", "u1", "u3"];
+        assert_eq!(listed(&app, "sortBy=address.postalCode").await, asc);
+        // Every page size walks the same order through the sorted continuation token.
+        for limit in [1, 2, 4] {
+            assert_eq!(
+                all_pages(&app, USERS, "sortBy=address.postalCode_ASC", limit).await,
+                asc,
+                "limit {limit}"
+            );
+            let mut desc = asc.to_vec();
+            desc.reverse();
+            assert_eq!(
+                all_pages(&app, USERS, "sortBy=address.postalCode_DESC", limit).await,
+                desc,
+                "limit {limit}"
+            );
+        }
+        // Filter and sort together, served by the (client, city, extId) index.
+        assert_eq!(
+            all_pages(
+                &app,
+                USERS,
+                "address.countryCode=CH&sortBy=address.city_DESC",
+                1
+            )
+            .await,
+            ["u3", "u1", "u2"]
+        );
+    }
+);
+
+dual_test!(an_unknown_address_field_answers_422_naming_it, |app| {
+    acme(&app).await;
+    for (query, named) in [
+        ("address.planet=Mars", "address.planet"),
+        ("address.city_XX=a", "address.city_XX"),
+        ("sortBy=address.planet", "address.planet"),
+        ("address=Zurich", "address"),
+    ] {
+        let r = app.get(&format!("{USERS}?{query}")).await;
+        r.assert_error(
+            422,
+            "errors.invalidParameter",
+            &format!("The following fields are not valid: {named}"),
+        );
+    }
+});

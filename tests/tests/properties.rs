@@ -707,3 +707,178 @@ dual_test!(
         );
     }
 );
+
+fn erole_url(ext_id: &str) -> String {
+    format!("{CORE}/Default/eroles/{ext_id}")
+}
+
+dual_test!(
+    enterprise_role_values_are_written_on_create_patch_and_properties_patch_and_removed_by_null_or_empty,
+    |app| {
+        let id = define(
+            &app,
+            json!({"name": "costCentre", "type": "STRING", "scope": "ENTERPRISE_ROLE_GLOBAL"}),
+        )
+        .await;
+        define(
+            &app,
+            json!({"name": "tier", "type": "ENUM", "scope": "ENTERPRISE_ROLE_GLOBAL",
+                "allowedValues": [{"value": "gold"}, {"value": "silver"}]}),
+        )
+        .await;
+        let def = app.get(&format!("{PROPS}/{id}")).await;
+        assert_eq!(def.status, 200, "{}", def.body);
+        assert_eq!(def.body["scope"], "ENTERPRISE_ROLE_GLOBAL");
+        let list = app.get(&format!("{PROPS}?scope=ENTERPRISE_ROLE_GLOBAL")).await;
+        assert_eq!(list.status, 200, "{}", list.body);
+        assert_eq!(list.body["items"].as_array().unwrap().len(), 2);
+
+        let r = app
+            .post(
+                &format!("{CORE}/Default/eroles"),
+                json!({"extId": "sales", "name": "Sales", "properties": {"costCentre": "CC-1"}}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let g = app.get(&erole_url("sales")).await;
+        assert_eq!(g.status, 200, "{}", g.body);
+        assert_eq!(g.body["properties"], json!({"costCentre": "CC-1"}));
+
+        let p = app
+            .patch(
+                &erole_url("sales"),
+                json!({"description": "d", "properties": {"tier": "gold"}}),
+            )
+            .await;
+        assert_eq!(p.status, 200, "{}", p.body);
+        assert_eq!(p.body["description"], "d");
+        assert_eq!(
+            p.body["properties"],
+            json!({"costCentre": "CC-1", "tier": "gold"})
+        );
+        assert_eq!(p.body["version"], 2);
+
+        // Only the names sent change; null and "" remove.
+        let values = format!("{}/properties", erole_url("sales"));
+        let p = app
+            .patch(&values, json!({"costCentre": "CC-2", "tier": null}))
+            .await;
+        assert_eq!(p.status, 200, "{}", p.body);
+        assert_eq!(p.body, json!({"costCentre": "CC-2"}));
+        let p = app
+            .patch(&values, json!({"tier": "silver", "costCentre": ""}))
+            .await;
+        assert_eq!(p.status, 200, "{}", p.body);
+        assert_eq!(p.body, json!({"tier": "silver"}));
+        let g = app.get(&erole_url("sales")).await;
+        assert_eq!(g.body["properties"], json!({"tier": "silver"}));
+        // Each value write is a write of the enterprise role.
+        assert_eq!(g.body["version"], 4);
+
+        let r = app.patch(&values, json!({"tier": "bronze"})).await;
+        r.assert_error(
+            422,
+            "errors.invalidData",
+            "The value of property 'tier' is not one of its allowed values.",
+        );
+        let r = app
+            .patch(&format!("{}/properties", erole_url("nope")), json!({}))
+            .await;
+        r.assert_error(
+            404,
+            "errors.noRecord",
+            "Enterprise role doesn't exist with extId 'nope'",
+        );
+    }
+);
+
+dual_test!(
+    an_unknown_or_other_scope_property_name_on_an_enterprise_role_is_refused_naming_it,
+    |app| {
+        define(
+            &app,
+            json!({"name": "desk", "type": "STRING", "scope": "USER_GLOBAL"}),
+        )
+        .await;
+        let r = app
+            .post(
+                &format!("{CORE}/Default/eroles"),
+                json!({"extId": "ops", "name": "Ops", "properties": {"noSuchThing": "1"}}),
+            )
+            .await;
+        r.assert_error(
+            422,
+            "errors.invalidParameter",
+            "The following fields are not valid: properties.noSuchThing",
+        );
+        // Nothing was created.
+        assert_eq!(app.get(&erole_url("ops")).await.status, 404);
+
+        let r = app
+            .post(
+                &format!("{CORE}/Default/eroles"),
+                json!({"extId": "ops", "name": "Ops"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        // A user property is not an enterprise-role property.
+        let r = app
+            .patch(
+                &format!("{}/properties", erole_url("ops")),
+                json!({"desk": "x"}),
+            )
+            .await;
+        r.assert_error(
+            422,
+            "errors.invalidParameter",
+            "The following fields are not valid: properties.desk",
+        );
+        let r = app
+            .patch(&erole_url("ops"), json!({"properties": {"desk": "x"}}))
+            .await;
+        r.assert_error(
+            422,
+            "errors.invalidParameter",
+            "The following fields are not valid: properties.desk",
+        );
+        // An enterprise role without values reads an empty map.
+        assert_eq!(
+            app.get(&erole_url("ops")).await.body["properties"],
+            json!({})
+        );
+    }
+);
+
+dual_test!(
+    deleting_an_enterprise_role_deletes_its_property_values,
+    |app| {
+        define(
+            &app,
+            json!({"name": "code", "type": "STRING", "scope": "ENTERPRISE_ROLE_GLOBAL",
+                "uniquenessScope": "ABSOLUTE"}),
+        )
+        .await;
+        async fn create(app: &TestApp, ext_id: &str) -> idm_tests::Reply {
+            app.post(
+                &format!("{CORE}/Default/eroles"),
+                json!({"extId": ext_id, "name": ext_id, "properties": {"code": "X-1"}}),
+            )
+            .await
+        }
+        assert_eq!(create(&app, "first").await.status, 201);
+        // The value is stored: a second holder breaks its uniqueness.
+        create(&app, "second").await.assert_error(
+            422,
+            "errors.propertyUniquenessViolated",
+            "The value of a unique property is already in use.",
+        );
+        let r = app.delete(&erole_url("first")).await;
+        assert_eq!(r.status, 204, "{}", r.body);
+        // Gone with its enterprise role: the value is free again.
+        assert_eq!(create(&app, "second").await.status, 201);
+        assert_eq!(
+            app.get(&erole_url("second")).await.body["properties"],
+            json!({"code": "X-1"})
+        );
+    }
+);

@@ -15,7 +15,7 @@ use crate::schema::{
     enterprise_roles, roles,
 };
 use crate::versioned::{columns_of, joined, versioned_update};
-use crate::{Store, R};
+use crate::{DbConnection, Store, R};
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = enterprise_roles)]
@@ -174,6 +174,36 @@ macro_rules! eauth_returning {
     };
 }
 
+/// Inserts an enterprise role (also inside the transaction of its property values).
+pub(crate) fn insert(conn: &mut DbConnection, e: &EnterpriseRole) -> R<EnterpriseRole> {
+    let (row, client_ext_id) = diesel::insert_into(enterprise_roles::table)
+        .values(NewErole {
+            client_id: e.client_id,
+            ext_id: &e.meta.ext_id,
+            created: e.meta.created,
+            last_modified: e.meta.last_modified,
+            version: e.meta.version,
+            values: EroleValues::of(e),
+        })
+        .returning(erole_returning!())
+        .get_result::<(EroleRow, String)>(conn)?;
+    row.into_domain(client_ext_id)
+}
+
+/// Writes name, description and display name if the version is still the one read, bumping
+/// it (also inside the transaction of its property values).
+pub(crate) fn update(conn: &mut DbConnection, e: &EnterpriseRole) -> R<EnterpriseRole> {
+    let (row, client_ext_id) = versioned_update!(
+        conn,
+        enterprise_roles,
+        e.meta.id,
+        e.meta.version,
+        EroleValues::of(e),
+        erole_returning!() => (EroleRow, String),
+    )?;
+    row.into_domain(client_ext_id)
+}
+
 #[async_trait]
 impl EnterpriseRoleRepo for Store {
     async fn erole_by_ext_id(
@@ -197,21 +227,7 @@ impl EnterpriseRoleRepo for Store {
     }
 
     async fn create_erole(&self, e: EnterpriseRole) -> RepoResult<EnterpriseRole> {
-        self.run(move |conn| {
-            let (row, client_ext_id) = diesel::insert_into(enterprise_roles::table)
-                .values(NewErole {
-                    client_id: e.client_id,
-                    ext_id: &e.meta.ext_id,
-                    created: e.meta.created,
-                    last_modified: e.meta.last_modified,
-                    version: e.meta.version,
-                    values: EroleValues::of(&e),
-                })
-                .returning(erole_returning!())
-                .get_result::<(EroleRow, String)>(conn)?;
-            row.into_domain(client_ext_id)
-        })
-        .await
+        self.run(move |conn| insert(conn, &e)).await
     }
 
     async fn list_eroles(
@@ -240,18 +256,7 @@ impl EnterpriseRoleRepo for Store {
 
     async fn update_erole(&self, e: &EnterpriseRole) -> RepoResult<EnterpriseRole> {
         let e = e.clone();
-        self.run(move |conn| {
-            let (row, client_ext_id) = versioned_update!(
-                conn,
-                enterprise_roles,
-                e.meta.id,
-                e.meta.version,
-                EroleValues::of(&e),
-                erole_returning!() => (EroleRow, String),
-            )?;
-            row.into_domain(client_ext_id)
-        })
-        .await
+        self.run(move |conn| update(conn, &e)).await
     }
 
     async fn delete_erole(&self, id: i64, version: i64) -> RepoResult<()> {

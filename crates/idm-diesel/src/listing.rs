@@ -28,6 +28,10 @@ pub(crate) enum Column {
     Text(&'static str),
     /// A nullable timestamp, sorted with absent values first.
     Time(&'static str),
+    /// A text field inside a JSON object stored as text (column, key), compared and sorted as
+    /// `COALESCE(<the key's text>, '')` like a nullable text column. The key is a constant of
+    /// the column map, never client input, so it is inlined.
+    Json(&'static str, &'static str),
     /// A filter only: `<prefix> ? <suffix>` with the value bound as text.
     Subquery(&'static str, &'static str),
     /// The owner of property values (wire field `properties`): the `property_values` column
@@ -46,14 +50,20 @@ impl Column {
                 Backend::Sqlite => format!("COALESCE({c}, '0001-01-01 00:00:00')"),
                 Backend::Postgres => format!("COALESCE({c}, TIMESTAMP '0001-01-01 00:00:00')"),
             },
+            Column::Json(..) => format!("COALESCE({}, '')", self.raw(backend)?),
             Column::Subquery(..) | Column::PropertyOwner(..) => return Err(unsortable()),
         })
     }
 
-    /// The raw column, for the case-insensitive comparisons.
-    fn raw(self) -> Result<&'static str, E> {
+    /// The raw column (or JSON member), for the case-insensitive comparisons. The JSON
+    /// expressions are written exactly as the migration `2026-11-26-000300` indexes them.
+    fn raw(self, backend: Backend) -> Result<String, E> {
         match self {
-            Column::Plain(c) | Column::Text(c) => Ok(c),
+            Column::Plain(c) | Column::Text(c) => Ok(c.to_owned()),
+            Column::Json(c, key) => Ok(match backend {
+                Backend::Sqlite => format!("json_extract({c}, '$.{key}')"),
+                Backend::Postgres => format!("({c}::jsonb ->> '{key}')"),
+            }),
             Column::Time(_) | Column::Subquery(..) | Column::PropertyOwner(..) => Err(unsortable()),
         }
     }
@@ -118,20 +128,22 @@ fn condition<QS: 'static>(c: &Condition, col: Column, backend: Backend) -> Resul
         // for ASCII and index-served only on a NOCASE column); PostgreSQL from the
         // `lower(col) text_pattern_ops` index.
         (Match::StartsWith, Some(s), Backend::Sqlite) => bound(
-            &format!("{} LIKE ", col.raw()?),
+            &format!("{} LIKE ", col.raw(backend)?),
             &FieldValue::Text(like_prefix(s)),
             " ESCAPE '\\'",
         ),
-        (Match::IgnoreCase, Some(_), Backend::Sqlite) => {
-            cmp(&format!("{} COLLATE NOCASE", col.raw()?), "=", &c.value)
-        }
+        (Match::IgnoreCase, Some(_), Backend::Sqlite) => cmp(
+            &format!("{} COLLATE NOCASE", col.raw(backend)?),
+            "=",
+            &c.value,
+        ),
         (Match::StartsWith, Some(s), _) => bound(
-            &format!("lower({}) LIKE ", col.raw()?),
+            &format!("lower({}) LIKE ", col.raw(backend)?),
             &FieldValue::Text(like_prefix(&s.to_lowercase())),
             " ESCAPE '\\'",
         ),
         (Match::IgnoreCase, Some(s), _) => cmp(
-            &format!("lower({})", col.raw()?),
+            &format!("lower({})", col.raw(backend)?),
             "=",
             &FieldValue::Text(s.to_lowercase()),
         ),

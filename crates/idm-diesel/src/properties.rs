@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use idm_domain::model::{Profile, Unit, User};
+use idm_domain::model::{EnterpriseRole, Profile, Unit, User};
 use idm_domain::properties::{AllowedValue, PropertyDef};
 use idm_domain::values::UserState;
 use idm_ports::properties::{OwnedValue, Owner, PropertyRepo, StoredValue, ValueWrites};
@@ -203,15 +203,19 @@ fn write_values(conn: &mut DbConnection, owner: Owner, writes: &ValueWrites) -> 
                 diesel::delete(scoped.filter(pv::profile_id.eq(id))).execute(conn)?
             }
             Owner::Unit(id) => diesel::delete(scoped.filter(pv::unit_id.eq(id))).execute(conn)?,
+            Owner::EnterpriseRole(id) => {
+                diesel::delete(scoped.filter(pv::enterprise_role_id.eq(id))).execute(conn)?
+            }
         };
     }
     if writes.set.is_empty() {
         return Ok(());
     }
-    let (user_id, profile_id, unit_id) = match owner {
-        Owner::User(id) => (Some(id), None, None),
-        Owner::Profile(id) => (None, Some(id), None),
-        Owner::Unit(id) => (None, None, Some(id)),
+    let (user_id, profile_id, unit_id, erole_id) = match owner {
+        Owner::User(id) => (Some(id), None, None, None),
+        Owner::Profile(id) => (None, Some(id), None, None),
+        Owner::Unit(id) => (None, None, Some(id), None),
+        Owner::EnterpriseRole(id) => (None, None, None, Some(id)),
     };
     // One INSERT per value: the multi-backend connection has no batch insert, and an entity
     // carries a handful of properties.
@@ -223,6 +227,7 @@ fn write_values(conn: &mut DbConnection, owner: Owner, writes: &ValueWrites) -> 
                 pv::user_id.eq(user_id),
                 pv::profile_id.eq(profile_id),
                 pv::unit_id.eq(unit_id),
+                pv::enterprise_role_id.eq(erole_id),
                 pv::value.eq(&s.value),
                 pv::value_key.eq(&s.value_key),
                 pv::unique_key.eq(s.unique_key.as_deref()),
@@ -295,6 +300,7 @@ impl PropertyRepo for Store {
                 Owner::User(id) => q.filter(pv::user_id.eq(id)).load(conn)?,
                 Owner::Profile(id) => q.filter(pv::profile_id.eq(id)).load(conn)?,
                 Owner::Unit(id) => q.filter(pv::unit_id.eq(id)).load(conn)?,
+                Owner::EnterpriseRole(id) => q.filter(pv::enterprise_role_id.eq(id)).load(conn)?,
             };
             Ok(rows
                 .into_iter()
@@ -420,6 +426,33 @@ impl PropertyRepo for Store {
             let u = crate::units::update(conn, &unit)?;
             write_values(conn, Owner::Unit(u.meta.id), &writes)?;
             Ok(u)
+        })
+        .await
+    }
+
+    async fn create_erole_with_properties(
+        &self,
+        erole: EnterpriseRole,
+        writes: ValueWrites,
+    ) -> RepoResult<EnterpriseRole> {
+        self.tx(move |conn| {
+            let e = crate::eroles::insert(conn, &erole)?;
+            write_values(conn, Owner::EnterpriseRole(e.meta.id), &writes)?;
+            Ok(e)
+        })
+        .await
+    }
+
+    async fn update_erole_with_properties(
+        &self,
+        erole: &EnterpriseRole,
+        writes: ValueWrites,
+    ) -> RepoResult<EnterpriseRole> {
+        let erole = erole.clone();
+        self.tx(move |conn| {
+            let e = crate::eroles::update(conn, &erole)?;
+            write_values(conn, Owner::EnterpriseRole(e.meta.id), &writes)?;
+            Ok(e)
         })
         .await
     }

@@ -457,6 +457,7 @@ diesel::table! {
         user_id -> Nullable<BigInt>,
         profile_id -> Nullable<BigInt>,
         unit_id -> Nullable<BigInt>,
+        enterprise_role_id -> Nullable<BigInt>,
         value -> Text,
         value_key -> Text,
         unique_key -> Nullable<Text>,

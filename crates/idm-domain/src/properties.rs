@@ -1,4 +1,5 @@
-//! Custom properties: definitions (what may be stored on users, profiles, units, applications)
+//! Custom properties: definitions (what may be stored on users, profiles, units, enterprise
+//! roles, applications)
 //! and the validation of the values clients write.
 //!
 //! Everything here is pure: the service hands in the definitions that apply and the values the
@@ -77,6 +78,8 @@ wire_enum!(
         ProfileGlobal => "PROFILE_GLOBAL",
         /// Users.
         UserGlobal => "USER_GLOBAL",
+        /// Enterprise roles.
+        EnterpriseRoleGlobal => "ENTERPRISE_ROLE_GLOBAL",
     }
 );
 

@@ -1,7 +1,8 @@
-//! Custom property definitions and the values stored on users, profiles and units.
+//! Custom property definitions and the values stored on users, profiles, units and enterprise
+//! roles.
 
 use async_trait::async_trait;
-use idm_domain::model::{Profile, Unit, User};
+use idm_domain::model::{EnterpriseRole, Profile, Unit, User};
 use idm_domain::properties::PropertyDef;
 use idm_domain::values::UserState;
 
@@ -16,6 +17,8 @@ pub enum Owner {
     Profile(i64),
     /// A unit.
     Unit(i64),
+    /// An enterprise role.
+    EnterpriseRole(i64),
 }
 
 /// A value as stored: the text (sealed for an encrypted definition) and its derived keys.
@@ -171,4 +174,24 @@ pub trait PropertyRepo {
         unit: &Unit,
         writes: ValueWrites,
     ) -> RepoResult<Unit>;
+
+    /// Creates an enterprise role and its values in one transaction.
+    ///
+    /// # Errors
+    /// As `create_erole`; `Conflict { "unique:...unique_key..." }`.
+    async fn create_erole_with_properties(
+        &self,
+        erole: EnterpriseRole,
+        writes: ValueWrites,
+    ) -> RepoResult<EnterpriseRole>;
+
+    /// Updates an enterprise role (as `update_erole`) and its values in one transaction.
+    ///
+    /// # Errors
+    /// As `update_erole`; `Conflict { "unique:...unique_key..." }`.
+    async fn update_erole_with_properties(
+        &self,
+        erole: &EnterpriseRole,
+        writes: ValueWrites,
+    ) -> RepoResult<EnterpriseRole>;
 }

@@ -59,8 +59,7 @@ const UNIT_STATES: &[&str] = &["active", "disabled"];
 const PROFILE_STATES: &[&str] = &["active", "disabled", "archived"];
 
 /// The users list (`GET core/clients/:c/users`): the filters and sort fields of the reference's
-/// get-users page (the `address.*` fields are not yet served, see docs/api-tour.md), plus
-/// `unitExtId` (users with a profile in that unit).
+/// get-users page, plus `unitExtId` (users with a profile in that unit).
 pub const USER_FIELDS: &[FieldSpec] = &[
     FieldSpec::new("extId", Text, true, true),
     FieldSpec::new("userState", State(USER_STATES), true, false),
@@ -73,6 +72,17 @@ pub const USER_FIELDS: &[FieldSpec] = &[
     FieldSpec::new("sex", Text, true, false),
     FieldSpec::new("gender", Text, true, false),
     FieldSpec::new("birthDate", Text, true, true),
+    FieldSpec::new("address.countryCode", Text, true, true),
+    FieldSpec::new("address.city", Text, true, true),
+    FieldSpec::new("address.postalCode", Text, true, true),
+    FieldSpec::new("address.addressline1", Text, true, true),
+    FieldSpec::new("address.addressline2", Text, true, true),
+    FieldSpec::new("address.street", Text, true, true),
+    FieldSpec::new("address.houseNumber", Text, true, true),
+    FieldSpec::new("address.dwellingNumber", Text, true, true),
+    FieldSpec::new("address.postOfficeBoxText", Text, true, true),
+    FieldSpec::new("address.postOfficeBoxNumber", Text, true, true),
+    FieldSpec::new("address.locality", Text, true, true),
     FieldSpec::new("contacts.telephone", Text, true, true),
     FieldSpec::new("contacts.telefax", Text, true, true),
     FieldSpec::new("contacts.email", Text, true, true),

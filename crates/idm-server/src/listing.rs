@@ -320,6 +320,14 @@ pub const USERS: ListKind<User> = ListKind {
             "name.firstName" => text(&u.name.first_name),
             "name.familyName" => text(&u.name.family_name),
             "birthDate" => text(&u.birth_date),
+            // As the adapter compares it: the member's text, absent = "".
+            f if f.starts_with("address.") => FieldValue::Text(
+                u.address
+                    .get(&f["address.".len()..])
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+            ),
             "contacts.telephone" => text(&u.contacts.telephone),
             "contacts.telefax" => text(&u.contacts.telefax),
             "contacts.email" => text(&u.contacts.email),

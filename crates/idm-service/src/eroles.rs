@@ -6,18 +6,21 @@
 //! be a path to administration rights.
 
 use chrono::Utc;
-use idm_domain::access::{Caller, Requirement};
+use idm_domain::access::{Caller, Requirement, Target};
 use idm_domain::eroles::{effective_roles, may_bundle, RoleSource};
 use idm_domain::model::{EnterpriseAuthorization, EnterpriseRole, Profile, Role};
+use idm_domain::properties::{PropertyScope, WriteMode};
 use idm_domain::rights::Right;
 use idm_domain::values::{LanguageMap, Validity};
 use idm_domain::{DomainError, ErrorCode};
 use idm_ports::locate::Address;
+use idm_ports::properties::Owner;
 use idm_ports::{Cursor, Page, PageRequest, RepoError};
 
 use crate::admit::Gate;
 use crate::applications::new_meta;
 use crate::clients::{check_same_ext_id, check_version};
+use crate::properties::{uniqueness_violated, PropertyMap, PropertyPatch, Subject, WithProperties};
 use crate::{AppError, AppResult, Services};
 
 const CREATE: Requirement = Requirement::all(&[&[Right::EnterpriseRoleCreate]]);
@@ -42,6 +45,9 @@ pub struct NewEnterpriseRole {
     pub description: Option<String>,
     /// Display name.
     pub display_name: LanguageMap,
+    /// Custom property values (`None`: not checked at all; `Some`, even empty: mandatory
+    /// `ENTERPRISE_ROLE_GLOBAL` properties are required).
+    pub properties: Option<PropertyPatch>,
 }
 
 /// A partial update of an enterprise role: only present fields change.
@@ -55,6 +61,8 @@ pub struct EnterpriseRolePatch {
     pub description: Option<String>,
     /// New display name.
     pub display_name: Option<LanguageMap>,
+    /// Property values to set (`None` or `""` removes one); the names not sent stay.
+    pub properties: Option<PropertyPatch>,
     /// The version the client read (body `version` or `If-Match`).
     pub version: Option<i64>,
 }
@@ -104,6 +112,19 @@ fn is_foreign_key(e: &RepoError) -> bool {
     matches!(e, RepoError::Conflict { constraint } if constraint.starts_with("foreign_key"))
 }
 
+/// Whose values an enterprise role's are: its client's `ENTERPRISE_ROLE_GLOBAL` definitions,
+/// sealed under `erole:<extId>`.
+fn erole_subject<'a>(client_id: i64, ext_id: &'a str) -> Subject<'a> {
+    Subject {
+        scope: PropertyScope::EnterpriseRoleGlobal,
+        client_id,
+        kind: "erole",
+        ext_id,
+        // RELATIVE_UNIT exists for USER_GLOBAL only; an enterprise role has no unit.
+        unit_key: String::new(),
+    }
+}
+
 /// The page of `items` (already in (created, extId) order) that `page` asks for.
 fn page_of(items: Vec<Role>, page: &PageRequest) -> Page<Role> {
     let rest: Vec<Role> = items
@@ -145,11 +166,11 @@ impl Services {
         self.require_erole(client.meta.id, ext_id).await
     }
 
-    /// Creates an (empty) enterprise role.
+    /// Creates an (empty) enterprise role, with the property values sent.
     ///
     /// # Errors
     /// 403, 404 for the client, 422 for a bad extId, a naming-policy violation or a duplicate
-    /// name or extId.
+    /// name or extId; the property 403s and 422s, `errors.propertyUniquenessViolated`.
     pub async fn create_erole(
         &self,
         caller: &Caller,
@@ -165,6 +186,19 @@ impl Services {
         self.config.identifier_policy.check(&input.name)?;
         let meta = new_meta(input.ext_id)?;
         let ext_id = meta.ext_id.clone();
+        let writes = match &input.properties {
+            None => None,
+            Some(sent) => Some(
+                self.prepare_writes(
+                    caller,
+                    &Target::client(client.meta.id),
+                    &erole_subject(client.meta.id, &ext_id),
+                    sent,
+                    WriteMode::Create,
+                )
+                .await?,
+            ),
+        };
         let erole = EnterpriseRole {
             meta,
             client_id: client.meta.id,
@@ -173,8 +207,13 @@ impl Services {
             description: input.description,
             display_name: input.display_name,
         };
-        match self.repo.create_erole(erole).await {
+        let result = match writes {
+            None => self.repo.create_erole(erole).await,
+            Some(w) => self.repo.create_erole_with_properties(erole, w).await,
+        };
+        match result {
             Ok(e) => Ok(e),
+            Err(e) if e.is_unique_on("unique_key") => Err(uniqueness_violated(e)),
             Err(e) if e.is_unique_on("name") => Err(duplicate_erole_name(&input.name)),
             Err(e) if e.is_unique() => Err(DomainError::unprocessable(
                 ErrorCode::DuplicateValue,
@@ -202,7 +241,8 @@ impl Services {
         Ok(self.repo.list_eroles(client.meta.id, page).await?)
     }
 
-    /// Reads one enterprise role.
+    /// Reads one enterprise role with the property values the caller may read
+    /// (`PropertyValueView`; otherwise they are left out).
     ///
     /// # Errors
     /// 403, 404 for the client or the enterprise role.
@@ -211,22 +251,37 @@ impl Services {
         caller: &Caller,
         client_ext_id: &str,
         ext_id: &str,
-    ) -> AppResult<EnterpriseRole> {
-        self.admit_erole(caller, &VIEW, client_ext_id, ext_id).await
+    ) -> AppResult<WithProperties<EnterpriseRole>> {
+        let erole = self
+            .admit_erole(caller, &VIEW, client_ext_id, ext_id)
+            .await?;
+        let properties = self
+            .read_properties(
+                caller,
+                &Target::client(erole.client_id),
+                &erole_subject(erole.client_id, &erole.meta.ext_id),
+                Owner::EnterpriseRole(erole.meta.id),
+            )
+            .await?;
+        Ok(WithProperties {
+            entity: erole,
+            properties,
+        })
     }
 
-    /// Changes name, description and display name (optimistic locking).
+    /// Changes name, description, display name and the property values sent (optimistic
+    /// locking); answers the enterprise role with the values the caller may read.
     ///
     /// # Errors
     /// 403, 404, 409 on a stale or racing version, 422 for a changed extId, a naming-policy
-    /// violation or a duplicate name.
+    /// violation or a duplicate name; the property 403s and 422s.
     pub async fn patch_erole(
         &self,
         caller: &Caller,
         client_ext_id: &str,
         ext_id: &str,
         patch: EnterpriseRolePatch,
-    ) -> AppResult<EnterpriseRole> {
+    ) -> AppResult<WithProperties<EnterpriseRole>> {
         let write = self.writing();
         write.reaches_nobody(); // enterprise roles grant application roles, never idm rights
         let mut erole = self
@@ -242,16 +297,71 @@ impl Services {
         }
         let name = patch.name.clone();
         patch_fields!(erole, patch, { name, description: Some, display_name });
-        match self.repo.update_erole(&erole).await {
-            Ok(e) => Ok(e),
+        let target = Target::client(erole.client_id);
+        let subject = erole_subject(erole.client_id, ext_id);
+        let writes = match &patch.properties {
+            None => None,
+            Some(sent) => Some(
+                self.prepare_writes(caller, &target, &subject, sent, WriteMode::Modify)
+                    .await?,
+            ),
+        };
+        let result = match writes {
+            None => self.repo.update_erole(&erole).await,
+            Some(w) => self.repo.update_erole_with_properties(&erole, w).await,
+        };
+        let written = match result {
+            Ok(e) => e,
+            Err(e) if e.is_unique_on("unique_key") => return Err(uniqueness_violated(e)),
             Err(e) if e.is_unique_on("name") => {
-                Err(duplicate_erole_name(name.as_deref().unwrap_or_default()))
+                return Err(duplicate_erole_name(name.as_deref().unwrap_or_default()))
             }
-            Err(e) => Err(e.into()),
-        }
+            Err(e) => return Err(e.into()),
+        };
+        let properties = self
+            .read_properties(
+                caller,
+                &target,
+                &subject,
+                Owner::EnterpriseRole(written.meta.id),
+            )
+            .await?;
+        Ok(WithProperties {
+            entity: written,
+            properties,
+        })
     }
 
-    /// Deletes an enterprise role: every profile granted it loses its roles at once.
+    /// `PATCH .../eroles/:e/properties`: writes the values sent (bumping the enterprise role's
+    /// version) and answers all values.
+    ///
+    /// # Errors
+    /// 403, 404, 422, `errors.propertyUniquenessViolated`.
+    pub async fn patch_erole_properties(
+        &self,
+        caller: &Caller,
+        client_ext_id: &str,
+        ext_id: &str,
+        sent: PropertyPatch,
+    ) -> AppResult<PropertyMap> {
+        let write = self.writing();
+        write.reaches_nobody(); // property values are never part of a caller
+        let erole = self
+            .admit_erole(caller, &MODIFY, client_ext_id, ext_id)
+            .await?;
+        self.patch_values(
+            caller,
+            &Target::client(erole.client_id),
+            &erole_subject(erole.client_id, &erole.meta.ext_id),
+            Owner::EnterpriseRole(erole.meta.id),
+            &sent,
+            |writes| self.repo.update_erole_with_properties(&erole, writes),
+        )
+        .await
+    }
+
+    /// Deletes an enterprise role: every profile granted it loses its roles at once; its
+    /// property values go with it (cascade).
     ///
     /// # Errors
     /// 403, 404, 409 if it changed since the version the client read.

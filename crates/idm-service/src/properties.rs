@@ -1,5 +1,5 @@
-//! Custom properties: definition use cases, and the value reads and writes the user, profile
-//! and unit use cases delegate to.
+//! Custom properties: definition use cases, and the value reads and writes the user, profile,
+//! unit and enterprise-role use cases delegate to.
 //!
 //! Values of encrypted definitions are sealed with [`Sealer`] (context: definition and owner,
 //! so a sealed value copied into another row does not open) and are never logged. Every value
@@ -246,7 +246,7 @@ pub(crate) fn unit_of_paths(paths: &[String]) -> String {
 pub(crate) struct Subject<'a> {
     pub scope: PropertyScope,
     pub client_id: i64,
-    /// `user`, `profile` or `unit` plus the entity's extId: the sealing context.
+    /// `user`, `profile`, `unit` or `erole` plus the entity's extId: the sealing context.
     pub kind: &'static str,
     pub ext_id: &'a str,
     /// The unit `RELATIVE_UNIT` uniqueness is relative to.
@@ -483,6 +483,37 @@ impl Services {
             });
         }
         Ok(writes)
+    }
+
+    /// The shared part of the `PATCH .../properties` endpoints of profiles, units and
+    /// enterprise roles, after the entity is admitted: validates `sent` as a modify, applies
+    /// it with `write` (the entity's versioned update plus the value writes, one transaction)
+    /// and answers every value of `owner` after the change.
+    ///
+    /// # Errors
+    /// The 403s and 422s of [`Services::prepare_writes`]; what `write` fails with
+    /// (`errors.propertyUniquenessViolated` for a taken unique value); 403 when the caller may
+    /// write but not read values.
+    pub(crate) async fn patch_values<T, F, Fut>(
+        &self,
+        caller: &Caller,
+        target: &Target<'_>,
+        subject: &Subject<'_>,
+        owner: Owner,
+        sent: &PropertyPatch,
+        write: F,
+    ) -> AppResult<PropertyMap>
+    where
+        F: FnOnce(ValueWrites) -> Fut,
+        Fut: std::future::Future<Output = Result<T, RepoError>>,
+    {
+        let writes = self
+            .prepare_writes(caller, target, subject, sent, WriteMode::Modify)
+            .await?;
+        write(writes).await.map_err(uniqueness_violated)?;
+        self.read_properties(caller, target, subject, owner)
+            .await?
+            .ok_or_else(forbidden_values)
     }
 
     /// Ids of the users of `client_id` holding `value` in the user property `name` (for list
@@ -866,19 +897,15 @@ impl Services {
             )
             .await?
             .into_profile()?;
-        let target = crate::admit::profile_target(&profile);
-        let subject = profile_subject(&profile);
-        let writes = self
-            .prepare_writes(caller, &target, &subject, &sent, WriteMode::Modify)
-            .await?;
-        let written = self
-            .repo
-            .update_profile_with_properties(&profile, writes)
-            .await
-            .map_err(uniqueness_violated)?;
-        self.read_properties(caller, &target, &subject, Owner::Profile(written.meta.id))
-            .await?
-            .ok_or_else(forbidden_values)
+        self.patch_values(
+            caller,
+            &crate::admit::profile_target(&profile),
+            &profile_subject(&profile),
+            Owner::Profile(profile.meta.id),
+            &sent,
+            |writes| self.repo.update_profile_with_properties(&profile, writes),
+        )
+        .await
     }
 
     /// Reads a unit with the property values the caller may read.
@@ -937,19 +964,15 @@ impl Services {
             )
             .await?
             .into_unit()?;
-        let target = Target::units(unit.client_id, std::slice::from_ref(&unit.path));
-        let subject = unit_subject(&unit);
-        let writes = self
-            .prepare_writes(caller, &target, &subject, &sent, WriteMode::Modify)
-            .await?;
-        let written = self
-            .repo
-            .update_unit_with_properties(&unit, writes)
-            .await
-            .map_err(uniqueness_violated)?;
-        self.read_properties(caller, &target, &subject, Owner::Unit(written.meta.id))
-            .await?
-            .ok_or_else(forbidden_values)
+        self.patch_values(
+            caller,
+            &Target::units(unit.client_id, std::slice::from_ref(&unit.path)),
+            &unit_subject(&unit),
+            Owner::Unit(unit.meta.id),
+            &sent,
+            |writes| self.repo.update_unit_with_properties(&unit, writes),
+        )
+        .await
     }
 }
 

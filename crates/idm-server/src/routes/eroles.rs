@@ -3,6 +3,8 @@
 //! (`core/:c/profiles/:p/eauthorizations`) and a profile's effective roles
 //! (`core/:c/profiles/:p/roles`).
 
+use std::collections::BTreeMap;
+
 use actix_web::{web, HttpResponse};
 use idm_domain::model::{EnterpriseAuthorization, EnterpriseRole};
 use idm_domain::values::{LanguageMap, Validity};
@@ -10,6 +12,7 @@ use idm_service::eroles::{
     EnterpriseAuthorizationPatch, EnterpriseRolePatch, NewEnterpriseAuthorization,
     NewEnterpriseRole,
 };
+use idm_service::properties::WithProperties;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
@@ -19,6 +22,7 @@ use super::paths::{
     AuthorizationsPath, ClientItemPath, ClientPath, EnterpriseAuthorizationPath,
     EnterpriseRoleMemberPath, EnterpriseRolePath, ProfilePath,
 };
+use super::properties::patch_of;
 use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope, LanguageMapDoc, PageParams};
 use crate::dto::{created, given, ok_tagged, require, MetaDto, PageDto, ValidityDto, CORE};
 use crate::error::ApiError;
@@ -56,6 +60,20 @@ pub struct EnterpriseRoleDto {
     description: Option<String>,
     #[schema(value_type = LanguageMapDoc)]
     display_name: LanguageMap,
+    /// Custom property values (`ENTERPRISE_ROLE_GLOBAL`), name → value; left out when the
+    /// caller may not read them (`PropertyValueView`) and in lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<BTreeMap<String, String>>,
+}
+
+impl EnterpriseRoleDto {
+    /// The enterprise role with the property values its reader may see.
+    fn with(w: WithProperties<EnterpriseRole>) -> Self {
+        EnterpriseRoleDto {
+            properties: w.properties,
+            ..EnterpriseRoleDto::from(w.entity)
+        }
+    }
 }
 
 impl From<EnterpriseRole> for EnterpriseRoleDto {
@@ -67,6 +85,7 @@ impl From<EnterpriseRole> for EnterpriseRoleDto {
             name: e.name,
             description: e.description,
             display_name: e.display_name,
+            properties: None,
         }
     }
 }
@@ -114,6 +133,11 @@ pub struct CreateEroleBody {
     #[schema(value_type = LanguageMapDoc, required = false)]
     #[validate(custom(function = "crate::validate::language_map"))]
     display_name: LanguageMap,
+    /// Custom property values (`ENTERPRISE_ROLE_GLOBAL`), name → value; mandatory properties
+    /// are required.
+    #[schema(value_type = Option<BTreeMap<String, crate::validate::MapValueText>>)]
+    #[validate(custom(function = "crate::validate::text_map"))]
+    properties: Option<BTreeMap<String, Option<String>>>,
 }
 
 /// Body of `PATCH core/:c/eroles/:extId`: only the fields present change.
@@ -136,6 +160,10 @@ pub struct PatchEroleBody {
     display_name: Option<LanguageMap>,
     /// The version read; alternatively `If-Match: "<version>"`.
     version: Option<i64>,
+    /// Custom property values, name → value; `null` or `""` removes one, names not sent stay.
+    #[schema(value_type = Option<BTreeMap<String, crate::validate::MapValueText>>)]
+    #[validate(custom(function = "crate::validate::text_map"))]
+    properties: Option<BTreeMap<String, Option<String>>>,
 }
 
 /// Body of `POST core/:c/profiles/:p/eauthorizations`.
@@ -171,8 +199,8 @@ pub struct PatchEauthorizationBody {
     version: Option<i64>,
 }
 
-/// Creates an (empty) enterprise role of the client. Requires
-/// `AccessControl.EnterpriseRoleCreate`.
+/// Creates an (empty) enterprise role of the client, with the property values sent. Requires
+/// `AccessControl.EnterpriseRoleCreate` (and `AccessControl.PropertyValueCreate` for values).
 #[utoipa::path(post, path = "/nevisidm/api/core/v1/{clientExtId}/eroles", tag = "eroles",
     security(("bearer" = [])),
     params(ClientPath),
@@ -183,16 +211,18 @@ pub struct PatchEauthorizationBody {
         (status = 404, description = "`errors.noRecord`: no such client.", body = ErrorEnvelope),
         (status = 422, description = "`errors.invalidParameter` (a field is missing or not \
             valid), `errors.identifierPolicyViolated` (name breaks the naming policy), \
-            `errors.duplicateName` (name taken in the client) or `errors.duplicateValue` \
-            (extId taken).", body = ErrorEnvelope),
+            `errors.duplicateName` (name taken in the client), `errors.duplicateValue` \
+            (extId taken), or a property error as for user properties (unknown \
+            `properties.<name>`, `errors.property.stringmaxlen`, ...).", body = ErrorEnvelope),
         BodyErrors, AuthErrors,
     ))]
 async fn create_erole(
     state: web::Data<AppState>,
     AuthCaller(caller): AuthCaller,
     path: web::Path<ClientPath>,
-    Body(body): Body<CreateEroleBody>,
+    Body(mut body): Body<CreateEroleBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let properties = patch_of(body.properties.take().unwrap_or_default());
     require(&[("name", given(&body.name))])?;
     let ClientPath { client_ext_id } = path.into_inner();
     let erole = state
@@ -205,6 +235,7 @@ async fn create_erole(
                 name: body.name.unwrap_or_default(),
                 description: body.description,
                 display_name: body.display_name,
+                properties: Some(properties),
             },
         )
         .await?;
@@ -263,12 +294,15 @@ async fn get_erole(
         .services
         .get_erole(&caller, &path.client_ext_id, &path.ext_id)
         .await?;
-    Ok(ok_tagged(e.meta.version, &EnterpriseRoleDto::from(e)))
+    Ok(ok_tagged(
+        e.entity.meta.version,
+        &EnterpriseRoleDto::with(e),
+    ))
 }
 
-/// Changes name, description or display name (optimistic locking by `version` or
-/// `If-Match`). Requires `AccessControl.EnterpriseRoleView` and
-/// `AccessControl.EnterpriseRoleModify`.
+/// Changes name, description, display name or the property values sent (optimistic locking by
+/// `version` or `If-Match`). Requires `AccessControl.EnterpriseRoleView` and
+/// `AccessControl.EnterpriseRoleModify` (and the property-value rights for values).
 #[utoipa::path(patch, path = "/nevisidm/api/core/v1/{clientExtId}/eroles/{extId}", tag = "eroles",
     security(("bearer" = [])),
     params(EnterpriseRolePath,
@@ -282,8 +316,8 @@ async fn get_erole(
         (status = 409, description = "`errors.optimisticLockingFailure`: the version is stale.",
             body = ErrorEnvelope),
         (status = 422, description = "`errors.invalidParameter`, `errors.modifyExtId` (body \
-            extId differs), `errors.identifierPolicyViolated` or `errors.duplicateName`.",
-            body = ErrorEnvelope),
+            extId differs), `errors.identifierPolicyViolated`, `errors.duplicateName`, or a \
+            property error as for user properties.", body = ErrorEnvelope),
         BodyErrors, AuthErrors,
     ))]
 async fn patch_erole(
@@ -291,8 +325,9 @@ async fn patch_erole(
     AuthCaller(caller): AuthCaller,
     path: web::Path<EnterpriseRolePath>,
     IfMatch(if_match): IfMatch,
-    Body(body): Body<PatchEroleBody>,
+    Body(mut body): Body<PatchEroleBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let properties = patch_of(body.properties.take().unwrap_or_default());
     let e = state
         .services
         .patch_erole(
@@ -304,11 +339,15 @@ async fn patch_erole(
                 name: body.name,
                 description: body.description,
                 display_name: body.display_name,
+                properties: Some(properties),
                 version: body.version.or(if_match),
             },
         )
         .await?;
-    Ok(ok_tagged(e.meta.version, &EnterpriseRoleDto::from(e)))
+    Ok(ok_tagged(
+        e.entity.meta.version,
+        &EnterpriseRoleDto::with(e),
+    ))
 }
 
 /// Deletes an enterprise role: every profile assigned it loses its roles at once. Requires

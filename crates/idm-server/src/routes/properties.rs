@@ -1,5 +1,5 @@
 //! Custom properties: definitions (`core/properties`, `core/clients/:extId/properties`) and
-//! the value endpoints of users, profiles and units (`.../properties`).
+//! the value endpoints of users, profiles, units and enterprise roles (`.../properties`).
 
 use crate::validate::MapValueText;
 use std::collections::BTreeMap;
@@ -15,7 +15,7 @@ use idm_service::properties::{PropertyInput, PropertyPatch, PropertySearch};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::paths::{ClientItemPath, ProfilePath, UnitPath, UserPath};
+use super::paths::{ClientItemPath, EnterpriseRolePath, ProfilePath, UnitPath, UserPath};
 use crate::doc::{Api, AuthErrors, BodyErrors, ErrorEnvelope};
 use crate::dto::{created, ok_tagged, PageDto, Pagination, CORE};
 use crate::error::ApiError;
@@ -33,7 +33,8 @@ pub fn routes(api: &mut Api) {
         .add(__path_user_get, user_get)
         .add(__path_user_patch, user_patch)
         .add(__path_profile_patch, profile_patch)
-        .add(__path_unit_patch, unit_patch);
+        .add(__path_unit_patch, unit_patch)
+        .add(__path_erole_patch, erole_patch);
 }
 
 /// `core/properties/{propertyId}`.
@@ -70,6 +71,8 @@ pub enum PropertyScopeDoc {
     ProfileGlobal,
     /// Users.
     UserGlobal,
+    /// Enterprise roles.
+    EnterpriseRoleGlobal,
 }
 
 /// Whether a value may be written on create or modify (documentation only).
@@ -127,7 +130,8 @@ pub struct PropertyDto {
     /// `STRING` or `ENUM`.
     #[serde(rename = "type")]
     property_type: &'static str,
-    /// `USER_GLOBAL`, `PROFILE_GLOBAL`, `UNIT_GLOBAL` or `APPLICATION_GLOBAL`.
+    /// `USER_GLOBAL`, `PROFILE_GLOBAL`, `UNIT_GLOBAL`, `ENTERPRISE_ROLE_GLOBAL` or
+    /// `APPLICATION_GLOBAL`.
     scope: &'static str,
     /// Absent for a definition every client sees.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -210,8 +214,8 @@ pub struct PropertyBody {
     #[serde(rename = "type")]
     #[schema(value_type = Option<PropertyTypeDoc>)]
     property_type: Option<String>,
-    /// `USER_GLOBAL`, `PROFILE_GLOBAL`, `UNIT_GLOBAL` or `APPLICATION_GLOBAL` (required on
-    /// create).
+    /// `USER_GLOBAL`, `PROFILE_GLOBAL`, `UNIT_GLOBAL`, `ENTERPRISE_ROLE_GLOBAL` or
+    /// `APPLICATION_GLOBAL` (required on create).
     #[schema(value_type = Option<PropertyScopeDoc>)]
     scope: Option<String>,
     /// Create only: the owning client; absent = every client.
@@ -628,6 +632,34 @@ async fn unit_patch(
     let values = state
         .services
         .patch_unit_properties(&caller, &path.client_ext_id, &path.ext_id, patch_of(body))
+        .await?;
+    Ok(HttpResponse::Ok().json(values))
+}
+
+/// Sets or removes the values sent on an enterprise role (`EnterpriseRoleView`,
+/// `EnterpriseRoleModify` and the value rights); others stay. Answers all values.
+#[utoipa::path(patch,
+    path = "/nevisidm/api/core/v1/{clientExtId}/eroles/{extId}/properties",
+    tag = "properties",
+    security(("bearer" = [])),
+    params(EnterpriseRolePath),
+    request_body = PropertyPatchDto,
+    responses(
+        (status = 200, description = "All values after the change.", body = PropertyValuesDto),
+        (status = 404, description = "`errors.noRecord`: no such client or enterprise role.",
+            body = ErrorEnvelope),
+        (status = 422, description = "As for user properties.", body = ErrorEnvelope),
+        BodyErrors, AuthErrors,
+    ))]
+async fn erole_patch(
+    state: web::Data<AppState>,
+    AuthCaller(caller): AuthCaller,
+    path: web::Path<EnterpriseRolePath>,
+    Body(PropertyPatchDto(body)): Body<PropertyPatchDto>,
+) -> Result<HttpResponse, ApiError> {
+    let values = state
+        .services
+        .patch_erole_properties(&caller, &path.client_ext_id, &path.ext_id, patch_of(body))
         .await?;
     Ok(HttpResponse::Ok().json(values))
 }

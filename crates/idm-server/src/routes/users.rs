@@ -79,9 +79,10 @@ pub enum SexDoc {
 /// Filters of `GET core/clients/{extId}/users` (all optional, AND-combined). Text fields also
 /// take `<field>_SW` (starts with) and `<field>_IEQ` (equals), both ignoring case. Sort fields
 /// (`sortBy`): `extId`, `loginId`, `isTechnicalUser`, `name.title`, `name.firstName`,
-/// `name.familyName`, `birthDate`, `contacts.*`, `validity.from`, `validity.to`, `remarks`,
-/// `version`, `created`, `lastModified`. `address.*` and `properties.<name>` filters are not
-/// served yet (422).
+/// `name.familyName`, `birthDate`, `address.*`, `contacts.*`, `validity.from`, `validity.to`,
+/// `remarks`, `version`, `created`, `lastModified`; an absent address field sorts as empty.
+/// `properties.<name>=value` matches users holding that value of the `USER_GLOBAL` property
+/// `<name>` (an unknown name is 422). Any other parameter is 422 `errors.invalidParameter`.
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
@@ -119,6 +120,39 @@ pub struct UserListFilter {
     /// Birth date as stored (`YYYY-MM-DD`).
     #[param(rename = "birthDate")]
     birth_date: Option<String>,
+    /// Country code; index-served (with `sortBy=address.countryCode`).
+    #[param(rename = "address.countryCode")]
+    address_country_code: Option<String>,
+    /// City; index-served, also `_IEQ` (and `_SW` on PostgreSQL).
+    #[param(rename = "address.city")]
+    address_city: Option<String>,
+    /// Postal code; index-served.
+    #[param(rename = "address.postalCode")]
+    address_postal_code: Option<String>,
+    /// Address line 1.
+    #[param(rename = "address.addressline1")]
+    address_addressline1: Option<String>,
+    /// Address line 2.
+    #[param(rename = "address.addressline2")]
+    address_addressline2: Option<String>,
+    /// Street.
+    #[param(rename = "address.street")]
+    address_street: Option<String>,
+    /// House number.
+    #[param(rename = "address.houseNumber")]
+    address_house_number: Option<String>,
+    /// Dwelling number.
+    #[param(rename = "address.dwellingNumber")]
+    address_dwelling_number: Option<String>,
+    /// Post-office box text.
+    #[param(rename = "address.postOfficeBoxText")]
+    address_post_office_box_text: Option<String>,
+    /// Post-office box number.
+    #[param(rename = "address.postOfficeBoxNumber")]
+    address_post_office_box_number: Option<String>,
+    /// Locality.
+    #[param(rename = "address.locality")]
+    address_locality: Option<String>,
     /// Telephone.
     #[param(rename = "contacts.telephone")]
     contacts_telephone: Option<String>,
