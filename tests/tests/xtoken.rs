@@ -9,8 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use idm_tests::{
-    dual_test, json, Reply, SeededUser, TestApp, CORE, PRINCIPAL, SEEDED_PASSWORD,
-    XTOKEN_SECRET,
+    dual_test, json, Reply, SeededUser, TestApp, CORE, PRINCIPAL, SEEDED_PASSWORD, XTOKEN_SECRET,
 };
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use reqwest::Method;
@@ -97,7 +96,10 @@ dual_test!(
         assert_accepted(&probe(&app, &me, &before).await);
 
         let r = app
-            .post(&format!("{}/reset", password("Default", "self1")), Value::Null)
+            .post(
+                &format!("{}/reset", password("Default", "self1")),
+                Value::Null,
+            )
             .await;
         assert_eq!(r.status, 201, "{}", r.body);
         let generated = r.body["passwordFragment"].as_str().unwrap().to_owned();
@@ -137,23 +139,23 @@ dual_test!(
     }
 );
 
-dual_test!(
-    an_unlock_ends_the_x_tokens_issued_before_it,
-    |app| {
-        let me = self_admin(&app, "self1").await;
-        let before = issue(&app, &me, SEEDED_PASSWORD).await;
-        assert_accepted(&probe(&app, &me, &before).await);
+dual_test!(an_unlock_ends_the_x_tokens_issued_before_it, |app| {
+    let me = self_admin(&app, "self1").await;
+    let before = issue(&app, &me, SEEDED_PASSWORD).await;
+    assert_accepted(&probe(&app, &me, &before).await);
 
-        let r = app
-            .post(&format!("{}/unlock", password("Default", "self1")), Value::Null)
-            .await;
-        assert_eq!(r.status, 204, "{}", r.body);
-        assert_refused(&probe(&app, &me, &before).await);
+    let r = app
+        .post(
+            &format!("{}/unlock", password("Default", "self1")),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_refused(&probe(&app, &me, &before).await);
 
-        let after = issue(&app, &me, SEEDED_PASSWORD).await;
-        assert_accepted(&probe(&app, &me, &after).await);
-    }
-);
+    let after = issue(&app, &me, SEEDED_PASSWORD).await;
+    assert_accepted(&probe(&app, &me, &after).await);
+});
 
 dual_test!(
     the_failed_login_that_locks_the_password_ends_the_x_tokens_issued_before_it,
@@ -178,7 +180,10 @@ dual_test!(
         assert_refused(&probe(&app, &me, &before).await);
 
         let r = app
-            .post(&format!("{}/unlock", password("Default", "self1")), Value::Null)
+            .post(
+                &format!("{}/unlock", password("Default", "self1")),
+                Value::Null,
+            )
             .await;
         assert_eq!(r.status, 204, "{}", r.body);
         assert_refused(&probe(&app, &me, &before).await);
@@ -244,7 +249,11 @@ dual_test!(
             )
             .await;
         assert_refused(&r);
-        assert_eq!(app.get(&path).await.status, 200, "the password must survive");
+        assert_eq!(
+            app.get(&path).await.status,
+            200,
+            "the password must survive"
+        );
 
         let after = issue(&app, &me, "Own-New-Passw0rd").await;
         assert_accepted(&probe(&app, &me, &after).await);
@@ -276,6 +285,35 @@ dual_test!(
 );
 
 dual_test!(
+    a_self_admins_email_change_with_an_x_token_from_before_a_reset_is_refused,
+    |app| {
+        // The other X-Token check: a self-admin PATCH of a self-protected attribute.
+        let me = self_admin(&app, "self1").await;
+        let user = format!("{CORE}/Default/users/self1");
+        let x = issue(&app, &me, SEEDED_PASSWORD).await;
+        let patch = |email: &str| {
+            app.req_as(&me.token, Method::PATCH, &user)
+                .header("X-Token", &x)
+                .json(&json!({"contacts": {"email": email}}))
+        };
+        let r = app.send(patch("one@example.com")).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+
+        let r = app
+            .post(
+                &format!("{}/reset", password("Default", "self1")),
+                Value::Null,
+            )
+            .await;
+        // Without resetCodeEnabled the generated password is not shown: 204.
+        assert_eq!(r.status, 204, "{}", r.body);
+        assert_refused(&app.send(patch("two@example.com")).await);
+        let r = app.get(&user).await;
+        assert_eq!(r.body["contacts"]["email"], "one@example.com", "{}", r.body);
+    }
+);
+
+dual_test!(
     an_x_token_without_the_epoch_claim_or_with_an_old_epoch_is_refused,
     |app| {
         let me = self_admin(&app, "self1").await;
@@ -288,11 +326,16 @@ dual_test!(
         };
         // Seeding set the password: the user's epoch is 1.
         assert_accepted(&probe(&app, &me, &sign(&claims(Some(1)))).await);
-        // A token from before the claim existed, or from before the seeding.
+        // A token from before the claim existed, from before the seeding, or carrying an
+        // epoch the database has not reached (a restore behind the token).
         assert_refused(&probe(&app, &me, &sign(&claims(None))).await);
         assert_refused(&probe(&app, &me, &sign(&claims(Some(0)))).await);
+        assert_refused(&probe(&app, &me, &sign(&claims(Some(2)))).await);
         let r = app
-            .post(&format!("{}/unlock", password("Default", "self1")), Value::Null)
+            .post(
+                &format!("{}/unlock", password("Default", "self1")),
+                Value::Null,
+            )
             .await;
         assert_eq!(r.status, 204, "{}", r.body);
         assert_refused(&probe(&app, &me, &sign(&claims(Some(1)))).await);
@@ -315,7 +358,10 @@ dual_test!(
         assert_refused(&probe(&app, &here, &x_there).await);
 
         let r = app
-            .post(&format!("{}/unlock", password("twins", "twin")), Value::Null)
+            .post(
+                &format!("{}/unlock", password("twins", "twin")),
+                Value::Null,
+            )
             .await;
         assert_eq!(r.status, 204, "{}", r.body);
         assert_refused(&probe(&app, &there, &x_there).await);

@@ -292,9 +292,8 @@ pub(crate) fn advance_epoch(conn: &mut crate::DbConnection, user_id: i64) -> R<(
 /// Whether a recorded login moved a password into a locked state: such a login is a
 /// credential change (the owner's X-Tokens must not outlive the lock).
 fn login_locks(read: &Credential, next: &LoginState) -> bool {
-    let locked = |s: CredentialState| {
-        matches!(s, CredentialState::TmpLocked | CredentialState::FailLocked)
-    };
+    let locked =
+        |s: CredentialState| matches!(s, CredentialState::TmpLocked | CredentialState::FailLocked);
     read.kind == CredentialType::Password && locked(next.state) && !locked(read.login.state)
 }
 

@@ -502,19 +502,29 @@ impl Services {
     ///
     /// # Errors
     /// 422 `errors.invalidJWTToken` / `Invalid JWT token.`; database failures.
-    pub(crate) async fn verify_xtoken(&self, caller: &Caller, header: Option<&str>) -> AppResult<()> {
+    pub(crate) async fn verify_xtoken(
+        &self,
+        caller: &Caller,
+        header: Option<&str>,
+    ) -> AppResult<()> {
         let issued_at = self.check_xtoken(caller, header)?;
         self.check_xtoken_epoch(caller, issued_at).await
     }
 
     /// Refuses an X-Token issued before the caller's latest credential change: one read of
-    /// the caller's credential epoch, by primary key.
+    /// the caller's credential epoch, by primary key. The token must carry exactly the current
+    /// epoch: one from "the future" exists only after a database was restored behind the
+    /// token, and the password it confirmed may not be the restored one.
     ///
     /// # Errors
-    /// 422 `errors.invalidJWTToken` / `Invalid JWT token.` when the epoch moved past
-    /// `issued_at`; database failures.
-    pub(crate) async fn check_xtoken_epoch(&self, caller: &Caller, issued_at: i64) -> AppResult<()> {
-        if self.repo.credential_epoch(caller.user_id).await? > issued_at {
+    /// 422 `errors.invalidJWTToken` / `Invalid JWT token.` when the epoch is not `issued_at`;
+    /// database failures.
+    pub(crate) async fn check_xtoken_epoch(
+        &self,
+        caller: &Caller,
+        issued_at: i64,
+    ) -> AppResult<()> {
+        if self.repo.credential_epoch(caller.user_id).await? != issued_at {
             return Err(invalid_jwt());
         }
         Ok(())

@@ -480,7 +480,11 @@ impl Services {
             .credential_of_type(user.meta.id, CredentialType::RecoveryCode)
             .await?
             .ok_or_else(|| no_credential(CredentialType::RecoveryCode, None, user, client))?;
-        deleted(self.repo.delete_credential(credential.meta.id, Epoch::Keep).await)
+        deleted(
+            self.repo
+                .delete_credential(credential.meta.id, Epoch::Keep)
+                .await,
+        )
     }
 
     /// Logs in with a recovery code: consumes it (each code works exactly once).
