@@ -116,8 +116,8 @@ struct XTokenClaims {
     /// in one client must not serve `twin` in another.
     cli: String,
     /// The user's credential epoch when the token was issued: admission refuses the token
-    /// once the epoch has moved past it (a credential change since). Required, so a token
-    /// from before this claim existed is refused too.
+    /// once the epoch is another (a credential change since). Required, so a token from
+    /// before this claim existed is refused too.
     #[serde(rename = "gen")]
     epoch: i64,
     exp: u64,
@@ -483,7 +483,8 @@ impl Services {
     ///
     /// # Errors
     /// 422 `errors.invalidJWTToken` / `Invalid JWT token.` for anything else.
-    pub fn check_xtoken(&self, caller: &Caller, header: Option<&str>) -> AppResult<i64> {
+    // Crate-only: on its own this is not the whole check (the epoch is still to be read).
+    pub(crate) fn check_xtoken(&self, caller: &Caller, header: Option<&str>) -> AppResult<i64> {
         let token = header.ok_or_else(invalid_jwt)?;
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
