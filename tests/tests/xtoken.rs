@@ -400,3 +400,49 @@ dual_test!(
 async fn cached_callers(backend: idm_tests::Backend) -> Option<TestApp> {
     idm_tests::spawn_with(backend, |s| s.auth.caller_cache_ttl_ms = 600_000).await
 }
+
+dual_test!(
+    an_import_that_replaces_a_users_password_ends_his_x_tokens,
+    |app| {
+        use idm_service::transfer::{ImportMode, Password};
+        let small = || {
+            idm_server::fixtures::read(
+                &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/small.yaml"),
+            )
+            .unwrap()
+        };
+        app.services
+            .import(&small(), ImportMode::KeepExisting)
+            .await
+            .unwrap();
+        // bob is a self-admin of client acme in the fixture.
+        let bob = SeededUser {
+            client_ext_id: "acme".into(),
+            ext_id: "bob".into(),
+            password: "Bob-Passw0rd".into(),
+            token: app.token_for("acme", "bob"),
+            profile_ext_id: "bob-p".into(),
+        };
+        let before = issue(&app, &bob, "Bob-Passw0rd").await;
+        assert_accepted(&probe(&app, &bob, &before).await);
+
+        let mut changed = small();
+        let entry = changed
+            .users
+            .iter_mut()
+            .find(|u| u.user.meta.ext_id == "bob")
+            .unwrap();
+        entry.user.remarks = Some("password rotated by import".into());
+        entry.password = Some(Password::Plain("Bob-New-Passw0rd1".into()));
+        let report = app
+            .services
+            .import(&changed, ImportMode::Override)
+            .await
+            .unwrap();
+        assert_eq!(report.replaced, 1, "{report:?}");
+
+        assert_refused(&probe(&app, &bob, &before).await);
+        let after = issue(&app, &bob, "Bob-New-Passw0rd1").await;
+        assert_accepted(&probe(&app, &bob, &after).await);
+    }
+);
