@@ -5,11 +5,11 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use idm_domain::credential::{Credential, CredentialState, CredentialType, LoginState};
 use idm_domain::values::{now_millis, Validity};
-use idm_ports::credentials::{CredentialDetail, CredentialRepo, NewCredential};
+use idm_ports::credentials::{CredentialDetail, CredentialRepo, Epoch, NewCredential};
 use idm_ports::{Page, PageRequest, RepoError, RepoResult};
 
 use crate::rows::{cursor_of, keyset, meta, parse, Db};
-use crate::schema::{credentials, password_history, users};
+use crate::schema::{credential_epochs, credentials, password_history, users};
 use crate::versioned::{columns_of, joined, versioned_update};
 use crate::{Store, E, R};
 
@@ -255,8 +255,62 @@ fn push_history(
     Ok(())
 }
 
+/// Advances the user's credential epoch inside the caller's transaction, creating the row
+/// (at 1) for a user who has none.
+///
+/// Diesel's `MultiConnection` offers no `ON CONFLICT`, so: update, and when there was no row,
+/// insert in a savepoint; if a concurrent transaction inserted the row first, the savepoint
+/// alone rolls back and the update is repeated, which now finds the row.
+pub(crate) fn advance_epoch(conn: &mut crate::DbConnection, user_id: i64) -> R<()> {
+    use credential_epochs as ce;
+    let bump = |conn: &mut crate::DbConnection| {
+        diesel::update(ce::table.filter(ce::user_id.eq(user_id)))
+            .set(ce::epoch.eq(ce::epoch + 1))
+            .execute(conn)
+    };
+    if bump(conn)? > 0 {
+        return Ok(());
+    }
+    let inserted = conn.transaction(|conn| {
+        diesel::insert_into(ce::table)
+            .values((ce::user_id.eq(user_id), ce::epoch.eq(1_i64)))
+            .execute(conn)
+    });
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => match bump(conn)? {
+            0 => Err(RepoError::Other("credential epoch row vanished".into()).into()),
+            _ => Ok(()),
+        },
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether a recorded login moved a password into a locked state: such a login is a
+/// credential change (the owner's X-Tokens must not outlive the lock).
+fn login_locks(read: &Credential, next: &LoginState) -> bool {
+    let locked =
+        |s: CredentialState| matches!(s, CredentialState::TmpLocked | CredentialState::FailLocked);
+    read.kind == CredentialType::Password && locked(next.state) && !locked(read.login.state)
+}
+
 #[async_trait]
 impl CredentialRepo for Store {
+    async fn credential_epoch(&self, user_id: i64) -> RepoResult<i64> {
+        self.run(move |conn| {
+            Ok(credential_epochs::table
+                .find(user_id)
+                .select(credential_epochs::epoch)
+                .first::<i64>(conn)
+                .optional()?
+                .unwrap_or(0))
+        })
+        .await
+    }
+
     async fn password_hash(&self, user_id: i64) -> RepoResult<Option<String>> {
         self.run(move |conn| {
             Ok(credentials::table
@@ -310,7 +364,7 @@ impl CredentialRepo for Store {
                     .values(NewCredentialRow::of(&c, Some(&hash)))
                     .execute(conn)?;
             }
-            Ok(())
+            advance_epoch(conn, user_id)
         })
         .await
     }
@@ -320,6 +374,9 @@ impl CredentialRepo for Store {
             let written = insert_credential(conn, &new.credential, new.secret.as_deref())?;
             match new.detail {
                 CredentialDetail::None => {}
+            }
+            if written.kind == CredentialType::Password {
+                advance_epoch(conn, written.user_id)?;
             }
             Ok(written)
         })
@@ -402,19 +459,27 @@ impl CredentialRepo for Store {
         .await
     }
 
-    async fn update_credential(&self, c: &Credential) -> RepoResult<Credential> {
+    async fn update_credential(&self, c: &Credential, epoch: Epoch) -> RepoResult<Credential> {
         let c = c.clone();
-        self.run(move |conn| {
-            returned(versioned_update!(
+        let write = move |conn: &mut crate::DbConnection| {
+            let written = returned(versioned_update!(
                 conn,
                 credentials,
                 c.meta.id,
                 c.meta.version,
                 CredentialValues::of(&c),
                 credential_returning!() => (CredentialRow, String),
-            )?)
-        })
-        .await
+            )?)?;
+            if epoch == Epoch::Advance {
+                advance_epoch(conn, written.user_id)?;
+            }
+            Ok(written)
+        };
+        // A transaction only when there are two statements to keep together.
+        match epoch {
+            Epoch::Advance => self.tx(write).await,
+            Epoch::Keep => self.run(write).await,
+        }
     }
 
     async fn replace_secret(
@@ -440,6 +505,7 @@ impl CredentialRepo for Store {
                 credential_returning!() => (CredentialRow, String),
             )?)?;
             push_history(conn, c.meta.id, old, keep_history)?;
+            advance_epoch(conn, written.user_id)?;
             Ok(written)
         })
         .await
@@ -458,7 +524,7 @@ impl CredentialRepo for Store {
         .await
     }
 
-    async fn delete_credential(&self, credential_id: i64) -> RepoResult<()> {
+    async fn delete_credential(&self, credential_id: i64, epoch: Epoch) -> RepoResult<()> {
         self.tx(move |conn| {
             // Details cascade on both backends; deleted explicitly too, so the outcome does not
             // depend on SQLite's foreign-key pragma.
@@ -471,10 +537,14 @@ impl CredentialRepo for Store {
                 diesel::delete(f::table.filter(f::credential_id.eq(credential_id)))
                     .execute(conn)?;
             }
-            let n = diesel::delete(credentials::table.filter(credentials::id.eq(credential_id)))
-                .execute(conn)?;
-            if n == 0 {
-                return Err(RepoError::NotFound.into());
+            let owner: Option<i64> =
+                diesel::delete(credentials::table.filter(credentials::id.eq(credential_id)))
+                    .returning(credentials::user_id)
+                    .get_result(conn)
+                    .optional()?;
+            let owner = owner.ok_or(RepoError::NotFound)?;
+            if epoch == Epoch::Advance {
+                advance_epoch(conn, owner)?;
             }
             Ok(())
         })
@@ -487,7 +557,8 @@ impl CredentialRepo for Store {
         next: &LoginState,
     ) -> RepoResult<Option<Credential>> {
         let (read, next) = (read.clone(), next.clone());
-        self.run(move |conn| {
+        let locks = login_locks(&read, &next);
+        let write = move |conn: &mut crate::DbConnection| {
             let l = &read.login;
             let row = diesel::update(
                 credentials::table
@@ -502,8 +573,17 @@ impl CredentialRepo for Store {
             .get_result::<(CredentialRow, String)>(conn)
             .optional()
             .map_err(E::from)?;
+            // Only a login that was recorded (not one that lost the race) locks anything.
+            if locks && row.is_some() {
+                advance_epoch(conn, read.user_id)?;
+            }
             row.map(returned).transpose()
-        })
-        .await
+        };
+        // Most logins are one statement; the locking one keeps its epoch step with it.
+        if locks {
+            self.tx(write).await
+        } else {
+            self.run(write).await
+        }
     }
 }

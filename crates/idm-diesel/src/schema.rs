@@ -290,6 +290,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    credential_epochs (user_id) {
+        user_id -> BigInt,
+        epoch -> BigInt,
+    }
+}
+
+diesel::table! {
     recovery_codes (id) {
         id -> BigInt,
         credential_id -> BigInt,
@@ -396,6 +403,7 @@ diesel::joinable!(enterprise_role_members -> roles (role_id));
 diesel::joinable!(enterprise_authorizations -> enterprise_roles (enterprise_role_id));
 diesel::joinable!(credentials -> users (user_id));
 diesel::joinable!(password_history -> credentials (credential_id));
+diesel::joinable!(credential_epochs -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     clients,
@@ -420,6 +428,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     policies,
     credentials,
     password_history,
+    credential_epochs,
     recovery_codes,
     oath_credentials,
     fido2_credentials,

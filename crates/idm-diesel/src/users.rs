@@ -454,6 +454,8 @@ impl UserAdmin for Store {
             diesel::delete(d::table.filter(d::user_id.eq(user.meta.id))).execute(conn)?;
             // Every credential type's detail row cascades from its common row.
             diesel::delete(cr::table.filter(cr::user_id.eq(user.meta.id))).execute(conn)?;
+            // The password went with them: a credential change like any other delete of it.
+            crate::credentials::advance_epoch(conn, user.meta.id)?;
             Ok(written)
         })
         .await

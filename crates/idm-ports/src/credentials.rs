@@ -15,6 +15,19 @@ pub enum CredentialDetail {
     None,
 }
 
+/// Whether a write of a credential advances its user's credential epoch, in the same
+/// transaction. The epoch is what X-Tokens are checked against: advancing it ends every
+/// X-Token of the user issued before the write. The use case decides, because whether a write
+/// is a credential change depends on what it did (a password's state moved) and on who did it
+/// (see `docs/credentials.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Epoch {
+    /// The write is a credential change: X-Tokens issued before it stop working.
+    Advance,
+    /// The write leaves the user's X-Tokens alone.
+    Keep,
+}
+
 /// What [`CredentialRepo::create_credential`] stores.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewCredential {
@@ -35,8 +48,16 @@ pub trait CredentialRepo {
     /// `Unavailable` / `Other` on database failure.
     async fn password_hash(&self, user_id: i64) -> RepoResult<Option<String>>;
 
+    /// The user's credential epoch (0 for a user whose password never changed). One read by
+    /// primary key: it is on the admission path of every request that needs an X-Token.
+    ///
+    /// # Errors
+    /// `Unavailable` / `Other` on database failure.
+    async fn credential_epoch(&self, user_id: i64) -> RepoResult<i64>;
+
     /// Sets (creates or replaces) the user's password hash, for bootstrap, import and test
     /// fixtures: the REST lifecycle goes through [`CredentialRepo::create_credential`].
+    /// Advances the user's credential epoch in the same transaction.
     ///
     /// # Errors
     /// `Conflict { "foreign_key" }` if the user vanished.
@@ -48,7 +69,8 @@ pub trait CredentialRepo {
         hash: &str,
     ) -> RepoResult<()>;
 
-    /// Stores a new credential: the common row and its detail rows in one transaction.
+    /// Stores a new credential: the common row and its detail rows in one transaction; a new
+    /// password also advances its user's credential epoch there.
     ///
     /// # Errors
     /// `Conflict { "unique:..." }` on a duplicate extId or a second password of the user
@@ -103,15 +125,21 @@ pub trait CredentialRepo {
 
     /// Writes the common fields (policy, state, reason, detail, counters, lock, comment,
     /// validity, context) if the stored version still equals `credential.meta.version`; bumps
-    /// the version and `last_modified`.
+    /// the version and `last_modified`; advances the user's credential epoch in the same
+    /// transaction when `epoch` says so.
     ///
     /// # Errors
     /// `StaleVersion` if another write came first or the row is gone.
-    async fn update_credential(&self, credential: &Credential) -> RepoResult<Credential>;
+    async fn update_credential(
+        &self,
+        credential: &Credential,
+        epoch: Epoch,
+    ) -> RepoResult<Credential>;
 
     /// [`CredentialRepo::update_credential`] plus a new secret, in one transaction; the old
     /// secret goes to the password history, of which the newest `keep_history` entries are
-    /// kept (0 = none).
+    /// kept (0 = none). A new secret is a credential change: the user's credential epoch
+    /// advances in the same transaction.
     ///
     /// # Errors
     /// `StaleVersion` as for `update_credential`.
@@ -128,17 +156,20 @@ pub trait CredentialRepo {
     /// `Unavailable` / `Other` on database failure.
     async fn secret_history(&self, credential_id: i64, n: usize) -> RepoResult<Vec<String>>;
 
-    /// Deletes a credential with its detail rows.
+    /// Deletes a credential with its detail rows; advances the user's credential epoch in the
+    /// same transaction when `epoch` says so.
     ///
     /// # Errors
     /// `NotFound` if it is already gone.
-    async fn delete_credential(&self, credential_id: i64) -> RepoResult<()>;
+    async fn delete_credential(&self, credential_id: i64, epoch: Epoch) -> RepoResult<()>;
 
     /// Records a login attempt atomically: writes `next` (state, counters, dates, lock) in
     /// one conditional UPDATE that only matches while the row still holds what `read` holds
     /// (version, state, both counters). `None` means another attempt or change came first:
     /// the caller re-reads and decides again, so concurrent failures all count and a race can
-    /// never undo a lock. Logins do not bump `version` (they are not modifications).
+    /// never undo a lock. Logins do not bump `version` (they are not modifications). A login
+    /// that moves a password into a locked state (`tmp-locked`, `fail-locked`) advances the
+    /// user's credential epoch in the same statement's transaction.
     ///
     /// # Errors
     /// `Unavailable` / `Other` on database failure.

@@ -3,7 +3,8 @@
 //! A use case states its URL as an [`Address`] and its rules as a [`Gate`]; [`Services::admit`]
 //! resolves the address with one port call and applies the checks in the order of the
 //! reference pages — rights precheck, the 404s (client, user, profile, units, item), the
-//! dataroom, the self-admin path, the X-Token — so that order exists in this file only.
+//! dataroom, the self-admin path, the X-Token (its claims, then its credential epoch) — so
+//! that order exists in this file only.
 
 use idm_domain::access::{authorize, Access, Caller, Requirement, Target};
 use idm_domain::model::{
@@ -189,9 +190,16 @@ impl Services {
         // no right at all learns nothing about what exists).
         precheck(caller, gate.req)?;
         let found = self.repo.locate(&address).await?;
+        // Set only when the X-Token was actually checked (self-admin on an X-Token gate), so
+        // the epoch is read only there: one indexed read, after every other check passed.
+        let mut token_epoch = None;
         let access = after_lookup(caller, &gate, &address, &found, |header| {
-            self.check_xtoken(caller, header)
+            token_epoch = Some(self.check_xtoken(caller, header)?);
+            Ok(())
         })?;
+        if let Some(issued_at) = token_epoch {
+            self.check_xtoken_epoch(caller, issued_at).await?;
+        }
         Ok(Admitted { found, access })
     }
 }

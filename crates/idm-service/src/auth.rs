@@ -115,6 +115,11 @@ struct XTokenClaims {
     /// The client of `sub`: a user extId is unique per client only, so an X-Token of `twin`
     /// in one client must not serve `twin` in another.
     cli: String,
+    /// The user's credential epoch when the token was issued: admission refuses the token
+    /// once the epoch is another (a credential change since). Required, so a token from
+    /// before this claim existed is refused too.
+    #[serde(rename = "gen")]
+    epoch: i64,
     exp: u64,
     iat: u64,
 }
@@ -443,6 +448,9 @@ impl Services {
         // The same login rules as `auth/v1/.../password/login`: a failure counts, a locked
         // or disabled password mints nothing, and the answer never says which rule refused.
         let _write = self.writing();
+        // Read before the password is checked: a change landing in between then ends this
+        // token at once, instead of the token outliving the password it was issued for.
+        let epoch = self.repo.credential_epoch(caller.user_id).await?;
         match self.password_attempt(caller.user_id, password).await {
             Ok(crate::credentials::Attempt::Recorded(idm_domain::credential::LoginStatus::Ok)) => {}
             Ok(_) | Err(AppError::Domain(_)) => return Err(failed()),
@@ -455,6 +463,7 @@ impl Services {
             &XTokenClaims {
                 sub: caller.user_ext_id.clone(),
                 cli: caller.client_ext_id.clone(),
+                epoch,
                 exp: now + ttl,
                 iat: now,
             },
@@ -468,11 +477,14 @@ impl Services {
     }
 
     /// Checks the `X-Token` header of a self-admin call: HS256 with the X-Token secret, not
-    /// expired, `sub` and `cli` = the caller's user and client.
+    /// expired, `sub` and `cli` = the caller's user and client. Answers the credential epoch
+    /// the token was issued at, for [`Services::check_xtoken_epoch`] (this check is pure, the
+    /// epoch needs a read).
     ///
     /// # Errors
     /// 422 `errors.invalidJWTToken` / `Invalid JWT token.` for anything else.
-    pub fn check_xtoken(&self, caller: &Caller, header: Option<&str>) -> AppResult<()> {
+    // Crate-only: on its own this is not the whole check (the epoch is still to be read).
+    pub(crate) fn check_xtoken(&self, caller: &Caller, header: Option<&str>) -> AppResult<i64> {
         let token = header.ok_or_else(invalid_jwt)?;
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
@@ -481,6 +493,39 @@ impl Services {
         let data = decode::<XTokenClaims>(token, &self.verifier.xtoken_key, &validation)
             .map_err(|_| invalid_jwt())?;
         if data.claims.sub != caller.user_ext_id || data.claims.cli != caller.client_ext_id {
+            return Err(invalid_jwt());
+        }
+        Ok(data.claims.epoch)
+    }
+
+    /// The whole X-Token check outside admission: [`Services::check_xtoken`], then
+    /// [`Services::check_xtoken_epoch`].
+    ///
+    /// # Errors
+    /// 422 `errors.invalidJWTToken` / `Invalid JWT token.`; database failures.
+    pub(crate) async fn verify_xtoken(
+        &self,
+        caller: &Caller,
+        header: Option<&str>,
+    ) -> AppResult<()> {
+        let issued_at = self.check_xtoken(caller, header)?;
+        self.check_xtoken_epoch(caller, issued_at).await
+    }
+
+    /// Refuses an X-Token issued before the caller's latest credential change: one read of
+    /// the caller's credential epoch, by primary key. The token must carry exactly the current
+    /// epoch: one from "the future" exists only after a database was restored behind the
+    /// token, and the password it confirmed may not be the restored one.
+    ///
+    /// # Errors
+    /// 422 `errors.invalidJWTToken` / `Invalid JWT token.` when the epoch is not `issued_at`;
+    /// database failures.
+    pub(crate) async fn check_xtoken_epoch(
+        &self,
+        caller: &Caller,
+        issued_at: i64,
+    ) -> AppResult<()> {
+        if self.repo.credential_epoch(caller.user_id).await? != issued_at {
             return Err(invalid_jwt());
         }
         Ok(())

@@ -7,7 +7,7 @@
 //! UPDATE that is retried on a lost race, so concurrent attempts all count.
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
-use idm_domain::access::{Caller, Requirement};
+use idm_domain::access::{Access, Caller, Requirement};
 use idm_domain::credential::{
     self, Credential, CredentialEvent, CredentialState, CredentialType, LoginState, LoginStatus,
     StateChangeReason,
@@ -16,7 +16,7 @@ use idm_domain::model::Meta;
 use idm_domain::rights::Right;
 use idm_domain::values::{check_ext_id, new_ext_id, now_millis, Validity};
 use idm_domain::{DomainError, ErrorCode};
-use idm_ports::credentials::{CredentialDetail, NewCredential};
+use idm_ports::credentials::{CredentialDetail, Epoch, NewCredential};
 use idm_ports::locate::Address;
 use idm_ports::{Page, PageRequest, RepoError};
 
@@ -466,6 +466,7 @@ impl Services {
         if let Some(v) = &patch.validity {
             v.check()?;
         }
+        let state_before = c.login.state;
         if [&patch.state_change_detail, &patch.modification_comment]
             .iter()
             .any(|t| t.as_deref().is_some_and(|t| t.contains('\0')))
@@ -490,7 +491,14 @@ impl Services {
             modification_comment: Some,
             validity,
         });
-        Ok(self.repo.update_credential(&c).await?)
+        // A password whose state moved is a credential change; its comment, validity or
+        // reason alone is not (docs/credentials.md).
+        let epoch = if c.kind == CredentialType::Password && c.login.state != state_before {
+            Epoch::Advance
+        } else {
+            Epoch::Keep
+        };
+        Ok(self.repo.update_credential(&c, epoch).await?)
     }
 
     /// Deletes the user's password; a self-admin proves a recent password entry (X-Token).
@@ -516,7 +524,15 @@ impl Services {
         let c = self
             .password_of(admitted.user()?.meta.id, user_ext_id)
             .await?;
-        crate::error::deleted(self.repo.delete_credential(c.meta.id).await)
+        // The owner deleting his own password (self-admin, with an X-Token) keeps his X-Tokens:
+        // one password per user makes delete-then-create his only way to change it, and
+        // without a password he could not get a new X-Token for the create. That create
+        // advances the epoch. An administrator's delete ends them at once.
+        let epoch = match admitted.access {
+            Access::SelfAdmin => Epoch::Keep,
+            Access::ByRights => Epoch::Advance,
+        };
+        crate::error::deleted(self.repo.delete_credential(c.meta.id, epoch).await)
     }
 
     /// Resets the password: a new generated password, state `initial`, counters 0; the
@@ -589,7 +605,7 @@ impl Services {
                 now_millis(),
             )?
             .next;
-        Ok(self.repo.update_credential(&c).await?)
+        Ok(self.repo.update_credential(&c, Epoch::Advance).await?)
     }
 
     /// Checks a password (`POST auth/v1/:c/users/:u/password/login`) and counts the attempt.

@@ -16,7 +16,7 @@ use idm_domain::recovery_code;
 use idm_domain::rights::Right;
 use idm_domain::values::{check_ext_id, new_ext_id, now_millis, Validity};
 use idm_domain::{DomainError, ErrorCode};
-use idm_ports::credentials::{CredentialDetail, NewCredential};
+use idm_ports::credentials::{CredentialDetail, Epoch, NewCredential};
 use idm_ports::locate::Address;
 use idm_ports::mfa::{OathDetail, Owner};
 use idm_ports::{Page, PageRequest, RepoError};
@@ -480,7 +480,11 @@ impl Services {
             .credential_of_type(user.meta.id, CredentialType::RecoveryCode)
             .await?
             .ok_or_else(|| no_credential(CredentialType::RecoveryCode, None, user, client))?;
-        deleted(self.repo.delete_credential(credential.meta.id).await)
+        deleted(
+            self.repo
+                .delete_credential(credential.meta.id, Epoch::Keep)
+                .await,
+        )
     }
 
     /// Logs in with a recovery code: consumes it (each code works exactly once).
@@ -743,7 +747,7 @@ impl Services {
             c.context = Some(label);
         }
         patch_fields!(c, patch, { policy_ext_id: Some, modification_comment: Some });
-        let written = self.repo.update_credential(&c).await?;
+        let written = self.repo.update_credential(&c, Epoch::Keep).await?;
         self.oath_of(written).await
     }
 
@@ -802,7 +806,7 @@ impl Services {
                 ext_id,
             )
             .await?;
-        deleted(self.repo.delete_credential(c.meta.id).await)
+        deleted(self.repo.delete_credential(c.meta.id, Epoch::Keep).await)
     }
 
     /// Checks a one-time password against the user's OATH credential (idm extension of
@@ -1166,6 +1170,6 @@ impl Services {
         check_no_nul(&[("modificationComment", patch.modification_comment.as_deref())])?;
         self.apply_common_patch(&mut c, patch.state_name.as_deref())?;
         patch_fields!(c, patch, { modification_comment: Some });
-        Ok(self.repo.update_credential(&c).await?)
+        Ok(self.repo.update_credential(&c, Epoch::Keep).await?)
     }
 }

@@ -508,7 +508,7 @@ impl Services {
                 .iter()
                 .any(|a| self.config.self_protected_attributes.iter().any(|p| p == a))
         {
-            self.check_xtoken(caller, xtoken)?;
+            self.verify_xtoken(caller, xtoken).await?;
         }
         self.check_client_rules(&user).await?;
         if user.state != UserState::Active && previous == UserState::Active {

@@ -59,7 +59,9 @@ impl std::fmt::Debug for TokenBody {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = XToken)]
 pub struct TokenDto {
-    /// The X-Token: send it as the `X-Token` header in self-admin calls.
+    /// The X-Token: send it as the `X-Token` header in self-admin calls. It works until it
+    /// expires or the user's password changes (created, reset, state changed, unlocked,
+    /// locked by failed logins, deleted by an administrator).
     access_token: String,
     /// Always `bearer`.
     #[schema(value_type = String)]
