@@ -62,6 +62,21 @@ pub struct ServerSettings {
     pub port: u16,
     /// Larger request bodies get 413.
     pub body_limit_bytes: usize,
+    /// Longer request targets (path and query, as sent) get 414.
+    pub max_url_bytes: usize,
+    /// More query parameters than this get 400.
+    pub max_query_parameters: usize,
+    /// Request headers larger than this in total (names, values and separators, as on the
+    /// wire) get 431. Above 128 KiB actix-http itself refuses the head (431, no envelope).
+    pub max_header_bytes: usize,
+    /// Milliseconds a client gets to send the request head (actix's `client_request_timeout`)
+    /// and, once the head is in, the whole body; a body still incomplete then gets 408 and the
+    /// connection is closed. 0 turns both deadlines off.
+    pub client_request_timeout_ms: u64,
+    /// Open connections the server accepts at most, over all workers; more wait in the
+    /// listen backlog. Default: the file-descriptor limit (RLIMIT_NOFILE) less a reserve for
+    /// the database pool, files and logs, so connections alone can never exhaust it.
+    pub max_connections: Option<usize>,
     /// Seconds in-flight requests get after a stop signal.
     pub shutdown_timeout_seconds: u64,
     /// After a stop signal, how long the instance keeps serving (with `/ready` already
@@ -81,6 +96,11 @@ impl Default for ServerSettings {
             host: "127.0.0.1".into(),
             port: 8080,
             body_limit_bytes: 1024 * 1024,
+            max_url_bytes: 8192,
+            max_query_parameters: 100,
+            max_header_bytes: 32 * 1024,
+            client_request_timeout_ms: 5000,
+            max_connections: None,
             shutdown_timeout_seconds: 30,
             drain_delay_ms: 0,
             workers: None,
@@ -362,6 +382,31 @@ impl Settings {
         let bad = |m: String| Err(ConfigError(m));
         if self.server.body_limit_bytes == 0 {
             return bad("server.body_limit_bytes must be > 0".into());
+        }
+        for (key, value) in [
+            ("server.max_url_bytes", self.server.max_url_bytes),
+            (
+                "server.max_query_parameters",
+                self.server.max_query_parameters,
+            ),
+            ("server.max_header_bytes", self.server.max_header_bytes),
+        ] {
+            if value == 0 {
+                return bad(format!("{key} must be > 0"));
+            }
+        }
+        // actix-http refuses heads over 128 KiB itself, without the error envelope; a larger
+        // setting would promise what is never enforced.
+        if self.server.max_header_bytes > crate::limits::PARSER_HEAD_LIMIT
+            || self.server.max_url_bytes > crate::limits::PARSER_HEAD_LIMIT
+        {
+            return bad(format!(
+                "server.max_header_bytes and server.max_url_bytes must be at most {} (the HTTP parser's own limit)",
+                crate::limits::PARSER_HEAD_LIMIT
+            ));
+        }
+        if self.server.max_connections == Some(0) {
+            return bad("server.max_connections must be > 0".into());
         }
         if self.database.url.0.trim().is_empty() {
             return bad("database.url must not be empty".into());
