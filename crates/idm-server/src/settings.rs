@@ -567,6 +567,49 @@ mod tests {
     }
 
     #[test]
+    fn request_limits_default_to_the_documented_values_and_bad_ones_are_refused_by_name() {
+        let s = Settings::default().server;
+        assert_eq!(
+            (
+                s.max_url_bytes,
+                s.max_query_parameters,
+                s.max_header_bytes,
+                s.client_request_timeout_ms,
+                s.max_connections
+            ),
+            (8192, 100, 32768, 5000, None)
+        );
+        for (key, value) in [
+            ("IDM__SERVER__MAX_URL_BYTES", "0"),
+            ("IDM__SERVER__MAX_QUERY_PARAMETERS", "0"),
+            ("IDM__SERVER__MAX_HEADER_BYTES", "0"),
+            ("IDM__SERVER__MAX_HEADER_BYTES", "131073"),
+            ("IDM__SERVER__MAX_URL_BYTES", "131073"),
+            ("IDM__SERVER__MAX_CONNECTIONS", "0"),
+        ] {
+            let name = key.trim_start_matches("IDM__SERVER__").to_ascii_lowercase();
+            let err = Settings::load_from(None, None, env(&[(key, value)]))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(&format!("server.{name}")),
+                "{key}={value}: {err}"
+            );
+        }
+        let s = Settings::load_from(
+            None,
+            None,
+            env(&[
+                ("IDM__SERVER__MAX_CONNECTIONS", "500"),
+                ("IDM__SERVER__CLIENT_REQUEST_TIMEOUT_MS", "0"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.server.max_connections, Some(500));
+        assert_eq!(s.server.client_request_timeout_ms, 0);
+    }
+
+    #[test]
     fn a_config_file_overrides_the_defaults() {
         let dir = std::env::temp_dir().join(format!("idm-cfg-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
