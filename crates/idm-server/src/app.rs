@@ -475,7 +475,7 @@ pub async fn start(settings: &Settings, options: StartOptions) -> anyhow::Result
 /// with EMFILE, which would also starve the database pool and `/health`.
 fn connections_per_worker(settings: &Settings, workers: usize) -> usize {
     let per_worker = match settings.server.max_connections {
-        Some(total) => total.div_ceil(workers).max(1),
+        Some(total) => (total / workers).max(1),
         None => match crate::limits::raise_nofile_limit() {
             Some(nofile) => crate::limits::connections_per_worker(nofile, workers),
             // actix's own default.

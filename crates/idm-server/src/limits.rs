@@ -11,7 +11,7 @@
 //! | number of query parameters | `server.max_query_parameters` | 400 `errors.invalidParameter` |
 //! | NUL (`%00` or raw) in a query parameter name or value | — | 422 `errors.invalidParameter` naming it |
 //! | declared `Content-Length` | `server.body_limit_bytes` | 413 `errors.invalidData` |
-//! | body not complete in time | `server.client_request_timeout_ms` | 408 `errors.invalidData`, connection closed |
+//! | body not complete in time (from the server's first read of it) | `server.client_request_timeout_ms` | 408 `errors.invalidData`, connection closed |
 //!
 //! What actix-http refuses while parsing, before this guard can run, it answers itself without
 //! a body: heads over [`PARSER_HEAD_LIMIT`] or with more than 96 headers (431), raw NUL or other
@@ -218,15 +218,17 @@ pub fn payload_error(e: PayloadError) -> ApiError {
     ApiError::MalformedJson(e.to_string())
 }
 
-/// A request body that must be complete within a fixed time of the head's arrival. actix's
-/// `client_request_timeout` covers only the head: without this, a client that sends the head
-/// and part of the body holds its connection (and its file descriptor) for as long as it
-/// likes. A whole-body deadline rather than an idle timeout, so trickling one byte at a time
-/// does not keep it open either.
+/// A request body that must be complete within a fixed time of the server's first read of it.
+/// actix's `client_request_timeout` covers only the head: without this, a client that sends
+/// the head and part of the body holds its connection (and its file descriptor) for as long
+/// as it likes. A whole-body deadline rather than an idle timeout, so trickling one byte at a
+/// time does not keep it open either. The clock starts at the first read, not at the head,
+/// so time the server itself spends before reading (waiting for a pooled connection while
+/// resolving the caller) is not charged to the client.
 struct BodyDeadline {
     inner: Payload,
-    sleep: Pin<Box<tokio::time::Sleep>>,
-    timeout_ms: u64,
+    timeout: Duration,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
     expired: bool,
 }
 
@@ -234,8 +236,8 @@ impl BodyDeadline {
     fn new(inner: Payload, timeout: Duration) -> Self {
         BodyDeadline {
             inner,
-            sleep: Box::pin(tokio::time::sleep(timeout)),
-            timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+            timeout,
+            sleep: None,
             expired: false,
         }
     }
@@ -248,21 +250,27 @@ impl Stream for BodyDeadline {
         if self.expired {
             return Poll::Ready(None);
         }
-        match Pin::new(&mut self.inner).poll_next(cx) {
-            Poll::Ready(item) => Poll::Ready(item),
-            Poll::Pending => {
-                if self.sleep.as_mut().poll(cx).is_ready() {
-                    self.expired = true;
-                    let elapsed = BodyDeadlineElapsed(self.timeout_ms);
-                    Poll::Ready(Some(Err(PayloadError::Io(std::io::Error::new(
-                        std::io::ErrorKind::TimedOut,
-                        elapsed,
-                    )))))
-                } else {
-                    Poll::Pending
-                }
-            }
+        let timeout = self.timeout;
+        if self.sleep.is_none() {
+            self.sleep = Some(Box::pin(tokio::time::sleep(timeout)));
         }
+        // Data that has arrived is delivered even at the deadline; only waiting is cut off.
+        if let Poll::Ready(item) = Pin::new(&mut self.inner).poll_next(cx) {
+            return Poll::Ready(item);
+        }
+        let elapsed = self
+            .sleep
+            .as_mut()
+            .is_some_and(|sleep| sleep.as_mut().poll(cx).is_ready());
+        if !elapsed {
+            return Poll::Pending;
+        }
+        self.expired = true;
+        let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        Poll::Ready(Some(Err(PayloadError::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            BodyDeadlineElapsed(ms),
+        )))))
     }
 }
 
@@ -328,6 +336,52 @@ mod tests {
         assert_eq!(
             e.parts().1.errors[0].message,
             "The following fields are not valid: a%00b"
+        );
+    }
+
+    fn payload(stream: impl Stream<Item = Result<Bytes, PayloadError>> + 'static) -> Payload {
+        let boxed: Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> = Box::pin(stream);
+        Payload::from(boxed)
+    }
+
+    #[tokio::test]
+    async fn the_body_clock_starts_at_the_first_read_so_server_delays_are_not_charged() {
+        use futures::StreamExt;
+        let body = payload(futures::stream::iter([Ok(Bytes::from_static(b"{}"))]));
+        let mut guarded = BodyDeadline::new(body, Duration::from_millis(50));
+        // The server is busy for longer than the deadline before it reads the body.
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        assert_eq!(
+            guarded.next().await.unwrap().unwrap(),
+            Bytes::from_static(b"{}")
+        );
+        assert!(guarded.next().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_body_that_never_comes_ends_in_the_408_error_once_and_then_nothing() {
+        use futures::StreamExt;
+        let mut guarded = BodyDeadline::new(
+            payload(futures::stream::pending()),
+            Duration::from_millis(50),
+        );
+        let started = std::time::Instant::now();
+        let err = guarded.next().await.unwrap().unwrap_err();
+        assert!(started.elapsed() >= Duration::from_millis(50));
+        let (status, env) = payload_error(err).parts();
+        assert_eq!(status.as_u16(), 408);
+        assert_eq!(
+            env.errors[0].message,
+            "The request body was not received within 50 ms."
+        );
+        assert!(guarded.next().await.is_none());
+        // Any other broken body stays a 400.
+        assert_eq!(
+            payload_error(PayloadError::Incomplete(None))
+                .parts()
+                .0
+                .as_u16(),
+            400
         );
     }
 

@@ -70,8 +70,8 @@ pub struct ServerSettings {
     /// wire) get 431. Above 128 KiB actix-http itself refuses the head (431, no envelope).
     pub max_header_bytes: usize,
     /// Milliseconds a client gets to send the request head (actix's `client_request_timeout`)
-    /// and, once the head is in, the whole body; a body still incomplete then gets 408 and the
-    /// connection is closed. 0 turns both deadlines off.
+    /// and, from the server's first read of it, the whole body; a body still incomplete then
+    /// gets 408 and the connection is closed. 0 turns both deadlines off.
     pub client_request_timeout_ms: u64,
     /// Open connections the server accepts at most, over all workers; more wait in the
     /// listen backlog. Default: the file-descriptor limit (RLIMIT_NOFILE) less a reserve for
