@@ -368,32 +368,28 @@ pub async fn start(settings: &Settings, options: StartOptions) -> anyhow::Result
     let document = web::Data::new(Document(openapi_json(settings)?));
     let metrics = web::Data::new(Metrics::new(&api(settings).patterns()));
     let app_settings = settings.clone();
+    let limits = crate::limits::Limits::from_settings(&settings.server);
     let mut server = HttpServer::new(move || {
         let metrics_mw = metrics.clone();
         App::new()
             .app_data(state.clone())
             .app_data(document.clone())
             .app_data(metrics.clone())
-            .wrap_fn(move |req, srv| {
-                // No resource has a NUL in its extId (and PostgreSQL cannot even compare
-                // one), so such a path names nothing: 404 before any handler runs.
-                let nul_in_path = req.path().contains("%00") || req.path().contains('\0');
+            .wrap_fn(move |mut req, srv| {
                 let started = Instant::now();
                 let request_id = crate::request_id::assign(&req);
                 let method = req.method().clone();
                 // Everything the request logs, in handlers and below, carries the id.
                 let span = tracing::info_span!("request", request_id = %request_id);
-                let fut = if nul_in_path {
-                    let (http_req, _) = req.into_parts();
-                    let res = actix_web::ResponseError::error_response(
-                        &crate::error::ApiError::from(idm_domain::DomainError::NotFound(
-                            "No record exists with this identifier.".into(),
-                        )),
-                    );
-                    let res = actix_web::dev::ServiceResponse::new(http_req, res);
-                    futures::future::Either::Left(std::future::ready(Ok(res)))
-                } else {
-                    futures::future::Either::Right(span.in_scope(|| srv.call(req)))
+                // Limits first: a refused request reaches no handler and no database.
+                let fut = match crate::limits::guard(&mut req, &limits) {
+                    Err(refusal) => {
+                        let (http_req, _) = req.into_parts();
+                        let res = actix_web::ResponseError::error_response(&refusal);
+                        let res = actix_web::dev::ServiceResponse::new(http_req, res);
+                        futures::future::Either::Left(std::future::ready(Ok(res)))
+                    }
+                    Ok(()) => futures::future::Either::Right(span.in_scope(|| srv.call(req))),
                 };
                 let metrics = metrics_mw.clone();
                 async move {
@@ -431,9 +427,18 @@ pub async fn start(settings: &Settings, options: StartOptions) -> anyhow::Result
             settings.server.host, settings.server.port
         )
     })?;
-    if let Some(w) = settings.server.workers {
-        server = server.workers(w.max(1));
-    }
+    let workers = settings
+        .server
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    server = server
+        .workers(workers)
+        // The head deadline; the body's is the request guard's (actix has none for bodies).
+        .client_request_timeout(Duration::from_millis(
+            settings.server.client_request_timeout_ms,
+        ))
+        .max_connections(connections_per_worker(settings, workers));
     // actix treats SIGINT as a forced stop; both signals must drain in-flight requests, so
     // the binary handles them itself (below).
     server = server.disable_signals();
@@ -462,6 +467,28 @@ pub async fn start(settings: &Settings, options: StartOptions) -> anyhow::Result
         done,
         stopping,
     })
+}
+
+/// actix's `max_connections` (per worker) for these settings: `server.max_connections` spread
+/// over the workers, or, unset, what the file-descriptor limit allows (raised to its hard limit
+/// first). Connections over the cap wait in the listen backlog instead of failing `accept`
+/// with EMFILE, which would also starve the database pool and `/health`.
+fn connections_per_worker(settings: &Settings, workers: usize) -> usize {
+    let per_worker = match settings.server.max_connections {
+        Some(total) => (total / workers).max(1),
+        None => match crate::limits::raise_nofile_limit() {
+            Some(nofile) => crate::limits::connections_per_worker(nofile, workers),
+            // actix's own default.
+            None => 25_000,
+        },
+    };
+    tracing::info!(
+        workers,
+        per_worker,
+        total = per_worker.saturating_mul(workers),
+        "connection cap"
+    );
+    per_worker
 }
 
 /// Creates the `Default` client with its Root admin `admin` (password from

@@ -429,7 +429,7 @@ impl IntoResponses for AuthErrors {
     }
 }
 
-/// The errors of every operation with a JSON body: 400, 413, 415
+/// The errors of every operation with a JSON body: 400, 408, 413, 415
 /// (`responses(..., BodyErrors)`). 422 is operation-specific and documented by the route.
 #[derive(Debug)]
 pub struct BodyErrors;
@@ -440,6 +440,13 @@ impl IntoResponses for BodyErrors {
             (
                 "400".into(),
                 error_response("`errors.jsonProcessingError`: the body is not valid JSON."),
+            ),
+            (
+                "408".into(),
+                error_response(
+                    "`errors.invalidData`: the body did not arrive within \
+                     `server.client_request_timeout_ms`; the connection is closed.",
+                ),
             ),
             (
                 "413".into(),

@@ -26,6 +26,21 @@ pub enum ApiError {
     /// A body over the configured limit.
     #[error("payload too large (limit {0} bytes)")]
     PayloadTooLarge(usize),
+    /// A request target (path and query) over `server.max_url_bytes`.
+    #[error("URL too long (limit {0} bytes)")]
+    UrlTooLong(usize),
+    /// More query parameters than `server.max_query_parameters`.
+    #[error("too many query parameters (limit {0})")]
+    TooManyQueryParameters(usize),
+    /// Header section over `server.max_header_bytes`.
+    #[error("request headers too large (limit {0} bytes)")]
+    HeadersTooLarge(usize),
+    /// A header value that is not visible text (a NUL byte).
+    #[error("invalid header {0}")]
+    InvalidHeader(String),
+    /// The body did not arrive within `server.client_request_timeout_ms`.
+    #[error("request body timed out after {0} ms")]
+    BodyTimeout(u64),
 }
 
 impl From<DomainError> for ApiError {
@@ -102,6 +117,41 @@ impl ApiError {
                     format!("The request body exceeds the limit of {limit} bytes."),
                 ),
             ),
+            ApiError::UrlTooLong(limit) => (
+                StatusCode::URI_TOO_LONG,
+                single(
+                    ErrorCode::InvalidUri,
+                    format!("The request URL exceeds the limit of {limit} bytes."),
+                ),
+            ),
+            ApiError::TooManyQueryParameters(limit) => (
+                StatusCode::BAD_REQUEST,
+                single(
+                    ErrorCode::InvalidParameter,
+                    format!("The request has more than {limit} query parameters."),
+                ),
+            ),
+            ApiError::HeadersTooLarge(limit) => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                single(
+                    ErrorCode::InvalidData,
+                    format!("The request headers exceed the limit of {limit} bytes."),
+                ),
+            ),
+            ApiError::InvalidHeader(name) => (
+                StatusCode::BAD_REQUEST,
+                single(
+                    ErrorCode::InvalidData,
+                    format!("The value of header '{name}' is not valid."),
+                ),
+            ),
+            ApiError::BodyTimeout(ms) => (
+                StatusCode::REQUEST_TIMEOUT,
+                single(
+                    ErrorCode::InvalidData,
+                    format!("The request body was not received within {ms} ms."),
+                ),
+            ),
         }
     }
 }
@@ -121,6 +171,11 @@ impl ResponseError for ApiError {
             self
         {
             response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        }
+        if matches!(self, ApiError::BodyTimeout(_)) {
+            // The rest of the body may still arrive: the connection cannot carry another
+            // request, and a stalled client must not keep its socket.
+            response.force_close();
         }
         response.json(envelope)
     }
@@ -149,12 +204,19 @@ mod tests {
         v.push(ApiError::UnsupportedMediaType);
         v.push(ApiError::MalformedJson("secret cause".into()));
         v.push(ApiError::PayloadTooLarge(10));
+        v.push(ApiError::UrlTooLong(10));
+        v.push(ApiError::TooManyQueryParameters(10));
+        v.push(ApiError::HeadersTooLarge(10));
+        v.push(ApiError::InvalidHeader("x-a".into()));
+        v.push(ApiError::BodyTimeout(10));
         v
     }
 
     #[test]
     fn every_error_variant_maps_to_its_status_and_never_leaks_the_cause() {
-        let expected = [401, 403, 404, 409, 422, 503, 500, 404, 405, 415, 400, 413];
+        let expected = [
+            401, 403, 404, 409, 422, 503, 500, 404, 405, 415, 400, 413, 414, 400, 431, 400, 408,
+        ];
         for (e, status) in all_variants().iter().zip(expected) {
             let (s, env) = e.parts();
             assert_eq!(s.as_u16(), status, "{e:?}");

@@ -138,7 +138,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Body<T> {
             }
             let mut bytes = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+                let chunk = chunk.map_err(crate::limits::payload_error)?;
                 if bytes.len() + chunk.len() > limit {
                     return Err(ApiError::PayloadTooLarge(limit));
                 }

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod fixtures;
 pub mod healthcheck;
 pub mod jwks;
+pub mod limits;
 pub mod listing;
 pub mod metrics;
 pub mod openapi;

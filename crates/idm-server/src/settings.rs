@@ -62,6 +62,21 @@ pub struct ServerSettings {
     pub port: u16,
     /// Larger request bodies get 413.
     pub body_limit_bytes: usize,
+    /// Longer request targets (path and query, as sent) get 414.
+    pub max_url_bytes: usize,
+    /// More query parameters than this get 400.
+    pub max_query_parameters: usize,
+    /// Request headers larger than this in total (names, values and separators, as on the
+    /// wire) get 431. Above 128 KiB actix-http itself refuses the head (431, no envelope).
+    pub max_header_bytes: usize,
+    /// Milliseconds a client gets to send the request head (actix's `client_request_timeout`)
+    /// and, from the server's first read of it, the whole body; a body still incomplete then
+    /// gets 408 and the connection is closed. 0 turns both deadlines off.
+    pub client_request_timeout_ms: u64,
+    /// Open connections the server accepts at most, over all workers; more wait in the
+    /// listen backlog. Default: the file-descriptor limit (RLIMIT_NOFILE) less a reserve for
+    /// the database pool, files and logs, so connections alone can never exhaust it.
+    pub max_connections: Option<usize>,
     /// Seconds in-flight requests get after a stop signal.
     pub shutdown_timeout_seconds: u64,
     /// After a stop signal, how long the instance keeps serving (with `/ready` already
@@ -81,6 +96,11 @@ impl Default for ServerSettings {
             host: "127.0.0.1".into(),
             port: 8080,
             body_limit_bytes: 1024 * 1024,
+            max_url_bytes: 8192,
+            max_query_parameters: 100,
+            max_header_bytes: 32 * 1024,
+            client_request_timeout_ms: 5000,
+            max_connections: None,
             shutdown_timeout_seconds: 30,
             drain_delay_ms: 0,
             workers: None,
@@ -363,6 +383,31 @@ impl Settings {
         if self.server.body_limit_bytes == 0 {
             return bad("server.body_limit_bytes must be > 0".into());
         }
+        for (key, value) in [
+            ("server.max_url_bytes", self.server.max_url_bytes),
+            (
+                "server.max_query_parameters",
+                self.server.max_query_parameters,
+            ),
+            ("server.max_header_bytes", self.server.max_header_bytes),
+        ] {
+            if value == 0 {
+                return bad(format!("{key} must be > 0"));
+            }
+        }
+        // actix-http refuses heads over 128 KiB itself, without the error envelope; a larger
+        // setting would promise what is never enforced.
+        if self.server.max_header_bytes > crate::limits::PARSER_HEAD_LIMIT
+            || self.server.max_url_bytes > crate::limits::PARSER_HEAD_LIMIT
+        {
+            return bad(format!(
+                "server.max_header_bytes and server.max_url_bytes must be at most {} (the HTTP parser's own limit)",
+                crate::limits::PARSER_HEAD_LIMIT
+            ));
+        }
+        if self.server.max_connections == Some(0) {
+            return bad("server.max_connections must be > 0".into());
+        }
         if self.database.url.0.trim().is_empty() {
             return bad("database.url must not be empty".into());
         }
@@ -519,6 +564,49 @@ mod tests {
         assert_eq!(s.database.url.0, "sqlite://data/idm.db");
         assert_eq!(s.server.body_limit_bytes, 1_048_576);
         s.validate().unwrap();
+    }
+
+    #[test]
+    fn request_limits_default_to_the_documented_values_and_bad_ones_are_refused_by_name() {
+        let s = Settings::default().server;
+        assert_eq!(
+            (
+                s.max_url_bytes,
+                s.max_query_parameters,
+                s.max_header_bytes,
+                s.client_request_timeout_ms,
+                s.max_connections
+            ),
+            (8192, 100, 32768, 5000, None)
+        );
+        for (key, value) in [
+            ("IDM__SERVER__MAX_URL_BYTES", "0"),
+            ("IDM__SERVER__MAX_QUERY_PARAMETERS", "0"),
+            ("IDM__SERVER__MAX_HEADER_BYTES", "0"),
+            ("IDM__SERVER__MAX_HEADER_BYTES", "131073"),
+            ("IDM__SERVER__MAX_URL_BYTES", "131073"),
+            ("IDM__SERVER__MAX_CONNECTIONS", "0"),
+        ] {
+            let name = key.trim_start_matches("IDM__SERVER__").to_ascii_lowercase();
+            let err = Settings::load_from(None, None, env(&[(key, value)]))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(&format!("server.{name}")),
+                "{key}={value}: {err}"
+            );
+        }
+        let s = Settings::load_from(
+            None,
+            None,
+            env(&[
+                ("IDM__SERVER__MAX_CONNECTIONS", "500"),
+                ("IDM__SERVER__CLIENT_REQUEST_TIMEOUT_MS", "0"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.server.max_connections, Some(500));
+        assert_eq!(s.server.client_request_timeout_ms, 0);
     }
 
     #[test]
