@@ -219,7 +219,7 @@ dual_test!(
         });
         let r = app.post(&format!("{CORE}/properties"), body.clone()).await;
         assert_eq!(r.status, 201, "{}", r.body);
-        let read = app.get(&r.location()).await;
+        let read = app.get(r.location()).await;
         assert_eq!(read.status, 200, "{}", read.body);
         for key in ["name", "description", "stringRegex"] {
             assert_eq!(read.body[key], body[key], "property {key}");
@@ -230,7 +230,7 @@ dual_test!(
         });
         let r = app.post(&format!("{CORE}/properties"), body).await;
         assert_eq!(r.status, 201, "{}", r.body);
-        let read = app.get(&r.location()).await;
+        let read = app.get(r.location()).await;
         assert_eq!(read.body["allowedValues"][0]["value"], json!(at(4000)));
 
         app.seed_user("Default", "holder", &[], false, false, None)
