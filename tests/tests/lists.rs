@@ -580,3 +580,33 @@ dual_test!(an_unknown_address_field_answers_422_naming_it, |app| {
         );
     }
 });
+
+dual_test!(
+    a_list_without_filters_refuses_any_parameter_besides_limit_and_continuation_token,
+    |app| {
+        app.seed_user("Default", "holder", &[], false, false, None)
+            .await;
+        for (path, query, named) in [
+            (
+                format!("{CORE}/Default/users/holder/credentials"),
+                "type=Password",
+                "type",
+            ),
+            (format!("{CORE}/clients"), "name=Default&limit=5", "name"),
+            (
+                format!("{CORE}/clients/Default/policies"),
+                "offset=1&policyType=PwdPolicy",
+                "offset, policyType",
+            ),
+        ] {
+            let r = app.get(&format!("{path}?{query}")).await;
+            r.assert_error(
+                422,
+                "errors.invalidParameter",
+                &format!("The following fields are not valid: {named}"),
+            );
+            let ok = app.get(&format!("{path}?limit=5")).await;
+            assert_eq!(ok.status, 200, "{path}: {}", ok.body);
+        }
+    }
+);

@@ -208,11 +208,24 @@ fn missing_field(message: &str) -> Option<String> {
 pub struct Params(pub HashMap<String, String>);
 
 impl Params {
-    /// `limit` and `continuationToken` as a page request.
+    /// `limit` and `continuationToken` as a page request, for a list that documents no
+    /// filters: any other parameter is refused rather than silently ignored (a client that
+    /// filters would otherwise get every item and believe they matched).
     ///
     /// # Errors
-    /// 422 for a non-numeric or out-of-range limit or a malformed token.
+    /// 422 naming unknown parameters; 422 for a non-numeric or out-of-range limit or a
+    /// malformed token.
     pub fn page(&self) -> Result<PageRequest, ApiError> {
+        let mut unknown: Vec<&str> = self
+            .0
+            .keys()
+            .map(String::as_str)
+            .filter(|k| !matches!(*k, "limit" | "continuationToken"))
+            .collect();
+        if !unknown.is_empty() {
+            unknown.sort_unstable();
+            return Err(DomainError::invalid_fields(&unknown).into());
+        }
         let limit = match self.0.get("limit") {
             None => None,
             Some(l) if l.is_empty() => None,
