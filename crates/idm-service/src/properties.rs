@@ -364,24 +364,30 @@ impl Services {
 
     /// The property values of a page of users (one statement), each `None` where `caller`
     /// lacks `PropertyValueView` on that user — the list counterpart of the read of one user.
+    /// `unit_paths`: the users' unit paths, in page order, when the caller already read them.
     pub(crate) async fn users_properties(
         &self,
         caller: &Caller,
         client_id: i64,
         users: &[idm_domain::model::User],
+        unit_paths: Option<&[Vec<String>]>,
     ) -> AppResult<Vec<Option<PropertyMap>>> {
         let mut visible = Vec::with_capacity(users.len());
         let everywhere = Self::authorize(caller, &VALUE_VIEW, &Target::client(client_id)).is_ok();
-        for user in users {
-            // Only a caller whose right sits in some units pays for the per-user unit paths.
+        for (n, user) in users.iter().enumerate() {
+            // Only a caller whose right sits in some units needs the per-user unit paths, and
+            // the list's own dataroom check has usually read them already.
             let sees = everywhere || {
-                let paths = self.repo.user_unit_paths(user.meta.id).await?;
-                Self::authorize(
-                    caller,
-                    &VALUE_VIEW,
-                    &crate::admit::user_target(user, &paths),
-                )
-                .is_ok()
+                let read;
+                let paths = match unit_paths.and_then(|all| all.get(n)) {
+                    Some(paths) => paths,
+                    None => {
+                        read = self.repo.user_unit_paths(user.meta.id).await?;
+                        &read
+                    }
+                };
+                Self::authorize(caller, &VALUE_VIEW, &crate::admit::user_target(user, paths))
+                    .is_ok()
             };
             visible.push(sees);
         }

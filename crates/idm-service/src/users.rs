@@ -641,16 +641,13 @@ impl Services {
         client_ext_id: &str,
         query: ListQuery,
     ) -> AppResult<Listed<WithProperties<User>>> {
-        let page = self.list_users(caller, client_ext_id, query).await?;
-        let Some(client_id) = page.items.first().map(|u| u.client_id) else {
-            return Ok(Listed {
-                items: Vec::new(),
-                more: page.more,
-                total: page.total,
-            });
-        };
+        let VisibleUsers {
+            client_id,
+            page,
+            unit_paths,
+        } = self.visible_users(caller, client_ext_id, query).await?;
         let properties = self
-            .users_properties(caller, client_id, &page.items)
+            .users_properties(caller, client_id, &page.items, unit_paths.as_deref())
             .await?;
         Ok(Listed {
             items: page
@@ -669,12 +666,12 @@ impl Services {
     ///
     /// # Errors
     /// 403, 404.
-    pub async fn list_users(
+    async fn visible_users(
         &self,
         caller: &Caller,
         client_ext_id: &str,
         mut query: ListQuery,
-    ) -> AppResult<Listed<User>> {
+    ) -> AppResult<VisibleUsers> {
         // Not `admit`: a caller whose grants sit in some units of the client may list the
         // users of those units, so the dataroom check is per listed user, below.
         precheck(caller, &LIST)?;
@@ -701,9 +698,14 @@ impl Services {
         .await?;
         let page = self.repo.query_users(client.meta.id, query).await?;
         if sees_all {
-            return Ok(page);
+            return Ok(VisibleUsers {
+                client_id: client.meta.id,
+                page,
+                unit_paths: None,
+            });
         }
         let mut items = Vec::with_capacity(page.items.len());
+        let mut unit_paths = Vec::with_capacity(page.items.len());
         for user in page.items {
             let paths = self.repo.user_unit_paths(user.meta.id).await?;
             if caller
@@ -711,14 +713,28 @@ impl Services {
                 .contains(Right::UserView)
             {
                 items.push(user);
+                unit_paths.push(paths);
             }
         }
         // The count covers the whole client; a caller who sees only part of it gets no total
         // rather than a number that tells how many users hide outside its dataroom.
-        Ok(Listed {
-            items,
-            more: page.more,
-            total: None,
+        Ok(VisibleUsers {
+            client_id: client.meta.id,
+            page: Listed {
+                items,
+                more: page.more,
+                total: None,
+            },
+            unit_paths: Some(unit_paths),
         })
     }
+}
+
+/// A page of users the caller may view, with what the dataroom check already read.
+struct VisibleUsers {
+    client_id: i64,
+    page: Listed<User>,
+    /// Each listed user's unit paths, in page order; `None` when the caller sees the whole
+    /// client and none were read.
+    unit_paths: Option<Vec<Vec<String>>>,
 }
