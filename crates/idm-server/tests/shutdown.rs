@@ -3,76 +3,30 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Server {
-    child: Child,
-    base: String,
-    dir: std::path::PathBuf,
-}
+mod common;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        // Only if the test failed before the process exited.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use common::Server;
 
 async fn start() -> Server {
-    let dir = std::env::temp_dir().join(format!("idm-shutdown-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let port = free_port();
-    let log = std::fs::File::create(dir.join("stderr.log")).unwrap();
-    // Run in the temp dir so no config/default.toml of the checkout is picked up.
-    let child = Command::new(env!("CARGO_BIN_EXE_idm"))
-        .arg("serve")
-        .current_dir(&dir)
-        .env("IDM__SERVER__PORT", port.to_string())
-        .env(
-            "IDM__DATABASE__URL",
-            format!("sqlite://{}", dir.join("idm.db").display()),
-        )
-        .env("IDM__AUTH__HS256_SECRET", "shutdown-test-secret-0123456789")
-        .env("IDM__BOOTSTRAP__ADMIN_PASSWORD", "Admin-Passw0rd")
-        .env("IDM__SERVER__DEBUG_SLOW_ENDPOINT", "true")
-        .env("IDM__SERVER__SHUTDOWN_TIMEOUT_SECONDS", "20")
-        .env("IDM__SERVER__WORKERS", "1")
-        .env("IDM__LOG__FORMAT", "json")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-        dir,
-    };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(r) = reqwest::get(format!("{}/health", server.base)).await {
-            if r.status() == 200 {
-                return server;
-            }
-        }
-        assert!(Instant::now() < deadline, "server did not come up");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    common::start(
+        "shutdown",
+        "shutdown-test-secret-0123456789",
+        &[
+            ("IDM__SERVER__DEBUG_SLOW_ENDPOINT", "true".into()),
+            ("IDM__SERVER__SHUTDOWN_TIMEOUT_SECONDS", "20".into()),
+            ("IDM__SERVER__WORKERS", "1".into()),
+        ],
+        Duration::from_secs(60),
+    )
+    .await
 }
 
 async fn slow_request_survives(signal: &str) {
     let mut server = start().await;
-    let url = format!("{}/debug/slow?ms=2000", server.base);
+    let url = format!("{}/debug/slow?ms=2000", server.base());
     let slow = tokio::spawn(async move {
         let r = reqwest::Client::new()
             .get(url)
@@ -96,7 +50,7 @@ async fn slow_request_survives(signal: &str) {
         .timeout(Duration::from_secs(2))
         .build()
         .unwrap()
-        .get(format!("{}/health", server.base))
+        .get(format!("{}/health", server.base()))
         .send()
         .await;
     assert!(
@@ -126,7 +80,7 @@ async fn slow_request_survives(signal: &str) {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    let log = std::fs::read_to_string(server.dir.join("stderr.log")).unwrap_or_default();
+    let log = server.log();
     assert!(exit.success(), "exit status {exit:?}; log:\n{log}");
     assert!(log.contains("database pool closed"), "{log}");
 
@@ -190,7 +144,7 @@ fn idm_openapi_prints_the_document() {
 fn a_sigterm_the_moment_the_port_opens_stops_gracefully_with_exit_0() {
     let dir = std::env::temp_dir().join(format!("idm-early-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
-    let port = free_port();
+    let port = common::free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_idm"))
         .arg("serve")
         .current_dir(&dir)

@@ -9,7 +9,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -27,85 +26,40 @@ const HEADROOM: usize = 16;
 /// the first deadline and the whole test stays under 60 s.
 const OPENING_BUDGET: Duration = Duration::from_secs(15);
 
-struct Server {
-    child: Child,
-    port: u16,
-    dir: std::path::PathBuf,
-}
+mod common;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+use common::Server;
 
-impl Server {
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("stderr.log")).unwrap_or_default()
-    }
-
-    /// The total connection cap the server logged at start.
-    fn connection_cap(&self) -> usize {
-        self.log()
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .find(|l| l["fields"]["message"] == "connection cap")
-            .and_then(|l| l["fields"]["total"].as_u64())
-            .unwrap_or_else(|| panic!("no connection cap logged:\n{}", self.log())) as usize
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// The total connection cap the server logged at start.
+fn connection_cap(server: &Server) -> usize {
+    server
+        .log()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|l| l["fields"]["message"] == "connection cap")
+        .and_then(|l| l["fields"]["total"].as_u64())
+        .unwrap_or_else(|| panic!("no connection cap logged:\n{}", server.log())) as usize
 }
 
 async fn start() -> Server {
-    let dir = std::env::temp_dir().join(format!("idm-slow-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let port = free_port();
-    let log = std::fs::File::create(dir.join("stderr.log")).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_idm"))
-        .arg("serve")
-        .current_dir(&dir)
-        .env("IDM__SERVER__PORT", port.to_string())
-        .env(
-            "IDM__DATABASE__URL",
-            format!("sqlite://{}", dir.join("idm.db").display()),
-        )
-        .env("IDM__AUTH__HS256_SECRET", SECRET)
-        // One resolved caller for the whole run: thousands of requests arriving at once must
-        // not queue for the database pool before they reach their body.
-        .env("IDM__AUTH__CALLER_CACHE_TTL_MS", "600000")
-        .env("IDM__BOOTSTRAP__ADMIN_PASSWORD", "Admin-Passw0rd")
-        .env("IDM__SERVER__WORKERS", "2")
-        .env(
-            "IDM__SERVER__CLIENT_REQUEST_TIMEOUT_MS",
-            BODY_TIMEOUT_MS.to_string(),
-        )
-        .env("IDM__LOG__FORMAT", "json")
-        // Per-request lines for ~19,000 requests would only slow the run down.
-        .env("RUST_LOG", "warn,idm_server::app=info")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let server = Server { child, port, dir };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(r) = reqwest::get(format!("http://127.0.0.1:{port}/health")).await {
-            if r.status() == 200 {
-                return server;
-            }
-        }
-        assert!(Instant::now() < deadline, "server did not come up");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    common::start(
+        "slow",
+        SECRET,
+        &[
+            // One resolved caller for the whole run: thousands of requests arriving at once
+            // must not queue for the database pool before they reach their body.
+            ("IDM__AUTH__CALLER_CACHE_TTL_MS", "600000".into()),
+            ("IDM__SERVER__WORKERS", "2".into()),
+            (
+                "IDM__SERVER__CLIENT_REQUEST_TIMEOUT_MS",
+                BODY_TIMEOUT_MS.to_string(),
+            ),
+            // Per-request lines for ~19,000 requests would only slow the run down.
+            ("RUST_LOG", "warn,idm_server::app=info".into()),
+        ],
+        Duration::from_secs(30),
+    )
+    .await
 }
 
 fn token() -> String {
@@ -139,7 +93,7 @@ async fn thousands_of_stalled_bodies_leave_health_answering_and_are_closed_with_
     let test_started = Instant::now();
     let server = start().await;
     let port = server.port;
-    let cap = server.connection_cap();
+    let cap = connection_cap(&server);
     // This process needs a descriptor per connection too.
     let own_limit = idm_server::limits::raise_nofile_limit().unwrap_or(1024) as usize;
     let wanted = cap
