@@ -446,3 +446,48 @@ dual_test!(
         assert_accepted(&probe(&app, &bob, &after).await);
     }
 );
+
+/// The user's credential epoch as stored (0 without a row).
+fn stored_epoch(app: &TestApp, user: &str) -> i64 {
+    app.sql_texts(&format!(
+        "SELECT CAST(e.epoch AS TEXT) AS t FROM credential_epochs e \
+         JOIN users u ON u.id = e.user_id WHERE u.ext_id = '{user}'"
+    ))
+    .first()
+    .map_or(0, |t| t.parse().unwrap())
+}
+
+dual_test!(
+    concurrent_unlocks_on_two_instances_each_advance_the_epoch_once_and_end_older_tokens_on_both,
+    |app| {
+        let me = self_admin(&app, "racer").await;
+        let other = app.second_instance().await;
+        let before = issue(&app, &me, SEEDED_PASSWORD).await;
+        let start = stored_epoch(&app, "racer");
+        let unlock = format!("{}/unlock", password("Default", "racer"));
+        // Ten credential changes at once, half on each instance; the first of them may also
+        // be the first write of the user's epoch row (the insert race of advance_epoch).
+        let attempts = (0..10).map(|i| {
+            let target = if i % 2 == 0 { &app } else { &other };
+            target.post(&unlock, Value::Null)
+        });
+        let replies = futures::future::join_all(attempts).await;
+        let done = replies.iter().filter(|r| r.status == 204).count() as i64;
+        for r in &replies {
+            assert!(
+                r.status == 204 || r.status == 409,
+                "an unlock answered {} {}",
+                r.status,
+                r.body
+            );
+        }
+        assert!(done >= 1, "no unlock succeeded");
+        // Every acknowledged change advanced the epoch exactly once: none lost, none doubled.
+        assert_eq!(stored_epoch(&app, "racer"), start + done);
+        assert_refused(&probe(&app, &me, &before).await);
+        assert_refused(&probe(&other, &me, &before).await);
+        let after = issue(&other, &me, SEEDED_PASSWORD).await;
+        assert_accepted(&probe(&app, &me, &after).await);
+        assert_accepted(&probe(&other, &me, &after).await);
+    }
+);
