@@ -148,36 +148,15 @@ pub fn check_query(query: &str, max_parameters: usize) -> Result<(), ApiError> {
             let shown = if nul_in(name) {
                 name.replace('\0', "%00")
             } else {
-                percent_decode(name)
+                // As the list parser will read it (`+` a space, `%XX` a byte).
+                form_urlencoded::parse(pair.as_bytes())
+                    .next()
+                    .map_or_else(|| name.to_owned(), |(decoded, _)| decoded.into_owned())
             };
             return Err(DomainError::invalid_fields(&[shown]).into());
         }
     }
     Ok(())
-}
-
-/// `application/x-www-form-urlencoded` decoding of one name (`+` is a space, `%XX` a byte),
-/// lossy for invalid UTF-8; only used to name a parameter in a message.
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| char::from(b).to_digit(16);
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Whether the request announces a body (a non-zero `Content-Length`, or chunked).
