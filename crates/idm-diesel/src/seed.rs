@@ -192,18 +192,6 @@ fn seed_property(conn: &mut DbConnection, at: &str) -> R<i64> {
     Ok(find(conn)?.unwrap_or_default())
 }
 
-/// The value key the service stores beside a plaintext value (hex SHA-256), so the seeded
-/// values are found by `properties.<name>=` like values written through the API.
-fn value_key(value: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(value.as_bytes())
-        .iter()
-        .fold(String::with_capacity(64), |mut out, b| {
-            let _ = write!(out, "{b:02x}");
-            out
-        })
-}
-
 /// Key of a built-in `nevisIdm` role; bootstrap must have run.
 fn role_id(conn: &mut DbConnection, name: &str) -> R<i64> {
     roles::table
@@ -360,7 +348,7 @@ fn insert_users(
             v,
             "{sep}({}, {uid}, '{employee}', '{}')",
             keys.property,
-            value_key(&employee)
+            idm_domain::properties::plain_value_key(&employee)
         );
     }
     conn.batch_execute(&u)?;

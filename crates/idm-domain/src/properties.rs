@@ -106,6 +106,14 @@ wire_enum!(
     }
 );
 
+/// The equality look-up key stored beside a plaintext (not encrypted) property value: hex of
+/// its SHA-256. `properties.<name>=` filters compare keys, so everything that writes values
+/// (the use cases, bulk seeding) must compute it here.
+pub fn plain_value_key(value: &str) -> String {
+    use sha2::{Digest, Sha256};
+    data_encoding::HEXLOWER.encode(&Sha256::digest(value.as_bytes()))
+}
+
 /// One allowed value of an ENUM property; the id is stable across updates of the definition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AllowedValue {

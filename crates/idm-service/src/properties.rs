@@ -26,7 +26,7 @@ use idm_ports::locate::Address;
 use idm_ports::properties::{Owner, StoredValue, ValueWrites};
 use idm_ports::query::ListQuery;
 use idm_ports::RepoError;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use crate::admit::Gate;
 use crate::sealing::Sealer;
@@ -292,7 +292,7 @@ impl Services {
             mac.update(value.as_bytes());
             Ok(hex(&mac.finalize().into_bytes()))
         } else {
-            Ok(hex(&Sha256::digest(value.as_bytes())))
+            Ok(idm_domain::properties::plain_value_key(value))
         }
     }
 
