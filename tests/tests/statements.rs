@@ -42,6 +42,16 @@ async fn cached_callers(backend: idm_tests::Backend) -> Option<idm_tests::TestAp
     idm_tests::spawn_with(backend, |s| s.auth.caller_cache_ttl_ms = 600_000).await
 }
 
+/// [`cached_callers`] without the audit trail: the counts of the request path itself (the
+/// trail's own statements are counted by the test after these).
+async fn unaudited(backend: idm_tests::Backend) -> Option<idm_tests::TestApp> {
+    idm_tests::spawn_with(backend, |s| {
+        s.auth.caller_cache_ttl_ms = 600_000;
+        s.audit.enabled = false;
+    })
+    .await
+}
+
 /// Statements of one warm GET: the same request twice first (statement caches, caller
 /// cache), then counted.
 async fn warm_cost(app: &idm_tests::TestApp, path: &str) -> (u16, u64) {
@@ -157,7 +167,7 @@ dual_test!(
 
 dual_test!(
     the_star_delete_of_a_dispatch_target_runs_one_look_up_and_its_transaction,
-    setup = cached_callers,
+    setup = unaudited,
     |app: idm_tests::TestApp| {
         populate(&app).await;
         // dt-2 has an attestation and a linked FIDO credential: every statement of the
@@ -186,7 +196,7 @@ dual_test!(
 
 dual_test!(
     a_client_patch_runs_one_look_up_and_one_update_returning_the_row,
-    setup = cached_callers,
+    setup = unaudited,
     |app: idm_tests::TestApp| {
         let path = format!("{CORE}/clients/Default");
         for _ in 0..2 {
@@ -203,5 +213,40 @@ dual_test!(
             "{:?}: PATCH client ran {statements} statements",
             app.backend
         );
+    }
+);
+
+dual_test!(
+    the_audit_trail_adds_three_statements_inside_the_write_transaction,
+    setup = cached_callers,
+    |app: idm_tests::TestApp| {
+        let path = format!("{CORE}/clients/Default");
+        // Warm: statement caches, the caller cache, the chain's head row.
+        for i in 0..2 {
+            let r = app
+                .patch(&path, idm_tests::json!({"remarks": format!("warm {i}")}))
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            assert_eq!(app.get(&path).await.status, 200);
+        }
+        let (reply, statements, _) = app
+            .statements_during(app.patch(&path, idm_tests::json!({"remarks": "counted"})))
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        eprintln!(
+            "{:?}: audited PATCH client: {statements} statements",
+            app.backend
+        );
+        // The path's two (look-up, UPDATE ... RETURNING), now inside BEGIN ... COMMIT, plus
+        // the trail's three: advance the head (UPDATE ... RETURNING), insert the record,
+        // store the new head hash.
+        assert!(
+            statements <= 2 + 2 + 3,
+            "{:?}: audited PATCH client ran {statements} statements",
+            app.backend
+        );
+        let records = app
+            .sql_texts("SELECT hash AS t FROM audit_records WHERE chain = 'Default' ORDER BY seq");
+        assert_eq!(records.len(), 3, "one record per PATCH");
     }
 );

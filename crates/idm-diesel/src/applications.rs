@@ -295,7 +295,7 @@ impl ApplicationRepo for Store {
     }
 
     async fn create_application(&self, a: Application) -> RepoResult<Application> {
-        self.run(move |conn| {
+        self.write(move |conn| {
             diesel::insert_into(applications::table)
                 .values(NewApplication::of(&a))
                 .returning(columns_of::<ApplicationRow>())
@@ -325,7 +325,7 @@ impl ApplicationRepo for Store {
     }
 
     async fn create_role(&self, r: Role) -> RepoResult<Role> {
-        self.run(move |conn| {
+        self.write(move |conn| {
             let (row, app_ext_id, app_name) = diesel::insert_into(roles::table)
                 .values(NewRole::of(&r))
                 .returning((
@@ -340,7 +340,7 @@ impl ApplicationRepo for Store {
     }
 
     async fn create_authorization(&self, a: Authorization) -> RepoResult<Authorization> {
-        self.run(move |conn| {
+        self.write(move |conn| {
             let (row, role_ext_id) = diesel::insert_into(authorizations::table)
                 .values(NewAuthorization::of(&a))
                 .returning((
@@ -481,7 +481,7 @@ impl ApplicationRepo for Store {
     }
 
     async fn delete_authorization(&self, id: i64) -> RepoResult<()> {
-        self.run(move |conn| {
+        self.write(move |conn| {
             let n = diesel::delete(authorizations::table.filter(authorizations::id.eq(id)))
                 .execute(conn)?;
             if n == 0 {
@@ -494,7 +494,7 @@ impl ApplicationRepo for Store {
 
     async fn update_application(&self, a: &Application) -> RepoResult<Application> {
         let a = a.clone();
-        self.run(move |conn| {
+        self.write(move |conn| {
             versioned_update!(
                 conn,
                 applications,
@@ -551,7 +551,7 @@ impl ApplicationRepo for Store {
 
     async fn update_authorization(&self, a: &Authorization) -> RepoResult<Authorization> {
         let a = a.clone();
-        self.run(move |conn| {
+        self.write(move |conn| {
             let (row, role_ext_id) = versioned_update!(
                 conn,
                 authorizations,

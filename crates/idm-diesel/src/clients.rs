@@ -150,7 +150,7 @@ impl ClientRepo for Store {
     async fn update_client(&self, client: &Client) -> RepoResult<Client> {
         let client = client.clone();
         // One statement: no explicit transaction needed.
-        self.run(move |conn| {
+        self.write(move |conn| {
             versioned_update!(
                 conn,
                 clients,

@@ -478,7 +478,7 @@ impl CredentialRepo for Store {
         // A transaction only when there are two statements to keep together.
         match epoch {
             Epoch::Advance => self.tx(write).await,
-            Epoch::Keep => self.run(write).await,
+            Epoch::Keep => self.write(write).await,
         }
     }
 
@@ -583,7 +583,7 @@ impl CredentialRepo for Store {
         if locks {
             self.tx(write).await
         } else {
-            self.run(write).await
+            self.write(write).await
         }
     }
 }

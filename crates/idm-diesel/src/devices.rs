@@ -447,7 +447,7 @@ impl DeviceRepo for Store {
         &self,
         attestation: AppAttestation,
     ) -> RepoResult<AppAttestation> {
-        self.run(move |conn| insert_attestation(conn, &attestation))
+        self.write(move |conn| insert_attestation(conn, &attestation))
             .await
     }
 
@@ -457,7 +457,7 @@ impl DeviceRepo for Store {
     ) -> RepoResult<AppAttestation> {
         let a = attestation.clone();
         // One statement: no explicit transaction needed.
-        self.run(move |conn| {
+        self.write(move |conn| {
             Ok(versioned_update!(
                 conn,
                 app_attestations,
@@ -472,7 +472,7 @@ impl DeviceRepo for Store {
     }
 
     async fn delete_app_attestation(&self, id: i64) -> RepoResult<()> {
-        self.run(move |conn| {
+        self.write(move |conn| {
             let n = diesel::delete(app_attestations::table.filter(app_attestations::id.eq(id)))
                 .execute(conn)?;
             if n == 0 {
@@ -547,7 +547,7 @@ impl DeviceRepo for Store {
     async fn unlink_fido_uaf(&self, c: &FidoUafCredential) -> RepoResult<FidoUafCredential> {
         let c = c.clone();
         // One statement: no explicit transaction needed.
-        self.run(move |conn| {
+        self.write(move |conn| {
             use fido_uaf_credentials as f;
             let row = versioned_update!(
                 conn,

@@ -227,7 +227,7 @@ impl EnterpriseRoleRepo for Store {
     }
 
     async fn create_erole(&self, e: EnterpriseRole) -> RepoResult<EnterpriseRole> {
-        self.run(move |conn| insert(conn, &e)).await
+        self.write(move |conn| insert(conn, &e)).await
     }
 
     async fn list_eroles(
@@ -256,11 +256,11 @@ impl EnterpriseRoleRepo for Store {
 
     async fn update_erole(&self, e: &EnterpriseRole) -> RepoResult<EnterpriseRole> {
         let e = e.clone();
-        self.run(move |conn| update(conn, &e)).await
+        self.write(move |conn| update(conn, &e)).await
     }
 
     async fn delete_erole(&self, id: i64, version: i64) -> RepoResult<()> {
-        self.run(move |conn| {
+        self.write(move |conn| {
             let n = diesel::delete(
                 enterprise_roles::table
                     .filter(enterprise_roles::id.eq(id))
@@ -276,7 +276,7 @@ impl EnterpriseRoleRepo for Store {
     }
 
     async fn add_erole_member(&self, erole_id: i64, role_id: i64) -> RepoResult<()> {
-        self.run(move |conn| {
+        self.write(move |conn| {
             let inserted = diesel::insert_into(enterprise_role_members::table)
                 .values((
                     enterprise_role_members::enterprise_role_id.eq(erole_id),
@@ -295,7 +295,7 @@ impl EnterpriseRoleRepo for Store {
     }
 
     async fn remove_erole_member(&self, erole_id: i64, role_id: i64) -> RepoResult<()> {
-        self.run(move |conn| {
+        self.write(move |conn| {
             let n = diesel::delete(
                 enterprise_role_members::table
                     .filter(enterprise_role_members::enterprise_role_id.eq(erole_id))
@@ -333,7 +333,7 @@ impl EnterpriseRoleRepo for Store {
         &self,
         a: EnterpriseAuthorization,
     ) -> RepoResult<EnterpriseAuthorization> {
-        self.run(move |conn| {
+        self.write(move |conn| {
             let (row, erole_ext_id) = diesel::insert_into(enterprise_authorizations::table)
                 .values(NewEauth {
                     client_id: a.client_id,
@@ -380,7 +380,7 @@ impl EnterpriseRoleRepo for Store {
         a: &EnterpriseAuthorization,
     ) -> RepoResult<EnterpriseAuthorization> {
         let a = a.clone();
-        self.run(move |conn| {
+        self.write(move |conn| {
             let (row, erole_ext_id) = versioned_update!(
                 conn,
                 enterprise_authorizations,
@@ -395,7 +395,7 @@ impl EnterpriseRoleRepo for Store {
     }
 
     async fn delete_eauthorization(&self, id: i64) -> RepoResult<()> {
-        self.run(move |conn| {
+        self.write(move |conn| {
             let n = diesel::delete(
                 enterprise_authorizations::table.filter(enterprise_authorizations::id.eq(id)),
             )
@@ -409,7 +409,7 @@ impl EnterpriseRoleRepo for Store {
     }
 
     async fn profile_role_grants(&self, profile_id: i64) -> RepoResult<ProfileRoleGrants> {
-        self.tx(move |conn| {
+        self.read_tx(move |conn| {
             let direct: Vec<(AuthorizationRow, RoleRow, String, String)> = authorizations::table
                 .inner_join(roles::table.on(roles::id.eq(authorizations::role_id)))
                 .inner_join(applications::table.on(applications::id.eq(roles::application_id)))

@@ -9,6 +9,7 @@
 //! out of the pool ([`Store::run`]); no query ever runs on an async worker thread.
 
 mod applications;
+pub mod audit;
 mod backup;
 mod caller;
 mod clients;
@@ -236,8 +237,42 @@ impl Store {
         }
     }
 
-    /// Runs `f` inside one transaction on a pooled connection.
+    /// Runs the write `f` inside one transaction on a pooled connection; under a request's
+    /// audit draft ([`audit::scope`]) the transaction also appends the audit record.
     pub(crate) async fn tx<T, F>(&self, f: F) -> Result<T, RepoError>
+    where
+        F: FnOnce(&mut DbConnection) -> R<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let draft = audit::current();
+        self.run(move |conn| {
+            use diesel::Connection;
+            conn.transaction(|conn| audit::recorded(conn, draft.as_ref(), f))
+        })
+        .await
+    }
+
+    /// A write of one statement: no transaction of its own (the statement is atomic), unless
+    /// the request is audited — then the record joins it in one transaction.
+    pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, RepoError>
+    where
+        F: FnOnce(&mut DbConnection) -> R<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        match audit::current() {
+            None => self.run(f).await,
+            Some(draft) => {
+                self.run(move |conn| {
+                    use diesel::Connection;
+                    conn.transaction(|conn| audit::recorded(conn, Some(&draft), f))
+                })
+                .await
+            }
+        }
+    }
+
+    /// Runs the reads of `f` in one transaction (one consistent snapshot); never audited.
+    pub(crate) async fn read_tx<T, F>(&self, f: F) -> Result<T, RepoError>
     where
         F: FnOnce(&mut DbConnection) -> R<T> + Send + 'static,
         T: Send + 'static,
@@ -249,18 +284,19 @@ impl Store {
         .await
     }
 
-    /// Runs `f` in one transaction and, when the database aborts it for lock contention
-    /// (deadlock, serialization failure), runs it again from the start, a bounded number of
-    /// times (see [`pool::retrying`]). `f` must therefore read everything it decides on inside
-    /// the transaction.
+    /// Runs the write `f` in one transaction and, when the database aborts it for lock
+    /// contention (deadlock, serialization failure), runs it again from the start, a bounded
+    /// number of times (see [`pool::retrying`]). `f` must therefore read everything it decides
+    /// on inside the transaction. Audited like [`Store::tx`].
     pub(crate) async fn tx_retrying<T, F>(&self, f: F) -> Result<T, RepoError>
     where
         F: Fn(&mut DbConnection) -> R<T> + Send + 'static,
         T: Send + 'static,
     {
+        let draft = audit::current();
         self.run(move |conn| {
             use diesel::Connection;
-            pool::retrying(|| conn.transaction(&f))
+            pool::retrying(|| conn.transaction(|conn| audit::recorded(conn, draft.as_ref(), &f)))
         })
         .await
     }

@@ -260,7 +260,7 @@ impl MfaRepo for Store {
         now: NaiveDateTime,
     ) -> RepoResult<bool> {
         let code_hash = code_hash.to_owned();
-        self.run(move |conn| {
+        self.write(move |conn| {
             // One conditional statement: of concurrent uses only one UPDATE finds the row
             // still unused, on either backend (row lock on PostgreSQL, writer lock on SQLite).
             let n = diesel::update(
@@ -295,7 +295,7 @@ impl MfaRepo for Store {
         read: Option<u64>,
         next: u64,
     ) -> RepoResult<bool> {
-        self.run(move |conn| {
+        self.write(move |conn| {
             use oath_credentials as o;
             let next = to_i64(next)?;
             let row = o::table.filter(o::credential_id.eq(credential_id));

@@ -122,7 +122,7 @@ impl PersonalQuestionRepo for Store {
     }
 
     async fn create_personal_question(&self, q: PersonalQuestion) -> RepoResult<PersonalQuestion> {
-        self.run(move |conn| {
+        self.write(move |conn| {
             returned(
                 diesel::insert_into(personal_questions::table)
                     .values(NewQuestion {
@@ -142,7 +142,7 @@ impl PersonalQuestionRepo for Store {
 
     async fn update_personal_question(&self, q: &PersonalQuestion) -> RepoResult<PersonalQuestion> {
         let q = q.clone();
-        self.run(move |conn| {
+        self.write(move |conn| {
             returned(versioned_update!(
                 conn,
                 personal_questions,
@@ -156,7 +156,7 @@ impl PersonalQuestionRepo for Store {
     }
 
     async fn delete_personal_question(&self, id: i64, version: i64) -> RepoResult<()> {
-        self.run(move |conn| {
+        self.write(move |conn| {
             let n = diesel::delete(
                 personal_questions::table
                     .filter(personal_questions::id.eq(id))

@@ -171,7 +171,7 @@ impl PolicyRepo for Store {
     }
 
     async fn create_policy(&self, p: PolicyConfig) -> RepoResult<PolicyConfig> {
-        self.run(move |conn| {
+        self.write(move |conn| {
             returned(
                 diesel::insert_into(policies::table)
                     .values(NewPolicy {
@@ -192,7 +192,7 @@ impl PolicyRepo for Store {
 
     async fn update_policy(&self, p: &PolicyConfig) -> RepoResult<PolicyConfig> {
         let p = p.clone();
-        self.run(move |conn| {
+        self.write(move |conn| {
             let values = PolicyValues::of(&p)?;
             returned(versioned_update!(
                 conn,
@@ -229,7 +229,7 @@ impl PolicyRepo for Store {
     }
 
     async fn delete_policy(&self, id: i64, version: i64) -> RepoResult<()> {
-        self.run(move |conn| {
+        self.write(move |conn| {
             let n = diesel::delete(
                 policies::table
                     .filter(policies::id.eq(id))

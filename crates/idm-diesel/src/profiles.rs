@@ -214,7 +214,7 @@ impl ProfileRepo for Store {
     }
 
     async fn create_profile(&self, p: Profile) -> RepoResult<Profile> {
-        self.run(move |conn| insert(conn, &p)).await
+        self.write(move |conn| insert(conn, &p)).await
     }
 }
 
@@ -292,7 +292,7 @@ impl ProfileAdmin for Store {
     async fn update_profile(&self, p: &Profile) -> RepoResult<Profile> {
         let p = p.clone();
         // One statement: no explicit transaction needed.
-        self.run(move |conn| update(conn, &p)).await
+        self.write(move |conn| update(conn, &p)).await
     }
 
     async fn delete_profile(&self, profile_id: i64) -> RepoResult<()> {

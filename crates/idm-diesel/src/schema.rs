@@ -475,3 +475,30 @@ diesel::table! {
 
 diesel::joinable!(property_values -> property_definitions (property_id));
 diesel::joinable!(property_definitions -> clients (client_id));
+
+diesel::table! {
+    audit_records (chain, seq) {
+        chain -> Text,
+        seq -> BigInt,
+        at_millis -> BigInt,
+        caller_client -> Text,
+        caller_user -> Text,
+        request_id -> Text,
+        operation -> Text,
+        object_type -> Text,
+        object_ext_id -> Nullable<Text>,
+        version_before -> Nullable<BigInt>,
+        version_after -> Nullable<BigInt>,
+        fields -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_heads (chain) {
+        chain -> Text,
+        seq -> BigInt,
+        hash -> Text,
+    }
+}

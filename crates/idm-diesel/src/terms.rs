@@ -311,7 +311,7 @@ impl TermsRepo for Store {
         terms_id: i64,
         c: Consent,
     ) -> RepoResult<Consent> {
-        self.run(move |conn| {
+        self.write(move |conn| {
             // A single statement, outside an explicit transaction: the unique index on
             // (user_id, terms_id, terms_version) is the only arbiter between racing requests.
             let (row, terms_ext_id): (ConsentRow, String) = diesel::insert_into(consents::table)

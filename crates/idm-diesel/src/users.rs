@@ -261,7 +261,7 @@ impl UserRepo for Store {
     }
 
     async fn create_user(&self, user: User) -> RepoResult<User> {
-        self.run(move |conn| insert(conn, &user)).await
+        self.write(move |conn| insert(conn, &user)).await
     }
 
     async fn user_unit_paths(&self, user_id: i64) -> RepoResult<Vec<String>> {

@@ -21,10 +21,11 @@
 macro_rules! versioned_update {
     ($conn:expr, $table:ident, $id:expr, $version:expr, $changes:expr, $returning:expr => $out:ty $(,)?) => {{
         use diesel::prelude::*;
+        let version: i64 = $version;
         diesel::update(
             $table::table
                 .filter($table::id.eq($id))
-                .filter($table::version.eq($version)),
+                .filter($table::version.eq(version)),
         )
         .set((
             $changes,
@@ -36,6 +37,7 @@ macro_rules! versioned_update {
         .optional()
         .map_err(crate::E::from)
         .and_then(|row| row.ok_or(crate::E(idm_ports::RepoError::StaleVersion)))
+        .inspect(|_| crate::audit::saw_update(version))
     }};
 }
 pub(crate) use versioned_update;

@@ -25,6 +25,7 @@
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod audit;
 pub mod credential;
 pub mod eroles;
 pub mod error;

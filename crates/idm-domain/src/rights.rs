@@ -157,6 +157,7 @@ rights! {
     EnterpriseRoleCreate => "create enterprise roles",
     EnterpriseRoleMemberDelete => "remove members from enterprise roles",
     SelfAdmin => "act on one's own data (the SelfAdmin role)",
+    AuditView => "read a client's audit trail (idm extension)",
 }
 
 // A RightSet is a u128: adding a 129th right must fail the build, not silently alias a bit.

@@ -12,6 +12,7 @@ mod error;
 mod page;
 
 pub mod applications;
+pub mod audit;
 pub mod caller;
 pub mod clients;
 pub mod credentials;
@@ -56,6 +57,7 @@ pub trait Repository:
     + eroles::EnterpriseRoleRepo
     + locate::Locator
     + revocation::Announcer
+    + audit::AuditRepo
     + Send
     + Sync
 {
@@ -81,6 +83,7 @@ impl<T> Repository for T where
         + eroles::EnterpriseRoleRepo
         + locate::Locator
         + revocation::Announcer
+        + audit::AuditRepo
         + Send
         + Sync
 {

@@ -369,6 +369,7 @@ pub async fn start(settings: &Settings, options: StartOptions) -> anyhow::Result
     let metrics = web::Data::new(Metrics::new(&api(settings).patterns()));
     let app_settings = settings.clone();
     let limits = crate::limits::Limits::from_settings(&settings.server);
+    let audit_enabled = settings.audit.enabled;
     let mut server = HttpServer::new(move || {
         let metrics_mw = metrics.clone();
         App::new()
@@ -389,7 +390,18 @@ pub async fn start(settings: &Settings, options: StartOptions) -> anyhow::Result
                         let res = actix_web::dev::ServiceResponse::new(http_req, res);
                         futures::future::Either::Left(std::future::ready(Ok(res)))
                     }
-                    Ok(()) => futures::future::Either::Right(span.in_scope(|| srv.call(req))),
+                    Ok(()) => futures::future::Either::Right(
+                        match crate::audit::open(audit_enabled, &method, req.path(), &request_id) {
+                            // A write: its transactions append the request's audit record.
+                            Some(draft) => futures::future::Either::Left(idm_diesel::audit::scope(
+                                draft.clone(),
+                                idm_diesel::audit::sync_scope(draft, || {
+                                    span.in_scope(|| srv.call(req))
+                                }),
+                            )),
+                            None => futures::future::Either::Right(span.in_scope(|| srv.call(req))),
+                        },
+                    ),
                 };
                 let metrics = metrics_mw.clone();
                 async move {

@@ -44,12 +44,15 @@ impl FromRequest for AuthCaller {
                     .then(|| rest.trim().to_owned())
             });
         let state = state(req);
+        let req = req.clone();
         Box::pin(async move {
             let state = state?;
             let token = token.ok_or_else(|| {
                 ApiError::from(DomainError::Unauthenticated("no bearer token".into()))
             })?;
-            Ok(AuthCaller(state.services.resolve_caller(&token).await?))
+            let caller = state.services.resolve_caller(&token).await?;
+            crate::audit::note_caller(&req, &caller);
+            Ok(AuthCaller(caller))
         })
     }
 }
@@ -129,6 +132,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Body<T> {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
         let mut payload = payload.take();
+        let req = req.clone();
         Box::pin(async move {
             if !is_json {
                 return Err(ApiError::UnsupportedMediaType);
@@ -153,6 +157,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for Body<T> {
                 )
                 .into());
             }
+            crate::audit::note_body(&req, &value);
             if let Some(field) = field_with_nul(&value, "") {
                 // No identifier or text in idm may hold NUL (PostgreSQL cannot store it), so
                 // it is refused here once for every body instead of failing in the database.

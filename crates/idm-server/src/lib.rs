@@ -5,6 +5,7 @@
 //! use case, map the result.
 
 pub mod app;
+pub mod audit;
 pub mod doc;
 pub mod dto;
 pub mod error;

@@ -131,6 +131,11 @@ enum Command {
         #[arg(long = "override")]
         override_existing: bool,
     },
+    /// The audit trail of core API writes.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Copy the SQLite database to FILE while serving (VACUUM INTO); PostgreSQL: use pg_dump.
     Backup {
         /// Target file; must not exist.
@@ -138,6 +143,30 @@ enum Command {
         to: PathBuf,
     },
 }
+
+/// `idm audit ...`
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check every client's hash chain (record hashes, links, gaps, head); exit 1 when one is
+    /// broken.
+    Verify {
+        /// Only this client's chain.
+        #[arg(long, value_name = "EXT_ID")]
+        client: Option<String>,
+    },
+}
+
+/// Exit code of `idm audit verify` for a broken chain (distinct from 2, a usage error).
+#[derive(Debug)]
+struct BrokenChain;
+
+impl std::fmt::Display for BrokenChain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the audit trail is broken (see above)")
+    }
+}
+
+impl std::error::Error for BrokenChain {}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -229,6 +258,15 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 r.replaced
             );
             Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { client },
+        } => {
+            if idm_server::ship::audit_verify(&settings, client.as_deref()).await? {
+                Ok(())
+            } else {
+                Err(BrokenChain.into())
+            }
         }
         Command::Backup { to } => {
             idm_server::ship::backup(&settings, &to).await?;

@@ -319,3 +319,43 @@ pub async fn backup(settings: &Settings, to: &Path) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("backup failed: {e}"))
 }
+
+/// `idm audit verify [--client C]`: checks every chain (or one) and prints one line per chain.
+/// Returns whether every chain verified; the caller turns `false` into a non-zero exit.
+///
+/// # Errors
+/// Database failures (the schema is migrated first, as every command does).
+pub async fn audit_verify(settings: &Settings, client: Option<&str>) -> anyhow::Result<bool> {
+    let services = prepared(settings, true, false).await?;
+    let reports = services
+        .verify_audit(client)
+        .await
+        .map_err(|e| anyhow::anyhow!("audit verify failed: {e}"))?;
+    if reports.is_empty() {
+        println!(
+            "no audit records{}",
+            client
+                .map(|c| format!(" for client {c}"))
+                .unwrap_or_default()
+        );
+    }
+    let mut intact = true;
+    for r in &reports {
+        match &r.broken {
+            None => println!(
+                "{}: ok, {} record(s), head {}",
+                r.chain,
+                r.verified,
+                r.head_hash.as_deref().unwrap_or("-")
+            ),
+            Some(b) => {
+                intact = false;
+                println!(
+                    "{}: BROKEN after {} verified record(s): {b}",
+                    r.chain, r.verified
+                );
+            }
+        }
+    }
+    Ok(intact)
+}

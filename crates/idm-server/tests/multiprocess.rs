@@ -101,6 +101,25 @@ impl Db {
         }
     }
 
+    /// Runs SQL behind the servers' backs (tampering).
+    fn exec(&self, sql: &str) {
+        use diesel::connection::SimpleConnection;
+        match self.backend {
+            Backend::Sqlite => {
+                SqliteConnection::establish(self.url.trim_start_matches("sqlite://"))
+                    .unwrap()
+                    .batch_execute(sql)
+                    .unwrap();
+            }
+            Backend::Postgres => {
+                PgConnection::establish(&self.url)
+                    .unwrap()
+                    .batch_execute(sql)
+                    .unwrap();
+            }
+        }
+    }
+
     /// One count from SQL.
     fn count(&self, sql: &str) -> i64 {
         #[derive(QueryableByName)]
@@ -780,6 +799,84 @@ both_backends!(
         assert_eq!(
             code(&body),
             ("errors.fatalError", "The server is shutting down.")
+        );
+    }
+);
+
+/// `idm audit verify` on `db`: (exit code, stdout), bounded in time.
+fn audit_verify(db: &Db) -> (Option<i32>, String) {
+    let mut child = idm(db)
+        .args(["audit", "verify"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("idm audit verify did not finish within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
+both_backends!(
+    audit_verify_passes_after_a_mixed_workload_on_two_processes_and_fails_after_one_record_is_edited,
+    |backend| async move {
+        let Some(db) = Db::fresh(backend) else {
+            return;
+        };
+        let one = start(&db, "one", &[]);
+        let two = start(&db, "two", &[]);
+        let apis = [Api::new(&one, "admin"), Api::new(&two, "admin")];
+        // Creates from both processes at once, then updates, moves and deletes.
+        let mut tasks = Vec::new();
+        for i in 0..12 {
+            let api = apis[i % 2].clone();
+            tasks.push(tokio::spawn(async move {
+                api.created_unit(&format!("w{i}"), "Default-root").await;
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        for i in 0..4 {
+            let (s, b) = apis[i % 2]
+                .call(
+                    reqwest::Method::PATCH,
+                    &format!("/Default/units/w{i}"),
+                    Some(json!({"name": format!("renamed {i}")})),
+                )
+                .await;
+            assert_eq!(s, 200, "{b}");
+        }
+        let (s, b) = apis[0].mv("w5", "w4").await;
+        assert_eq!(s, 204, "{b}");
+        let (s, b) = apis[1]
+            .call(reqwest::Method::DELETE, "/Default/units/w6", None)
+            .await;
+        assert_eq!(s, 204, "{b}");
+        let records = db.count("SELECT COUNT(*) AS n FROM audit_records");
+        assert_eq!(records, 12 + 4 + 1 + 1, "one record per write");
+
+        let (code, out) = audit_verify(&db);
+        assert_eq!(code, Some(0), "{out}");
+        assert!(out.contains("Default: ok, 18 record(s)"), "{out}");
+
+        db.exec("UPDATE audit_records SET object_ext_id = 'forged' WHERE chain = 'Default' AND seq = 7");
+        let (code, out) = audit_verify(&db);
+        assert_eq!(code, Some(1), "{out}");
+        assert!(
+            out.contains("Default: BROKEN after 6 verified record(s): record 7 does not match its hash"),
+            "{out}"
         );
     }
 );

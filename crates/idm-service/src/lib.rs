@@ -28,6 +28,7 @@ mod admit;
 mod error;
 
 pub mod applications;
+pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod clients;

@@ -8,6 +8,7 @@ use crate::error::ApiError;
 
 pub mod applications;
 pub mod attestations;
+pub mod audit;
 pub mod clients;
 pub mod credentials;
 pub mod dispatch_targets;
@@ -52,4 +53,5 @@ pub fn api(api: &mut Api) {
     credentials::routes(api);
     eroles::routes(api);
     mfa::routes(api);
+    audit::routes(api);
 }
