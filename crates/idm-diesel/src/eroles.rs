@@ -277,12 +277,17 @@ impl EnterpriseRoleRepo for Store {
 
     async fn add_erole_member(&self, erole_id: i64, role_id: i64) -> RepoResult<()> {
         self.write(move |conn| {
-            let inserted = diesel::insert_into(enterprise_role_members::table)
-                .values((
-                    enterprise_role_members::enterprise_role_id.eq(erole_id),
-                    enterprise_role_members::role_id.eq(role_id),
-                ))
-                .execute(conn)
+            // In a savepoint: on PostgreSQL a unique violation aborts the enclosing
+            // transaction, and an audited write still has its record to append after it.
+            let inserted = conn
+                .transaction(|conn| {
+                    diesel::insert_into(enterprise_role_members::table)
+                        .values((
+                            enterprise_role_members::enterprise_role_id.eq(erole_id),
+                            enterprise_role_members::role_id.eq(role_id),
+                        ))
+                        .execute(conn)
+                })
                 .map_err(crate::translate);
             match inserted {
                 // A racing PUT of the same member already did the work.
