@@ -26,6 +26,11 @@
 #   BENCH_ONLY          (empty)             "lists" = only the list scenarios (1k baseline + main)
 #   BENCH_PROPERTY_QUERY properties.employeeNumber=E1-500  property filter of the list-property
 #                                           scenario (the seed gives user j of client i E{i}-{j})
+#   BENCH_SCENARIOS     (empty)             space-separated scenario names to run (e.g.
+#                                           "lifecycle paging-page-1"); empty = all
+#   BENCH_IDM           target/release/idm  the binary (A/B of two builds; implies BENCH_SKIP_BUILD=1)
+#   BENCH_SEED_ARGS     (empty)             extra `idm seed` arguments, e.g. --no-properties
+#                                           (no property definition: A/B of the property path)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,18 +51,28 @@ BENCH_PGBENCH_SCALE=${BENCH_PGBENCH_SCALE:-10}
 BENCH_BASELINE=${BENCH_BASELINE:-1}
 BENCH_TAG=${BENCH_TAG:-}
 BENCH_SKIP_BUILD=${BENCH_SKIP_BUILD:-0}
+if [ -n "${BENCH_IDM:-}" ]; then BENCH_SKIP_BUILD=1; fi
 BENCH_WORKDIR=${BENCH_WORKDIR:-/tmp/idm-bench}
 BENCH_ONLY=${BENCH_ONLY:-}
 BENCH_PROPERTY_QUERY=${BENCH_PROPERTY_QUERY:-properties.employeeNumber=E1-500}
+BENCH_SCENARIOS=${BENCH_SCENARIOS:-}
+BENCH_SEED_ARGS=${BENCH_SEED_ARGS:-}
 
 UPC=$((BENCH_USERS / BENCH_CLIENTS))
-IDM="$ROOT/target/release/idm"
+IDM=${BENCH_IDM:-"$ROOT/target/release/idm"}
 BASE="http://127.0.0.1:$BENCH_PORT"
 CORE="/nevisidm/api/core/v1"
 SECRET="bench-hs256-secret-0123456789abcdef"
 export BENCH_LUA_DIR="$ROOT/bench/wrk"
 mkdir -p "$BENCH_WORKDIR" "$ROOT/bench/results/raw"
 SERVER_PID=""
+
+# Whether scenario $1 is selected by BENCH_SCENARIOS (empty: every scenario).
+wanted() {
+  [ -z "$BENCH_SCENARIOS" ] && return 0
+  case " $BENCH_SCENARIOS " in *" $1 "*) return 0 ;; esac
+  return 1
+}
 
 log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
@@ -120,7 +135,8 @@ seed() { # url clients upc label
   server_env "$1"
   log "seeding $2 client(s) x $3 users ($4)"
   local json
-  json=$("$IDM" seed --clients "$2" --users-per-client "$3" --terms "$BENCH_TERMS" --json 2>>"$BENCH_WORKDIR/seed.log" | tail -1)
+  # shellcheck disable=SC2086 # BENCH_SEED_ARGS is a list of arguments
+  json=$("$IDM" seed --clients "$2" --users-per-client "$3" --terms "$BENCH_TERMS" $BENCH_SEED_ARGS --json 2>>"$BENCH_WORKDIR/seed.log" | tail -1)
   log "seeded: $json"
   emit "{\"kind\":\"seed\",\"label\":\"$4\",\"result\":$json}"
 }
@@ -162,6 +178,7 @@ probe() { # method path [body]
 # Runs wrk with a scenario script; emits one scenario line. Extra env for the Lua goes before.
 run_wrk() { # name script url-path [note]
   local name=$1 script=$2 path=$3 note=${4:-}
+  if ! wanted "$name"; then return; fi
   log "scenario $name: wrk -t$BENCH_THREADS -c$BENCH_CONNECTIONS -d${BENCH_DURATION}s ($script)"
   local raw line
   raw=$(BENCH_PATH="$path" wrk -t"$BENCH_THREADS" -c"$BENCH_CONNECTIONS" -d"${BENCH_DURATION}s" \
@@ -248,7 +265,8 @@ print(json.dumps({"kind": "meta", "backend": "$1", "date": "$(date -u +%Y-%m-%dT
   "settings": {"users": $BENCH_USERS, "clients": $BENCH_CLIENTS, "users_per_client": $UPC,
     "terms": $BENCH_TERMS, "duration_s": $BENCH_DURATION, "connections": $BENCH_CONNECTIONS,
     "wrk_threads": $BENCH_THREADS, "pgbench_clients": $BENCH_PGBENCH_CLIENTS,
-    "pgbench_scale": $BENCH_PGBENCH_SCALE, "log_level": "${BENCH_LOG_LEVEL:-warn}"}}))
+    "pgbench_scale": $BENCH_PGBENCH_SCALE, "log_level": "${BENCH_LOG_LEVEL:-warn}",
+    "seed_args": "$BENCH_SEED_ARGS", "scenarios": "$BENCH_SCENARIOS", "binary": "$IDM"}}))
 EOF
 }
 
@@ -364,6 +382,8 @@ bench_backend() { # backend
     BENCH_RUN_ID=$(date +%s) run_wrk credential-lifecycle credentials.lua "$CORE/c1/users" \
       "create user -> set password (argon2id) -> delete, in client c1"
     local login_users=${BENCH_LOGIN_USERS:-32} j
+    # The password setup (argon2id per user) only serves the login scenario.
+    wanted login || login_users=1
     for j in $(seq 2 "$login_users"); do
       probe POST "$CORE/c1/users/c1-u$j/password" '{"password":"Bench-Passw0rd-1"}' >/dev/null
     done
