@@ -29,6 +29,8 @@
 #   BENCH_SCENARIOS     (empty)             space-separated scenario names to run (e.g.
 #                                           "lifecycle paging-page-1"); empty = all
 #   BENCH_IDM           target/release/idm  the binary (A/B of two builds; implies BENCH_SKIP_BUILD=1)
+#   BENCH_DB            idm_bench           database name (SQLite file / PostgreSQL database; _1k and
+#                                           _pgbench suffixed ones too): two benches on one server
 #   BENCH_SEED_ARGS     (empty)             extra `idm seed` arguments, e.g. --no-properties
 #                                           (no property definition: A/B of the property path)
 set -euo pipefail
@@ -56,6 +58,7 @@ BENCH_WORKDIR=${BENCH_WORKDIR:-/tmp/idm-bench}
 BENCH_ONLY=${BENCH_ONLY:-}
 BENCH_PROPERTY_QUERY=${BENCH_PROPERTY_QUERY:-properties.employeeNumber=E1-500}
 BENCH_SCENARIOS=${BENCH_SCENARIOS:-}
+BENCH_DB=${BENCH_DB:-idm_bench}
 BENCH_SEED_ARGS=${BENCH_SEED_ARGS:-}
 
 UPC=$((BENCH_USERS / BENCH_CLIENTS))
@@ -225,7 +228,7 @@ half_rate() { # name script path saturated-name
 }
 
 pgbench_ceiling() {
-  local db=idm_bench_pgbench out tps lat
+  local db=${BENCH_DB}_pgbench out tps lat
   if ! command -v pgbench >/dev/null 2>&1; then
     emit "{\"kind\":\"pgbench\",\"tps\":0,\"latency_ms\":0,\"clients\":0,\"scale\":0}"
     return
@@ -299,19 +302,19 @@ bench_lists() { # backend
   BENCH_CLIENTS=1
   UPC=$BENCH_USERS
   machine_facts "$backend"
-  url=$(fresh_db "$backend" idm_bench_1k)
+  url=$(fresh_db "$backend" "${BENCH_DB}_1k")
   seed "$url" 1 1000 baseline-1k
   start_server "$url"
   BENCH_CLIENTS=1 BENCH_UPC=1000 list_scenarios -1k "1 client x 1,000 users"
   cleanup
-  drop_db "$backend" idm_bench_1k
-  url=$(fresh_db "$backend" idm_bench)
+  drop_db "$backend" "${BENCH_DB}_1k"
+  url=$(fresh_db "$backend" "$BENCH_DB")
   seed "$url" 1 "$UPC" main
   start_server "$url"
   BENCH_CLIENTS=1 BENCH_UPC=$UPC list_scenarios "" "1 client x $UPC users"
   cleanup
   emit "{\"kind\":\"load\",\"load_end\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
-  if [ "${BENCH_KEEP_DB:-0}" != 1 ]; then drop_db "$backend" idm_bench; fi
+  if [ "${BENCH_KEEP_DB:-0}" != 1 ]; then drop_db "$backend" "$BENCH_DB"; fi
   mv "$OUT" "$ROOT/bench/results/raw/$(basename "$result").jsonl"
   python3 "$ROOT/bench/report.py" "$ROOT/bench/results/raw/$(basename "$result").jsonl" >"$result.md"
   log "wrote $result.md"
@@ -329,7 +332,7 @@ bench_backend() { # backend
 
   # Baseline for "p50 at the full size within 20 % of p50 at 1,000 users".
   if [ "$BENCH_BASELINE" = 1 ] && [ "$BENCH_USERS" -gt 1000 ]; then
-    url=$(fresh_db "$backend" idm_bench_1k)
+    url=$(fresh_db "$backend" "${BENCH_DB}_1k")
     seed "$url" 1 1000 baseline-1k
     start_server "$url"
     if [ "$(probe GET "$CORE/c1/profiles/c1-u1-p/unit")" = missing ]; then
@@ -339,10 +342,10 @@ bench_backend() { # backend
     fi
     BENCH_CLIENTS=1 BENCH_UPC=1000 list_scenarios -1k "1 client x 1,000 users"
     cleanup
-    drop_db "$backend" idm_bench_1k
+    drop_db "$backend" "${BENCH_DB}_1k"
   fi
 
-  url=$(fresh_db "$backend" idm_bench)
+  url=$(fresh_db "$backend" "$BENCH_DB")
   seed "$url" "$BENCH_CLIENTS" "$UPC" main
   start_server "$url"
   export BENCH_CLIENTS BENCH_UPC=$UPC BENCH_TERMS
@@ -406,7 +409,7 @@ bench_backend() { # backend
   list_scenarios "" "$BENCH_CLIENTS client(s) x $UPC users"
   cleanup
   emit "{\"kind\":\"load\",\"load_end\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
-  if [ "${BENCH_KEEP_DB:-0}" != 1 ]; then drop_db "$backend" idm_bench; fi
+  if [ "${BENCH_KEEP_DB:-0}" != 1 ]; then drop_db "$backend" "$BENCH_DB"; fi
 
   mv "$OUT" "$ROOT/bench/results/raw/$(basename "$result").jsonl"
   python3 "$ROOT/bench/report.py" "$ROOT/bench/results/raw/$(basename "$result").jsonl" >"$result.md"
