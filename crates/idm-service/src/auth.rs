@@ -969,7 +969,13 @@ mod tests {
         let exp = now_secs() + 3600;
         // More tokens than the index may name: it is rebuilt from the live entries on the way.
         for n in 0..=(OWNERS_MAX as i64) {
-            cache.put(&format!("t{n}"), &caller_of(n, 10), exp, cache.start_load(), None);
+            cache.put(
+                &format!("t{n}"),
+                &caller_of(n, 10),
+                exp,
+                cache.start_load(),
+                None,
+            );
         }
         cache.put("mine", &caller_of(-1, 20), exp, cache.start_load(), None);
         cache.put("other", &caller_of(-2, 30), exp, cache.start_load(), None);
