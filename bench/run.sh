@@ -26,6 +26,13 @@
 #   BENCH_ONLY          (empty)             "lists" = only the list scenarios (1k baseline + main)
 #   BENCH_PROPERTY_QUERY properties.employeeNumber=E1-500  property filter of the list-property
 #                                           scenario (the seed gives user j of client i E{i}-{j})
+#   BENCH_SCENARIOS     (empty)             space-separated scenario names to run (e.g.
+#                                           "lifecycle paging-page-1"); empty = all
+#   BENCH_IDM           target/release/idm  the binary (A/B of two builds; implies BENCH_SKIP_BUILD=1)
+#   BENCH_DB            idm_bench           database name (SQLite file / PostgreSQL database; _1k and
+#                                           _pgbench suffixed ones too): two benches on one server
+#   BENCH_SEED_ARGS     (empty)             extra `idm seed` arguments, e.g. --no-properties
+#                                           (no property definition: A/B of the property path)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,18 +53,29 @@ BENCH_PGBENCH_SCALE=${BENCH_PGBENCH_SCALE:-10}
 BENCH_BASELINE=${BENCH_BASELINE:-1}
 BENCH_TAG=${BENCH_TAG:-}
 BENCH_SKIP_BUILD=${BENCH_SKIP_BUILD:-0}
+if [ -n "${BENCH_IDM:-}" ]; then BENCH_SKIP_BUILD=1; fi
 BENCH_WORKDIR=${BENCH_WORKDIR:-/tmp/idm-bench}
 BENCH_ONLY=${BENCH_ONLY:-}
 BENCH_PROPERTY_QUERY=${BENCH_PROPERTY_QUERY:-properties.employeeNumber=E1-500}
+BENCH_SCENARIOS=${BENCH_SCENARIOS:-}
+BENCH_DB=${BENCH_DB:-idm_bench}
+BENCH_SEED_ARGS=${BENCH_SEED_ARGS:-}
 
 UPC=$((BENCH_USERS / BENCH_CLIENTS))
-IDM="$ROOT/target/release/idm"
+IDM=${BENCH_IDM:-"$ROOT/target/release/idm"}
 BASE="http://127.0.0.1:$BENCH_PORT"
 CORE="/nevisidm/api/core/v1"
 SECRET="bench-hs256-secret-0123456789abcdef"
 export BENCH_LUA_DIR="$ROOT/bench/wrk"
 mkdir -p "$BENCH_WORKDIR" "$ROOT/bench/results/raw"
 SERVER_PID=""
+
+# Whether scenario $1 is selected by BENCH_SCENARIOS (empty: every scenario).
+wanted() {
+  [ -z "$BENCH_SCENARIOS" ] && return 0
+  case " $BENCH_SCENARIOS " in *" $1 "*) return 0 ;; esac
+  return 1
+}
 
 log() { printf '[bench %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
@@ -120,7 +138,8 @@ seed() { # url clients upc label
   server_env "$1"
   log "seeding $2 client(s) x $3 users ($4)"
   local json
-  json=$("$IDM" seed --clients "$2" --users-per-client "$3" --terms "$BENCH_TERMS" --json 2>>"$BENCH_WORKDIR/seed.log" | tail -1)
+  # shellcheck disable=SC2086 # BENCH_SEED_ARGS is a list of arguments
+  json=$("$IDM" seed --clients "$2" --users-per-client "$3" --terms "$BENCH_TERMS" $BENCH_SEED_ARGS --json 2>>"$BENCH_WORKDIR/seed.log" | tail -1)
   log "seeded: $json"
   emit "{\"kind\":\"seed\",\"label\":\"$4\",\"result\":$json}"
 }
@@ -162,6 +181,7 @@ probe() { # method path [body]
 # Runs wrk with a scenario script; emits one scenario line. Extra env for the Lua goes before.
 run_wrk() { # name script url-path [note]
   local name=$1 script=$2 path=$3 note=${4:-}
+  if ! wanted "$name"; then return; fi
   log "scenario $name: wrk -t$BENCH_THREADS -c$BENCH_CONNECTIONS -d${BENCH_DURATION}s ($script)"
   local raw line
   raw=$(BENCH_PATH="$path" wrk -t"$BENCH_THREADS" -c"$BENCH_CONNECTIONS" -d"${BENCH_DURATION}s" \
@@ -208,7 +228,7 @@ half_rate() { # name script path saturated-name
 }
 
 pgbench_ceiling() {
-  local db=idm_bench_pgbench out tps lat
+  local db=${BENCH_DB}_pgbench out tps lat
   if ! command -v pgbench >/dev/null 2>&1; then
     emit "{\"kind\":\"pgbench\",\"tps\":0,\"latency_ms\":0,\"clients\":0,\"scale\":0}"
     return
@@ -248,7 +268,8 @@ print(json.dumps({"kind": "meta", "backend": "$1", "date": "$(date -u +%Y-%m-%dT
   "settings": {"users": $BENCH_USERS, "clients": $BENCH_CLIENTS, "users_per_client": $UPC,
     "terms": $BENCH_TERMS, "duration_s": $BENCH_DURATION, "connections": $BENCH_CONNECTIONS,
     "wrk_threads": $BENCH_THREADS, "pgbench_clients": $BENCH_PGBENCH_CLIENTS,
-    "pgbench_scale": $BENCH_PGBENCH_SCALE, "log_level": "${BENCH_LOG_LEVEL:-warn}"}}))
+    "pgbench_scale": $BENCH_PGBENCH_SCALE, "log_level": "${BENCH_LOG_LEVEL:-warn}",
+    "seed_args": "$BENCH_SEED_ARGS", "scenarios": "$BENCH_SCENARIOS", "binary": "$IDM"}}))
 EOF
 }
 
@@ -281,19 +302,19 @@ bench_lists() { # backend
   BENCH_CLIENTS=1
   UPC=$BENCH_USERS
   machine_facts "$backend"
-  url=$(fresh_db "$backend" idm_bench_1k)
+  url=$(fresh_db "$backend" "${BENCH_DB}_1k")
   seed "$url" 1 1000 baseline-1k
   start_server "$url"
   BENCH_CLIENTS=1 BENCH_UPC=1000 list_scenarios -1k "1 client x 1,000 users"
   cleanup
-  drop_db "$backend" idm_bench_1k
-  url=$(fresh_db "$backend" idm_bench)
+  drop_db "$backend" "${BENCH_DB}_1k"
+  url=$(fresh_db "$backend" "$BENCH_DB")
   seed "$url" 1 "$UPC" main
   start_server "$url"
   BENCH_CLIENTS=1 BENCH_UPC=$UPC list_scenarios "" "1 client x $UPC users"
   cleanup
   emit "{\"kind\":\"load\",\"load_end\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
-  if [ "${BENCH_KEEP_DB:-0}" != 1 ]; then drop_db "$backend" idm_bench; fi
+  if [ "${BENCH_KEEP_DB:-0}" != 1 ]; then drop_db "$backend" "$BENCH_DB"; fi
   mv "$OUT" "$ROOT/bench/results/raw/$(basename "$result").jsonl"
   python3 "$ROOT/bench/report.py" "$ROOT/bench/results/raw/$(basename "$result").jsonl" >"$result.md"
   log "wrote $result.md"
@@ -311,7 +332,7 @@ bench_backend() { # backend
 
   # Baseline for "p50 at the full size within 20 % of p50 at 1,000 users".
   if [ "$BENCH_BASELINE" = 1 ] && [ "$BENCH_USERS" -gt 1000 ]; then
-    url=$(fresh_db "$backend" idm_bench_1k)
+    url=$(fresh_db "$backend" "${BENCH_DB}_1k")
     seed "$url" 1 1000 baseline-1k
     start_server "$url"
     if [ "$(probe GET "$CORE/c1/profiles/c1-u1-p/unit")" = missing ]; then
@@ -321,10 +342,10 @@ bench_backend() { # backend
     fi
     BENCH_CLIENTS=1 BENCH_UPC=1000 list_scenarios -1k "1 client x 1,000 users"
     cleanup
-    drop_db "$backend" idm_bench_1k
+    drop_db "$backend" "${BENCH_DB}_1k"
   fi
 
-  url=$(fresh_db "$backend" idm_bench)
+  url=$(fresh_db "$backend" "$BENCH_DB")
   seed "$url" "$BENCH_CLIENTS" "$UPC" main
   start_server "$url"
   export BENCH_CLIENTS BENCH_UPC=$UPC BENCH_TERMS
@@ -364,6 +385,8 @@ bench_backend() { # backend
     BENCH_RUN_ID=$(date +%s) run_wrk credential-lifecycle credentials.lua "$CORE/c1/users" \
       "create user -> set password (argon2id) -> delete, in client c1"
     local login_users=${BENCH_LOGIN_USERS:-32} j
+    # The password setup (argon2id per user) only serves the login scenario.
+    wanted login || login_users=1
     for j in $(seq 2 "$login_users"); do
       probe POST "$CORE/c1/users/c1-u$j/password" '{"password":"Bench-Passw0rd-1"}' >/dev/null
     done
@@ -386,7 +409,7 @@ bench_backend() { # backend
   list_scenarios "" "$BENCH_CLIENTS client(s) x $UPC users"
   cleanup
   emit "{\"kind\":\"load\",\"load_end\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
-  if [ "${BENCH_KEEP_DB:-0}" != 1 ]; then drop_db "$backend" idm_bench; fi
+  if [ "${BENCH_KEEP_DB:-0}" != 1 ]; then drop_db "$backend" "$BENCH_DB"; fi
 
   mv "$OUT" "$ROOT/bench/results/raw/$(basename "$result").jsonl"
   python3 "$ROOT/bench/report.py" "$ROOT/bench/results/raw/$(basename "$result").jsonl" >"$result.md"

@@ -14,6 +14,7 @@ const PLAN: SeedPlan = SeedPlan {
     users_per_client: 250,
     terms: 3,
     batch_size: 100,
+    properties: true,
 };
 
 async fn seed(app: &TestApp, plan: SeedPlan) -> SeedOutcome {
@@ -214,6 +215,7 @@ dual_test!(seeding_twice_refuses_the_taken_ext_ids, |app| {
         users_per_client: 10,
         terms: 1,
         batch_size: 5,
+        properties: true,
     };
     seed(&app, small).await;
     let again = idm_server::seed::run(&test_settings(&app.database_url), small).await;

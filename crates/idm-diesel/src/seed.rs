@@ -61,6 +61,10 @@ pub struct SeedPlan {
     pub terms: u32,
     /// Rows per `INSERT` statement and per transaction.
     pub batch_size: u32,
+    /// Whether to create the `employeeNumber` definition and give every user a value. `false`
+    /// gives a database where no property definition applies, so a benchmark can measure what
+    /// the property path costs (A/B against `true`).
+    pub properties: bool,
 }
 
 impl Default for SeedPlan {
@@ -70,6 +74,7 @@ impl Default for SeedPlan {
             users_per_client: 1000,
             terms: 3,
             batch_size: 1000,
+            properties: true,
         }
     }
 }
@@ -279,11 +284,12 @@ struct Keys {
     authorization: i64,
     user_admin_role: i64,
     self_admin_role: i64,
-    property: i64,
+    /// The `employeeNumber` definition, `None` when the plan seeds no properties.
+    property: Option<i64>,
 }
 
 /// Users `from..=to` of client `i`, with their profiles, authorizations and property values:
-/// four statements.
+/// four statements (three without properties).
 fn insert_users(
     conn: &mut DbConnection,
     plan: &SeedPlan,
@@ -343,18 +349,21 @@ fn insert_users(
             "{sep}({aid}, {c}, {pid}, {role}, '{ext}-p-a', FALSE, FALSE, FALSE, FALSE, \
              {at}, {at}, 1)"
         );
-        let employee = format!("E{i}-{j}");
-        let _ = write!(
-            v,
-            "{sep}({}, {uid}, '{employee}', '{}')",
-            keys.property,
-            idm_domain::properties::plain_value_key(&employee)
-        );
+        if let Some(property) = keys.property {
+            let employee = format!("E{i}-{j}");
+            let _ = write!(
+                v,
+                "{sep}({property}, {uid}, '{employee}', '{}')",
+                idm_domain::properties::plain_value_key(&employee)
+            );
+        }
     }
     conn.batch_execute(&u)?;
     conn.batch_execute(&p)?;
     conn.batch_execute(&a)?;
-    conn.batch_execute(&v)?;
+    if keys.property.is_some() {
+        conn.batch_execute(&v)?;
+    }
     Ok(())
 }
 
@@ -417,7 +426,11 @@ impl Store {
             let mut report = SeedReport::default();
             let user_admin_role = role_id(conn, "UserAdmin")?;
             let self_admin_role = role_id(conn, "SelfAdmin")?;
-            let property = seed_property(conn, &ts(plan.user_created_millis(1, 1))?)?;
+            let property = if plan.properties {
+                Some(seed_property(conn, &ts(plan.user_created_millis(1, 1))?)?)
+            } else {
+                None
+            };
             let [mut client_id, mut unit_id, mut user_id, mut profile_id, mut auth_id, term_id] =
                 next_ids(conn)?;
             for i in 1..=plan.clients {
@@ -443,7 +456,9 @@ impl Store {
                     report.users += n;
                     report.profiles += n;
                     report.authorizations += n;
-                    report.property_values += n;
+                    if plan.properties {
+                        report.property_values += n;
+                    }
                     let n = i64::from(to - from + 1);
                     user_id += n;
                     profile_id += n;
@@ -482,6 +497,7 @@ mod tests {
             users_per_client: 1000,
             terms: 1,
             batch_size: 100,
+            properties: true,
         };
         assert_eq!(plan.users_page_token(1, 1, 100), None);
         assert_eq!(

@@ -96,6 +96,10 @@ enum Command {
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
+        /// Create no property definition and no values (by default a global user property
+        /// `employeeNumber` with one value per user), e.g. to measure the property path A/B.
+        #[arg(long)]
+        no_properties: bool,
     },
     /// Print the OpenAPI 3.1 document of the REST API (as served at /openapi.json).
     Openapi,
@@ -402,12 +406,14 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             terms,
             batch_size,
             json,
+            no_properties,
         } => {
             let plan = idm_diesel::seed::SeedPlan {
                 clients,
                 users_per_client,
                 terms,
                 batch_size,
+                properties: !no_properties,
             };
             let outcome = idm_server::seed::run(&settings, plan).await?;
             if json {

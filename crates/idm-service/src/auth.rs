@@ -1,8 +1,8 @@
 //! Who is calling: bearer-JWT verification, caller resolution, X-Tokens and password hashing.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
@@ -656,15 +656,71 @@ pub async fn verify_password(password: String, hash: String) -> AppResult<bool> 
 /// `moka` rather than a map behind a mutex: look-ups from all workers run without a shared lock,
 /// the size is bounded by eviction of the least used tokens instead of emptying everything, and
 /// each entry expires on its own.
+///
+/// A narrowed revocation evicts through [`Owners`], not moka's `invalidate_entries_if`: moka
+/// keeps every such predicate until a housekeeping pass retires it and evaluates all pending
+/// ones on every `get`, so with one predicate per write the cache hit itself became the most
+/// expensive part of a request under a write load (measured 2026-11-26, `perf` on the
+/// client-PATCH scenario: ~70 % of the server's CPU in moka's predicate scan).
 pub(crate) struct CallerCache {
     ttl: std::time::Duration,
     /// `None` when the TTL is 0: no cache at all.
     entries: Option<moka::sync::Cache<String, CachedCaller>>,
+    /// Which cached tokens belong to which user and client. Taken by puts (misses) and
+    /// revocations (writes) only, never by a hit.
+    owners: Mutex<Owners>,
     /// Bumped by every invalidation; a look-up that saw another value when it started does not
     /// leave its answer in the cache (the refill race).
     generation: AtomicU64,
     /// Caller look-ups that went to the database (cache misses), for `/metrics` and tests.
     loads: AtomicU64,
+}
+
+/// The tokens cached per user and per client (internal ids). It may name tokens moka has
+/// already dropped (expired, evicted): evicting those again is harmless, and past
+/// [`OWNERS_MAX`] names the index is rebuilt from the live entries.
+#[derive(Default)]
+struct Owners {
+    by_user: HashMap<i64, HashSet<String>>,
+    by_client: HashMap<i64, HashSet<String>>,
+    /// Tokens named in `by_user` (each token has one user).
+    named: usize,
+}
+
+/// Tokens the owner index may name before it is rebuilt from the cache's live entries.
+const OWNERS_MAX: usize = 2 * CALLER_CACHE_MAX as usize;
+
+impl Owners {
+    fn add(&mut self, token: &str, caller: &Caller) {
+        if self
+            .by_user
+            .entry(caller.user_id)
+            .or_default()
+            .insert(token.to_owned())
+        {
+            self.named += 1;
+        }
+        self.by_client
+            .entry(caller.client_id)
+            .or_default()
+            .insert(token.to_owned());
+    }
+
+    /// The tokens a revocation of `reach` must evict (`None`: all of them).
+    fn take(&mut self, reach: Reach) -> Option<HashSet<String>> {
+        match reach {
+            Reach::Everyone => {
+                *self = Owners::default();
+                None
+            }
+            Reach::User(id) => {
+                let tokens = self.by_user.remove(&id).unwrap_or_default();
+                self.named = self.named.saturating_sub(tokens.len());
+                Some(tokens)
+            }
+            Reach::Client(id) => Some(self.by_client.remove(&id).unwrap_or_default()),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -698,12 +754,12 @@ impl CallerCache {
             moka::sync::Cache::builder()
                 .max_capacity(CALLER_CACHE_MAX)
                 .expire_after(UntilTokenExpiry)
-                .support_invalidation_closures()
                 .build()
         });
         CallerCache {
             ttl,
             entries,
+            owners: Mutex::new(Owners::default()),
             generation: AtomicU64::new(0),
             loads: AtomicU64::new(0),
         }
@@ -750,13 +806,27 @@ impl CallerCache {
         if ttl.is_zero() {
             return;
         }
-        entries.insert(
-            token.to_owned(),
-            CachedCaller {
-                caller: caller.clone(),
-                ttl,
-            },
-        );
+        {
+            // Index and insert under one lock, so a revocation either finds the token in the
+            // index or comes after the insert (and then the check below sees its generation).
+            let Ok(mut owners) = self.owners.lock() else {
+                return; // poisoned: cache nothing rather than an entry no revocation can find
+            };
+            if owners.named >= OWNERS_MAX {
+                *owners = Owners::default();
+                for (t, c) in entries.iter() {
+                    owners.add(&t, &c.caller);
+                }
+            }
+            owners.add(token, caller);
+            entries.insert(
+                token.to_owned(),
+                CachedCaller {
+                    caller: caller.clone(),
+                    ttl,
+                },
+            );
+        }
         // An invalidation between the check above and the insert may have run before the
         // entry existed; the second check catches it (the invalidation bumps the generation
         // before it invalidates).
@@ -772,19 +842,19 @@ impl CallerCache {
         let Some(entries) = &self.entries else {
             return;
         };
-        let narrowed = match reach {
-            Reach::Everyone => {
-                entries.invalidate_all();
-                return;
-            }
-            Reach::User(id) => entries.invalidate_entries_if(move |_, c| c.caller.user_id == id),
-            Reach::Client(id) => {
-                entries.invalidate_entries_if(move |_, c| c.caller.client_id == id)
-            }
-        };
-        if narrowed.is_err() {
-            // Cannot happen with closures enabled above; widen rather than keep a stale caller.
+        let Ok(mut owners) = self.owners.lock() else {
+            // Poisoned: the index cannot say who is reached; widen rather than keep a stale
+            // caller.
             entries.invalidate_all();
+            return;
+        };
+        match owners.take(reach) {
+            None => entries.invalidate_all(),
+            Some(tokens) => {
+                for token in &tokens {
+                    entries.invalidate(token);
+                }
+            }
         }
     }
 }
@@ -891,6 +961,35 @@ mod tests {
         cache.put("a", &caller_of(1, 10), now_secs() + 3600, started, None);
         assert!(cache.get("a").is_some());
         assert_eq!(cache.loads(), 3);
+    }
+
+    #[test]
+    fn a_revocation_still_finds_its_tokens_after_the_owner_index_was_rebuilt() {
+        let cache = CallerCache::new(60_000);
+        let exp = now_secs() + 3600;
+        // More tokens than the index may name: it is rebuilt from the live entries on the way.
+        for n in 0..=(OWNERS_MAX as i64) {
+            cache.put(
+                &format!("t{n}"),
+                &caller_of(n, 10),
+                exp,
+                cache.start_load(),
+                None,
+            );
+        }
+        cache.put("mine", &caller_of(-1, 20), exp, cache.start_load(), None);
+        cache.put("other", &caller_of(-2, 30), exp, cache.start_load(), None);
+        assert!(cache.get("mine").is_some());
+        cache.invalidate(Reach::User(-1));
+        assert!(cache.get("mine").is_none());
+        assert!(cache.get("other").is_some());
+        cache.invalidate(Reach::Client(30));
+        assert!(cache.get("other").is_none());
+        // A token cached again after an eviction is found by the next revocation too.
+        cache.put("mine", &caller_of(-1, 20), exp, cache.start_load(), None);
+        assert!(cache.get("mine").is_some());
+        cache.invalidate(Reach::Client(20));
+        assert!(cache.get("mine").is_none());
     }
 
     #[test]
