@@ -244,12 +244,7 @@ impl Store {
         F: FnOnce(&mut DbConnection) -> R<T> + Send + 'static,
         T: Send + 'static,
     {
-        let draft = audit::current();
-        self.run(move |conn| {
-            use diesel::Connection;
-            conn.transaction(|conn| audit::recorded(conn, draft.as_ref(), f))
-        })
-        .await
+        self.audited_tx(audit::current(), f).await
     }
 
     /// A write of one statement: no transaction of its own (the statement is atomic), unless
@@ -261,14 +256,25 @@ impl Store {
     {
         match audit::current() {
             None => self.run(f).await,
-            Some(draft) => {
-                self.run(move |conn| {
-                    use diesel::Connection;
-                    conn.transaction(|conn| audit::recorded(conn, Some(&draft), f))
-                })
-                .await
-            }
+            draft => self.audited_tx(draft, f).await,
         }
+    }
+
+    /// One transaction running `f` and then, with a draft, appending its record.
+    async fn audited_tx<T, F>(
+        &self,
+        draft: Option<idm_ports::audit::AuditDraft>,
+        f: F,
+    ) -> Result<T, RepoError>
+    where
+        F: FnOnce(&mut DbConnection) -> R<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| {
+            use diesel::Connection;
+            conn.transaction(|conn| audit::recorded(conn, draft.as_ref(), f))
+        })
+        .await
     }
 
     /// Runs the reads of `f` in one transaction (one consistent snapshot); never audited.
