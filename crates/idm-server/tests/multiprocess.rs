@@ -24,11 +24,9 @@ const ADMIN_PASSWORD: &str = "Admin-Passw0rd-1";
 /// Trials per race family.
 const TRIALS: usize = 30;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
+#[path = "../../idm-testing/src/dual.rs"]
+mod dual;
+use dual::Backend;
 
 /// A fresh database: a SQLite file in a scratch directory or a PostgreSQL schema; removed on
 /// drop together with the scratch directory.
@@ -500,28 +498,16 @@ impl Race {
     }
 }
 
-macro_rules! both_backends {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                ($body)(Backend::Sqlite).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            #[cfg_attr(idm_no_postgres, ignore = "no test database (IDM_TEST_DATABASE_URL)")]
-            async fn postgres() {
-                ($body)(Backend::Postgres).await;
-            }
-        }
-    };
+/// The fixture of every `dual_test!` here: the backend itself. Each test makes its own
+/// database(s) with `Db::fresh`, because some start several processes on one.
+async fn on(backend: Backend) -> Option<Backend> {
+    Some(backend)
 }
 
-both_backends!(
+dual_test!(
     a_subtree_move_racing_a_child_create_in_another_process_leaves_every_path_derived_from_parent_ids,
-    |backend| async move {
+    setup = on,
+    |backend: Backend| {
         let Some(race) = Race::set_up(backend).await else {
             return;
         };
@@ -553,9 +539,10 @@ both_backends!(
     }
 );
 
-both_backends!(
+dual_test!(
     nested_moves_from_two_processes_leave_every_path_derived_from_parent_ids,
-    |backend| async move {
+    setup = on,
+    |backend: Backend| {
         let Some(race) = Race::set_up(backend).await else {
             return;
         };
@@ -589,9 +576,10 @@ both_backends!(
     }
 );
 
-both_backends!(
+dual_test!(
     opposite_moves_from_two_processes_have_one_winner_no_cycle_and_no_500,
-    |backend| async move {
+    setup = on,
+    |backend: Backend| {
         let Some(race) = Race::set_up(backend).await else {
             return;
         };
@@ -635,9 +623,10 @@ both_backends!(
     }
 );
 
-both_backends!(
+dual_test!(
     three_instances_starting_at_once_on_one_fresh_database_all_come_up_and_bootstrap_the_admin_once,
-    |backend| async move {
+    setup = on,
+    |backend: Backend| {
         let Some(db) = Db::fresh(backend) else {
             return;
         };
@@ -677,9 +666,10 @@ both_backends!(
     }
 );
 
-both_backends!(
+dual_test!(
     serve_no_migrate_refuses_an_unmigrated_database_and_serves_once_idm_migrate_ran,
-    |backend| async move {
+    setup = on,
+    |backend: Backend| {
         let Some(db) = Db::fresh(backend) else {
             return;
         };
@@ -763,9 +753,10 @@ fn await_log(log: &Path, needle: &str) {
     }
 }
 
-both_backends!(
+dual_test!(
     ready_answers_503_as_soon_as_a_stop_signal_begins_the_drain,
-    |backend| async move {
+    setup = on,
+    |backend: Backend| {
         let Some(db) = Db::fresh(backend) else {
             return;
         };
@@ -828,9 +819,10 @@ fn audit_verify(db: &Db) -> (Option<i32>, String) {
     (out.status.code(), text)
 }
 
-both_backends!(
+dual_test!(
     audit_verify_passes_after_a_mixed_workload_on_two_processes_and_fails_after_one_record_is_edited,
-    |backend| async move {
+    setup = on,
+    |backend: Backend| {
         let Some(db) = Db::fresh(backend) else {
             return;
         };
