@@ -260,7 +260,7 @@ pub(crate) fn find_application(
     if let Some(n) = filter_name {
         q = q.filter(applications::name.eq(n.to_owned()));
     }
-    q.first(conn)
+    q.get_result(conn)
         .optional()?
         .map(ApplicationRow::into_domain)
         .transpose()
@@ -275,7 +275,7 @@ pub(crate) fn find_role(conn: &mut DbConnection, ext_id: &str) -> R<Option<Role>
             applications::ext_id,
             applications::name,
         ))
-        .first::<(RoleRow, String, String)>(conn)
+        .get_result::<(RoleRow, String, String)>(conn)
         .optional()?
         .map(|(r, e, n)| r.into_domain(e, n)))
 }
@@ -317,7 +317,7 @@ impl ApplicationRepo for Store {
                     applications::ext_id,
                     applications::name,
                 ))
-                .first::<(RoleRow, String, String)>(conn)
+                .get_result::<(RoleRow, String, String)>(conn)
                 .optional()?
                 .map(|(r, e, n)| r.into_domain(e, n)))
         })

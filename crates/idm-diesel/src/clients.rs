@@ -89,7 +89,7 @@ pub(crate) fn find(conn: &mut crate::DbConnection, ext_id: &str) -> R<Option<Cli
     clients::table
         .filter(clients::ext_id.eq(ext_id))
         .select(ClientRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .map(ClientRow::into_domain)
         .transpose()
@@ -121,8 +121,10 @@ impl ClientRepo for Store {
 
     async fn any_client_exists(&self) -> RepoResult<bool> {
         self.run(|conn| {
-            let found: Option<i64> = clients::table.select(clients::id).first(conn).optional()?;
-            Ok(found.is_some())
+            Ok(
+                diesel::select(diesel::dsl::exists(clients::table.select(clients::id)))
+                    .get_result::<bool>(conn)?,
+            )
         })
         .await
     }

@@ -304,7 +304,7 @@ impl CredentialRepo for Store {
             Ok(credential_epochs::table
                 .find(user_id)
                 .select(credential_epochs::epoch)
-                .first::<i64>(conn)
+                .get_result::<i64>(conn)
                 .optional()?
                 .unwrap_or(0))
         })
@@ -317,7 +317,7 @@ impl CredentialRepo for Store {
                 .filter(credentials::user_id.eq(user_id))
                 .filter(credentials::cred_type.eq(CredentialType::Password.as_str()))
                 .select(credentials::secret)
-                .first::<Option<String>>(conn)
+                .get_result::<Option<String>>(conn)
                 .optional()?
                 .flatten())
         })
@@ -454,7 +454,7 @@ impl CredentialRepo for Store {
             Ok(credentials::table
                 .filter(credentials::id.eq(credential_id))
                 .select(credentials::secret)
-                .first::<Option<String>>(conn)?)
+                .get_result::<Option<String>>(conn)?)
         })
         .await
     }
@@ -493,7 +493,7 @@ impl CredentialRepo for Store {
             let old: Option<String> = credentials::table
                 .filter(credentials::id.eq(c.meta.id))
                 .select(credentials::secret)
-                .first::<Option<String>>(conn)
+                .get_result::<Option<String>>(conn)
                 .optional()?
                 .flatten();
             let written = returned(versioned_update!(

@@ -528,7 +528,7 @@ impl DeviceRepo for Store {
             let common: Option<Option<i64>> = fido_uaf_credentials::table
                 .filter(fido_uaf_credentials::id.eq(id))
                 .select(fido_uaf_credentials::credential_id)
-                .first(conn)
+                .get_result(conn)
                 .optional()?;
             let n =
                 diesel::delete(fido_uaf_credentials::table.filter(fido_uaf_credentials::id.eq(id)))

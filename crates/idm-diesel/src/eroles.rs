@@ -218,7 +218,7 @@ impl EnterpriseRoleRepo for Store {
                 .filter(enterprise_roles::client_id.eq(client_id))
                 .filter(enterprise_roles::ext_id.eq(&ext_id))
                 .select((EroleRow::as_select(), clients::ext_id))
-                .first::<(EroleRow, String)>(conn)
+                .get_result::<(EroleRow, String)>(conn)
                 .optional()?
                 .map(|(r, c)| r.into_domain(c))
                 .transpose()
@@ -327,7 +327,7 @@ impl EnterpriseRoleRepo for Store {
                 .filter(enterprise_authorizations::profile_id.eq(profile_id))
                 .filter(enterprise_authorizations::ext_id.eq(&ext_id))
                 .select((EauthRow::as_select(), enterprise_roles::ext_id))
-                .first::<(EauthRow, String)>(conn)
+                .get_result::<(EauthRow, String)>(conn)
                 .optional()?
                 .map(|(r, e)| r.into_domain(e)))
         })

@@ -6,8 +6,10 @@
 //! A user is joined with its profiles' units so the dataroom check has the unit paths: that
 //! returns one row per profile, all carrying the same client, user and item.
 //!
-//! Every query here is a static Diesel query (no boxing, no `IN` lists), so both backends
-//! prepare it once per connection and reuse it from the statement cache.
+//! Every query here is a static Diesel query (no boxing, no `IN` lists, no `LIMIT ?`), so both
+//! backends prepare it once per connection and reuse it from the statement cache. Each shape
+//! joins on unique keys only, so it yields at most one row per profile and needs no `LIMIT`:
+//! SQLite re-compiles a statement whose `LIMIT ?` is re-bound, on every run (clippy.toml).
 
 use async_trait::async_trait;
 use diesel::prelude::*;
@@ -116,7 +118,7 @@ fn client_shape(conn: &mut DbConnection, c: &str, address: &Address) -> R<Locate
                 )
                 .filter(clients::ext_id.eq(c))
                 .select((ClientRow::as_select(), Option::<QuestionRow>::as_select()))
-                .first::<(ClientRow, Option<QuestionRow>)>(conn)
+                .get_result::<(ClientRow, Option<QuestionRow>)>(conn)
                 .optional()?;
             let Some((client, question)) = row else {
                 return Ok(Located::default());
@@ -148,7 +150,7 @@ fn unit_shape(conn: &mut DbConnection, c: &str, u: &str, address: &Address) -> R
         )
         .filter(clients::ext_id.eq(c))
         .select((ClientRow::as_select(), Option::<UnitRow>::as_select()))
-        .first::<(ClientRow, Option<UnitRow>)>(conn)
+        .get_result::<(ClientRow, Option<UnitRow>)>(conn)
         .optional()?;
     let Some((client, unit)) = row else {
         return Ok(Located::default());
@@ -341,7 +343,7 @@ fn profile_shape(conn: &mut DbConnection, c: &str, p: &str, address: &Address) -
                     units::ext_id.nullable(),
                     units::path.nullable(),
                 ))
-                .first::<ProfileColumns>(conn)
+                .get_result::<ProfileColumns>(conn)
                 .optional()?;
             (head, None)
         }
@@ -363,7 +365,7 @@ fn profile_shape(conn: &mut DbConnection, c: &str, p: &str, address: &Address) -
                     Option::<AuthorizationRow>::as_select(),
                     roles::ext_id.nullable(),
                 ))
-                .first::<(
+                .get_result::<(
                     ClientRow,
                     Option<ProfileRow>,
                     Option<String>,

@@ -141,7 +141,7 @@ fn reload(conn: &mut DbConnection, id: i64) -> R<Credential> {
         .inner_join(users::table)
         .filter(credentials::id.eq(id))
         .select((CredentialRow::as_select(), users::ext_id))
-        .first::<(CredentialRow, String)>(conn)?;
+        .get_result::<(CredentialRow, String)>(conn)?;
     row.into_domain(user_ext_id)
 }
 
@@ -281,7 +281,7 @@ impl MfaRepo for Store {
             oath_credentials::table
                 .filter(oath_credentials::credential_id.eq(credential_id))
                 .select(OathRow::as_select())
-                .first::<OathRow>(conn)
+                .get_result::<OathRow>(conn)
                 .optional()?
                 .map(OathRow::into_domain)
                 .transpose()

@@ -138,7 +138,7 @@ impl PolicyRepo for Store {
                 .filter(policies::client_id.eq(client_id))
                 .filter(policies::ext_id.eq(ext_id))
                 .select((PolicyRow::as_select(), clients::ext_id))
-                .first::<(PolicyRow, String)>(conn)
+                .get_result::<(PolicyRow, String)>(conn)
                 .optional()?
                 .map(returned)
                 .transpose()
@@ -162,7 +162,9 @@ impl PolicyRepo for Store {
                     policies::id.asc(),
                 ))
                 .select((PolicyRow::as_select(), clients::ext_id))
-                .first::<(PolicyRow, String)>(conn)
+                // The first of several by the order above: LIMIT 1 is the point.
+                .limit(1)
+                .get_result::<(PolicyRow, String)>(conn)
                 .optional()?
                 .map(returned)
                 .transpose()
@@ -213,7 +215,7 @@ impl PolicyRepo for Store {
             let Some((client_id, ext_id)) = policies::table
                 .filter(policies::id.eq(policy_id))
                 .select((policies::client_id, policies::ext_id))
-                .first::<(i64, String)>(conn)
+                .get_result::<(i64, String)>(conn)
                 .optional()?
             else {
                 return Ok(0);

@@ -170,7 +170,7 @@ pub(crate) fn find(conn: &mut DbConnection, client_id: i64, ext_id: &str) -> R<O
     profile_query!()
         .filter(profiles::client_id.eq(client_id))
         .filter(profiles::ext_id.eq(ext_id))
-        .first::<ProfileJoin>(conn)
+        .get_result::<ProfileJoin>(conn)
         .optional()?
         .map(from_join)
         .transpose()

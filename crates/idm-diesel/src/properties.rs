@@ -5,7 +5,6 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use idm_domain::model::{EnterpriseRole, Profile, Unit, User};
 use idm_domain::properties::{AllowedValue, PropertyDef};
-use idm_domain::values::UserState;
 use idm_ports::properties::{OwnedValue, Owner, PropertyRepo, StoredValue, ValueWrites};
 use idm_ports::{RepoError, RepoResult};
 
@@ -165,7 +164,7 @@ fn client_ext_id(conn: &mut DbConnection, client_id: Option<i64>) -> R<Option<St
         Some(id) => Ok(clients::table
             .filter(clients::id.eq(id))
             .select(clients::ext_id)
-            .first::<String>(conn)
+            .get_result::<String>(conn)
             .optional()?),
     }
 }
@@ -364,12 +363,12 @@ impl PropertyRepo for Store {
     async fn update_user_with_properties(
         &self,
         user: &User,
-        previous: UserState,
+        before: &User,
         writes: ValueWrites,
     ) -> RepoResult<User> {
-        let user = user.clone();
+        let (user, before) = (user.clone(), before.clone());
         self.tx(move |conn| {
-            let u = crate::users::update(conn, &user, previous)?;
+            let u = crate::users::update(conn, &user, &before)?;
             write_values(conn, Owner::User(u.meta.id), &writes)?;
             Ok(u)
         })

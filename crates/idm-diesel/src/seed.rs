@@ -161,14 +161,14 @@ fn ts(millis: i64) -> R<String> {
 /// Next free key of a table (explicit keys let a batch reference its own rows).
 fn next_ids(conn: &mut DbConnection) -> R<[i64; 6]> {
     use diesel::dsl::max;
-    let c: Option<i64> = clients::table.select(max(clients::id)).first(conn)?;
-    let u: Option<i64> = units::table.select(max(units::id)).first(conn)?;
-    let us: Option<i64> = users::table.select(max(users::id)).first(conn)?;
-    let p: Option<i64> = profiles::table.select(max(profiles::id)).first(conn)?;
+    let c: Option<i64> = clients::table.select(max(clients::id)).get_result(conn)?;
+    let u: Option<i64> = units::table.select(max(units::id)).get_result(conn)?;
+    let us: Option<i64> = users::table.select(max(users::id)).get_result(conn)?;
+    let p: Option<i64> = profiles::table.select(max(profiles::id)).get_result(conn)?;
     let a: Option<i64> = authorizations::table
         .select(max(authorizations::id))
-        .first(conn)?;
-    let t: Option<i64> = terms::table.select(max(terms::id)).first(conn)?;
+        .get_result(conn)?;
+    let t: Option<i64> = terms::table.select(max(terms::id)).get_result(conn)?;
     Ok([c, u, us, p, a, t].map(|m| m.unwrap_or(0) + 1))
 }
 
@@ -183,7 +183,7 @@ fn seed_property(conn: &mut DbConnection, at: &str) -> R<i64> {
             .filter(property_definitions::client_key.eq(0))
             .filter(property_definitions::name.eq(SEED_PROPERTY))
             .select(property_definitions::id)
-            .first::<i64>(conn)
+            .get_result::<i64>(conn)
             .optional()
     };
     if let Some(id) = find(conn)? {
@@ -204,7 +204,7 @@ fn role_id(conn: &mut DbConnection, name: &str) -> R<i64> {
         .filter(applications::name.eq(idm_domain::roles::NEVIS_IDM_APPLICATION))
         .filter(roles::name.eq(name))
         .select(roles::id)
-        .first::<i64>(conn)
+        .get_result::<i64>(conn)
         .optional()?
         .ok_or_else(|| {
             E(RepoError::Other(format!(

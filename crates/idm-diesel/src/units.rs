@@ -149,7 +149,7 @@ pub(crate) fn find(conn: &mut DbConnection, client_id: i64, ext_id: &str) -> R<O
         .filter(units::client_id.eq(client_id))
         .filter(units::ext_id.eq(ext_id))
         .select((UnitRow::as_select(), clients::ext_id))
-        .first::<(UnitRow, String)>(conn)
+        .get_result::<(UnitRow, String)>(conn)
         .optional()?
         .map(|(row, client_ext_id)| row.into_domain(client_ext_id))
         .transpose()
@@ -161,7 +161,7 @@ pub(crate) fn find_by_id(conn: &mut DbConnection, id: i64) -> R<Option<Unit>> {
         .inner_join(clients::table)
         .filter(units::id.eq(id))
         .select((UnitRow::as_select(), clients::ext_id))
-        .first::<(UnitRow, String)>(conn)
+        .get_result::<(UnitRow, String)>(conn)
         .optional()?
         .map(|(row, client_ext_id)| row.into_domain(client_ext_id))
         .transpose()
@@ -178,7 +178,7 @@ pub(crate) fn insert(conn: &mut DbConnection, unit: Unit) -> R<Unit> {
             let (path, hname): (String, String) = units::table
                 .filter(units::id.eq(pid))
                 .select((units::path, units::hierarchical_name))
-                .first(conn)
+                .get_result(conn)
                 .optional()?
                 .ok_or(RepoError::NotFound)?;
             (path, format!("{hname}/"))
@@ -297,7 +297,8 @@ fn check_unique_name(
     if let Some(id) = except {
         q = q.filter(units::id.ne(id));
     }
-    let clash: Option<i64> = q.first(conn).optional()?;
+    // Any one sibling of that name will do; the statement is boxed, so never cached anyway.
+    let clash: Option<i64> = q.limit(1).get_result(conn).optional()?;
     if clash.is_some() {
         return Err(RepoError::Conflict {
             constraint: "unique:units.name".into(),
@@ -403,17 +404,15 @@ impl UnitAdmin for Store {
             if n == 0 {
                 return Err(RepoError::NotFound.into());
             }
-            let child: Option<i64> = units::table
-                .filter(units::parent_id.eq(unit_id))
-                .select(units::id)
-                .first(conn)
-                .optional()?;
-            let profile: Option<i64> = profiles::table
-                .filter(profiles::unit_id.eq(unit_id))
-                .select(profiles::id)
-                .first(conn)
-                .optional()?;
-            if child.is_some() || profile.is_some() {
+            let child = diesel::select(diesel::dsl::exists(
+                units::table.filter(units::parent_id.eq(unit_id)),
+            ))
+            .get_result::<bool>(conn)?;
+            let profile = diesel::select(diesel::dsl::exists(
+                profiles::table.filter(profiles::unit_id.eq(unit_id)),
+            ))
+            .get_result::<bool>(conn)?;
+            if child || profile {
                 return Err(RepoError::Conflict {
                     constraint: "dependencies".into(),
                 }

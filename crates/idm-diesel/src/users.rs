@@ -146,6 +146,72 @@ impl<'a> UserValues<'a> {
     }
 }
 
+/// The columns a user update sets: only those whose value differs from the stored row.
+///
+/// `None` leaves a column out of the `SET` list (Diesel skips it); for nullable columns
+/// `Some(None)` writes NULL. Why not [`UserValues`], which sets every column: SQLite maintains
+/// an index on every UPDATE whose `SET` list names one of its columns, changed value or not, and
+/// `users` carries sixteen secondary indexes for the list filters. A PATCH of `remarks` and
+/// `name.firstName` then maintains the two indexes over `first_name` and `last_modified` instead
+/// of all sixteen (docs/performance.md, "a user UPDATE sets only what changed").
+#[derive(AsChangeset)]
+#[diesel(table_name = users)]
+pub(crate) struct UserChanges<'a> {
+    login_id: Option<&'a str>,
+    state: Option<&'a str>,
+    language_code: Option<Option<&'a str>>,
+    is_technical_user: Option<bool>,
+    title: Option<Option<&'a str>>,
+    first_name: Option<Option<&'a str>>,
+    family_name: Option<Option<&'a str>>,
+    sex: Option<Option<&'a str>>,
+    gender: Option<Option<&'a str>>,
+    birth_date: Option<Option<&'a str>>,
+    email: Option<Option<&'a str>>,
+    mobile: Option<Option<&'a str>>,
+    telephone: Option<Option<&'a str>>,
+    telefax: Option<Option<&'a str>>,
+    address: Option<String>,
+    remarks: Option<Option<&'a str>>,
+    modification_comment: Option<Option<&'a str>>,
+    valid_from: Option<Option<NaiveDateTime>>,
+    valid_to: Option<Option<NaiveDateTime>>,
+}
+
+/// `Some(new)` when `new` differs from `old`: the change-set entry of one column.
+fn changed<T: PartialEq>(old: T, new: T) -> Option<T> {
+    (old != new).then_some(new)
+}
+
+impl<'a> UserChanges<'a> {
+    /// The columns of `after` that differ from `before`, the stored row at `after`'s version
+    /// (the versioned update's `WHERE version = ?` guarantees that the row still is `before`).
+    pub(crate) fn between(before: &'a User, after: &'a User) -> Self {
+        let (b, a) = (UserValues::of(before), UserValues::of(after));
+        UserChanges {
+            login_id: changed(b.login_id, a.login_id),
+            state: changed(b.state, a.state),
+            language_code: changed(b.language_code, a.language_code),
+            is_technical_user: changed(b.is_technical_user, a.is_technical_user),
+            title: changed(b.title, a.title),
+            first_name: changed(b.first_name, a.first_name),
+            family_name: changed(b.family_name, a.family_name),
+            sex: changed(b.sex, a.sex),
+            gender: changed(b.gender, a.gender),
+            birth_date: changed(b.birth_date, a.birth_date),
+            email: changed(b.email, a.email),
+            mobile: changed(b.mobile, a.mobile),
+            telephone: changed(b.telephone, a.telephone),
+            telefax: changed(b.telefax, a.telefax),
+            address: changed(b.address, a.address),
+            remarks: changed(b.remarks, a.remarks),
+            modification_comment: changed(b.modification_comment, a.modification_comment),
+            valid_from: changed(b.valid_from, a.valid_from),
+            valid_to: changed(b.valid_to, a.valid_to),
+        }
+    }
+}
+
 /// A new user row: identity columns plus [`UserValues`].
 #[derive(Insertable)]
 #[diesel(table_name = users)]
@@ -179,7 +245,7 @@ pub(crate) fn find(conn: &mut DbConnection, client_id: i64, ext_id: &str) -> R<O
         .filter(users::client_id.eq(client_id))
         .filter(users::ext_id.eq(ext_id))
         .select((UserRow::as_select(), clients::ext_id))
-        .first::<(UserRow, String)>(conn)
+        .get_result::<(UserRow, String)>(conn)
         .optional()?
         .map(|(row, c)| row.into_domain(c))
         .transpose()
@@ -202,15 +268,17 @@ pub(crate) fn insert(conn: &mut DbConnection, user: &User) -> R<User> {
     )
 }
 
-/// The versioned update of a user with its state cascade; run inside a transaction.
-pub(crate) fn update(conn: &mut DbConnection, user: &User, previous: UserState) -> R<User> {
+/// The versioned update of a user from `before` (the stored row at `user`'s version) to `user`,
+/// with its state cascade; run inside a transaction.
+pub(crate) fn update(conn: &mut DbConnection, user: &User, before: &User) -> R<User> {
     use crate::schema::profiles;
+    let previous = before.state;
     let written = returned(versioned_update!(
         conn,
         users,
         user.meta.id,
         user.meta.version,
-        UserValues::of(user),
+        UserChanges::between(before, user),
         user_returning!() => (UserRow, String),
     )?)?;
     // The user's state rules its profiles: disabling disables the active ones,
@@ -252,7 +320,7 @@ impl UserRepo for Store {
                 .filter(users::client_id.eq(client_id))
                 .filter(users::login_id.eq(&login_id))
                 .select((UserRow::as_select(), clients::ext_id))
-                .first::<(UserRow, String)>(conn)
+                .get_result::<(UserRow, String)>(conn)
                 .optional()?
                 .map(|(row, c)| row.into_domain(c))
                 .transpose()
@@ -414,9 +482,9 @@ impl UserAdmin for Store {
         .await
     }
 
-    async fn update_user(&self, user: &User, previous: UserState) -> RepoResult<User> {
-        let user = user.clone();
-        self.tx(move |conn| update(conn, &user, previous)).await
+    async fn update_user(&self, user: &User, before: &User) -> RepoResult<User> {
+        let (user, before) = (user.clone(), before.clone());
+        self.tx(move |conn| update(conn, &user, &before)).await
     }
 
     async fn archive_user(&self, user: &User) -> RepoResult<User> {
@@ -491,5 +559,90 @@ mod list_tests {
         for f in idm_ports::query::USER_FIELDS {
             assert!(super::user_column(f.name).is_some(), "{}", f.name);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use idm_domain::model::Meta;
+
+    fn user() -> User {
+        let t = chrono::DateTime::from_timestamp_millis(0)
+            .map(|t| t.naive_utc())
+            .unwrap_or_default();
+        User {
+            meta: Meta {
+                id: 7,
+                ext_id: "u".into(),
+                created: t,
+                last_modified: t,
+                version: 3,
+            },
+            client_id: 1,
+            client_ext_id: "c".into(),
+            login_id: "login".into(),
+            state: UserState::Active,
+            language_code: None,
+            is_technical_user: false,
+            name: PersonName {
+                title: None,
+                first_name: Some("Ada".into()),
+                family_name: Some("Lovelace".into()),
+            },
+            sex: None,
+            gender: None,
+            birth_date: None,
+            contacts: Contacts {
+                email: Some("ada@example.com".into()),
+                ..Default::default()
+            },
+            address: serde_json::Map::new(),
+            remarks: None,
+            modification_comment: None,
+            validity: Validity::default(),
+        }
+    }
+
+    /// The `SET` list of the user UPDATE for `before` → `after`.
+    fn set_list(before: &User, after: &User) -> String {
+        let sql = diesel::debug_query::<diesel::sqlite::Sqlite, _>(
+            &diesel::update(users::table).set(UserChanges::between(before, after)),
+        )
+        .to_string();
+        sql.split(" -- ").next().unwrap_or_default().to_owned()
+    }
+
+    #[test]
+    fn a_user_update_sets_only_the_columns_whose_value_changed() {
+        let before = user();
+        let mut after = before.clone();
+        after.remarks = Some("patched".into());
+        after.name.first_name = Some("Grace".into());
+        assert_eq!(
+            set_list(&before, &after),
+            r#"UPDATE `users` SET `first_name` = ?, `remarks` = ?"#
+        );
+    }
+
+    #[test]
+    fn a_cleared_field_is_set_to_null_and_an_address_change_rewrites_the_address() {
+        let before = user();
+        let mut after = before.clone();
+        after.contacts.email = None;
+        after.address.insert("city".into(), "Bern".into());
+        after.state = UserState::Disabled;
+        let sql = diesel::debug_query::<diesel::sqlite::Sqlite, _>(
+            &diesel::update(users::table).set(UserChanges::between(&before, &after)),
+        )
+        .to_string();
+        assert!(
+            sql.starts_with("UPDATE `users` SET `state` = ?, `email` = ?, `address` = ?"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains(r#"binds: ["disabled", None, "{\"city\":\"Bern\"}"]"#),
+            "{sql}"
+        );
     }
 }

@@ -4,7 +4,6 @@
 use async_trait::async_trait;
 use idm_domain::model::{EnterpriseRole, Profile, Unit, User};
 use idm_domain::properties::PropertyDef;
-use idm_domain::values::UserState;
 
 use crate::RepoResult;
 
@@ -131,7 +130,7 @@ pub trait PropertyRepo {
     async fn update_user_with_properties(
         &self,
         user: &User,
-        previous: UserState,
+        before: &User,
         writes: ValueWrites,
     ) -> RepoResult<User>;
 

@@ -67,16 +67,17 @@ pub trait UserAdmin {
     /// `Unavailable` / `Other` on database failure.
     async fn query_users(&self, client_id: i64, query: ListQuery) -> RepoResult<Listed<User>>;
 
-    /// Writes every changeable field of `user` if the stored version still equals
-    /// `user.meta.version`; bumps the version. When the state changes from `previous` to
-    /// `disabled` (`archived`), the user's profiles are disabled (archived) in the same
-    /// transaction; an unchanged state leaves profiles alone (a profile may be re-activated on
-    /// its own).
+    /// Writes the fields of `user` that differ from `before` if the stored version still equals
+    /// `user.meta.version`; bumps the version. `before` is the user as read at that version
+    /// (the adapter sets only the columns that changed). When the state changes from
+    /// `before.state` to `disabled` (`archived`), the user's profiles are disabled (archived) in
+    /// the same transaction; an unchanged state leaves profiles alone (a profile may be
+    /// re-activated on its own).
     ///
     /// # Errors
     /// `StaleVersion` if another write came first; `Conflict { "unique:...login_id" }` on a
     /// duplicate loginId.
-    async fn update_user(&self, user: &User, previous: UserState) -> RepoResult<User>;
+    async fn update_user(&self, user: &User, before: &User) -> RepoResult<User>;
 
     /// Stores a new user and its first profile in one transaction: if either insert fails,
     /// neither exists. The profile's `user_id` / `user_ext_id` are taken from the stored user.

@@ -577,14 +577,13 @@ impl Importer<'_> {
             match self.compare(&entry, stored, |s| user_diff(&e.user, s))? {
                 Existing::Same => {}
                 Existing::Replace(stored) => {
-                    let previous = stored.state;
                     let next = User {
-                        meta: stored.meta,
+                        meta: stored.meta.clone(),
                         client_id: stored.client_id,
                         ..e.user.clone()
                     };
                     let written = repo
-                        .update_user(&next, previous)
+                        .update_user(&next, &stored)
                         .await
                         .map_err(|x| repo_invalid(&entry, x))?;
                     if let Some(p) = &e.password {

@@ -519,10 +519,10 @@ impl Services {
             )?;
         }
         let result = match writes {
-            None => self.repo.update_user(&user, previous).await,
+            None => self.repo.update_user(&user, &before).await,
             Some(w) => {
                 self.repo
-                    .update_user_with_properties(&user, previous, w)
+                    .update_user_with_properties(&user, &before, w)
                     .await
             }
         };
