@@ -56,6 +56,11 @@ def report(path):
     meta, seeds, pg, sc = load(path)
     backend = meta.get("backend", "?")
     st = meta.get("settings", {})
+    selected = (st.get("scenarios") or "").split()
+
+    def absent(name, missing):
+        """Why scenario `name` has no result: left out by BENCH_SCENARIOS, or missing."""
+        return "not run (BENCH_SCENARIOS)" if selected and name not in selected else missing
     out = []
     w = out.append
     w(f"# idm benchmark — {backend}, {meta.get('date', '?')}")
@@ -153,7 +158,7 @@ def report(path):
             ratio = read["rps"] / ceil_h
             w(f"| read ≥ 0.20 × /health rps (SQLite) | {ratio:.3f} × ({read['rps']:.0f} / {ceil_h:.0f}) | {verdict(ratio >= 0.20)} |")
     else:
-        w("| read ratio to ceiling | endpoint missing on this build | not measured |")
+        w(f"| read ratio to ceiling | {absent('read', 'endpoint missing on this build')} | not measured |")
     rc = sc.get("read-client", {}).get("result")
     if rc:
         if backend == "postgres" and ceil_pg:
@@ -171,7 +176,7 @@ def report(path):
             ratio = lc["rps"] / ceil_h
             w(f"| lifecycle ≥ 0.08 × /health (SQLite) | {ratio:.3f} × ({lc['rps']:.0f} / {ceil_h:.0f}) | {verdict(ratio >= 0.08)} |")
     else:
-        w("| lifecycle ≥ 2,000 calls/s | endpoint missing on this build | not measured |")
+        w(f"| lifecycle ≥ 2,000 calls/s | {absent('lifecycle', 'endpoint missing on this build')} | not measured |")
     measured = [(n, d["result"]) for n, d in sc.items() if "result" in d]
     fives = sum(count_5xx(r) for _, r in measured)
     w(f"| no errors ≥ 500 in any scenario | {fives} across {len(measured)} measured runs | {verdict(fives == 0)} |")
@@ -180,7 +185,7 @@ def report(path):
     if rh:
         w(f"| p99 ≤ 5 ms at half the saturating rate (read) | p99 {ms(rh['p99_ms'])} ms at {rh['rps']:.0f} req/s | {verdict(rh['p99_ms'] <= 5)} |")
     else:
-        w("| p99 ≤ 5 ms at half the saturating rate (read) | read endpoint missing | not measured |")
+        w(f"| p99 ≤ 5 ms at half the saturating rate (read) | {absent('read-half', 'read endpoint missing')} | not measured |")
     ch = sc.get("read-client-half", {}).get("result")
     if ch:
         w(f"| (same, stand-in read GET core/clients/:c) | p99 {ms(ch['p99_ms'])} ms at {ch['rps']:.0f} req/s | {verdict(ch['p99_ms'] <= 5)} |")
