@@ -604,12 +604,17 @@ mod tests {
         }
     }
 
-    /// The `SET` list of the user UPDATE for `before` → `after`.
-    fn set_list(before: &User, after: &User) -> String {
-        let sql = diesel::debug_query::<diesel::sqlite::Sqlite, _>(
+    /// The user UPDATE for `before` → `after`, with its binds, as SQLite would run it.
+    fn update_sql(before: &User, after: &User) -> String {
+        diesel::debug_query::<diesel::sqlite::Sqlite, _>(
             &diesel::update(users::table).set(UserChanges::between(before, after)),
         )
-        .to_string();
+        .to_string()
+    }
+
+    /// The `SET` list of the user UPDATE for `before` → `after`.
+    fn set_list(before: &User, after: &User) -> String {
+        let sql = update_sql(before, after);
         sql.split(" -- ").next().unwrap_or_default().to_owned()
     }
 
@@ -632,10 +637,7 @@ mod tests {
         after.contacts.email = None;
         after.address.insert("city".into(), "Bern".into());
         after.state = UserState::Disabled;
-        let sql = diesel::debug_query::<diesel::sqlite::Sqlite, _>(
-            &diesel::update(users::table).set(UserChanges::between(&before, &after)),
-        )
-        .to_string();
+        let sql = update_sql(&before, &after);
         assert!(
             sql.starts_with("UPDATE `users` SET `state` = ?, `email` = ?, `address` = ?"),
             "{sql}"

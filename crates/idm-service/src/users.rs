@@ -500,7 +500,6 @@ impl Services {
                 .await?,
             ),
         };
-        let previous = user.state;
         let before = user.clone();
         apply(&mut user, input);
         if self_admin
@@ -511,7 +510,7 @@ impl Services {
             self.verify_xtoken(caller, xtoken).await?;
         }
         self.check_client_rules(&user).await?;
-        if user.state != UserState::Active && previous == UserState::Active {
+        if user.state != UserState::Active && before.state == UserState::Active {
             crate::clients::refuse_self_lockout(
                 caller,
                 user.meta.id,
