@@ -284,13 +284,13 @@ pub(crate) fn find_role(conn: &mut DbConnection, ext_id: &str) -> R<Option<Role>
 impl ApplicationRepo for Store {
     async fn application_by_ext_id(&self, ext_id: &str) -> RepoResult<Option<Application>> {
         let ext_id = ext_id.to_owned();
-        self.run(move |conn| find_application(conn, Some(&ext_id), None))
+        self.lookup(move |conn| find_application(conn, Some(&ext_id), None))
             .await
     }
 
     async fn application_by_name(&self, name: &str) -> RepoResult<Option<Application>> {
         let name = name.to_owned();
-        self.run(move |conn| find_application(conn, None, Some(&name)))
+        self.lookup(move |conn| find_application(conn, None, Some(&name)))
             .await
     }
 
@@ -432,7 +432,7 @@ impl ApplicationRepo for Store {
 
     async fn role_by_ext_id(&self, ext_id: &str) -> RepoResult<Option<Role>> {
         let ext_id = ext_id.to_owned();
-        self.run(move |conn| find_role(conn, &ext_id)).await
+        self.lookup(move |conn| find_role(conn, &ext_id)).await
     }
 
     async fn list_roles(&self, application_id: i64, page: PageRequest) -> RepoResult<Page<Role>> {

@@ -32,7 +32,7 @@ impl CallerRepo for Store {
         user_ext_id: &str,
     ) -> RepoResult<Option<CallerRecord>> {
         let (client_ext_id, user_ext_id) = (client_ext_id.to_owned(), user_ext_id.to_owned());
-        self.run(move |conn| {
+        self.lookup(move |conn| {
             // Validity is filtered here, in the one query, so that an object outside its
             // period grants nothing anywhere a caller is resolved; the ends are inclusive, as
             // `Validity::contains` has them.

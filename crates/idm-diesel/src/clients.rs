@@ -86,20 +86,20 @@ impl<'a> NewClient<'a> {
 }
 
 pub(crate) fn find(conn: &mut crate::DbConnection, ext_id: &str) -> R<Option<Client>> {
-    clients::table
+    native!(conn, |conn| clients::table
         .filter(clients::ext_id.eq(ext_id))
         .select(ClientRow::as_select())
         .get_result(conn)
-        .optional()?
-        .map(ClientRow::into_domain)
-        .transpose()
+        .optional())?
+    .map(ClientRow::into_domain)
+    .transpose()
 }
 
 #[async_trait]
 impl ClientRepo for Store {
     async fn client_by_ext_id(&self, ext_id: &str) -> RepoResult<Option<Client>> {
         let ext_id = ext_id.to_owned();
-        self.run(move |conn| find(conn, &ext_id)).await
+        self.lookup(move |conn| find(conn, &ext_id)).await
     }
 
     async fn list_clients(&self, page: PageRequest) -> RepoResult<Page<Client>> {

@@ -6,7 +6,27 @@
 //! crate — driver errors become [`RepoError`] at the seam.
 //!
 //! Diesel is synchronous, so every port call is one `spawn_blocking` that checks a connection
-//! out of the pool ([`Store::run`]); no query ever runs on an async worker thread.
+//! out of the pool ([`Store::run`]). The one exception is a point read on SQLite
+//! ([`Store::lookup`]), which runs on the async worker itself when a connection is idle: it is
+//! CPU work in this process that never waits for a lock, cheaper than the hand-off.
+
+/// Runs `$body` with `$c` bound to the backend's own connection instead of the
+/// `MultiConnection`: the body is written once and compiled once per backend.
+///
+/// Why: Diesel's derived `MultiConnection` renders a query's whole SQL text twice on every run
+/// (for the statement-cache check and again for the binds), even when the prepared statement
+/// is cached — 19 % of the server's CPU under the ★ read (docs/performance.md). The native
+/// connections key their cache by the query's static type and render nothing on a hit. Used
+/// on the hot reads; elsewhere the multi-backend query is simpler to write and fast enough.
+macro_rules! native {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            #[cfg(feature = "postgres")]
+            $crate::DbConnection::Postgresql($c) => $body,
+            $crate::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
 
 mod applications;
 pub mod audit;
@@ -96,6 +116,19 @@ pub(crate) fn translate(e: diesel::result::Error) -> RepoError {
             }
         }
     }
+}
+
+/// Runs `f` on the checked-out `conn`; a connection that failed like a dead one goes back to
+/// the pool marked broken, so the pool drops it instead of handing it out again.
+fn use_connection<T>(
+    mut conn: r2d2::PooledConnection<pool::Manager>,
+    f: impl FnOnce(&mut DbConnection) -> R<T>,
+) -> Result<T, RepoError> {
+    let result = f(&mut conn.conn).map_err(|E(e)| e);
+    if matches!(result, Err(RepoError::Unavailable(_))) {
+        conn.broken = true;
+    }
+    result
 }
 
 /// SQLite reports lock contention past `busy_timeout` as an ordinary error; it means "try
@@ -209,7 +242,7 @@ impl Store {
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool. Everything Diesel does
-    /// goes through here.
+    /// goes through here or through [`Store::lookup`].
     pub(crate) async fn run<T, F>(&self, f: F) -> Result<T, RepoError>
     where
         F: FnOnce(&mut DbConnection) -> R<T> + Send + 'static,
@@ -221,20 +254,38 @@ impl Store {
         let span = tracing::Span::current();
         let joined = tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
-            let mut conn = pool
+            let conn = pool
                 .get()
                 .map_err(|e| RepoError::Unavailable(format!("connection pool: {e}")))?;
-            let result = f(&mut conn.conn).map_err(|E(e)| e);
-            if matches!(result, Err(RepoError::Unavailable(_))) {
-                conn.broken = true;
-            }
-            result
+            use_connection(conn, f)
         })
         .await;
         match joined {
             Ok(result) => result,
             Err(join) => Err(RepoError::Other(format!("blocking task failed: {join}"))),
         }
+    }
+
+    /// Runs the short read `f` (a look-up by key, a few rows): on SQLite on the calling
+    /// thread when a pooled connection is idle, else like [`Store::run`].
+    ///
+    /// Why: on SQLite a point read is a few microseconds of CPU in this process, and in WAL
+    /// mode a reader never waits for a lock; handing it to the blocking pool and back (two
+    /// thread wake-ups) cost more than the read itself — a quarter of the server's CPU under
+    /// the ★ read (docs/performance.md). On PostgreSQL a read waits for the network, which
+    /// must not stall an async worker, so it always goes to the blocking pool. Lists and
+    /// anything that writes or may wait for a lock use [`Store::run`].
+    pub(crate) async fn lookup<T, F>(&self, f: F) -> Result<T, RepoError>
+    where
+        F: FnOnce(&mut DbConnection) -> R<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        if self.backend == Backend::Sqlite {
+            if let Some(conn) = self.pool.try_get() {
+                return use_connection(conn, f);
+            }
+        }
+        self.run(f).await
     }
 
     /// Runs the write `f` inside one transaction on a pooled connection; under a request's

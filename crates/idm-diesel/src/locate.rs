@@ -33,7 +33,7 @@ use crate::{DbConnection, Store, E, R};
 impl Locator for Store {
     async fn locate(&self, address: &Address) -> RepoResult<Located> {
         let address = address.clone();
-        self.run(move |conn| locate(conn, &address)).await
+        self.lookup(move |conn| locate(conn, &address)).await
     }
 }
 
@@ -110,7 +110,7 @@ fn client_shape(conn: &mut DbConnection, c: &str, address: &Address) -> R<Locate
             })
         }
         Some(ItemKey::PersonalQuestion(q)) => {
-            let row = clients::table
+            let row = native!(conn, |conn| clients::table
                 .left_join(
                     personal_questions::table.on(personal_questions::client_id
                         .eq(clients::id)
@@ -119,7 +119,7 @@ fn client_shape(conn: &mut DbConnection, c: &str, address: &Address) -> R<Locate
                 .filter(clients::ext_id.eq(c))
                 .select((ClientRow::as_select(), Option::<QuestionRow>::as_select()))
                 .get_result::<(ClientRow, Option<QuestionRow>)>(conn)
-                .optional()?;
+                .optional())?;
             let Some((client, question)) = row else {
                 return Ok(Located::default());
             };
@@ -142,7 +142,7 @@ fn unit_shape(conn: &mut DbConnection, c: &str, u: &str, address: &Address) -> R
     if address.item.is_some() {
         return Err(unsupported(address));
     }
-    let row = clients::table
+    let row = native!(conn, |conn| clients::table
         .left_join(
             units::table.on(units::client_id
                 .eq(clients::id)
@@ -151,7 +151,7 @@ fn unit_shape(conn: &mut DbConnection, c: &str, u: &str, address: &Address) -> R
         .filter(clients::ext_id.eq(c))
         .select((ClientRow::as_select(), Option::<UnitRow>::as_select()))
         .get_result::<(ClientRow, Option<UnitRow>)>(conn)
-        .optional()?;
+        .optional())?;
     let Some((client, unit)) = row else {
         return Ok(Located::default());
     };
@@ -223,7 +223,7 @@ fn user_shape(conn: &mut DbConnection, c: &str, u: &str, address: &Address) -> R
     let u = key(u);
     match &address.item {
         None => {
-            let rows = user_join!(c, u)
+            let rows = native!(conn, |conn| user_join!(c, u)
                 .select((
                     ClientRow::as_select(),
                     Option::<UserRow>::as_select(),
@@ -237,11 +237,11 @@ fn user_shape(conn: &mut DbConnection, c: &str, u: &str, address: &Address) -> R
                     Option<String>,
                     Option<i64>,
                     Option<i64>,
-                )>(conn)?;
+                )>(conn))?;
             fold_user_rows(rows, |_| Ok(None))
         }
         Some(ItemKey::DispatchTarget(d) | ItemKey::AppAttestation(d)) => {
-            let rows = user_join!(c, u)
+            let rows = native!(conn, |conn| user_join!(c, u)
                 .left_join(
                     dispatch_targets::table.on(dispatch_targets::user_id
                         .eq(users::id)
@@ -264,7 +264,7 @@ fn user_shape(conn: &mut DbConnection, c: &str, u: &str, address: &Address) -> R
                     Option<String>,
                     Option<TargetRow>,
                     Option<AttestationRow>,
-                )>(conn)?;
+                )>(conn))?;
             fold_user_rows(rows, |(target, attestation)| {
                 let Some(target) = target else {
                     return Ok(None);
@@ -276,7 +276,7 @@ fn user_shape(conn: &mut DbConnection, c: &str, u: &str, address: &Address) -> R
             })
         }
         Some(ItemKey::FidoUaf(f)) => {
-            let rows = user_join!(c, u)
+            let rows = native!(conn, |conn| user_join!(c, u)
                 .left_join(
                     fido_uaf_credentials::table.on(fido_uaf_credentials::user_id
                         .eq(users::id)
@@ -300,7 +300,7 @@ fn user_shape(conn: &mut DbConnection, c: &str, u: &str, address: &Address) -> R
                     Option<String>,
                     Option<FidoRow>,
                     Option<String>,
-                )>(conn)?;
+                )>(conn))?;
             fold_user_rows(rows, |(credential, target_ext_id)| {
                 Ok(credential.map(|f| Item::FidoUaf(f.into_domain(target_ext_id))))
             })
@@ -334,7 +334,7 @@ fn profile_shape(conn: &mut DbConnection, c: &str, p: &str, address: &Address) -
     );
     let (head, item) = match &address.item {
         None => {
-            let head = profile_join!()
+            let head = native!(conn, |conn| profile_join!()
                 .select((
                     ClientRow::as_select(),
                     Option::<ProfileRow>::as_select(),
@@ -344,11 +344,11 @@ fn profile_shape(conn: &mut DbConnection, c: &str, p: &str, address: &Address) -
                     units::path.nullable(),
                 ))
                 .get_result::<ProfileColumns>(conn)
-                .optional()?;
+                .optional())?;
             (head, None)
         }
         Some(ItemKey::Authorization(a)) => {
-            let row = profile_join!()
+            let row = native!(conn, |conn| profile_join!()
                 .left_join(
                     authorizations::table.on(authorizations::profile_id
                         .eq(profiles::id)
@@ -375,7 +375,7 @@ fn profile_shape(conn: &mut DbConnection, c: &str, p: &str, address: &Address) -
                     Option<AuthorizationRow>,
                     Option<String>,
                 )>(conn)
-                .optional()?;
+                .optional())?;
             match row {
                 None => (None, None),
                 Some((c, p, u, un, ue, up, authorization, role_ext_id)) => {

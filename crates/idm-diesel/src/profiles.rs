@@ -210,7 +210,8 @@ pub(crate) fn update(conn: &mut DbConnection, p: &Profile) -> R<Profile> {
 impl ProfileRepo for Store {
     async fn profile_by_ext_id(&self, client_id: i64, ext_id: &str) -> RepoResult<Option<Profile>> {
         let ext_id = ext_id.to_owned();
-        self.run(move |conn| find(conn, client_id, &ext_id)).await
+        self.lookup(move |conn| find(conn, client_id, &ext_id))
+            .await
     }
 
     async fn create_profile(&self, p: Profile) -> RepoResult<Profile> {

@@ -217,7 +217,7 @@ impl ConsentRow {
 impl TermsRepo for Store {
     async fn terms_by_ext_id(&self, ext_id: &str) -> RepoResult<Option<Terms>> {
         let ext_id = ext_id.to_owned();
-        self.run(move |conn| find(conn, &ext_id)).await
+        self.lookup(move |conn| find(conn, &ext_id)).await
     }
 
     async fn query_terms(&self, query: ListQuery) -> RepoResult<Listed<Terms>> {

@@ -492,7 +492,8 @@ impl UnitAdmin for Store {
 impl UnitRepo for Store {
     async fn unit_by_ext_id(&self, client_id: i64, ext_id: &str) -> RepoResult<Option<Unit>> {
         let ext_id = ext_id.to_owned();
-        self.run(move |conn| find(conn, client_id, &ext_id)).await
+        self.lookup(move |conn| find(conn, client_id, &ext_id))
+            .await
     }
 
     async fn create_unit(&self, unit: Unit) -> RepoResult<Unit> {

@@ -309,7 +309,8 @@ pub(crate) fn update(conn: &mut DbConnection, user: &User, before: &User) -> R<U
 impl UserRepo for Store {
     async fn user_by_ext_id(&self, client_id: i64, ext_id: &str) -> RepoResult<Option<User>> {
         let ext_id = ext_id.to_owned();
-        self.run(move |conn| find(conn, client_id, &ext_id)).await
+        self.lookup(move |conn| find(conn, client_id, &ext_id))
+            .await
     }
 
     async fn user_by_login_id(&self, client_id: i64, login_id: &str) -> RepoResult<Option<User>> {
