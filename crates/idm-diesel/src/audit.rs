@@ -111,12 +111,15 @@ pub(crate) fn recorded<T>(
 /// when a concurrent first write of the same client inserted it first, only the savepoint rolls
 /// back and the UPDATE is repeated, now finding (and waiting for) the row.
 fn next_position(conn: &mut DbConnection, chain: &str) -> R<(i64, String)> {
+    // Every audited write runs these statements: on the backend's own connection (`native!`).
     let advance = |conn: &mut DbConnection| {
-        diesel::update(audit_heads::table.filter(audit_heads::chain.eq(chain)))
-            .set(audit_heads::seq.eq(audit_heads::seq + 1_i64))
-            .returning((audit_heads::seq, audit_heads::hash))
-            .get_result::<(i64, String)>(conn)
-            .optional()
+        native!(conn, |conn| diesel::update(
+            audit_heads::table.filter(audit_heads::chain.eq(chain))
+        )
+        .set(audit_heads::seq.eq(audit_heads::seq + 1_i64))
+        .returning((audit_heads::seq, audit_heads::hash))
+        .get_result::<(i64, String)>(conn)
+        .optional())
     };
     if let Some(found) = advance(conn)? {
         return Ok(found);
@@ -166,7 +169,7 @@ fn append(conn: &mut DbConnection, draft: &AuditDraft, versions: Option<(i64, i6
     let hash = entry.hash();
     let fields = serde_json::to_string(&entry.fields)
         .map_err(|e| E(RepoError::Other(format!("audit fields: {e}"))))?;
-    diesel::insert_into(audit_records::table)
+    native!(conn, |conn| diesel::insert_into(audit_records::table)
         .values((
             audit_records::chain.eq(&entry.chain),
             audit_records::seq.eq(entry.seq),
@@ -183,10 +186,12 @@ fn append(conn: &mut DbConnection, draft: &AuditDraft, versions: Option<(i64, i6
             audit_records::prev_hash.eq(&entry.prev_hash),
             audit_records::hash.eq(&hash),
         ))
-        .execute(conn)?;
-    diesel::update(audit_heads::table.filter(audit_heads::chain.eq(chain)))
-        .set(audit_heads::hash.eq(&hash))
-        .execute(conn)?;
+        .execute(conn))?;
+    native!(conn, |conn| diesel::update(
+        audit_heads::table.filter(audit_heads::chain.eq(chain))
+    )
+    .set(audit_heads::hash.eq(&hash))
+    .execute(conn))?;
     Ok(())
 }
 

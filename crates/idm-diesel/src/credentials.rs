@@ -393,9 +393,11 @@ impl CredentialRepo for Store {
                 .filter(credentials::user_id.eq(user_id))
                 .filter(credentials::cred_type.eq(kind.as_str()))
                 .order((credentials::created.asc(), credentials::ext_id.asc()))
-                .limit(1)
+                // A user has one or a few credentials of a type: all are read and the first
+                // kept, because a bound `LIMIT ?` makes SQLite re-compile the statement on
+                // every run (clippy.toml) and this is on the login path.
                 .load(conn)?;
-            Ok(load(rows)?.pop())
+            Ok(load(rows)?.into_iter().next())
         })
         .await
     }

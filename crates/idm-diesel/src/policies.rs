@@ -162,10 +162,13 @@ impl PolicyRepo for Store {
                     policies::id.asc(),
                 ))
                 .select((PolicyRow::as_select(), clients::ext_id))
-                // The first of several by the order above: LIMIT 1 is the point.
-                .limit(1)
-                .get_result::<(PolicyRow, String)>(conn)
-                .optional()?
+                // The first of several by the order above. A client has a handful of policies
+                // of one type, so all of them are read and the first kept: a bound `LIMIT ?`
+                // would make SQLite compile the statement afresh on every run (clippy.toml),
+                // and this runs on every user write.
+                .load::<(PolicyRow, String)>(conn)?
+                .into_iter()
+                .next()
                 .map(returned)
                 .transpose()
         })

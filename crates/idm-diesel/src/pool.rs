@@ -257,9 +257,12 @@ impl Manager {
                 // busy_timeout first, so everything after it waits for locks instead of
                 // failing; foreign keys are off by default in SQLite and the cascades depend
                 // on them. WAL is a property of the file, set once when the pool is built.
+                // Statement journals (a multi-row UPDATE or DELETE inside a transaction) go to
+                // memory: on disk each was a temp file created and unlinked, five system
+                // calls per such statement.
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {}; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON;",
+                     PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
                     self.busy_timeout_ms
                 ))?;
                 Ok(DbConnection::Sqlite(conn))

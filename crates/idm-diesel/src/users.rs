@@ -253,19 +253,19 @@ pub(crate) fn find(conn: &mut DbConnection, client_id: i64, ext_id: &str) -> R<O
 
 /// Inserts a user (shared by the plain create and the create with property values).
 pub(crate) fn insert(conn: &mut DbConnection, user: &User) -> R<User> {
-    returned(
-        diesel::insert_into(users::table)
-            .values(NewUser {
-                client_id: user.client_id,
-                ext_id: &user.meta.ext_id,
-                created: user.meta.created,
-                last_modified: user.meta.last_modified,
-                version: user.meta.version,
-                values: UserValues::of(user),
-            })
-            .returning(user_returning!())
-            .get_result(conn)?,
-    )
+    let new = NewUser {
+        client_id: user.client_id,
+        ext_id: &user.meta.ext_id,
+        created: user.meta.created,
+        last_modified: user.meta.last_modified,
+        version: user.meta.version,
+        values: UserValues::of(user),
+    };
+    // INSERT … RETURNING through the MultiConnection is prepared afresh on every run.
+    returned(native!(conn, |conn| diesel::insert_into(users::table)
+        .values(&new)
+        .returning(user_returning!())
+        .get_result(conn))?)
 }
 
 /// The versioned update of a user from `before` (the stored row at `user`'s version) to `user`,

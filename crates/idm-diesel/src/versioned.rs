@@ -22,7 +22,9 @@ macro_rules! versioned_update {
     ($conn:expr, $table:ident, $id:expr, $version:expr, $changes:expr, $returning:expr => $out:ty $(,)?) => {{
         use diesel::prelude::*;
         let version: i64 = $version;
-        diesel::update(
+        // On the backend's own connection: through the MultiConnection an UPDATE … RETURNING
+        // is rendered twice and prepared afresh on every run (never cached).
+        native!($conn, |conn| diesel::update(
             $table::table
                 .filter($table::id.eq($id))
                 .filter($table::version.eq(version)),
@@ -33,8 +35,8 @@ macro_rules! versioned_update {
             $table::last_modified.eq(idm_domain::values::now_millis()),
         ))
         .returning($returning)
-        .get_result::<$out>($conn)
-        .optional()
+        .get_result::<$out>(conn)
+        .optional())
         .map_err(crate::E::from)
         .and_then(|row| row.ok_or(crate::E(idm_ports::RepoError::StaleVersion)))
         .inspect(|_| crate::audit::saw_update(version))
