@@ -166,11 +166,10 @@ impl Api {
         }
         let mut client = web::scope(CLIENT_SCOPE);
         for (family, members) in families {
-            let scope = members
-                .into_iter()
-                .fold(web::scope(&format!("/{family}")), |scope, (rest, path, routes)| {
-                    scope.service(served(&rest, &path, routes))
-                });
+            let scope = members.into_iter().fold(
+                web::scope(&format!("/{family}")),
+                |scope, (rest, path, routes)| scope.service(served(&rest, &path, routes)),
+            );
             client = client.service(scope);
         }
         cfg.service(client);
@@ -528,7 +527,10 @@ mod tests {
     fn paths_outside_the_client_scope_or_without_a_literal_family_stay_flat() {
         assert_eq!(client_family("/nevisidm/api/core/v1/clients/{extId}"), None);
         assert_eq!(client_family("/nevisidm/api/core/v1/{clientExtId}"), None);
-        assert_eq!(client_family("/nevisidm/api/core/v1/{clientExtId}/{x}"), None);
+        assert_eq!(
+            client_family("/nevisidm/api/core/v1/{clientExtId}/{x}"),
+            None
+        );
         assert_eq!(
             client_family("/nevisidm/api/auth/v1/{clientExtId}/users/{userExtId}/oath/login"),
             None
