@@ -2,11 +2,8 @@
 //! UAF, FIDO2): types, the eight states, state-change reasons, login counters, and the state
 //! machine as one pure function of (state, event, lockout policy, now).
 
-use std::fmt;
-use std::str::FromStr;
 
 use chrono::{Duration, NaiveDateTime, TimeZone, Utc};
-use serde::{Deserialize, Serialize};
 
 use crate::error::DomainError;
 use crate::error_code::ErrorCode;
@@ -14,53 +11,9 @@ use crate::model::Meta;
 use crate::policy::{LockoutPolicy, TmpLockingMode};
 use crate::values::Validity;
 
-/// Declares a string-valued enum whose wire names are not derivable from the variant names
-/// (`tmp-locked`, `FIDO UAF Authenticator`), with `ALL`, `as_str`, `Display` and `FromStr`.
-macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident, $what:literal { $($(#[$vmeta:meta])* $variant:ident => $wire:literal,)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $wire)] $variant,)+
-        }
-
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
-
-            /// The wire name.
-            pub const fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $wire,)+
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = DomainError;
-
-            /// Exact wire names only; anything else is 422 `errors.invalidParameter`.
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                $name::ALL.iter().copied().find(|v| v.as_str() == s).ok_or_else(|| {
-                    DomainError::unprocessable(
-                        ErrorCode::InvalidParameter,
-                        format!(concat!("Invalid ", $what, " name '{}'"), s),
-                    )
-                })
-            }
-        }
-    };
-}
-
 wire_enum! {
     /// The credential types idm stores (wire strings of the reference's `type` enum).
-    CredentialType, "CredentialType" {
+    CredentialType, parse: "CredentialType" {
         /// The user's password (at most one per user).
         Password => "Password",
         /// A set of single-use recovery codes.
@@ -76,7 +29,7 @@ wire_enum! {
 
 wire_enum! {
     /// The state of a credential.
-    CredentialState, "CredentialState" {
+    CredentialState, parse: "CredentialState" {
         /// Created or reset; usable, but the user should change it.
         Initial => "initial",
         /// The normal state.
@@ -99,7 +52,7 @@ wire_enum! {
 wire_enum! {
     /// Why a credential last changed state (`GET core/system/credential-state-change-reasons`,
     /// in the reference's order).
-    StateChangeReason, "StateChangeReason" {
+    StateChangeReason, parse: "StateChangeReason" {
         /// A site-specific reason.
         Customized => "customized-reason-code",
         /// Created.

@@ -2,53 +2,13 @@
 //! ceremony (that stays with the relying party / nevisFIDO). Field names and enum values are
 //! the reference's (`create-fido-2-credential`).
 
-use std::fmt;
 use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
 
 use crate::error::DomainError;
 
-macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $wire:literal,)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $wire)] $variant,)+
-        }
-
-        impl $name {
-            /// Every value, in the reference's order.
-            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
-
-            /// The wire value.
-            pub const fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $wire,)+
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = ();
-
-            /// Exact wire values only; the caller names the field in its 422.
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                $name::ALL.iter().copied().find(|v| v.as_str() == s).ok_or(())
-            }
-        }
-    };
-}
-
 wire_enum! {
     /// `authenticatorAttachment`.
-    AuthenticatorAttachment {
+    AuthenticatorAttachment, parse: () {
         /// Built into the device.
         Platform => "platform",
         /// A roaming authenticator (security key).
@@ -58,7 +18,7 @@ wire_enum! {
 
 wire_enum! {
     /// `attestationConveyancePreference`.
-    AttestationConveyancePreference {
+    AttestationConveyancePreference, parse: () {
         /// The authenticator's own attestation.
         Direct => "direct",
         /// An anonymised attestation.
@@ -72,7 +32,7 @@ wire_enum! {
 
 wire_enum! {
     /// `residentKeyRequirement`.
-    ResidentKeyRequirement {
+    ResidentKeyRequirement, parse: () {
         /// A discoverable credential (passkey) was required.
         Required => "required",
         /// A server-side credential was preferred.
@@ -82,7 +42,7 @@ wire_enum! {
 
 wire_enum! {
     /// `userVerificationRequirement`.
-    UserVerificationRequirement {
+    UserVerificationRequirement, parse: () {
         /// User verification was required.
         Required => "required",
         /// User verification was preferred.

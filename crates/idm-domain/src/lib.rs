@@ -24,6 +24,9 @@
 
 #![deny(missing_docs)]
 
+#[macro_use]
+mod wire;
+
 pub mod access;
 pub mod audit;
 pub mod credential;

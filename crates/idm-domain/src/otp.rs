@@ -7,46 +7,25 @@
 //! (`… WHERE last_used = <read value>`), so two concurrent uses of one code cannot both win.
 //! The secret itself never leaves this module in any form but the URI built at creation.
 
-use std::fmt;
-use std::str::FromStr;
-
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
 
 use crate::error::DomainError;
 use crate::error_code::ErrorCode;
 
-/// The hash behind the HMAC (`initialAlgorithm`: `SHA1`, `SHA256`, `SHA512`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum OtpAlgorithm {
-    /// HMAC-SHA-1, what every authenticator app supports (the default).
-    #[serde(rename = "SHA1")]
-    Sha1,
-    /// HMAC-SHA-256.
-    #[serde(rename = "SHA256")]
-    Sha256,
-    /// HMAC-SHA-512.
-    #[serde(rename = "SHA512")]
-    Sha512,
+wire_enum! {
+    /// The hash behind the HMAC (`initialAlgorithm`: `SHA1`, `SHA256`, `SHA512`). Parsed
+    /// ignoring case, because the OATH policy and the DTO spell them differently.
+    OtpAlgorithm, parse: (any_case "OtpAlgorithm") {
+        /// HMAC-SHA-1, what every authenticator app supports (the default).
+        Sha1 => "SHA1",
+        /// HMAC-SHA-256.
+        Sha256 => "SHA256",
+        /// HMAC-SHA-512.
+        Sha512 => "SHA512",
+    }
 }
 
 impl OtpAlgorithm {
-    /// Every algorithm.
-    pub const ALL: &'static [OtpAlgorithm] = &[
-        OtpAlgorithm::Sha1,
-        OtpAlgorithm::Sha256,
-        OtpAlgorithm::Sha512,
-    ];
-
-    /// The wire and URI name.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            OtpAlgorithm::Sha1 => "SHA1",
-            OtpAlgorithm::Sha256 => "SHA256",
-            OtpAlgorithm::Sha512 => "SHA512",
-        }
-    }
-
     /// The secret length RFC 4226 §4 / RFC 6238 recommend: the hash's output size.
     pub const fn secret_len(self) -> usize {
         match self {
@@ -57,29 +36,18 @@ impl OtpAlgorithm {
     }
 }
 
-/// How the moving factor is chosen (`initialType`: `totp` or `hotp`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum OtpMethod {
-    /// Time-based (RFC 6238): the factor is the current time step.
-    #[serde(rename = "TOTP")]
-    Totp,
-    /// Counter-based (RFC 4226): the factor is a counter both sides advance.
-    #[serde(rename = "HOTP")]
-    Hotp,
+wire_enum! {
+    /// How the moving factor is chosen (`initialType`: `totp` or `hotp`; the OATH policy
+    /// spells them `hotp`/`totp` and the DTO `HOTP`/`TOTP`, so parsed ignoring case).
+    OtpMethod, parse: (any_case "OtpMethod") {
+        /// Time-based (RFC 6238): the factor is the current time step.
+        Totp => "TOTP",
+        /// Counter-based (RFC 4226): the factor is a counter both sides advance.
+        Hotp => "HOTP",
+    }
 }
 
 impl OtpMethod {
-    /// Every method.
-    pub const ALL: &'static [OtpMethod] = &[OtpMethod::Totp, OtpMethod::Hotp];
-
-    /// The wire name (`TOTP`, `HOTP`).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            OtpMethod::Totp => "TOTP",
-            OtpMethod::Hotp => "HOTP",
-        }
-    }
-
     /// The `otpauth://` host part (`totp`, `hotp`).
     pub const fn uri_type(self) -> &'static str {
         match self {
@@ -88,38 +56,6 @@ impl OtpMethod {
         }
     }
 }
-
-macro_rules! wire_from_str {
-    ($ty:ident, $label:literal) => {
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $ty {
-            type Err = DomainError;
-
-            /// Case-insensitive, because the OATH policy spells them `hotp`/`totp` and the DTO
-            /// `HOTP`/`TOTP`; anything else is 422 `errors.invalidParameter`.
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                $ty::ALL
-                    .iter()
-                    .copied()
-                    .find(|v| v.as_str().eq_ignore_ascii_case(s))
-                    .ok_or_else(|| {
-                        DomainError::unprocessable(
-                            ErrorCode::InvalidParameter,
-                            format!(concat!("Invalid ", $label, " name '{}'"), s),
-                        )
-                    })
-            }
-        }
-    };
-}
-
-wire_from_str!(OtpAlgorithm, "OtpAlgorithm");
-wire_from_str!(OtpMethod, "OtpMethod");
 
 /// How far a code may be off: one step (TOTP) or one counter value (HOTP) either way of the
 /// expected one, as the issue asks ("allowed drift ±1 step").

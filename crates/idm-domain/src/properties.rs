@@ -6,59 +6,15 @@
 //! client sent, and gets back either the accepted changes or the exact nevisIDM error.
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::str::FromStr;
 
 use chrono::NaiveDateTime;
 
 use crate::error::DomainError;
 use crate::error_code::ErrorCode;
 
-/// Declares a wire enum: variants, their wire names, `ALL`, `as_str`, `FromStr`, `Display`.
-macro_rules! wire_enum {
-    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident => $wire:literal,)+ }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name {
-            $($(#[$vm])* $variant,)+
-        }
-
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
-
-            /// The wire name.
-            pub const fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $wire,)+
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $name {
-            /// The rejected input.
-            type Err = String;
-
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                $name::ALL
-                    .iter()
-                    .copied()
-                    .find(|v| v.as_str() == s)
-                    .ok_or_else(|| s.to_owned())
-            }
-        }
-    };
-}
-
 wire_enum!(
     /// What a property's values are: free text or one of a list.
-    PropertyType {
+    PropertyType, parse: String {
         /// Free text, optionally limited by `stringMaxLen` and `stringRegex`.
         String => "STRING",
         /// One of the definition's allowed values.
@@ -69,7 +25,7 @@ wire_enum!(
 wire_enum!(
     /// Which kind of entity a property attaches to. Adding a scope (e.g.
     /// `ENTERPRISE_ROLE_GLOBAL`) is one line here plus where its values are stored.
-    PropertyScope {
+    PropertyScope, parse: String {
         /// Applications (definitions only: no value endpoint yet).
         ApplicationGlobal => "APPLICATION_GLOBAL",
         /// Units.
@@ -86,7 +42,7 @@ wire_enum!(
 wire_enum!(
     /// Whether a value may be written when its entity is created (`accessCreate`) or modified
     /// (`accessModify`).
-    PropertyAccess {
+    PropertyAccess, parse: String {
         /// Writable.
         ReadWrite => "READ_WRITE",
         /// Visible, not writable.
@@ -98,7 +54,7 @@ wire_enum!(
 
 wire_enum!(
     /// Where two equal values of a property may not coexist.
-    UniquenessScope {
+    UniquenessScope, parse: String {
         /// Nowhere: a value exists once for the whole definition.
         Absolute => "ABSOLUTE",
         /// Not twice in the same unit (users: the unit of their first profile).

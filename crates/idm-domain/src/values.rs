@@ -122,55 +122,9 @@ impl LanguageMap {
     }
 }
 
-/// Declares a lower-case entity state enum with `as_str`, `Display`, `FromStr` and serde, so all
-/// states behave alike; the `FromStr` error is nevisIDM's 422 `Invalid <Type> name '<value>'`.
-macro_rules! state_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $wire:literal,)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "lowercase")]
-        pub enum $name {
-            $($(#[$vmeta])* $variant,)+
-        }
-
-        impl $name {
-            /// Every state, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
-
-            /// The wire name (lower case).
-            pub const fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $wire,)+
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = DomainError;
-
-            /// Accepts the lower-case wire names only; anything else is 422
-            /// `errors.invalidParameter` worded like nevisIDM's enum lookup.
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                $name::ALL.iter().copied().find(|v| v.as_str() == s).ok_or_else(|| {
-                    DomainError::unprocessable(
-                        ErrorCode::InvalidParameter,
-                        format!(concat!("Invalid ", stringify!($name), " name '{}'"), s),
-                    )
-                })
-            }
-        }
-    };
-}
-
-state_enum! {
+wire_enum! {
     /// Lifecycle state of a user.
-    UserState {
+    UserState, parse: "UserState" {
         /// May log in and be managed.
         Active => "active",
         /// Kept but may not log in.
@@ -180,9 +134,9 @@ state_enum! {
     }
 }
 
-state_enum! {
+wire_enum! {
     /// State of a unit.
-    UnitState {
+    UnitState, parse: "UnitState" {
         /// In use.
         Active => "active",
         /// Kept but not in use.
@@ -190,9 +144,9 @@ state_enum! {
     }
 }
 
-state_enum! {
+wire_enum! {
     /// State of a profile; only active profiles contribute rights.
-    ProfileState {
+    ProfileState, parse: "ProfileState" {
         /// In use.
         Active => "active",
         /// Kept but grants nothing.
@@ -202,9 +156,9 @@ state_enum! {
     }
 }
 
-state_enum! {
+wire_enum! {
     /// State of a personal (security) question.
-    PersonalQuestionState {
+    PersonalQuestionState, parse: "PersonalQuestionState" {
         /// Offered to users.
         Active => "active",
         /// Temporarily not offered.
@@ -214,9 +168,9 @@ state_enum! {
     }
 }
 
-state_enum! {
+wire_enum! {
     /// State of a dispatch target (a device that receives push messages).
-    DispatchTargetState {
+    DispatchTargetState, parse: "DispatchTargetState" {
         /// Receives messages.
         Active => "active",
         /// Receives nothing.
