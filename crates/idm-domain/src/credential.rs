@@ -2,7 +2,6 @@
 //! UAF, FIDO2): types, the eight states, state-change reasons, login counters, and the state
 //! machine as one pure function of (state, event, lockout policy, now).
 
-
 use chrono::{Duration, NaiveDateTime, TimeZone, Utc};
 
 use crate::error::DomainError;
