@@ -16,8 +16,11 @@
 /// Why: Diesel's derived `MultiConnection` renders a query's whole SQL text twice on every run
 /// (for the statement-cache check and again for the binds), even when the prepared statement
 /// is cached — 19 % of the server's CPU under the ★ read (docs/performance.md). The native
-/// connections key their cache by the query's static type and render nothing on a hit. Used
-/// on the hot reads; elsewhere the multi-backend query is simpler to write and fast enough.
+/// connections key their cache by the query's static type and render nothing on a hit, and
+/// they cache `… RETURNING` statements, which through the `MultiConnection` were prepared
+/// afresh every time. Used on the hot statements (the locate shapes, the versioned update,
+/// the user insert, the audit trail); elsewhere the multi-backend query is simpler to write
+/// and fast enough.
 macro_rules! native {
     ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {

@@ -151,8 +151,7 @@ impl Api {
                 None => groups.push((op.path, vec![op.route])),
             }
         }
-        // family -> (rest of the path below the family, full path, routes), in added order
-        let mut families: Vec<(String, Vec<(String, String, Vec<Route>)>)> = Vec::new();
+        let mut families: Vec<(String, Vec<Member>)> = Vec::new();
         for (path, routes) in groups {
             let Some((family, rest)) = client_family(&path) else {
                 cfg.service(served(&path, &path, routes));
@@ -180,6 +179,9 @@ impl Api {
         self.ops.iter().map(|o| (&o.paths, o.schemas.as_slice()))
     }
 }
+
+/// A path of a client-scoped family: the rest below the family, the full path, its routes.
+type Member = (String, String, Vec<Route>);
 
 /// The prefix of the client-scoped paths (see [`Api::register`]).
 const CLIENT_SCOPE: &str = "/nevisidm/api/core/v1/{clientExtId}";
