@@ -337,7 +337,12 @@ pub(crate) fn build(
         .max(1);
     let pool = r2d2::Pool::builder()
         .max_size(size)
-        .min_idle(Some(1))
+        // No connection is opened in the background: r2d2 would otherwise open one on its
+        // worker thread whenever the idle one is taken, and a process that exits while libpq is
+        // mid-connect crashes in OpenSSL's exit handler (diesel-rs/diesel#3441; seen here as a
+        // SIGSEGV after a test binary's last test). Connections open on demand instead, on a
+        // checkout that waits for them.
+        .min_idle(Some(0))
         // Health is tracked by `Pooled::broken`; see there.
         .test_on_check_out(false)
         .event_handler(Box::new(PoolEvents(counters)))
