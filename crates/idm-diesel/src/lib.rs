@@ -36,6 +36,7 @@ pub mod audit;
 mod backup;
 mod caller;
 mod clients;
+mod commit;
 mod credentials;
 mod devices;
 mod eroles;
@@ -149,30 +150,12 @@ pub struct Store {
     url: String,
     counters: std::sync::Arc<pool::PoolCounters>,
     bus: std::sync::Arc<revocation::Bus>,
-    /// SQLite only: held by this process's one writer (see [`WriteGate`]).
-    write_gate: Option<WriteGate>,
+    /// SQLite only: this process's one writer, which group-commits (see [`commit`]).
+    committer: Option<commit::Committer>,
     /// One permit per pooled connection: a task takes one before it goes to the blocking pool.
     permits: std::sync::Arc<tokio::sync::Semaphore>,
     /// How long a task waits for a permit (the pool's checkout timeout).
     checkout_timeout: Duration,
-}
-
-/// The writers of one process on one SQLite file queue here instead of in SQLite's busy
-/// handler.
-///
-/// Why: SQLite admits one writer at a time, and a writer that finds the lock taken sleeps in
-/// its busy handler for 1, 2, 5, 10 … 100 ms before it looks again, however soon the lock was
-/// released. Under concurrent writes most of a write's latency was that sleeping (tail of half
-/// a second, the server mostly idle). Here a waiting writer wakes the moment the previous one
-/// is done, in arrival order (tokio's mutex is fair), holding neither a thread nor a
-/// connection while it waits. Writers of other processes on the same file still meet in the
-/// busy handler, as before.
-#[derive(Clone)]
-struct WriteGate {
-    lock: std::sync::Arc<tokio::sync::Mutex<()>>,
-    /// How long a writer waits for the gate: the busy timeout, so a write stuck behind a long
-    /// one still fails as "database is locked" (503) rather than waiting forever.
-    wait: Duration,
 }
 
 impl std::fmt::Debug for Store {
@@ -192,10 +175,14 @@ impl Store {
     pub fn open(settings: &PoolSettings) -> Result<Self, RepoError> {
         let counters = std::sync::Arc::new(pool::PoolCounters::default());
         let (pool, backend) = pool::build(settings, counters.clone())?;
-        let write_gate = (backend == Backend::Sqlite).then(|| WriteGate {
-            lock: std::sync::Arc::new(tokio::sync::Mutex::new(())),
-            wait: settings.sqlite_busy_timeout,
-        });
+        let committer = match backend {
+            Backend::Sqlite => Some(commit::Committer::start(
+                pool.clone(),
+                counters.clone(),
+                settings.sqlite_busy_timeout,
+            )?),
+            Backend::Postgres => None,
+        };
         let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(pool.max_size() as usize));
         Ok(Store {
             pool,
@@ -203,7 +190,7 @@ impl Store {
             url: settings.url.clone(),
             counters,
             bus: std::sync::Arc::new(revocation::Bus::new(&settings.url, backend)),
-            write_gate,
+            committer,
             permits,
             checkout_timeout: settings.checkout_timeout,
         })
@@ -227,6 +214,8 @@ impl Store {
             timeouts: read(&self.counters.timeouts),
             statements_total: read(&self.counters.statements),
             prepares_total: read(&self.counters.prepares),
+            group_commits_total: read(&self.counters.group_commits),
+            group_committed_writes_total: read(&self.counters.group_committed_writes),
         }
     }
 
@@ -283,44 +272,44 @@ impl Store {
         F: FnOnce(&mut DbConnection) -> R<T> + Send + 'static,
         T: Send + 'static,
     {
-        self.on_blocking_pool(None, f).await
+        self.on_blocking_pool(f).await
     }
 
-    /// Like [`Store::run`] for a write: on SQLite it first passes this process's
-    /// [`WriteGate`].
+    /// Like [`Store::run`] for a write: on SQLite it goes to this process's one writer, which
+    /// may commit it together with the writes queued beside it ([`commit`]).
     pub(crate) async fn run_write<T, F>(&self, f: F) -> Result<T, RepoError>
     where
         F: FnOnce(&mut DbConnection) -> R<T> + Send + 'static,
         T: Send + 'static,
     {
-        let gate = match &self.write_gate {
-            Some(gate) => Some(
-                tokio::time::timeout(gate.wait, gate.lock.clone().lock_owned())
-                    .await
-                    .map_err(|_| {
-                        RepoError::Unavailable(
-                            "database is locked: another write took too long".into(),
-                        )
-                    })?,
-            ),
-            None => None,
-        };
-        self.on_blocking_pool(gate, f).await
+        match &self.committer {
+            Some(committer) => committer.submit(true, f).await,
+            None => self.on_blocking_pool(f).await,
+        }
+    }
+
+    /// [`Store::run_write`] for a write that commits in steps of its own (the seed): on
+    /// SQLite it runs alone on the writer, never inside a shared transaction.
+    pub(crate) async fn run_write_alone<T, F>(&self, f: F) -> Result<T, RepoError>
+    where
+        F: FnOnce(&mut DbConnection) -> R<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        match &self.committer {
+            Some(committer) => committer.submit(false, f).await,
+            None => self.on_blocking_pool(f).await,
+        }
     }
 
     /// Waits, in arrival order, for one of the pool's permits, then runs `f` on the blocking
-    /// pool with a connection (and `gate`, held until `f` is done even if the caller gives up).
+    /// pool with a connection.
     ///
     /// Why the permits: with more requests than connections, the surplus used to wait inside
     /// the pool's checkout, each on a blocking thread of its own, and the pool wakes waiters in
     /// no particular order — under saturation some waited hundreds of milliseconds while later
     /// ones went first (PostgreSQL ★ read p99 0.2–0.8 s at full load). A fair semaphore with
     /// one permit per connection queues them without a thread each and serves them in order.
-    async fn on_blocking_pool<T, F>(
-        &self,
-        gate: Option<tokio::sync::OwnedMutexGuard<()>>,
-        f: F,
-    ) -> Result<T, RepoError>
+    async fn on_blocking_pool<T, F>(&self, f: F) -> Result<T, RepoError>
     where
         F: FnOnce(&mut DbConnection) -> R<T> + Send + 'static,
         T: Send + 'static,
@@ -340,7 +329,7 @@ impl Store {
         let span = tracing::Span::current();
         let joined = tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
-            let (_permit, _gate) = (permit, gate);
+            let _permit = permit;
             let conn = pool
                 .get()
                 .map_err(|e| RepoError::Unavailable(format!("connection pool: {e}")))?;
@@ -532,19 +521,86 @@ mod tests {
         }
     );
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn concurrent_writers_of_one_process_queue_at_the_gate_not_in_sqlites_busy_handler() {
-        // With no busy timeout, SQLite refuses a second writer at once ("database is
-        // locked"); only the gate keeps these writers from meeting inside SQLite.
-        let (mut store, dir) = sqlite_store(Duration::ZERO);
-        store.write_gate = Some(WriteGate {
-            lock: std::sync::Arc::new(tokio::sync::Mutex::new(())),
-            wait: Duration::from_secs(30),
-        });
+    /// A store on a fresh SQLite file with table `t (x INTEGER UNIQUE)`.
+    async fn sqlite_table(busy_timeout: Duration) -> (Store, std::path::PathBuf) {
+        let (store, dir) = sqlite_store(busy_timeout);
         store
-            .run(|conn| Ok(conn.batch_execute("CREATE TABLE t (x INTEGER)")?))
+            .run(|conn| Ok(conn.batch_execute("CREATE TABLE t (x INTEGER UNIQUE)")?))
             .await
             .unwrap();
+        (store, dir)
+    }
+
+    async fn values_in_t(store: &Store) -> Vec<i64> {
+        store
+            .run(|conn| {
+                use diesel::prelude::*;
+                Ok(diesel::dsl::sql::<diesel::sql_types::BigInt>("SELECT x FROM t ORDER BY x")
+                    .load::<i64>(conn)?)
+            })
+            .await
+            .unwrap()
+    }
+
+    /// Starts a write that holds the writer until `release` is sent, and waits until it runs.
+    async fn hold_the_writer(
+        store: &Store,
+    ) -> (
+        std::sync::mpsc::Sender<()>,
+        tokio::task::JoinHandle<Result<(), RepoError>>,
+    ) {
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let (running, started) = tokio::sync::oneshot::channel::<()>();
+        let store = store.clone();
+        let holder = tokio::spawn(async move {
+            store
+                .tx(move |_| {
+                    let _ = running.send(());
+                    let _ = held.recv();
+                    Ok(())
+                })
+                .await
+        });
+        started.await.unwrap();
+        (release, holder)
+    }
+
+    /// Waits until `n` writes sit in the writer's queue.
+    async fn until_queued(store: &Store, n: usize) {
+        let committer = store.committer.as_ref().unwrap();
+        for _ in 0..1000 {
+            if committer.queued() == n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        panic!("{} write(s) queued, expected {n}", committer.queued());
+    }
+
+    fn insert(store: &Store, x: i64) -> tokio::task::JoinHandle<Result<(), RepoError>> {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .tx(move |conn| Ok(conn.batch_execute(&format!("INSERT INTO t VALUES ({x})"))?))
+                .await
+        })
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_writers_of_one_process_queue_for_the_writer_not_in_sqlites_busy_handler() {
+        // With no busy timeout, SQLite refuses a second writer at once ("database is
+        // locked"); only the one writer thread keeps these writers from meeting inside SQLite.
+        let (mut store, dir) = sqlite_table(Duration::ZERO).await;
+        // Writers wait for the writer thread without a limit of their own here (in service the
+        // limit is the busy timeout).
+        store.committer = Some(
+            commit::Committer::start(
+                store.pool.clone(),
+                store.counters.clone(),
+                Duration::from_secs(30),
+            )
+            .unwrap(),
+        );
         let writes: Vec<_> = (0..32)
             .map(|i| {
                 let store = store.clone();
@@ -552,7 +608,7 @@ mod tests {
                     store
                         .tx(move |conn| {
                             conn.batch_execute(&format!("INSERT INTO t VALUES ({i})"))?;
-                            conn.batch_execute("UPDATE t SET x = x + 1")?;
+                            conn.batch_execute("UPDATE t SET x = x + 100 WHERE x = 0")?;
                             Ok(())
                         })
                         .await
@@ -562,19 +618,103 @@ mod tests {
         for write in writes {
             write.await.unwrap().unwrap();
         }
-        let count = store
-            .run(|conn| {
-                use diesel::prelude::*;
-                Ok(
-                    diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
-                        "(SELECT COUNT(*) FROM t)",
-                    ))
-                    .get_result::<i64>(conn)?,
-                )
+        assert_eq!(values_in_t(&store).await.len(), 32);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn writes_queued_behind_a_running_one_commit_together_and_a_failing_one_rolls_back_alone(
+    ) {
+        let (store, dir) = sqlite_table(Duration::from_secs(5)).await;
+        insert(&store, 0).await.unwrap().unwrap();
+        let (release, holder) = hold_the_writer(&store).await;
+        let mut writes: Vec<_> = (1..=5).map(|x| insert(&store, x)).collect();
+        // A write that inserts a new row and then breaks the unique constraint.
+        let failing = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .tx(move |conn| {
+                        conn.batch_execute("INSERT INTO t VALUES (99)")?;
+                        conn.batch_execute("INSERT INTO t VALUES (0)")?;
+                        Ok(())
+                    })
+                    .await
             })
-            .await
-            .unwrap();
-        assert_eq!(count, 32);
+        };
+        until_queued(&store, 6).await;
+        writes.push(insert(&store, 6));
+        until_queued(&store, 7).await;
+        release.send(()).unwrap();
+        holder.await.unwrap().unwrap();
+        for write in writes {
+            write.await.unwrap().unwrap();
+        }
+        let refused = failing.await.unwrap().unwrap_err();
+        assert!(refused.is_unique_on("t.x"), "{refused:?}");
+        assert_eq!(values_in_t(&store).await, vec![0, 1, 2, 3, 4, 5, 6]);
+        let stats = store.pool_stats();
+        assert_eq!(
+            (stats.group_commits_total, stats.group_committed_writes_total),
+            (1, 7),
+            "the seven queued writes share one transaction"
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_write_that_gave_up_before_it_started_never_happens() {
+        let (store, dir) = sqlite_table(Duration::from_millis(100)).await;
+        let (release, holder) = hold_the_writer(&store).await;
+        let given_up = insert(&store, 1).await.unwrap().unwrap_err();
+        assert!(
+            matches!(&given_up, RepoError::Unavailable(m) if m.contains("database is locked")),
+            "{given_up:?}"
+        );
+        release.send(()).unwrap();
+        // The holder had started: it is waited for past the timeout, and it commits.
+        holder.await.unwrap().unwrap();
+        insert(&store, 2).await.unwrap().unwrap();
+        assert_eq!(values_in_t(&store).await, vec![2]);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn when_a_shared_transaction_dies_its_writes_answer_503_and_the_rest_run_after_it() {
+        let (store, dir) = sqlite_table(Duration::from_secs(5)).await;
+        let (release, holder) = hold_the_writer(&store).await;
+        let before = insert(&store, 1);
+        until_queued(&store, 1).await;
+        // Ends the shared transaction under the writer's feet, as SQLite itself does after
+        // a full disk or an I/O error.
+        let killer = {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .write(|conn| {
+                        conn.batch_execute("INSERT INTO t VALUES (2); ROLLBACK")?;
+                        Ok(())
+                    })
+                    .await
+            })
+        };
+        until_queued(&store, 2).await;
+        let after = insert(&store, 3);
+        until_queued(&store, 3).await;
+        release.send(()).unwrap();
+        // The held write ran alone, in its own transaction, before the others queued.
+        holder.await.unwrap().unwrap();
+        for (name, answer) in [
+            ("before", before.await.unwrap()),
+            ("killer", killer.await.unwrap()),
+        ] {
+            assert!(
+                matches!(answer, Err(RepoError::Unavailable(_))),
+                "{name}: {answer:?}"
+            );
+        }
+        after.await.unwrap().unwrap();
+        assert_eq!(values_in_t(&store).await, vec![3]);
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -112,6 +112,11 @@ pub struct PoolStats {
     /// `CacheQuery` events). Flat once the cache is warm; growth on a warm instance means a
     /// query is being re-prepared.
     pub prepares_total: u64,
+    /// SQLite: transactions that committed two or more queued writes together (a write alone
+    /// in the queue commits on its own and is not counted).
+    pub group_commits_total: u64,
+    /// SQLite: the writes those transactions committed.
+    pub group_committed_writes_total: u64,
 }
 
 /// Counters fed by r2d2's event hooks: how long requests wait for a connection is the first
@@ -123,6 +128,17 @@ pub(crate) struct PoolCounters {
     pub(crate) timeouts: std::sync::atomic::AtomicU64,
     pub(crate) statements: std::sync::atomic::AtomicU64,
     pub(crate) prepares: std::sync::atomic::AtomicU64,
+    pub(crate) group_commits: std::sync::atomic::AtomicU64,
+    pub(crate) group_committed_writes: std::sync::atomic::AtomicU64,
+}
+
+impl PoolCounters {
+    /// Counts one shared SQLite transaction that committed `writes` writes.
+    pub(crate) fn note_batch(&self, writes: u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.group_commits.fetch_add(1, Relaxed);
+        self.group_committed_writes.fetch_add(writes, Relaxed);
+    }
 }
 
 /// Counts what every pooled connection executes, so a request's cost in statements (and any

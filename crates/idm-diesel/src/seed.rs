@@ -420,7 +420,7 @@ impl Store {
     /// failures. Batches committed before a failure stay.
     pub async fn seed(&self, plan: SeedPlan) -> Result<SeedReport, RepoError> {
         let backend = self.backend();
-        self.run_write(move |conn| {
+        self.run_write_alone(move |conn| {
             let started = Instant::now();
             let batch = plan.batch_size.max(1);
             let mut report = SeedReport::default();

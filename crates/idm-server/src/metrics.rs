@@ -287,6 +287,17 @@ impl Collector for PoolCollector {
                 pool.prepares_total,
             ),
             (
+                "idm_db_group_commits",
+                "SQLite: transactions that committed two or more queued writes together.",
+                pool.group_commits_total,
+            ),
+            (
+                "idm_db_group_committed_writes",
+                "SQLite: writes committed by those shared transactions (divided by the commits: \
+                 writes per commit under load).",
+                pool.group_committed_writes_total,
+            ),
+            (
                 "idm_caller_loads",
                 "Callers resolved from the database (caller-cache misses); a write evicts only \
                  the callers it changes.",
@@ -337,6 +348,8 @@ mod tests {
                 timeouts: 2,
                 statements_total: 40,
                 prepares_total: 7,
+                group_commits_total: 3,
+                group_committed_writes_total: 12,
             },
             0,
         );
@@ -347,6 +360,8 @@ mod tests {
         assert!(text.contains("idm_db_pool_timeouts_total 2\n"));
         assert!(text.contains("idm_db_statements_total 40\n"));
         assert!(text.contains("idm_db_statement_prepares_total 7\n"));
+        assert!(text.contains("idm_db_group_commits_total 3\n"));
+        assert!(text.contains("idm_db_group_committed_writes_total 12\n"));
         assert!(text.contains("# TYPE idm_db_statements_total counter\n"));
         assert!(text
             .contains("idm_http_requests_total{route=\"/a/{x}\",method=\"GET\",status=\"200\"} 1"));
