@@ -112,11 +112,13 @@ pub(crate) fn recorded<T>(
 /// back and the UPDATE is repeated, now finding (and waiting for) the row.
 fn next_position(conn: &mut DbConnection, chain: &str) -> R<(i64, String)> {
     // Every audited write runs these statements: on the backend's own connection (`native!`).
+    // `cached::update`: Diesel itself never caches an UPDATE.
     let advance = |conn: &mut DbConnection| {
-        native!(conn, |conn| diesel::update(
-            audit_heads::table.filter(audit_heads::chain.eq(chain))
+        native!(conn, |conn| crate::cached::update(
+            audit_heads::table,
+            audit_heads::seq.eq(audit_heads::seq + 1_i64),
+            audit_heads::chain.eq(chain),
         )
-        .set(audit_heads::seq.eq(audit_heads::seq + 1_i64))
         .returning((audit_heads::seq, audit_heads::hash))
         .get_result::<(i64, String)>(conn)
         .optional())
@@ -187,10 +189,11 @@ fn append(conn: &mut DbConnection, draft: &AuditDraft, versions: Option<(i64, i6
             audit_records::hash.eq(&hash),
         ))
         .execute(conn))?;
-    native!(conn, |conn| diesel::update(
-        audit_heads::table.filter(audit_heads::chain.eq(chain))
+    native!(conn, |conn| crate::cached::update(
+        audit_heads::table,
+        audit_heads::hash.eq(&hash),
+        audit_heads::chain.eq(chain),
     )
-    .set(audit_heads::hash.eq(&hash))
     .execute(conn))?;
     Ok(())
 }

@@ -34,6 +34,7 @@ macro_rules! native {
 mod applications;
 pub mod audit;
 mod backup;
+mod cached;
 mod caller;
 mod clients;
 mod commit;

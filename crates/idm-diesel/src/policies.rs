@@ -132,16 +132,16 @@ impl PolicyRepo for Store {
         ext_id: &str,
     ) -> RepoResult<Option<PolicyConfig>> {
         let ext_id = ext_id.to_owned();
-        self.run(move |conn| {
-            policies::table
+        self.lookup(move |conn| {
+            native!(conn, |conn| policies::table
                 .inner_join(clients::table)
                 .filter(policies::client_id.eq(client_id))
-                .filter(policies::ext_id.eq(ext_id))
+                .filter(policies::ext_id.eq(&ext_id))
                 .select((PolicyRow::as_select(), clients::ext_id))
                 .get_result::<(PolicyRow, String)>(conn)
-                .optional()?
-                .map(returned)
-                .transpose()
+                .optional())?
+            .map(returned)
+            .transpose()
         })
         .await
     }
@@ -151,8 +151,9 @@ impl PolicyRepo for Store {
         client_id: i64,
         policy_type: PolicyType,
     ) -> RepoResult<Option<PolicyConfig>> {
-        self.run(move |conn| {
-            policies::table
+        // Runs on every user write: a short read (`lookup`) on the backend's own connection.
+        self.lookup(move |conn| {
+            native!(conn, |conn| policies::table
                 .inner_join(clients::table)
                 .filter(policies::client_id.eq(client_id))
                 .filter(policies::policy_type.eq(policy_type.as_str()))
@@ -164,13 +165,12 @@ impl PolicyRepo for Store {
                 .select((PolicyRow::as_select(), clients::ext_id))
                 // The first of several by the order above. A client has a handful of policies
                 // of one type, so all of them are read and the first kept: a bound `LIMIT ?`
-                // would make SQLite compile the statement afresh on every run (clippy.toml),
-                // and this runs on every user write.
-                .load::<(PolicyRow, String)>(conn)?
-                .into_iter()
-                .next()
-                .map(returned)
-                .transpose()
+                // would make SQLite compile the statement afresh on every run (clippy.toml).
+                .load::<(PolicyRow, String)>(conn))?
+            .into_iter()
+            .next()
+            .map(returned)
+            .transpose()
         })
         .await
     }

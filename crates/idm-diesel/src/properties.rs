@@ -258,12 +258,13 @@ impl PropertyRepo for Store {
     }
 
     async fn property_by_id(&self, id: i64) -> RepoResult<Option<PropertyDef>> {
-        self.run(move |conn| Ok(load_defs(conn, Some(id))?.into_iter().next()))
+        self.lookup(move |conn| Ok(load_defs(conn, Some(id))?.into_iter().next()))
             .await
     }
 
     async fn list_properties(&self) -> RepoResult<Vec<PropertyDef>> {
-        self.run(move |conn| load_defs(conn, None)).await
+        // Read on every user and profile write: a handful of rows, a short read.
+        self.lookup(move |conn| load_defs(conn, None)).await
     }
 
     async fn update_property(
@@ -291,16 +292,21 @@ impl PropertyRepo for Store {
     }
 
     async fn property_values(&self, owner: Owner) -> RepoResult<Vec<OwnedValue>> {
-        self.run(move |conn| {
-            let q = pv::table
-                .select((pv::property_id, pv::value))
-                .order(pv::property_id.asc());
-            let rows: Vec<(i64, String)> = match owner {
-                Owner::User(id) => q.filter(pv::user_id.eq(id)).load(conn)?,
-                Owner::Profile(id) => q.filter(pv::profile_id.eq(id)).load(conn)?,
-                Owner::Unit(id) => q.filter(pv::unit_id.eq(id)).load(conn)?,
-                Owner::EnterpriseRole(id) => q.filter(pv::enterprise_role_id.eq(id)).load(conn)?,
-            };
+        // The values of one owner, read on its every write and GET: a short read.
+        self.lookup(move |conn| {
+            let rows: Vec<(i64, String)> = native!(conn, |conn| {
+                let q = pv::table
+                    .select((pv::property_id, pv::value))
+                    .order(pv::property_id.asc());
+                match owner {
+                    Owner::User(id) => q.filter(pv::user_id.eq(id)).load(conn),
+                    Owner::Profile(id) => q.filter(pv::profile_id.eq(id)).load(conn),
+                    Owner::Unit(id) => q.filter(pv::unit_id.eq(id)).load(conn),
+                    Owner::EnterpriseRole(id) => {
+                        q.filter(pv::enterprise_role_id.eq(id)).load(conn)
+                    }
+                }
+            })?;
             Ok(rows
                 .into_iter()
                 .map(|(property_id, value)| OwnedValue { property_id, value })

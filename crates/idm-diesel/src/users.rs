@@ -290,17 +290,19 @@ pub(crate) fn update(conn: &mut DbConnection, user: &User, before: &User) -> R<U
         UserState::Active => None,
     };
     if let Some((to, from)) = cascade {
-        diesel::update(
-            profiles::table
-                .filter(profiles::user_id.eq(user.meta.id))
-                .filter(profiles::state.eq_any(from)),
+        let at = written.meta.last_modified;
+        native!(conn, |conn| crate::cached::update(
+            profiles::table,
+            (
+                profiles::state.eq(to),
+                profiles::last_modified.eq(at),
+                profiles::version.eq(profiles::version + 1),
+            ),
+            profiles::user_id
+                .eq(user.meta.id)
+                .and(profiles::state.eq_any(&from)),
         )
-        .set((
-            profiles::state.eq(to),
-            profiles::last_modified.eq(written.meta.last_modified),
-            profiles::version.eq(profiles::version + 1),
-        ))
-        .execute(conn)?;
+        .execute(conn))?;
     }
     Ok(written)
 }

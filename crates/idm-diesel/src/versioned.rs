@@ -23,17 +23,16 @@ macro_rules! versioned_update {
         use diesel::prelude::*;
         let version: i64 = $version;
         // On the backend's own connection: through the MultiConnection an UPDATE … RETURNING
-        // is rendered twice and prepared afresh on every run (never cached).
-        native!($conn, |conn| diesel::update(
-            $table::table
-                .filter($table::id.eq($id))
-                .filter($table::version.eq(version)),
+        // is rendered twice per run. `cached::update`: Diesel itself never caches an UPDATE.
+        native!($conn, |conn| crate::cached::update(
+            $table::table,
+            (
+                $changes,
+                $table::version.eq($table::version + 1_i64),
+                $table::last_modified.eq(idm_domain::values::now_millis()),
+            ),
+            $table::id.eq($id).and($table::version.eq(version)),
         )
-        .set((
-            $changes,
-            $table::version.eq($table::version + 1_i64),
-            $table::last_modified.eq(idm_domain::values::now_millis()),
-        ))
         .returning($returning)
         .get_result::<$out>(conn)
         .optional())
