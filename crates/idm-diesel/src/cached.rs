@@ -76,7 +76,11 @@ pub(crate) struct Returning<E>(E);
 
 /// `UPDATE table SET set WHERE filter`: `diesel::update(table.filter(filter)).set(set)`, but
 /// cacheable.
-pub(crate) fn update<T, S, W>(table: T, set: S, filter: W) -> Update<T, S::Changeset, W, NoReturning>
+pub(crate) fn update<T, S, W>(
+    table: T,
+    set: S,
+    filter: W,
+) -> Update<T, S::Changeset, W, NoReturning>
 where
     T: QuerySource,
     S: AsChangeset<Target = T>,
@@ -233,7 +237,8 @@ mod tests {
         }};
     }
 
-    const PROBE: &str = "CREATE TEMPORARY TABLE cached_probe (id BIGINT PRIMARY KEY, n BIGINT NOT NULL); \
+    const PROBE: &str =
+        "CREATE TEMPORARY TABLE cached_probe (id BIGINT PRIMARY KEY, n BIGINT NOT NULL); \
                          INSERT INTO cached_probe VALUES (1, 0);";
 
     #[test]

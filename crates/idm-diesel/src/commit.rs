@@ -131,10 +131,7 @@ impl Committer {
             };
             Ran {
                 failed: result.is_err(),
-                suspicious: matches!(
-                    result,
-                    Err(RepoError::Unavailable(_) | RepoError::Other(_))
-                ),
+                suspicious: matches!(result, Err(RepoError::Unavailable(_) | RepoError::Other(_))),
                 answer: Box::new(move |committed| {
                     // The request may have gone away meanwhile; nobody is left to tell.
                     let _ = reply.send(committed.and(result));
@@ -194,31 +191,17 @@ impl Writer {
         // rest of a batch whose transaction died).
         let mut carried: VecDeque<Queued> = VecDeque::new();
         loop {
-            let first = match carried.pop_front() {
-                Some(q) => q,
-                None => match inbox.recv() {
-                    Ok(q) => {
-                        self.queued.fetch_sub(1, Ordering::AcqRel);
-                        q
-                    }
-                    // Every handle is gone: the store was dropped.
-                    Err(_) => return,
-                },
+            // `None`: every handle is gone, the store was dropped.
+            let Some(first) = self.next(&mut carried, inbox, true) else {
+                return;
             };
             let mut batch = Vec::new();
             if claim(&first) {
                 batch.push(first);
             }
             while batch.len() < MAX_BATCH && batch.first().is_none_or(|q| q.shareable) {
-                let next = match carried.pop_front() {
-                    Some(q) => q,
-                    None => match inbox.try_recv() {
-                        Ok(q) => {
-                            self.queued.fetch_sub(1, Ordering::AcqRel);
-                            q
-                        }
-                        Err(_) => break,
-                    },
+                let Some(next) = self.next(&mut carried, inbox, false) else {
+                    break;
                 };
                 if !next.shareable && !batch.is_empty() {
                     carried.push_front(next);
@@ -251,6 +234,25 @@ impl Writer {
                 conn.broken = true;
             }
         }
+    }
+
+    /// The next write: a carried one first, else the queue's next, waited for if `wait`.
+    fn next(
+        &self,
+        carried: &mut VecDeque<Queued>,
+        inbox: &mpsc::Receiver<Queued>,
+        wait: bool,
+    ) -> Option<Queued> {
+        if let Some(q) = carried.pop_front() {
+            return Some(q);
+        }
+        let q = if wait {
+            inbox.recv().ok()?
+        } else {
+            inbox.try_recv().ok()?
+        };
+        self.queued.fetch_sub(1, Ordering::AcqRel);
+        Some(q)
     }
 
     /// Runs `batch` (two or more writes) in one transaction; returns whether the connection
@@ -304,7 +306,9 @@ impl Writer {
                 break;
             }
             if ran.suspicious {
-                tracing::warn!("a write failed inside a shared SQLite transaction; the others go on");
+                tracing::warn!(
+                    "a write failed inside a shared SQLite transaction; the others go on"
+                );
             }
             ran_ok.push(ran);
         }

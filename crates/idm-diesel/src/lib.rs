@@ -283,10 +283,7 @@ impl Store {
         F: FnOnce(&mut DbConnection) -> R<T> + Send + 'static,
         T: Send + 'static,
     {
-        match &self.committer {
-            Some(committer) => committer.submit(true, f).await,
-            None => self.on_blocking_pool(f).await,
-        }
+        self.write_on_writer(true, f).await
     }
 
     /// [`Store::run_write`] for a write that commits in steps of its own (the seed): on
@@ -296,8 +293,16 @@ impl Store {
         F: FnOnce(&mut DbConnection) -> R<T> + Send + 'static,
         T: Send + 'static,
     {
+        self.write_on_writer(false, f).await
+    }
+
+    async fn write_on_writer<T, F>(&self, shareable: bool, f: F) -> Result<T, RepoError>
+    where
+        F: FnOnce(&mut DbConnection) -> R<T> + Send + 'static,
+        T: Send + 'static,
+    {
         match &self.committer {
-            Some(committer) => committer.submit(false, f).await,
+            Some(committer) => committer.submit(shareable, f).await,
             None => self.on_blocking_pool(f).await,
         }
     }
@@ -536,8 +541,10 @@ mod tests {
         store
             .run(|conn| {
                 use diesel::prelude::*;
-                Ok(diesel::dsl::sql::<diesel::sql_types::BigInt>("SELECT x FROM t ORDER BY x")
-                    .load::<i64>(conn)?)
+                Ok(
+                    diesel::dsl::sql::<diesel::sql_types::BigInt>("SELECT x FROM t ORDER BY x")
+                        .load::<i64>(conn)?,
+                )
             })
             .await
             .unwrap()
@@ -624,8 +631,8 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn writes_queued_behind_a_running_one_commit_together_and_a_failing_one_rolls_back_alone(
-    ) {
+    async fn writes_queued_behind_a_running_one_commit_together_and_a_failing_one_rolls_back_alone()
+    {
         let (store, dir) = sqlite_table(Duration::from_secs(5)).await;
         insert(&store, 0).await.unwrap().unwrap();
         let (release, holder) = hold_the_writer(&store).await;
@@ -656,7 +663,10 @@ mod tests {
         assert_eq!(values_in_t(&store).await, vec![0, 1, 2, 3, 4, 5, 6]);
         let stats = store.pool_stats();
         assert_eq!(
-            (stats.group_commits_total, stats.group_committed_writes_total),
+            (
+                stats.group_commits_total,
+                stats.group_committed_writes_total
+            ),
             (1, 7),
             "the seven queued writes share one transaction"
         );

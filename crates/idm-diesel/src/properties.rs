@@ -302,9 +302,7 @@ impl PropertyRepo for Store {
                     Owner::User(id) => q.filter(pv::user_id.eq(id)).load(conn),
                     Owner::Profile(id) => q.filter(pv::profile_id.eq(id)).load(conn),
                     Owner::Unit(id) => q.filter(pv::unit_id.eq(id)).load(conn),
-                    Owner::EnterpriseRole(id) => {
-                        q.filter(pv::enterprise_role_id.eq(id)).load(conn)
-                    }
+                    Owner::EnterpriseRole(id) => q.filter(pv::enterprise_role_id.eq(id)).load(conn),
                 }
             })?;
             Ok(rows
