@@ -353,18 +353,31 @@ pub(crate) fn build(
         .max(1);
     let pool = r2d2::Pool::builder()
         .max_size(size)
-        // No connection is opened in the background: r2d2 would otherwise open one on its
-        // worker thread whenever the idle one is taken, and a process that exits while libpq is
-        // mid-connect crashes in OpenSSL's exit handler (diesel-rs/diesel#3441; seen here as a
-        // SIGSEGV after a test binary's last test). Connections open on demand instead, on a
-        // checkout that waits for them.
-        .min_idle(Some(0))
+        .min_idle(Some(backend.min_idle()))
         // Health is tracked by `Pooled::broken`; see there.
         .test_on_check_out(false)
         .event_handler(Box::new(PoolEvents(counters)))
         .connection_timeout(settings.checkout_timeout)
         .build_unchecked(manager);
     Ok((pool, backend))
+}
+
+impl Backend {
+    /// Connections r2d2 keeps idle, opening them on its own worker thread.
+    ///
+    /// SQLite: one, so a point read finds an idle connection to run on in place
+    /// ([`crate::Store::lookup`]); without the spare, more reads fell back to the blocking
+    /// pool (one A/B: ★ read 25–26k vs 29–31k req/s, docs/performance.md). PostgreSQL: none.
+    /// A process that exits
+    /// while libpq is connecting on r2d2's thread crashes in OpenSSL's exit handler
+    /// (diesel-rs/diesel#3441; seen here as a SIGSEGV after a test binary's last test), so
+    /// PostgreSQL connections open only on a checkout that waits for them.
+    pub(crate) fn min_idle(self) -> u32 {
+        match self {
+            Backend::Sqlite => 1,
+            Backend::Postgres => 0,
+        }
+    }
 }
 
 /// PostgreSQL's wording of SQLSTATE 40P01, which Diesel does not classify.
