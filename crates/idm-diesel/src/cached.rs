@@ -241,29 +241,33 @@ mod tests {
         "CREATE TEMPORARY TABLE cached_probe (id BIGINT PRIMARY KEY, n BIGINT NOT NULL); \
                          INSERT INTO cached_probe VALUES (1, 0);";
 
-    #[test]
-    fn an_update_is_compiled_on_every_run_but_once_when_cached_on_sqlite() {
-        let mut conn = diesel::SqliteConnection::establish(":memory:").unwrap();
-        assert_eq!(prepared_by_plain_and_cached!(&mut conn), (0, 1));
+    /// A bare connection of `backend` (SQLite in memory, or the test database).
+    async fn probe_connection(backend: crate::Backend) -> Option<crate::DbConnection> {
+        Some(match backend {
+            crate::Backend::Sqlite => crate::DbConnection::Sqlite(
+                diesel::SqliteConnection::establish(":memory:").unwrap(),
+            ),
+            #[cfg(feature = "postgres")]
+            crate::Backend::Postgres => {
+                let url = std::env::var("IDM_TEST_DATABASE_URL")
+                    .ok()
+                    .filter(|u| !u.is_empty())?;
+                crate::DbConnection::Postgresql(diesel::PgConnection::establish(&url).unwrap())
+            }
+            #[cfg(not(feature = "postgres"))]
+            crate::Backend::Postgres => return None,
+        })
     }
 
-    #[cfg(feature = "postgres")]
-    #[test]
-    fn an_update_is_compiled_on_every_run_but_once_when_cached_on_postgresql() {
-        let Some(url) = std::env::var("IDM_TEST_DATABASE_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-        else {
-            assert!(
-                std::env::var_os("IDM_REQUIRE_POSTGRES").is_none(),
-                "IDM_REQUIRE_POSTGRES is set but IDM_TEST_DATABASE_URL is not"
-            );
-            eprintln!("skipped: IDM_TEST_DATABASE_URL is not set (PostgreSQL)");
-            return;
-        };
-        let mut conn = diesel::PgConnection::establish(&url).unwrap();
-        assert_eq!(prepared_by_plain_and_cached!(&mut conn), (0, 1));
-    }
+    crate::dual_test!(
+        an_update_is_compiled_on_every_run_but_once_when_cached,
+        setup = probe_connection,
+        |conn: crate::DbConnection| {
+            let mut conn = conn;
+            let prepared = native!(&mut conn, |c| prepared_by_plain_and_cached!(c));
+            assert_eq!(prepared, (0, 1));
+        }
+    );
 
     #[test]
     fn texts_are_admitted_until_the_bound_and_admitted_ones_stay_admitted() {

@@ -226,7 +226,7 @@ impl Writer {
                 }
             };
             let broken = if batch.len() == 1 {
-                alone(&mut conn.conn, batch.pop())
+                alone(&mut conn.conn, batch.remove(0))
             } else {
                 self.together(&mut conn.conn, batch, &mut carried)
             };
@@ -346,10 +346,7 @@ fn claim(q: &Queued) -> bool {
 
 /// Runs a lone write as it always ran, in its own transaction (if it opens one); returns
 /// whether the connection should be discarded.
-fn alone(conn: &mut DbConnection, q: Option<Queued>) -> bool {
-    let Some(q) = q else {
-        return false;
-    };
+fn alone(conn: &mut DbConnection, q: Queued) -> bool {
     let _entered = q.span.enter();
     let ran = (q.job)(Ok(conn));
     let broken = ran.suspicious && ran.failed;
