@@ -157,6 +157,8 @@ pub struct Store {
     permits: std::sync::Arc<tokio::sync::Semaphore>,
     /// How long a task waits for a permit (the pool's checkout timeout).
     checkout_timeout: Duration,
+    /// PostgreSQL: the chains whose records wait to be chained ([`audit::Append::Pending`]).
+    sealer: std::sync::Arc<audit::Sealer>,
 }
 
 impl std::fmt::Debug for Store {
@@ -194,6 +196,7 @@ impl Store {
             committer,
             permits,
             checkout_timeout: settings.checkout_timeout,
+            sealer: std::sync::Arc::default(),
         })
     }
 
@@ -217,6 +220,8 @@ impl Store {
             prepares_total: read(&self.counters.prepares),
             group_commits_total: read(&self.counters.group_commits),
             group_committed_writes_total: read(&self.counters.group_committed_writes),
+            audit_sealed_records_total: read(&self.counters.sealed_records),
+            audit_seal_statements_total: read(&self.counters.seal_statements),
         }
     }
 
@@ -393,7 +398,7 @@ impl Store {
         }
     }
 
-    /// One transaction running `f` and then, with a draft, appending its record.
+    /// One transaction running `f` and then, with a draft, adding its record.
     async fn audited_tx<T, F>(
         &self,
         draft: Option<idm_ports::audit::AuditDraft>,
@@ -403,11 +408,57 @@ impl Store {
         F: FnOnce(&mut DbConnection) -> R<T> + Send + 'static,
         T: Send + 'static,
     {
-        self.run_write(move |conn| {
-            use diesel::Connection;
-            conn.transaction(|conn| audit::recorded(conn, draft.as_ref(), f))
-        })
-        .await
+        let chain = draft.as_ref().and_then(|d| d.chain().map(str::to_owned));
+        let append = self.append();
+        let out = self
+            .run_write(move |conn| {
+                use diesel::Connection;
+                conn.transaction(|conn| audit::recorded(conn, draft.as_ref(), append, f))
+            })
+            .await?;
+        self.seal_soon(append, chain);
+        Ok(out)
+    }
+
+    /// How this backend adds a write's audit record ([`audit::Append`]).
+    fn append(&self) -> audit::Append {
+        match self.backend {
+            Backend::Sqlite => audit::Append::InTransaction,
+            Backend::Postgres => audit::Append::Pending,
+        }
+    }
+
+    /// After a write that left a pending record in `chain`: makes sure a task will chain it.
+    /// The answer does not wait for it; every read of the trail chains what is pending first.
+    fn seal_soon(&self, append: audit::Append, chain: Option<String>) {
+        let Some(chain) = chain.filter(|_| append == audit::Append::Pending) else {
+            return;
+        };
+        if self.sealer.mark(&chain) {
+            let store = self.clone();
+            tokio::spawn(async move {
+                while let Some(chains) = store.sealer.next() {
+                    for chain in chains {
+                        // A failure leaves the records pending, not lost: the chain's next
+                        // write or read seals them.
+                        if let Err(e) = store.seal_pending(Some(chain.clone())).await {
+                            tracing::warn!(%chain, error = %e, "audit: chaining pending records failed; they stay pending until the chain is next written or read");
+                        }
+                    }
+                }
+            });
+        }
+    }
+
+    /// Chains the pending audit records of `chain` (or of every chain); returns how many.
+    pub(crate) async fn seal_pending(&self, chain: Option<String>) -> Result<u64, RepoError> {
+        let sealed = self
+            .run_write(move |conn| audit::seal(conn, chain.as_deref()))
+            .await?;
+        self.counters
+            .sealed_records
+            .fetch_add(sealed, std::sync::atomic::Ordering::Relaxed);
+        Ok(sealed)
     }
 
     /// Runs the reads of `f` in one transaction (one consistent snapshot); never audited.
@@ -433,11 +484,18 @@ impl Store {
         T: Send + 'static,
     {
         let draft = audit::current();
-        self.run_write(move |conn| {
-            use diesel::Connection;
-            pool::retrying(|| conn.transaction(|conn| audit::recorded(conn, draft.as_ref(), &f)))
-        })
-        .await
+        let chain = draft.as_ref().and_then(|d| d.chain().map(str::to_owned));
+        let append = self.append();
+        let out = self
+            .run_write(move |conn| {
+                use diesel::Connection;
+                pool::retrying(|| {
+                    conn.transaction(|conn| audit::recorded(conn, draft.as_ref(), append, &f))
+                })
+            })
+            .await?;
+        self.seal_soon(append, chain);
+        Ok(out)
     }
 }
 

@@ -117,6 +117,11 @@ pub struct PoolStats {
     pub group_commits_total: u64,
     /// SQLite: the writes those transactions committed.
     pub group_committed_writes_total: u64,
+    /// PostgreSQL: audit records chained after their write committed.
+    pub audit_sealed_records_total: u64,
+    /// Statements run to chain them (not in `statements_total` nor, when prepared, in
+    /// `prepares_total`: those stay the requests' own).
+    pub audit_seal_statements_total: u64,
 }
 
 /// Counters fed by r2d2's event hooks: how long requests wait for a connection is the first
@@ -130,6 +135,8 @@ pub(crate) struct PoolCounters {
     pub(crate) prepares: std::sync::atomic::AtomicU64,
     pub(crate) group_commits: std::sync::atomic::AtomicU64,
     pub(crate) group_committed_writes: std::sync::atomic::AtomicU64,
+    pub(crate) sealed_records: std::sync::atomic::AtomicU64,
+    pub(crate) seal_statements: std::sync::atomic::AtomicU64,
 }
 
 impl PoolCounters {
@@ -161,7 +168,11 @@ impl diesel::connection::Instrumentation for StatementCounter {
         use std::sync::atomic::Ordering::Relaxed;
         match event {
             Ev::StartQuery { query, .. } => {
-                self.counters.statements.fetch_add(1, Relaxed);
+                if crate::audit::sealing() {
+                    self.counters.seal_statements.fetch_add(1, Relaxed);
+                } else {
+                    self.counters.statements.fetch_add(1, Relaxed);
+                }
                 if tracing::enabled!(target: "idm::sql", tracing::Level::TRACE) {
                     let text = query.to_string();
                     let sql = text.split(" -- binds:").next().unwrap_or_default();
@@ -172,7 +183,10 @@ impl diesel::connection::Instrumentation for StatementCounter {
                 }
             }
             Ev::CacheQuery { sql, .. } => {
-                self.counters.prepares.fetch_add(1, Relaxed);
+                // The sealer's prepares are its own too: `prepares_total` tells about requests.
+                if !crate::audit::sealing() {
+                    self.counters.prepares.fetch_add(1, Relaxed);
+                }
                 if tracing::enabled!(target: "idm::sql", tracing::Level::TRACE) {
                     self.traced_cache.insert(sql.to_owned());
                     tracing::trace!(target: "idm::sql", sql, "prepared into the statement cache");

@@ -502,3 +502,20 @@ diesel::table! {
         hash -> Text,
     }
 }
+
+diesel::table! {
+    audit_pending (id) {
+        id -> BigInt,
+        chain -> Text,
+        at_millis -> BigInt,
+        caller_client -> Text,
+        caller_user -> Text,
+        request_id -> Text,
+        operation -> Text,
+        object_type -> Text,
+        object_ext_id -> Nullable<Text>,
+        version_before -> Nullable<BigInt>,
+        version_after -> Nullable<BigInt>,
+        fields -> Text,
+    }
+}

@@ -298,6 +298,17 @@ impl Collector for PoolCollector {
                 pool.group_committed_writes_total,
             ),
             (
+                "idm_audit_sealed_records",
+                "PostgreSQL: audit records chained after their write committed (a write leaves \
+                 its record pending; the sealer chains them, many per transaction).",
+                pool.audit_sealed_records_total,
+            ),
+            (
+                "idm_audit_seal_statements",
+                "Statements the sealer ran to chain them (not counted in idm_db_statements).",
+                pool.audit_seal_statements_total,
+            ),
+            (
                 "idm_caller_loads",
                 "Callers resolved from the database (caller-cache misses); a write evicts only \
                  the callers it changes.",
@@ -350,6 +361,8 @@ mod tests {
                 prepares_total: 7,
                 group_commits_total: 3,
                 group_committed_writes_total: 12,
+                audit_sealed_records_total: 5,
+                audit_seal_statements_total: 9,
             },
             0,
         );
@@ -362,6 +375,8 @@ mod tests {
         assert!(text.contains("idm_db_statement_prepares_total 7\n"));
         assert!(text.contains("idm_db_group_commits_total 3\n"));
         assert!(text.contains("idm_db_group_committed_writes_total 12\n"));
+        assert!(text.contains("idm_audit_sealed_records_total 5\n"));
+        assert!(text.contains("idm_audit_seal_statements_total 9\n"));
         assert!(text.contains("# TYPE idm_db_statements_total counter\n"));
         assert!(text
             .contains("idm_http_requests_total{route=\"/a/{x}\",method=\"GET\",status=\"200\"} 1"));
