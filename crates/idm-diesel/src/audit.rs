@@ -130,14 +130,17 @@ pub(crate) fn recorded<T>(
             let head = lock_head(conn, &entry.chain)?;
             chain_entries(conn, head, vec![entry])?;
         }
-        Append::Pending => {
-            let row = PendingRow::of(&entry)?;
-            native!(conn, |conn| diesel::insert_into(audit_pending::table)
-                .values(&row)
-                .execute(conn))?;
-        }
+        Append::Pending => insert_pending(conn, &entry)?,
     }
     Ok(out)
+}
+
+fn insert_pending(conn: &mut DbConnection, entry: &AuditEntry) -> R<()> {
+    let row = PendingRow::of(entry)?;
+    native!(conn, |conn| diesel::insert_into(audit_pending::table)
+        .values(&row)
+        .execute(conn))?;
+    Ok(())
 }
 
 /// The record of `draft` before it has a place in its chain (`seq` 0, no `prev_hash`);
@@ -372,8 +375,11 @@ impl Sealer {
     }
 }
 
+/// `treat_none_as_default_value = false`: a `None` is bound as NULL, so the INSERT's text is
+/// the same for every record and stays in the statement cache (with `DEFAULT` for `None`, Diesel
+/// prepares it afresh each time).
 #[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = audit_pending)]
+#[diesel(table_name = audit_pending, treat_none_as_default_value = false)]
 struct PendingRow {
     #[diesel(skip_insertion)]
     id: i64,
@@ -437,8 +443,9 @@ fn fields_of(text: &str) -> Vec<String> {
     serde_json::from_str::<Vec<String>>(text).unwrap_or_else(|_| vec![text.to_owned()])
 }
 
+/// `treat_none_as_default_value = false`: see [`PendingRow`].
 #[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = audit_records)]
+#[diesel(table_name = audit_records, treat_none_as_default_value = false)]
 struct RecordRow {
     chain: String,
     seq: i64,
@@ -577,7 +584,75 @@ impl AuditRepo for Store {
 
 #[cfg(test)]
 mod tests {
-    use super::Sealer;
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use crate::cached::tests::{probe_connection, Prepares};
+    use diesel::connection::SimpleConnection;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    crate::dual_test!(
+        a_record_with_empty_fields_is_inserted_by_one_cached_statement,
+        setup = probe_connection,
+        |conn: DbConnection| {
+            let mut conn = conn;
+            // PostgreSQL: a schema of its own, as the shared test database may hold the tables.
+            let tables = match &conn {
+                DbConnection::Sqlite(_) => [
+                    "",
+                    include_str!("../../../migrations/sqlite/2026-11-26-000400_audit_trail/up.sql"),
+                    include_str!(
+                        "../../../migrations/sqlite/2026-11-26-000500_audit_pending/up.sql"
+                    ),
+                ],
+                #[cfg(feature = "postgres")]
+                DbConnection::Postgresql(_) => [
+                    "CREATE SCHEMA audit_probe; SET LOCAL search_path TO audit_probe;",
+                    include_str!(
+                        "../../../migrations/postgres/2026-11-26-000400_audit_trail/up.sql"
+                    ),
+                    include_str!(
+                        "../../../migrations/postgres/2026-11-26-000500_audit_pending/up.sql"
+                    ),
+                ],
+            };
+            let count = Arc::new(AtomicUsize::new(0));
+            native!(&mut conn, |c| c
+                .set_instrumentation(Prepares(count.clone())));
+            // In a transaction rolled back at the end: the shared test database keeps nothing.
+            conn.test_transaction::<_, E, _>(|conn| {
+                conn.batch_execute(&tables.concat())?;
+                // `None` in every optional field: the case whose text used to vary.
+                let entry = AuditEntry {
+                    chain: "c".into(),
+                    seq: 0,
+                    at_millis: 1,
+                    caller_client: "c".into(),
+                    caller_user: "u".into(),
+                    request_id: "r".into(),
+                    operation: "DELETE /x".into(),
+                    object_type: "users".into(),
+                    object_ext_id: None,
+                    version_before: None,
+                    version_after: None,
+                    fields: Vec::new(),
+                    prev_hash: String::new(),
+                };
+                for _ in 0..3 {
+                    insert_pending(conn, &entry)?;
+                }
+                assert_eq!(count.swap(0, Ordering::Relaxed), 1, "the pending INSERT");
+                for _ in 0..3 {
+                    let head = lock_head(conn, &entry.chain)?;
+                    chain_entries(conn, head, vec![entry.clone()])?;
+                }
+                // Each once: lock the head, insert its row (the chain's first record), insert
+                // the record, move the head.
+                assert_eq!(count.load(Ordering::Relaxed), 4, "the chaining statements");
+                Ok(())
+            });
+        }
+    );
 
     #[test]
     fn a_burst_of_marks_starts_one_sealing_task_and_no_mark_is_left_without_one() {

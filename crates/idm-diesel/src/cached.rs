@@ -181,7 +181,7 @@ where
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
@@ -198,7 +198,7 @@ mod tests {
     }
 
     /// Counts the statements a connection prepares into its statement cache.
-    struct Prepares(Arc<AtomicUsize>);
+    pub(crate) struct Prepares(pub(crate) Arc<AtomicUsize>);
 
     impl Instrumentation for Prepares {
         fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
@@ -242,7 +242,7 @@ mod tests {
                          INSERT INTO cached_probe VALUES (1, 0);";
 
     /// A bare connection of `backend` (SQLite in memory, or the test database).
-    async fn probe_connection(backend: crate::Backend) -> Option<crate::DbConnection> {
+    pub(crate) async fn probe_connection(backend: crate::Backend) -> Option<crate::DbConnection> {
         Some(match backend {
             crate::Backend::Sqlite => crate::DbConnection::Sqlite(
                 diesel::SqliteConnection::establish(":memory:").unwrap(),
