@@ -1,8 +1,9 @@
 //! The audit trail: what a write request is, and reading the chains back.
 //!
 //! Appending is not a port method: a record must commit or roll back with the write it
-//! describes, so the adapter appends it inside the write's own transaction, from the
-//! [`AuditDraft`] the request carries (see `idm_diesel::audit`). This port only reads.
+//! describes, so the adapter writes it inside the write's own transaction, from the
+//! [`AuditDraft`] the request carries (see `idm_diesel::audit`; an adapter may link it into
+//! its chain later, as long as every read sees it linked). This port only reads.
 
 use async_trait::async_trait;
 use chrono::NaiveDateTime;
