@@ -460,6 +460,37 @@ dual_test!(
 );
 
 dual_test!(
+    a_chain_that_cannot_take_its_pending_records_is_reported_broken_by_verification,
+    |app| {
+        workload(&app).await;
+        assert_intact(&app).await;
+        // The head moved back by one: the next record would take a number already used, so
+        // chaining the pending one fails. Reads and verification must still answer.
+        app.sql("UPDATE audit_heads SET seq = seq - 1 WHERE chain = 'acme'");
+        app.sql(
+            "INSERT INTO audit_pending (chain, at_millis, caller_client, caller_user, \
+             request_id, operation, object_type, fields) VALUES \
+             ('acme', 1790000000000, 'Default', 'admin', 'late', 'POST /x', 'users', '[]')",
+        );
+        assert_eq!(records(&app, "acme", "").await.len(), 6);
+        let report = app
+            .services
+            .verify_audit(Some("acme"))
+            .await
+            .unwrap()
+            .remove(0);
+        assert_eq!(
+            report.broken,
+            Some(ChainBreak::Head {
+                head_seq: Some(5),
+                last_seq: 6
+            })
+        );
+        assert_eq!(pending(&app), 1, "the record stays pending, not lost");
+    }
+);
+
+dual_test!(
     with_the_trail_switched_off_writes_append_nothing,
     setup = |backend| TestApp::builder()
         .backend(backend)
