@@ -41,6 +41,7 @@ mod commit;
 mod credentials;
 mod devices;
 mod eroles;
+mod in_place;
 mod listing;
 mod locate;
 mod mfa;
@@ -159,6 +160,8 @@ pub struct Store {
     checkout_timeout: Duration,
     /// PostgreSQL: the chains whose records wait to be chained ([`audit::Append::Pending`]).
     sealer: std::sync::Arc<audit::Sealer>,
+    /// PostgreSQL: whether a short read may run on the calling thread ([`in_place`]).
+    in_place: std::sync::Arc<in_place::InPlace>,
 }
 
 impl std::fmt::Debug for Store {
@@ -197,6 +200,10 @@ impl Store {
             permits,
             checkout_timeout: settings.checkout_timeout,
             sealer: std::sync::Arc::default(),
+            in_place: std::sync::Arc::new(in_place::InPlace::new(
+                settings.in_place_read_limit,
+                settings.in_place_reads_max,
+            )),
         })
     }
 
@@ -222,6 +229,11 @@ impl Store {
             group_committed_writes_total: read(&self.counters.group_committed_writes),
             audit_sealed_records_total: read(&self.counters.sealed_records),
             audit_seal_statements_total: read(&self.counters.seal_statements),
+            reads_in_place_total: read(&self.counters.reads_in_place),
+            point_read_floor_micros: self
+                .in_place
+                .floor()
+                .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX)),
         }
     }
 
@@ -353,26 +365,52 @@ impl Store {
         }
     }
 
-    /// Runs the short read `f` (a look-up by key, a few rows): on SQLite on the calling
-    /// thread when a pooled connection is idle, else like [`Store::run`].
+    /// Runs the short read `f` (a look-up by key, a few rows) on the calling thread where
+    /// that is cheaper than the blocking pool, else like [`Store::run`].
     ///
-    /// Why: on SQLite a point read is a few microseconds of CPU in this process, and in WAL
-    /// mode a reader never waits for a lock; handing it to the blocking pool and back (two
-    /// thread wake-ups) cost more than the read itself — a quarter of the server's CPU under
-    /// the ★ read (docs/performance.md). On PostgreSQL a read waits for the network, which
-    /// must not stall an async worker, so it always goes to the blocking pool. Lists and
-    /// anything that writes or may wait for a lock use [`Store::run`].
+    /// Why: handing a point read to the blocking pool and back (two thread wake-ups) costs
+    /// more than the read itself. On SQLite a point read is a few microseconds of CPU in this
+    /// process, and in WAL mode a reader never waits for a lock, so it runs in place whenever
+    /// a pooled connection is idle (a quarter of the server's CPU under the ★ read went to the
+    /// hand-offs, docs/performance.md). On PostgreSQL the read waits for the database, which
+    /// stalls the worker's other requests meanwhile; [`in_place`] lets it do so only while
+    /// the database is measured close. Lists and anything that writes or may wait
+    /// for a lock use [`Store::run`].
     pub(crate) async fn lookup<T, F>(&self, f: F) -> Result<T, RepoError>
     where
         F: FnOnce(&mut DbConnection) -> R<T> + Send + 'static,
         T: Send + 'static,
     {
-        if self.backend == Backend::Sqlite {
-            if let Some(conn) = self.pool.try_get() {
-                return use_connection(conn, f);
+        match self.backend {
+            Backend::Sqlite => {
+                if let Some(conn) = self.pool.try_get() {
+                    return use_connection(conn, f);
+                }
+                self.run(f).await
+            }
+            Backend::Postgres => {
+                if let Some(_slot) = self.in_place.try_enter() {
+                    if let Some(conn) = self.pool.try_get() {
+                        self.counters
+                            .reads_in_place
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let started = std::time::Instant::now();
+                        let out = use_connection(conn, f);
+                        self.in_place.observe(started.elapsed());
+                        return out;
+                    }
+                }
+                // Timed on the blocking pool too: that is how a recovered database is noticed.
+                let in_place = self.in_place.clone();
+                self.run(move |conn| {
+                    let started = std::time::Instant::now();
+                    let out = f(conn);
+                    in_place.observe(started.elapsed());
+                    out
+                })
+                .await
             }
         }
-        self.run(f).await
     }
 
     /// Runs the write `f` inside one transaction on a pooled connection; under a request's
@@ -555,23 +593,47 @@ mod tests {
         }
     }
 
+    /// The thread a point read ran on.
+    async fn read_thread(store: &Store, took: Duration) -> std::thread::ThreadId {
+        store
+            .lookup(move |_| {
+                std::thread::sleep(took);
+                Ok(std::thread::current().id())
+            })
+            .await
+            .unwrap()
+    }
+
     crate::dual_test!(
-        a_point_read_runs_on_the_calling_thread_on_sqlite_and_on_the_blocking_pool_on_postgresql,
+        a_point_read_runs_on_the_calling_thread_on_sqlite_and_on_postgresql_only_while_reads_are_fast,
         setup = any_store,
         |fixture: (Store, Option<std::path::PathBuf>)| {
             let (store, dir) = fixture;
-            // The pool opens connections lazily; once one is idle, SQLite reads take it in
-            // place.
+            // The pool opens connections lazily; once one is idle, reads can take it in place.
             store.run(|_| Ok(())).await.unwrap();
             let here = std::thread::current().id();
-            let there = store
-                .lookup(|_| Ok(std::thread::current().id()))
-                .await
-                .unwrap();
+            let first = read_thread(&store, Duration::ZERO).await;
             match store.backend() {
-                Backend::Sqlite => assert_eq!(there, here, "the read was handed to another thread"),
-                // The read waits for the network: it must not block the async worker.
-                Backend::Postgres => assert_ne!(there, here),
+                Backend::Sqlite => {
+                    assert_eq!(first, here, "the read was handed to another thread");
+                }
+                Backend::Postgres => {
+                    // Unmeasured, the database might be far away: the blocking pool first.
+                    assert_ne!(first, here);
+                    // Measured fast there, reads come in place.
+                    let mut reads = 1;
+                    while read_thread(&store, Duration::ZERO).await != here {
+                        reads += 1;
+                        assert!(reads < 3 * in_place::WINDOW, "fast reads never went in place");
+                    }
+                    // Slow ones (a database 2 ms away) send them back to the blocking pool.
+                    let mut slow = 0;
+                    while read_thread(&store, Duration::from_millis(2)).await == here {
+                        slow += 1;
+                        assert!(slow < 3 * in_place::WINDOW, "slow reads stayed in place");
+                    }
+                    assert!(store.pool_stats().reads_in_place_total >= 2);
+                }
             }
             // A plain run always goes to the blocking pool.
             let pooled = store
@@ -579,6 +641,35 @@ mod tests {
                 .await
                 .unwrap();
             assert_ne!(pooled, here);
+            if let Some(dir) = dir {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+    );
+
+    /// [`any_store`] with in-place reads off on PostgreSQL.
+    async fn any_store_no_in_place(
+        backend: Backend,
+    ) -> Option<(Store, Option<std::path::PathBuf>)> {
+        let (store, dir) = any_store(backend).await?;
+        let mut settings = PoolSettings::new(store.url.clone());
+        settings.in_place_read_limit = Duration::ZERO;
+        Some((Store::open(&settings).unwrap(), dir))
+    }
+
+    crate::dual_test!(
+        a_zero_in_place_limit_keeps_postgresql_point_reads_on_the_blocking_pool,
+        setup = any_store_no_in_place,
+        |fixture: (Store, Option<std::path::PathBuf>)| {
+            let (store, dir) = fixture;
+            store.run(|_| Ok(())).await.unwrap();
+            let here = std::thread::current().id();
+            for _ in 0..20 {
+                let there = read_thread(&store, Duration::ZERO).await;
+                // The limit is PostgreSQL's; a SQLite read never waits for a network.
+                assert_eq!(there == here, store.backend() == Backend::Sqlite);
+            }
+            assert_eq!(store.pool_stats().reads_in_place_total, 0);
             if let Some(dir) = dir {
                 let _ = std::fs::remove_dir_all(dir);
             }

@@ -64,6 +64,10 @@ impl Backend {
     }
 }
 
+/// See [`PoolSettings::in_place_read_limit`]: a database on the same host or rack answers a
+/// point read well within it; across a network the reads stay on the blocking pool.
+pub const DEFAULT_IN_PLACE_READ_LIMIT: Duration = Duration::from_micros(250);
+
 /// How to open the pool.
 #[derive(Debug, Clone)]
 pub struct PoolSettings {
@@ -76,6 +80,14 @@ pub struct PoolSettings {
     pub checkout_timeout: Duration,
     /// SQLite `busy_timeout`.
     pub sqlite_busy_timeout: Duration,
+    /// PostgreSQL: a point read runs on the calling async worker, without the two thread
+    /// hand-offs of the blocking pool, while the fastest recent point read took less than
+    /// this (the database is close). Zero: never.
+    pub in_place_read_limit: Duration,
+    /// PostgreSQL: how many reads may run in place at once, process-wide. Each async worker
+    /// runs at most one anyway; fewer than the workers keeps some free should the database
+    /// stop answering.
+    pub in_place_reads_max: u32,
 }
 
 impl PoolSettings {
@@ -86,6 +98,8 @@ impl PoolSettings {
             pool_size: None,
             checkout_timeout: crate::DEFAULT_CHECKOUT_TIMEOUT,
             sqlite_busy_timeout: Duration::from_secs(5),
+            in_place_read_limit: DEFAULT_IN_PLACE_READ_LIMIT,
+            in_place_reads_max: u32::MAX,
         }
     }
 }
@@ -122,6 +136,12 @@ pub struct PoolStats {
     /// Statements run to chain them (not in `statements_total` nor, when prepared, in
     /// `prepares_total`: those stay the requests' own).
     pub audit_seal_statements_total: u64,
+    /// PostgreSQL: point reads run on the calling thread instead of the blocking pool.
+    pub reads_in_place_total: u64,
+    /// PostgreSQL: the fastest of the last window of point reads, in microseconds (they run
+    /// in place while it stays below `database.in_place_read_limit_us`); `None` before the
+    /// first window.
+    pub point_read_floor_micros: Option<u64>,
 }
 
 /// Counters fed by r2d2's event hooks: how long requests wait for a connection is the first
@@ -137,6 +157,7 @@ pub(crate) struct PoolCounters {
     pub(crate) group_committed_writes: std::sync::atomic::AtomicU64,
     pub(crate) sealed_records: std::sync::atomic::AtomicU64,
     pub(crate) seal_statements: std::sync::atomic::AtomicU64,
+    pub(crate) reads_in_place: std::sync::atomic::AtomicU64,
 }
 
 impl PoolCounters {

@@ -83,6 +83,10 @@ pub fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     pool.pool_size = settings.database.pool_size;
     pool.checkout_timeout = Duration::from_millis(settings.database.checkout_timeout_ms);
     pool.sqlite_busy_timeout = Duration::from_millis(settings.database.sqlite_busy_timeout_ms);
+    pool.in_place_read_limit = Duration::from_micros(settings.database.in_place_read_limit_us);
+    if let Some(max) = settings.database.in_place_reads_max {
+        pool.in_place_reads_max = max;
+    }
     Store::open(&pool).map_err(|e| anyhow::anyhow!("cannot open database: {e}"))
 }
 

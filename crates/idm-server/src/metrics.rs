@@ -263,6 +263,19 @@ impl Collector for PoolCollector {
                 .encode_descriptor(name, help, None, MetricType::Gauge)?
                 .encode_gauge(&value)?;
         }
+        if let Some(micros) = pool.point_read_floor_micros {
+            #[allow(clippy::cast_precision_loss)] // microseconds far below 2^52
+            let seconds = micros as f64 / 1e6;
+            encoder
+                .encode_descriptor(
+                    "idm_db_point_read_floor_seconds",
+                    "PostgreSQL: the fastest of the last 32 point reads; they run on the async \
+                     workers while it stays below database.in_place_read_limit_us.",
+                    None,
+                    MetricType::Gauge,
+                )?
+                .encode_gauge(&seconds)?;
+        }
         // Counter names without `_total`: the encoder appends it.
         let counters = [
             (
@@ -307,6 +320,11 @@ impl Collector for PoolCollector {
                 "idm_audit_seal_statements",
                 "Statements the sealer ran to chain them (not counted in idm_db_statements).",
                 pool.audit_seal_statements_total,
+            ),
+            (
+                "idm_db_reads_in_place",
+                "PostgreSQL: point reads run on an async worker instead of the blocking pool.",
+                pool.reads_in_place_total,
             ),
             (
                 "idm_caller_loads",
@@ -363,6 +381,8 @@ mod tests {
                 group_committed_writes_total: 12,
                 audit_sealed_records_total: 5,
                 audit_seal_statements_total: 9,
+                reads_in_place_total: 4,
+                point_read_floor_micros: Some(250),
             },
             0,
         );
@@ -377,6 +397,11 @@ mod tests {
         assert!(text.contains("idm_db_group_committed_writes_total 12\n"));
         assert!(text.contains("idm_audit_sealed_records_total 5\n"));
         assert!(text.contains("idm_audit_seal_statements_total 9\n"));
+        assert!(text.contains("idm_db_reads_in_place_total 4\n"));
+        assert!(
+            text.contains("idm_db_point_read_floor_seconds 0.00025\n"),
+            "{text}"
+        );
         assert!(text.contains("# TYPE idm_db_statements_total counter\n"));
         assert!(text
             .contains("idm_http_requests_total{route=\"/a/{x}\",method=\"GET\",status=\"200\"} 1"));

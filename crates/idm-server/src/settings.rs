@@ -123,6 +123,12 @@ pub struct DatabaseSettings {
     pub checkout_timeout_ms: u64,
     /// SQLite busy timeout.
     pub sqlite_busy_timeout_ms: u64,
+    /// PostgreSQL: point reads run on the async worker while the fastest recent one took
+    /// less than this many microseconds (0 = always on the blocking pool).
+    pub in_place_read_limit_us: u64,
+    /// PostgreSQL: how many point reads may run on async workers at once (default: one per
+    /// worker).
+    pub in_place_reads_max: Option<u32>,
 }
 
 impl Default for DatabaseSettings {
@@ -132,6 +138,8 @@ impl Default for DatabaseSettings {
             pool_size: None,
             checkout_timeout_ms: 5000,
             sqlite_busy_timeout_ms: 5000,
+            in_place_read_limit_us: 250,
+            in_place_reads_max: None,
         }
     }
 }
