@@ -6,6 +6,7 @@ Usage: report.py RUN.jsonl > RESULT.md
 """
 import json
 import os
+import statistics
 import sys
 
 
@@ -46,6 +47,30 @@ def count_5xx(res):
 
 def socket_errors(res):
     return sum(res.get("socket_errors", {}).values())
+
+
+def rounds(sc, name):
+    """p50s (ms) of scenario `name` and its later rounds (`name-r2`, …), in order."""
+    found = []
+    for key in [name] + [f"{name}-r{i}" for i in range(2, 100)]:
+        r = sc.get(key, {}).get("result")
+        if r:
+            found.append(r["p50_ms"])
+    return found
+
+
+def compare(sc, big, small):
+    """(delta of the median p50s, text with every round) or None when either is missing."""
+    b, s = rounds(sc, big), rounds(sc, small)
+    if not b or not s:
+        return None
+    mb, ms_ = statistics.median(b), statistics.median(s)
+    delta = mb / ms_ - 1 if ms_ else 0
+    if len(b) == 1 and len(s) == 1:
+        return delta, f"{ms(mb)} vs {ms(ms_)} ms ({100 * delta:+.0f} %)"
+    each = lambda xs: " / ".join(ms(x) for x in xs)
+    return delta, (f"median {ms(mb)} vs {ms(ms_)} ms ({100 * delta:+.0f} %); "
+                   f"rounds {each(b)} vs {each(s)} ms")
 
 
 def verdict(ok):
@@ -191,28 +216,26 @@ def report(path):
         w(f"| (same, stand-in read GET core/clients/:c) | p99 {ms(ch['p99_ms'])} ms at {ch['rps']:.0f} req/s | {verdict(ch['p99_ms'] <= 5)} |")
     if hh:
         w(f"| (same, /health, for reference) | p99 {ms(hh['p99_ms'])} ms at {hh['rps']:.0f} req/s | {verdict(hh['p99_ms'] <= 5)} |")
-    r1k = sc.get("read-1k", {}).get("result")
     users = st.get("users", 0)
-    if read and r1k:
-        delta = read["p50_ms"] / r1k["p50_ms"] - 1 if r1k["p50_ms"] else 0
-        size = "" if users >= 1_000_000 else f" (at {users} users, not 1,000,000)"
-        w(f"| p50 at 1M users within 20 % of p50 at 1k{size} | {ms(read['p50_ms'])} vs {ms(r1k['p50_ms'])} ms ({100 * delta:+.0f} %) | {verdict(delta <= 0.20)} |")
+    size = "" if users >= 1_000_000 else f" (at {users} users, not 1,000,000)"
+    cmp = compare(sc, "read", "read-1k")
+    if cmp:
+        delta, text = cmp
+        w(f"| p50 at 1M users within 20 % of p50 at 1k{size} | {text} | {verdict(delta <= 0.20)} |")
     else:
         w("| p50 at 1M users within 20 % of p50 at 1k | read endpoint missing | not measured |")
-    p1 = sc.get("paging-page-1", {}).get("result")
     pn = sc.get("paging-page-n")
-    if p1 and pn and "result" in pn:
-        rn = pn["result"]
-        delta = rn["p50_ms"] / p1["p50_ms"] - 1 if p1["p50_ms"] else 0
-        w(f"| page 10,000 within 20 % of page 1 ({pn.get('note')}) | p50 {ms(rn['p50_ms'])} vs {ms(p1['p50_ms'])} ms ({100 * delta:+.0f} %), {rn['rps']:.0f} vs {p1['rps']:.0f} req/s | {verdict(delta <= 0.20)} |")
+    cmp = compare(sc, "paging-page-n", "paging-page-1")
+    if cmp:
+        delta, text = cmp
+        w(f"| page 10,000 within 20 % of page 1 ({pn.get('note')}) | p50 {text} | {verdict(delta <= 0.20)} |")
     else:
         w("| page 10,000 within 20 % of page 1 | users list endpoint missing | not measured |")
     for name, what in (("list-email-prefix", "email prefix filter"), ("list-property", "property filter")):
-        big, small = sc.get(name, {}).get("result"), sc.get(name + "-1k", {}).get("result")
-        if big and small:
-            delta = big["p50_ms"] / small["p50_ms"] - 1 if small["p50_ms"] else 0
-            size = "" if users >= 1_000_000 else f" (at {users} users, not 1,000,000)"
-            w(f"| {what}: p50 at 1M users within 20 % of p50 at 1k{size} | {ms(big['p50_ms'])} vs {ms(small['p50_ms'])} ms ({100 * delta:+.0f} %) | {verdict(delta <= 0.20)} |")
+        cmp = compare(sc, name, name + "-1k")
+        if cmp:
+            delta, text = cmp
+            w(f"| {what}: p50 at 1M users within 20 % of p50 at 1k{size} | {text} | {verdict(delta <= 0.20)} |")
         else:
             w(f"| {what}: p50 at 1M users within 20 % of p50 at 1k | not run ({name}) | not measured |")
     w("")

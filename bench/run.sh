@@ -20,6 +20,9 @@
 #   BENCH_PGBENCH_CLIENTS 8                 pgbench -c
 #   BENCH_PGBENCH_SCALE 10                  pgbench -i -s
 #   BENCH_BASELINE      1                   also measure read p50 on a 1,000-user database
+#   BENCH_SIZE_ROUNDS   3                   rounds of the size and paging comparisons; after the
+#                                           first, the 1k and the main database take turns, and
+#                                           the report compares medians
 #   BENCH_TAG           (empty)             suffix of the result file name
 #   BENCH_SKIP_BUILD    0                   1 = use the existing target/release/idm
 #   BENCH_WORKDIR       /tmp/idm-bench      SQLite files, logs
@@ -73,7 +76,8 @@ SERVER_PID=""
 # Whether scenario $1 is selected by BENCH_SCENARIOS (empty: every scenario).
 wanted() {
   [ -z "$BENCH_SCENARIOS" ] && return 0
-  case " $BENCH_SCENARIOS " in *" $1 "*) return 0 ;; esac
+  # A later round (read-r2) runs with its scenario (read).
+  case " $BENCH_SCENARIOS " in *" ${1%-r[0-9]*} "*) return 0 ;; esac
   return 1
 }
 
@@ -269,7 +273,7 @@ print(json.dumps({"kind": "meta", "backend": "$1", "date": "$(date -u +%Y-%m-%dT
     "terms": $BENCH_TERMS, "duration_s": $BENCH_DURATION, "connections": $BENCH_CONNECTIONS,
     "wrk_threads": $BENCH_THREADS, "pgbench_clients": $BENCH_PGBENCH_CLIENTS,
     "pgbench_scale": $BENCH_PGBENCH_SCALE, "log_level": "${BENCH_LOG_LEVEL:-warn}",
-    "seed_args": "$BENCH_SEED_ARGS", "scenarios": "$BENCH_SCENARIOS", "binary": "$IDM"}}))
+    "seed_args": "$BENCH_SEED_ARGS", "scenarios": "$BENCH_SCENARIOS", "binary": "$IDM", "size_rounds": ${BENCH_SIZE_ROUNDS:-3}}}))
 EOF
 }
 
@@ -320,8 +324,30 @@ bench_lists() { # backend
   log "wrote $result.md"
 }
 
+# The size and paging verdicts compare p50s measured minutes apart, and this box's load moves
+# in between: the 1k baseline runs first, often on a quieter box (load 2 there, 8 by the end
+# of a run). Rounds 2..BENCH_SIZE_ROUNDS let the two databases take turns, minutes apart no
+# more; the report compares the medians. Leaves the main server running.
+size_rounds() { # main-url 1k-url page-n-path
+  local r
+  for r in $(seq 2 "${BENCH_SIZE_ROUNDS:-3}"); do
+    if [ -n "$2" ]; then
+      cleanup
+      start_server "$2"
+      BENCH_CLIENTS=1 BENCH_UPC=1000 run_wrk "read-1k-r$r" read.lua "$CORE/c1/profiles/c1-u1-p/unit" "1 client x 1,000 users, round $r"
+      cleanup
+      start_server "$1"
+    fi
+    run_wrk "read-r$r" read.lua "$CORE/c1/profiles/c1-u1-p/unit" "round $r"
+    if [ -n "$3" ]; then
+      run_wrk "paging-page-1-r$r" plain.lua "$CORE/clients/c1/users?limit=100" "round $r"
+      run_wrk "paging-page-n-r$r" plain.lua "$3" "round $r"
+    fi
+  done
+}
+
 bench_backend() { # backend
-  local backend=$1 url stamp result
+  local backend=$1 url url_1k="" stamp result
   stamp=$(date -u +%Y-%m-%d)
   result="$ROOT/bench/results/$stamp-$backend${BENCH_TAG:+-$BENCH_TAG}"
   OUT="$result.jsonl.tmp"
@@ -342,7 +368,7 @@ bench_backend() { # backend
     fi
     BENCH_CLIENTS=1 BENCH_UPC=1000 list_scenarios -1k "1 client x 1,000 users"
     cleanup
-    drop_db "$backend" "${BENCH_DB}_1k"
+    url_1k=$url
   fi
 
   url=$(fresh_db "$backend" "$BENCH_DB")
@@ -394,7 +420,7 @@ bench_backend() { # backend
       "right password, random one of $login_users users (argon2id verify per request)"
   fi
 
-  local pages last_page token
+  local pages last_page token page_n=""
   pages=$(( (UPC + 99) / 100 ))
   last_page=$(( pages < 10000 ? pages : 10000 ))
   if [ "$(probe GET "$CORE/clients/c1/users?limit=100")" = missing ]; then
@@ -404,10 +430,15 @@ bench_backend() { # backend
     # Token of the page after user (last_page-1)*100: created millis are deterministic (idm seed).
     local j=$(( (last_page - 1) * 100 ))
     token="$((1577836800000 + j - 1))_c1-u$j"
-    run_wrk paging-page-n plain.lua "$CORE/clients/c1/users?limit=100&continuationToken=$token" "page $last_page of $pages"
+    page_n="$CORE/clients/c1/users?limit=100&continuationToken=$token"
+    run_wrk paging-page-n plain.lua "$page_n" "page $last_page of $pages"
+  fi
+  if [ "$(probe GET "$CORE/c1/profiles/c1-u1-p/unit")" != missing ]; then
+    size_rounds "$url" "$url_1k" "$page_n"
   fi
   list_scenarios "" "$BENCH_CLIENTS client(s) x $UPC users"
   cleanup
+  if [ -n "$url_1k" ]; then drop_db "$backend" "${BENCH_DB}_1k"; fi
   emit "{\"kind\":\"load\",\"load_end\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
   if [ "${BENCH_KEEP_DB:-0}" != 1 ]; then drop_db "$backend" "$BENCH_DB"; fi
 
