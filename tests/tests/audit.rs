@@ -335,43 +335,6 @@ dual_test!(
     }
 );
 
-dual_test!(
-    concurrent_writes_of_one_client_over_two_instances_keep_one_unbroken_chain,
-    |app| {
-        app.create_client("busy", "Busy").await;
-        let other = app.second_instance().await;
-        let apps = std::sync::Arc::new([app, other]);
-        let mut tasks = Vec::new();
-        for i in 0..24 {
-            let apps = apps.clone();
-            tasks.push(tokio::spawn(async move {
-                apps[i % 2]
-                    .post(
-                        &format!("{CORE}/busy/users"),
-                        json!({"extId": format!("c{i}"), "loginId": format!("c{i}")}),
-                    )
-                    .await
-                    .status
-            }));
-        }
-        for t in tasks {
-            assert_eq!(t.await.unwrap(), 201);
-        }
-        let [app, _other] = &*apps;
-        let items = records(app, "busy", "?limit=100").await;
-        assert_eq!(items.len(), 24);
-        let mut created: Vec<String> = items
-            .iter()
-            .map(|r| r["objectExtId"].as_str().unwrap().to_owned())
-            .collect();
-        created.sort();
-        created.dedup();
-        assert_eq!(created.len(), 24, "one record per create");
-        let chains = assert_intact(app).await;
-        assert!(chains.contains(&("busy".to_owned(), 24)), "{chains:?}");
-    }
-);
-
 /// Rows still waiting in `audit_pending`.
 fn pending(app: &TestApp) -> usize {
     app.sql_texts("SELECT CAST(id AS TEXT) AS t FROM audit_pending")
