@@ -85,7 +85,8 @@ pub struct ServerSettings {
     /// answering 503) before it stops accepting connections: time for a load balancer's
     /// readiness probe to take it out of rotation. 0 = stop accepting at once.
     pub drain_delay_ms: u64,
-    /// Worker threads; default = number of cores.
+    /// HTTP worker threads; default: one per core, two per core on PostgreSQL while point
+    /// reads run on the workers (`app::default_workers`).
     pub workers: Option<usize>,
     /// Test hook: serve `GET /debug/slow?ms=N` (graceful-shutdown tests). Never enable in
     /// production; clients cannot turn it on.
