@@ -68,6 +68,9 @@ UPC=$((BENCH_USERS / BENCH_CLIENTS))
 IDM=${BENCH_IDM:-"$ROOT/target/release/idm"}
 BASE="http://127.0.0.1:$BENCH_PORT"
 CORE="/nevisidm/api/core/v1"
+# The ★ read of a seeded profile, and the first page of the users list.
+READ_PATH="$CORE/c1/profiles/c1-u1-p/unit"
+PAGE_1_PATH="$CORE/clients/c1/users?limit=100"
 SECRET="bench-hs256-secret-0123456789abcdef"
 export BENCH_LUA_DIR="$ROOT/bench/wrk"
 mkdir -p "$BENCH_WORKDIR" "$ROOT/bench/results/raw"
@@ -328,20 +331,22 @@ bench_lists() { # backend
 # in between: the 1k baseline runs first, often on a quieter box (load 2 there, 8 by the end
 # of a run). Rounds 2..BENCH_SIZE_ROUNDS let the two databases take turns, minutes apart no
 # more; the report compares the medians. Leaves the main server running.
-size_rounds() { # main-url 1k-url page-n-path
+size_rounds() { # main-url 1k-url read-served(0/1) page-n-path
   local r
   for r in $(seq 2 "${BENCH_SIZE_ROUNDS:-3}"); do
-    if [ -n "$2" ]; then
-      cleanup
-      start_server "$2"
-      BENCH_CLIENTS=1 BENCH_UPC=1000 run_wrk "read-1k-r$r" read.lua "$CORE/c1/profiles/c1-u1-p/unit" "1 client x 1,000 users, round $r"
-      cleanup
-      start_server "$1"
+    if [ "$3" = 1 ]; then
+      if [ -n "$2" ]; then
+        cleanup
+        start_server "$2"
+        BENCH_CLIENTS=1 BENCH_UPC=1000 run_wrk "read-1k-r$r" read.lua "$READ_PATH" "1 client x 1,000 users, round $r"
+        cleanup
+        start_server "$1"
+      fi
+      run_wrk "read-r$r" read.lua "$READ_PATH" "round $r"
     fi
-    run_wrk "read-r$r" read.lua "$CORE/c1/profiles/c1-u1-p/unit" "round $r"
-    if [ -n "$3" ]; then
-      run_wrk "paging-page-1-r$r" plain.lua "$CORE/clients/c1/users?limit=100" "round $r"
-      run_wrk "paging-page-n-r$r" plain.lua "$3" "round $r"
+    if [ -n "$4" ]; then
+      run_wrk "paging-page-1-r$r" plain.lua "$PAGE_1_PATH" "round $r"
+      run_wrk "paging-page-n-r$r" plain.lua "$4" "round $r"
     fi
   done
 }
@@ -361,10 +366,10 @@ bench_backend() { # backend
     url=$(fresh_db "$backend" "${BENCH_DB}_1k")
     seed "$url" 1 1000 baseline-1k
     start_server "$url"
-    if [ "$(probe GET "$CORE/c1/profiles/c1-u1-p/unit")" = missing ]; then
+    if [ "$(probe GET "$READ_PATH")" = missing ]; then
       missing read-1k "GET core/:c/profiles/:p/unit"
     else
-      BENCH_CLIENTS=1 BENCH_UPC=1000 run_wrk read-1k read.lua "$CORE/c1/profiles/c1-u1-p/unit" "1 client x 1,000 users"
+      BENCH_CLIENTS=1 BENCH_UPC=1000 run_wrk read-1k read.lua "$READ_PATH" "1 client x 1,000 users"
     fi
     BENCH_CLIENTS=1 BENCH_UPC=1000 list_scenarios -1k "1 client x 1,000 users"
     cleanup
@@ -382,11 +387,13 @@ bench_backend() { # backend
   run_wrk read-client read_client.lua "$CORE/clients/c1" "stand-in read: GET core/clients/:c, Root admin bearer token"
   half_rate read-client-half read_client.lua "$CORE/clients/c1" read-client
 
-  if [ "$(probe GET "$CORE/c1/profiles/c1-u1-p/unit")" = missing ]; then
+  local read_served=0
+  if [ "$(probe GET "$READ_PATH")" = missing ]; then
     missing read "GET core/:c/profiles/:p/unit"
   else
-    run_wrk read read.lua "$CORE/c1/profiles/c1-u1-p/unit" "random profile of $BENCH_USERS, Root admin bearer token"
-    half_rate read-half read.lua "$CORE/c1/profiles/c1-u1-p/unit" read
+    read_served=1
+    run_wrk read read.lua "$READ_PATH" "random profile of $BENCH_USERS, Root admin bearer token"
+    half_rate read-half read.lua "$READ_PATH" read
   fi
 
   if [ "$(probe POST "$CORE/c1/users/c1-u1/consents" '{"termsExtId":"t1"}')" = missing ]; then
@@ -423,19 +430,17 @@ bench_backend() { # backend
   local pages last_page token page_n=""
   pages=$(( (UPC + 99) / 100 ))
   last_page=$(( pages < 10000 ? pages : 10000 ))
-  if [ "$(probe GET "$CORE/clients/c1/users?limit=100")" = missing ]; then
+  if [ "$(probe GET "$PAGE_1_PATH")" = missing ]; then
     missing paging "GET core/clients/:c/users"
   else
-    run_wrk paging-page-1 plain.lua "$CORE/clients/c1/users?limit=100" "page 1 of $pages"
+    run_wrk paging-page-1 plain.lua "$PAGE_1_PATH" "page 1 of $pages"
     # Token of the page after user (last_page-1)*100: created millis are deterministic (idm seed).
     local j=$(( (last_page - 1) * 100 ))
     token="$((1577836800000 + j - 1))_c1-u$j"
     page_n="$CORE/clients/c1/users?limit=100&continuationToken=$token"
     run_wrk paging-page-n plain.lua "$page_n" "page $last_page of $pages"
   fi
-  if [ "$(probe GET "$CORE/c1/profiles/c1-u1-p/unit")" != missing ]; then
-    size_rounds "$url" "$url_1k" "$page_n"
-  fi
+  size_rounds "$url" "$url_1k" "$read_served" "$page_n"
   list_scenarios "" "$BENCH_CLIENTS client(s) x $UPC users"
   cleanup
   if [ -n "$url_1k" ]; then drop_db "$backend" "${BENCH_DB}_1k"; fi

@@ -71,6 +71,14 @@ impl InPlace {
             .map(|_| Slot(&self.busy))
     }
 
+    /// Runs the read `f` and adds its time to the measurement.
+    pub(crate) fn time<T>(&self, f: impl FnOnce() -> T) -> T {
+        let started = std::time::Instant::now();
+        let out = f();
+        self.observe(started.elapsed());
+        out
+    }
+
     /// Adds one read's time (in place or on the blocking pool) to the measurement.
     pub(crate) fn observe(&self, took: Duration) {
         if self.limit_nanos == 0 {

@@ -63,7 +63,7 @@ use std::time::Duration;
 
 use idm_ports::RepoError;
 
-pub use pool::{Backend, DbConnection, PoolSettings, PoolStats};
+pub use pool::{Backend, DbConnection, PoolSettings, PoolStats, DEFAULT_IN_PLACE_READ_LIMIT};
 pub use revocation::BusState;
 
 /// Error type inside adapter closures: lets `?` turn Diesel errors into [`RepoError`] and lets
@@ -394,21 +394,12 @@ impl Store {
                         self.counters
                             .reads_in_place
                             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let started = std::time::Instant::now();
-                        let out = use_connection(conn, f);
-                        self.in_place.observe(started.elapsed());
-                        return out;
+                        return self.in_place.time(|| use_connection(conn, f));
                     }
                 }
                 // Timed on the blocking pool too: that is how a recovered database is noticed.
                 let in_place = self.in_place.clone();
-                self.run(move |conn| {
-                    let started = std::time::Instant::now();
-                    let out = f(conn);
-                    in_place.observe(started.elapsed());
-                    out
-                })
-                .await
+                self.run(move |conn| in_place.time(|| f(conn))).await
             }
         }
     }
@@ -593,6 +584,13 @@ mod tests {
         }
     }
 
+    /// Removes the SQLite fixture's directory, if there is one.
+    fn remove(dir: Option<std::path::PathBuf>) {
+        if let Some(dir) = dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+
     /// The thread a point read ran on.
     async fn read_thread(store: &Store, took: Duration) -> std::thread::ThreadId {
         store
@@ -641,9 +639,7 @@ mod tests {
                 .await
                 .unwrap();
             assert_ne!(pooled, here);
-            if let Some(dir) = dir {
-                let _ = std::fs::remove_dir_all(dir);
-            }
+            remove(dir);
         }
     );
 
@@ -670,9 +666,7 @@ mod tests {
                 assert_eq!(there == here, store.backend() == Backend::Sqlite);
             }
             assert_eq!(store.pool_stats().reads_in_place_total, 0);
-            if let Some(dir) = dir {
-                let _ = std::fs::remove_dir_all(dir);
-            }
+            remove(dir);
         }
     );
 

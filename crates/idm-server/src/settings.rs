@@ -139,7 +139,10 @@ impl Default for DatabaseSettings {
             pool_size: None,
             checkout_timeout_ms: 5000,
             sqlite_busy_timeout_ms: 5000,
-            in_place_read_limit_us: 250,
+            in_place_read_limit_us: u64::try_from(
+                idm_diesel::DEFAULT_IN_PLACE_READ_LIMIT.as_micros(),
+            )
+            .unwrap_or(u64::MAX),
             in_place_reads_max: None,
         }
     }
