@@ -260,3 +260,33 @@ dual_test!(
         );
     }
 );
+
+dual_test!(
+    a_client_named_like_a_literal_core_segment_keeps_the_literal_paths_first_and_its_own_below,
+    |app| {
+        app.create_client("clients", "Clients").await;
+        // No literal core path fits `clients/units/{x}`: the client-scoped unit read serves it.
+        let r = app.get(&format!("{CORE}/clients/units/clients-root")).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["clientExtId"], "clients");
+        assert_eq!(r.body["extId"], "clients-root");
+        // `clients/{extId}` fits `clients/units`: the client `units`, not the units of the
+        // client `clients` (JAX-RS prefers the literal segment).
+        let r = app.get(&format!("{CORE}/clients/units")).await;
+        r.assert_error(
+            404,
+            "errors.noRecord",
+            "Client doesn't exist with extId 'units'",
+        );
+        // An escaped literal is decoded before matching: still the literal path.
+        let r = app.get(&format!("{CORE}/%63lients/units")).await;
+        r.assert_error(
+            404,
+            "errors.noRecord",
+            "Client doesn't exist with extId 'units'",
+        );
+        // An ordinary client's scoped path is unaffected.
+        let r = app.get(&format!("{CORE}/Default/units/Default-root")).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+);

@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 
 use actix_web::http::Method;
-use actix_web::{web, FromRequest, Handler, HttpResponse, Resource, Responder, Route};
+use actix_web::{guard, web, FromRequest, Handler, HttpResponse, Resource, Responder, Route};
 use serde::Serialize;
 use utoipa::openapi::path::{HttpMethod, Paths};
 use utoipa::openapi::response::ResponseBuilder;
@@ -25,7 +25,9 @@ use crate::error::ApiError;
 /// One served and documented operation.
 struct Op {
     path: String,
-    route: Route,
+    /// Builds the actix route: the client-scoped ones are registered twice (see
+    /// [`Api::register`]), and an actix `Route` is not `Clone`.
+    route: Box<dyn Fn() -> Route>,
     paths: Paths,
     schemas: Vec<(String, RefOr<Schema>)>,
 }
@@ -78,11 +80,14 @@ impl Api {
         let mut paths = doc.paths();
         qualify_operation_ids(&mut paths);
         for method in P::methods() {
+            let handler = handler.clone();
             self.ops.push(Op {
                 path: P::path(),
-                route: web::route()
-                    .method(actix_method(&method))
-                    .to(handler.clone()),
+                route: Box::new(move || {
+                    web::route()
+                        .method(actix_method(&method))
+                        .to(handler.clone())
+                }),
                 paths: paths.clone(),
                 schemas: schemas.clone(),
             });
@@ -127,51 +132,81 @@ impl Api {
     }
 
     /// Registers every operation: one actix resource per path (so unmatched methods on a known
-    /// path answer the 405 envelope), in the order the paths were first added — except the
-    /// paths below `/nevisidm/api/core/v1/{clientExtId}/<family>`, which are served from one
-    /// scope per (literal) family inside one client scope, registered after everything else.
+    /// path answer the 405 envelope). The paths below `/nevisidm/api/core/v1/{clientExtId}/
+    /// <family>` are served from one scope per (literal) family inside one client scope.
     ///
-    /// Why: actix tries resources one after the other, each a regular expression over the
-    /// whole path; with every path flat that was a tenth of the server's CPU under the ★ read.
-    /// Now a request tries the paths with a literal first segment, then the client scope, the
-    /// family's prefix (a string comparison) and that family's few paths.
+    /// Why: actix tries services one after the other, each a regular expression over the whole
+    /// path. The order is
+    /// 1. the paths outside `/nevisidm/api/core/v1/` (`/health`, the principal API, …);
+    /// 2. the client scope, guarded: only for a request whose segment after `core/v1/` is not
+    ///    one of the literal first segments of the core paths (`clients`, `terms`, …);
+    /// 3. the core paths with a literal first segment (`/clients/{extId}/…`), in the order
+    ///    they were added;
+    /// 4. the client scope again, unguarded.
     ///
-    /// What a path means is unchanged: the paths with a literal first segment
-    /// (`/clients/{extId}/…`) were already added before any client-scoped one, so where both
-    /// shapes fit (`/clients/users`) the literal one still wins, as JAX-RS prefers literal
-    /// segments. The families are told apart by a literal segment, so no path one family's
-    /// scope takes could have matched another's, and nothing registered later can match a
-    /// core path. A miss inside a scope falls to the app's default service (the 404
+    /// So a client-scoped request (`/core/v1/c1/profiles/…`, the ★ read) tries one scope
+    /// instead of every literal core path first; with those tried first, their expressions
+    /// were a sixth of the server's CPU under the ★ read.
+    ///
+    /// What a path means is unchanged. Where a literal core path and a client-scoped one both
+    /// fit (`/core/v1/clients/users`: the client `users`, or the users of the client
+    /// `clients`), the guard fails and the literal one still wins in step 3, as JAX-RS prefers
+    /// literal segments; a request of the client `clients` that no literal path fits reaches
+    /// step 4. The groups are told apart by literal prefixes, so nothing in step 1 can match
+    /// a core path. A miss inside a scope falls to the app's default service (the 404
     /// envelope), as a flat miss did.
     pub fn register(self, cfg: &mut web::ServiceConfig) {
-        let mut groups: Vec<(String, Vec<Route>)> = Vec::new();
+        let mut groups: Vec<(String, Vec<Op>)> = Vec::new();
         for op in self.ops {
             match groups.iter_mut().find(|(p, _)| *p == op.path) {
-                Some((_, routes)) => routes.push(op.route),
-                None => groups.push((op.path, vec![op.route])),
+                Some((_, ops)) => ops.push(op),
+                None => groups.push((op.path.clone(), vec![op])),
             }
         }
-        let mut families: Vec<(String, Vec<Member>)> = Vec::new();
-        for (path, routes) in groups {
-            let Some((family, rest)) = client_family(&path) else {
-                cfg.service(served(&path, &path, routes));
-                continue;
-            };
-            let member = (rest.to_owned(), path.clone(), routes);
-            match families.iter_mut().find(|(f, _)| f == family) {
-                Some((_, members)) => members.push(member),
-                None => families.push((family.to_owned(), vec![member])),
+        let mut families: Vec<(String, Vec<(String, String, Vec<Op>)>)> = Vec::new();
+        let mut core: Vec<(String, Vec<Op>)> = Vec::new();
+        for (path, ops) in groups {
+            if let Some((family, rest)) = client_family(&path) {
+                let member = (rest.to_owned(), path.clone(), ops);
+                match families.iter_mut().find(|(f, _)| f == family) {
+                    Some((_, members)) => members.push(member),
+                    None => families.push((family.to_owned(), vec![member])),
+                }
+            } else if path.starts_with(CORE_PREFIX) {
+                core.push((path, ops));
+            } else {
+                cfg.service(served(&path, &path, &ops));
             }
         }
-        let mut client = web::scope(CLIENT_SCOPE);
-        for (family, members) in families {
-            let scope = members.into_iter().fold(
-                web::scope(&format!("/{family}")),
-                |scope, (rest, path, routes)| scope.service(served(&rest, &path, routes)),
-            );
-            client = client.service(scope);
+        let literals: Vec<String> = core
+            .iter()
+            .filter_map(|(path, _)| literal_first_segment(path))
+            .fold(Vec::new(), |mut out, segment| {
+                if !out.iter().any(|s| s == segment) {
+                    out.push(segment.to_owned());
+                }
+                out
+            });
+        let client_scope = || {
+            families
+                .iter()
+                .fold(web::scope(CLIENT_SCOPE), |client, (family, members)| {
+                    client.service(members.iter().fold(
+                        web::scope(&format!("/{family}")),
+                        |scope, (rest, path, ops)| scope.service(served(rest, path, ops)),
+                    ))
+                })
+        };
+        cfg.service(client_scope().guard(guard::fn_guard(move |ctx| {
+            no_literal_could_fit(ctx.head().uri.path(), &literals)
+        })));
+        // Every core path is in a family or has a literal first segment (test
+        // `every_core_path_is_in_a_client_family_or_starts_with_a_literal`): the guarded scope
+        // cannot take a request that a later core path would have served.
+        for (path, ops) in &core {
+            cfg.service(served(path, path, ops));
         }
-        cfg.service(client);
+        cfg.service(client_scope());
     }
 
     /// The documentation of each operation: its path item(s) and the schemas they name.
@@ -180,11 +215,30 @@ impl Api {
     }
 }
 
-/// A path of a client-scoped family: the rest below the family, the full path, its routes.
-type Member = (String, String, Vec<Route>);
+/// The prefix of the core API's paths.
+const CORE_PREFIX: &str = "/nevisidm/api/core/v1/";
 
 /// The prefix of the client-scoped paths (see [`Api::register`]).
 const CLIENT_SCOPE: &str = "/nevisidm/api/core/v1/{clientExtId}";
+
+/// The literal first segment below `core/v1/` of a core path: `…/v1/clients/{extId}` →
+/// `clients`; `None` for a client-scoped path.
+fn literal_first_segment(path: &str) -> Option<&str> {
+    let below = path.strip_prefix(CORE_PREFIX)?;
+    let segment = below.split('/').next().unwrap_or(below);
+    (!segment.is_empty() && !segment.contains('{')).then_some(segment)
+}
+
+/// Whether no core path with a literal first segment can fit the request path `path` (the
+/// guard of the first client scope, see [`Api::register`]). A segment with a `%` escape may
+/// decode to a literal, so it counts as one that could fit.
+fn no_literal_could_fit(path: &str, literals: &[String]) -> bool {
+    let Some(below) = path.strip_prefix(CORE_PREFIX) else {
+        return false;
+    };
+    let segment = below.split('/').next().unwrap_or(below);
+    !segment.contains('%') && !literals.iter().any(|l| l == segment)
+}
 
 /// `(family, rest)` of a client-scoped path whose family segment is literal:
 /// `…/{clientExtId}/users/{userExtId}` → `("users", "/{userExtId}")`.
@@ -197,10 +251,9 @@ fn client_family(path: &str) -> Option<(&str, &str)> {
 /// The resource for `pattern` (relative to its scope), named after its full `path`: the
 /// metrics middleware reads the matched route through `match_name` (a borrowed `&str`)
 /// instead of `match_pattern`, which builds a new `String` on every request.
-fn served(pattern: &str, path: &str, routes: Vec<Route>) -> Resource {
-    routes
-        .into_iter()
-        .fold(resource(pattern).name(path), |r, route| r.route(route))
+fn served(pattern: &str, path: &str, ops: &[Op]) -> Resource {
+    ops.iter()
+        .fold(resource(pattern).name(path), |r, op| r.route((op.route)()))
 }
 
 /// A resource whose unmatched methods answer 405 with the error envelope.
@@ -512,7 +565,51 @@ impl IntoResponses for BodyErrors {
 
 #[cfg(test)]
 mod tests {
-    use super::client_family;
+    use super::{client_family, literal_first_segment, no_literal_could_fit, Api, CORE_PREFIX};
+
+    #[test]
+    fn a_core_path_names_its_literal_first_segment_and_a_client_scoped_one_none() {
+        assert_eq!(
+            literal_first_segment("/nevisidm/api/core/v1/clients/{extId}/users"),
+            Some("clients")
+        );
+        assert_eq!(
+            literal_first_segment("/nevisidm/api/core/v1/terms"),
+            Some("terms")
+        );
+        assert_eq!(
+            literal_first_segment("/nevisidm/api/core/v1/{clientExtId}/users"),
+            None
+        );
+        assert_eq!(literal_first_segment("/health"), None);
+    }
+
+    #[test]
+    fn the_first_client_scope_takes_only_core_requests_no_literal_path_could_fit() {
+        let literals = ["clients".to_owned(), "terms".to_owned()];
+        let fits = |p: &str| no_literal_could_fit(p, &literals);
+        assert!(fits("/nevisidm/api/core/v1/c1/profiles/p/unit"));
+        assert!(fits("/nevisidm/api/core/v1/client/users"));
+        assert!(!fits("/nevisidm/api/core/v1/clients/users"));
+        assert!(!fits("/nevisidm/api/core/v1/terms"));
+        assert!(!fits("/nevisidm/api/core/v1/%63lients/users"));
+        assert!(!fits("/nevisidm/api/auth/v1/c1/users/u/oath/login"));
+        assert!(!fits("/health"));
+    }
+
+    #[test]
+    fn every_core_path_is_in_a_client_family_or_starts_with_a_literal() {
+        let mut api = Api::new();
+        crate::routes::api(&mut api);
+        for path in api.patterns() {
+            if path.starts_with(CORE_PREFIX) {
+                assert!(
+                    client_family(&path).is_some() || literal_first_segment(&path).is_some(),
+                    "{path}: the guarded client scope could take its requests"
+                );
+            }
+        }
+    }
 
     #[test]
     fn a_client_scoped_path_splits_into_its_literal_family_and_the_rest() {
