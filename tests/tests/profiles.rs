@@ -404,3 +404,71 @@ dual_test!(a_profile_is_reassigned_to_another_unit_with_put, |app| {
             "Permission denied: Caller does not have the required right 'AccessControl.ProfileModify' to perform this action",
         );
 });
+
+/// The migration that gives profiles their user's extId, run again on a database with data.
+fn rerun_profile_user_ext_id_migration(app: &TestApp) {
+    macro_rules! migration {
+        ($backend:literal, $file:literal) => {
+            include_str!(concat!(
+                "../../migrations/",
+                $backend,
+                "/2026-11-27-000100_profile_user_ext_id/",
+                $file
+            ))
+        };
+    }
+    let (down, up) = match app.backend {
+        idm_tests::Backend::Sqlite => (
+            migration!("sqlite", "down.sql"),
+            migration!("sqlite", "up.sql"),
+        ),
+        idm_tests::Backend::Postgres => (
+            migration!("postgres", "down.sql"),
+            migration!("postgres", "up.sql"),
+        ),
+    };
+    app.sql(down);
+    app.sql(up);
+}
+
+dual_test!(
+    the_migration_that_stores_a_profiles_user_ext_id_fills_it_for_existing_profiles,
+    |app| {
+        let owner = app
+            .seed_user("Default", "mig-owner", &["UserAdmin"], false, false, None)
+            .await;
+        rerun_profile_user_ext_id_migration(&app);
+        let differing = app.sql_texts(
+            "SELECT p.ext_id AS t FROM profiles p JOIN users u ON u.id = p.user_id \
+             WHERE p.user_ext_id <> u.ext_id",
+        );
+        assert!(differing.is_empty(), "{differing:?}");
+        let r = app
+            .get(&format!("{CORE}/Default/profiles/{}", owner.profile_ext_id))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["userExtId"], "mig-owner");
+    }
+);
+
+dual_test!(
+    a_created_profile_stores_its_users_ext_id_and_reads_it_back,
+    |app| {
+        app.seed_user("Default", "prof-owner", &["UserAdmin"], false, false, None)
+            .await;
+        let r = app
+            .post(
+                &format!("{CORE}/Default/users/prof-owner/profiles"),
+                json!({"extId": "second-p", "unitExtId": "Default-root", "name": "Second"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        assert_eq!(
+            app.sql_texts("SELECT user_ext_id AS t FROM profiles WHERE ext_id = 'second-p'"),
+            vec!["prof-owner".to_owned()]
+        );
+        let r = app.get(&format!("{CORE}/Default/profiles/second-p")).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["userExtId"], "prof-owner");
+    }
+);

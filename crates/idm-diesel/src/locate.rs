@@ -319,29 +319,19 @@ fn profile_shape(conn: &mut DbConnection, c: &str, p: &str, address: &Address) -
                         .eq(clients::id)
                         .and(profiles::ext_id.eq(p.to_owned()))),
                 )
-                .left_join(users::table.on(users::id.eq(profiles::user_id)))
                 .left_join(units::table.on(units::id.eq(profiles::unit_id)))
                 .filter(clients::ext_id.eq(c))
         };
     }
-    type ProfileColumns = (
-        ClientRow,
-        Option<ProfileRow>,
-        Option<String>,
-        Option<UnitRow>,
-        Option<String>,
-        Option<String>,
-    );
+    // The unit's extId and path, which the profile carries, come from its row.
+    type ProfileColumns = (ClientRow, Option<ProfileRow>, Option<UnitRow>);
     let (head, item) = match &address.item {
         None => {
             let head = native!(conn, |conn| profile_join!()
                 .select((
                     ClientRow::as_select(),
                     Option::<ProfileRow>::as_select(),
-                    users::ext_id.nullable(),
                     Option::<UnitRow>::as_select(),
-                    units::ext_id.nullable(),
-                    units::path.nullable(),
                 ))
                 .get_result::<ProfileColumns>(conn)
                 .optional())?;
@@ -358,28 +348,22 @@ fn profile_shape(conn: &mut DbConnection, c: &str, p: &str, address: &Address) -
                 .select((
                     ClientRow::as_select(),
                     Option::<ProfileRow>::as_select(),
-                    users::ext_id.nullable(),
                     Option::<UnitRow>::as_select(),
-                    units::ext_id.nullable(),
-                    units::path.nullable(),
                     Option::<AuthorizationRow>::as_select(),
                     roles::ext_id.nullable(),
                 ))
                 .get_result::<(
                     ClientRow,
                     Option<ProfileRow>,
-                    Option<String>,
                     Option<UnitRow>,
-                    Option<String>,
-                    Option<String>,
                     Option<AuthorizationRow>,
                     Option<String>,
                 )>(conn)
                 .optional())?;
             match row {
                 None => (None, None),
-                Some((c, p, u, un, ue, up, authorization, role_ext_id)) => {
-                    let head = (c, p, u, un, ue, up);
+                Some((c, p, unit, authorization, role_ext_id)) => {
+                    let head = (c, p, unit);
                     let item = authorization
                         .zip(role_ext_id)
                         .map(|(a, r)| Item::Authorization(a.into_domain(r)));
@@ -389,23 +373,21 @@ fn profile_shape(conn: &mut DbConnection, c: &str, p: &str, address: &Address) -
         }
         Some(_) => return Err(unsupported(address)),
     };
-    let Some((client, profile, user_ext_id, unit, unit_ext_id, unit_path)) = head else {
+    let Some((client, profile, unit)) = head else {
         return Ok(Located::default());
     };
     let client = client.into_domain()?;
     let client_ext_id = client.meta.ext_id.clone();
-    let (profile, profile_unit) = match (profile, user_ext_id, unit, unit_ext_id, unit_path) {
-        (Some(p), Some(u), Some(unit), Some(n), Some(path)) => (
-            Some(p.into_domain(client_ext_id.clone(), u, n, path)?),
-            Some(unit.into_domain(client_ext_id)?),
-        ),
-        (None, ..) => (None, None),
-        // Foreign keys make a profile without its user or unit impossible.
-        _ => {
-            return Err(E(RepoError::Other(
-                "profile without its user or unit".into(),
-            )))
+    let (profile, profile_unit) = match (profile, unit) {
+        (Some(p), Some(unit)) => {
+            let unit = unit.into_domain(client_ext_id.clone())?;
+            let profile =
+                p.into_domain(client_ext_id, unit.meta.ext_id.clone(), unit.path.clone())?;
+            (Some(profile), Some(unit))
         }
+        (None, _) => (None, None),
+        // A foreign key makes a profile without its unit impossible.
+        (Some(_), None) => return Err(E(RepoError::Other("profile without its unit".into()))),
     };
     Ok(Located {
         client: Some(client),

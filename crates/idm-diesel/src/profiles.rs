@@ -11,7 +11,7 @@ use idm_ports::{Page, PageRequest, RepoError, RepoResult};
 
 use crate::listing::{listed, Column};
 use crate::rows::{cursor_of, keyset, meta, parse, Db};
-use crate::schema::profiles;
+use crate::schema::{profiles, users};
 use crate::versioned::{columns_of, joined, versioned_update};
 use crate::{DbConnection, Store, R};
 
@@ -34,16 +34,17 @@ pub(crate) struct ProfileRow {
     last_modified: NaiveDateTime,
     version: i64,
     deputed_profile_ext_id: Option<String>,
+    user_ext_id: String,
 }
 
-/// The joined columns a profile DTO needs besides its own row.
-pub(crate) type ProfileJoin = (ProfileRow, String, String, String, String);
+/// The joined columns a profile DTO needs besides its own row: client extId, unit extId and
+/// path (the user's extId is a column of the profile: it never changes).
+pub(crate) type ProfileJoin = (ProfileRow, String, String, String);
 
 impl ProfileRow {
     pub(crate) fn into_domain(
         self,
         client_ext_id: String,
-        user_ext_id: String,
         unit_ext_id: String,
         unit_path: String,
     ) -> R<Profile> {
@@ -51,7 +52,7 @@ impl ProfileRow {
             client_id: self.client_id,
             client_ext_id,
             user_id: self.user_id,
-            user_ext_id,
+            user_ext_id: self.user_ext_id,
             unit_id: self.unit_id,
             unit_ext_id,
             unit_path,
@@ -107,6 +108,11 @@ impl<'a> ProfileValues<'a> {
     }
 }
 
+diesel::define_sql_function! {
+    /// SQL `COALESCE` of a nullable text and a text.
+    fn coalesce(x: diesel::sql_types::Nullable<diesel::sql_types::Text>, y: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
 /// A new profile row: owner and identity columns plus [`ProfileValues`].
 #[derive(Insertable)]
 #[diesel(table_name = profiles)]
@@ -125,11 +131,10 @@ struct NewProfile<'a> {
 /// columns as correlated subselects (an update may have moved the profile to another unit).
 macro_rules! profile_returning {
     () => {{
-        use crate::schema::{clients, units, users};
+        use crate::schema::{clients, units};
         (
             columns_of::<ProfileRow>(),
             joined!(clients::ext_id, profiles::client_id),
-            joined!(users::ext_id, profiles::user_id),
             joined!(units::ext_id, profiles::unit_id),
             joined!(units::path, profiles::unit_id),
         )
@@ -137,8 +142,8 @@ macro_rules! profile_returning {
 }
 
 pub(crate) fn from_join(j: ProfileJoin) -> R<Profile> {
-    let (row, c, u, n, p) = j;
-    row.into_domain(c, u, n, p)
+    let (row, c, n, p) = j;
+    row.into_domain(c, n, p)
 }
 
 /// Profiles joined with what their DTO needs, ready to filter.
@@ -149,7 +154,6 @@ macro_rules! profile_query {
                 crate::schema::clients::table
                     .on(crate::schema::clients::id.eq(crate::schema::profiles::client_id)),
             )
-            .inner_join(crate::schema::users::table)
             .inner_join(
                 crate::schema::units::table
                     .on(crate::schema::units::id.eq(crate::schema::profiles::unit_id)),
@@ -157,7 +161,6 @@ macro_rules! profile_query {
             .select((
                 crate::profiles::ProfileRow::as_select(),
                 crate::schema::clients::ext_id,
-                crate::schema::users::ext_id,
                 crate::schema::units::ext_id,
                 crate::schema::units::path,
             ))
@@ -180,15 +183,27 @@ pub(crate) fn find(conn: &mut DbConnection, client_id: i64, ext_id: &str) -> R<O
 pub(crate) fn insert(conn: &mut DbConnection, p: &Profile) -> R<Profile> {
     from_join(
         diesel::insert_into(profiles::table)
-            .values(NewProfile {
-                client_id: p.client_id,
-                user_id: p.user_id,
-                ext_id: &p.meta.ext_id,
-                created: p.meta.created,
-                last_modified: p.meta.last_modified,
-                version: p.meta.version,
-                values: ProfileValues::of(p),
-            })
+            .values((
+                NewProfile {
+                    client_id: p.client_id,
+                    user_id: p.user_id,
+                    ext_id: &p.meta.ext_id,
+                    created: p.meta.created,
+                    last_modified: p.meta.last_modified,
+                    version: p.meta.version,
+                    values: ProfileValues::of(p),
+                },
+                // The user's extId comes from the user row, like the other joined columns,
+                // whatever the caller filled in. A user deleted meanwhile gives '' here, so the
+                // insert still fails on the user's foreign key (a conflict), not on NOT NULL.
+                profiles::user_ext_id.eq(coalesce(
+                    users::table
+                        .filter(users::id.eq(p.user_id))
+                        .select(users::ext_id)
+                        .single_value(),
+                    "",
+                )),
+            ))
             .returning(profile_returning!())
             .get_result(conn)?,
     )

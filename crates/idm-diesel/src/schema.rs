@@ -87,6 +87,7 @@ diesel::table! {
         last_modified -> Timestamp,
         version -> BigInt,
         deputed_profile_ext_id -> Nullable<Text>,
+        user_ext_id -> Text,
     }
 }
 

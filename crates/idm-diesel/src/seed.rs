@@ -309,8 +309,8 @@ fn insert_users(
          first_name, family_name, email, address, created, last_modified, version) VALUES ",
     );
     p.push_str(
-        "INSERT INTO profiles (id, client_id, user_id, unit_id, ext_id, name, state, \
-         is_default_profile, created, last_modified, version) VALUES ",
+        "INSERT INTO profiles (id, client_id, user_id, user_ext_id, unit_id, ext_id, name, \
+         state, is_default_profile, created, last_modified, version) VALUES ",
     );
     a.push_str(
         "INSERT INTO authorizations (id, client_id, profile_id, role_id, ext_id, client_global, \
@@ -341,8 +341,8 @@ fn insert_users(
         );
         let _ = write!(
             p,
-            "{sep}({pid}, {c}, {uid}, {leaf}, '{ext}-p', 'Default profile', 'active', TRUE, \
-             {at}, {at}, 1)"
+            "{sep}({pid}, {c}, {uid}, '{ext}', {leaf}, '{ext}-p', 'Default profile', 'active', \
+             TRUE, {at}, {at}, 1)"
         );
         let _ = write!(
             a,

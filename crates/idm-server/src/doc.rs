@@ -163,7 +163,7 @@ impl Api {
                 None => groups.push((op.path.clone(), vec![op])),
             }
         }
-        let mut families: Vec<(String, Vec<(String, String, Vec<Op>)>)> = Vec::new();
+        let mut families: Vec<(String, Vec<Member>)> = Vec::new();
         let mut core: Vec<(String, Vec<Op>)> = Vec::new();
         for (path, ops) in groups {
             if let Some((family, rest)) = client_family(&path) {
@@ -214,6 +214,9 @@ impl Api {
         self.ops.iter().map(|o| (&o.paths, o.schemas.as_slice()))
     }
 }
+
+/// A path of a client-scoped family: the rest below the family, the full path, its operations.
+type Member = (String, String, Vec<Op>);
 
 /// The prefix of the core API's paths.
 const CORE_PREFIX: &str = "/nevisidm/api/core/v1/";

@@ -640,6 +640,7 @@ impl Importer<'_> {
             let next = Profile {
                 client_id: client.meta.id,
                 user_id: user.meta.id,
+                user_ext_id: user.meta.ext_id.clone(),
                 unit_id: unit.meta.id,
                 unit_path: unit.path.clone(),
                 ..p.clone()

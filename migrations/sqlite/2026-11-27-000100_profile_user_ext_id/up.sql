@@ -1,0 +1,5 @@
+-- A profile carries its user's extId (immutable, like the user it belongs to), so reading a
+-- profile no longer joins `users`: the ★ profile-unit read and every profile DTO took a row of
+-- the widest table for this one column (docs/performance.md, eighth session).
+ALTER TABLE profiles ADD COLUMN user_ext_id VARCHAR(255) NOT NULL DEFAULT '';
+UPDATE profiles SET user_ext_id = (SELECT users.ext_id FROM users WHERE users.id = profiles.user_id);
