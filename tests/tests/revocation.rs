@@ -147,3 +147,52 @@ dual_test!(
         );
     }
 );
+
+dual_test!(
+    revocations_written_together_all_reach_the_other_instance,
+    setup = long_cache,
+    |app: TestApp| {
+        // The bus sends what it collects within a few milliseconds as one notification; every
+        // user of such a batch must still be refused on the other instance.
+        let other = app.second_instance().await;
+        if app.backend == Backend::Sqlite {
+            return; // one instance per SQLite file: no bus (see the test above)
+        }
+        let probe = format!("{CORE}/Default/users/admin");
+        let mut tokens = Vec::new();
+        for i in 0..8 {
+            let user = format!("rev-burst{i}");
+            let seeded = app
+                .seed_user("Default", &user, &["UserAdmin"], false, true, None)
+                .await;
+            assert_eq!(get_as(&other, &seeded.token, &probe).await, 200);
+            tokens.push((user, seeded.token));
+        }
+        assert_eq!(get_as(&other, &other.admin_token, &probe).await, 200);
+        let before = other.services.caller_loads();
+        futures::future::join_all(tokens.iter().map(|(user, _)| disable(&app, user))).await;
+        let revoked = Instant::now();
+        for (user, token) in &tokens {
+            loop {
+                let status = get_as(&other, token, &probe).await;
+                if status == 401 {
+                    break;
+                }
+                assert_eq!(status, 200);
+                assert!(
+                    revoked.elapsed() < Duration::from_secs(5),
+                    "the other instance still accepts the disabled user {user}"
+                );
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }
+        // Each batch named its users: the admin, named by none, stayed cached (a batch read
+        // as one unreadable announcement would have emptied the whole cache).
+        assert_eq!(get_as(&other, &other.admin_token, &probe).await, 200);
+        assert_eq!(
+            other.services.caller_loads() - before,
+            8,
+            "one look-up per disabled user, none for the admin"
+        );
+    }
+);

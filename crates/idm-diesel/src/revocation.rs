@@ -22,6 +22,14 @@ use crate::Store;
 const QUEUE: usize = 4096;
 /// How often the bus thread looks for other instances' notifications when idle.
 const POLL: Duration = Duration::from_millis(5);
+/// How long the bus thread keeps collecting after the first announcement before it sends
+/// them, all in one `NOTIFY`. Under a write load each announcement alone cost a statement
+/// on the bus connection and a wake-up of every listener (this instance's own included):
+/// ~0.75 per write in the lifecycle bench (docs/performance.md). Against the cache TTL of a
+/// second, two milliseconds more for the other instances to hear of a revocation is nothing.
+const LINGER: Duration = Duration::from_millis(2);
+/// The largest payload one `NOTIFY` carries (PostgreSQL refuses 8,000 bytes and more).
+const PAYLOAD_MAX: usize = 7_000;
 
 /// Shared between the store clones and the bus thread.
 pub(crate) struct Bus {
@@ -172,18 +180,43 @@ fn run(bus: &std::sync::Weak<Bus>, rx: &Receiver<Reach>, on_revoke: &dyn Fn(Reac
     }
 }
 
+/// The `NOTIFY` payloads announcing `reaches`: `<instance>|<reach> <reach> …`, each below
+/// [`PAYLOAD_MAX`]. An instance of an older release reads a list as one unreadable reach and
+/// widens it to everyone, which is safe.
+fn payloads(instance: &str, reaches: impl IntoIterator<Item = Reach>) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for reach in reaches {
+        let text = reach.encode();
+        if !current.is_empty() && current.len() + 1 + text.len() > PAYLOAD_MAX {
+            out.push(std::mem::take(&mut current));
+        }
+        if current.is_empty() {
+            current = format!("{instance}|{text}");
+        } else {
+            current.push(' ');
+            current.push_str(&text);
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
 #[cfg(feature = "postgres")]
 mod pg {
     use std::collections::HashSet;
     use std::sync::atomic::Ordering;
-    use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
+    use std::sync::mpsc::{Receiver, RecvTimeoutError};
+    use std::time::Instant;
 
     use diesel::connection::SimpleConnection;
     use diesel::sql_types::Text;
     use diesel::{Connection, PgConnection, RunQueryDsl};
     use idm_ports::revocation::Reach;
 
-    use super::{Bus, POLL};
+    use super::{payloads, Bus, LINGER, POLL};
 
     pub(super) enum End {
         StoreGone,
@@ -225,13 +258,15 @@ mod pg {
                 match rx.recv_timeout(POLL) {
                     Ok(r) => {
                         outgoing.insert(r);
+                        let until = Instant::now() + LINGER;
                         loop {
-                            match rx.try_recv() {
+                            let left = until.saturating_duration_since(Instant::now());
+                            match rx.recv_timeout(left) {
                                 Ok(r) => {
                                     outgoing.insert(r);
                                 }
-                                Err(TryRecvError::Empty) => break,
-                                Err(TryRecvError::Disconnected) => return End::StoreGone,
+                                Err(RecvTimeoutError::Timeout) => break,
+                                Err(RecvTimeoutError::Disconnected) => return End::StoreGone,
                             }
                         }
                     }
@@ -248,8 +283,7 @@ mod pg {
                 if outgoing.contains(&Reach::Everyone) {
                     outgoing.retain(|r| *r == Reach::Everyone);
                 }
-                for reach in outgoing {
-                    let payload = format!("{instance}|{}", reach.encode());
+                for payload in payloads(instance, outgoing) {
                     if let Err(e) = diesel::sql_query("SELECT pg_notify($1, $2)")
                         .bind::<Text, _>(&self.channel)
                         .bind::<Text, _>(&payload)
@@ -262,7 +296,9 @@ mod pg {
                     match note {
                         Ok(note) => match note.payload.split_once('|') {
                             Some((from, _)) if from == instance => {}
-                            Some((_, reach)) => on_revoke(Reach::decode(reach)),
+                            Some((_, reaches)) => {
+                                reaches.split(' ').map(Reach::decode).for_each(on_revoke);
+                            }
                             None => on_revoke(Reach::Everyone),
                         },
                         Err(e) => return End::Broken(e.to_string()),
@@ -287,5 +323,41 @@ mod pg {
             .take(50)
             .collect();
         format!("idm_rev_{clean}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn heard(payload: &str) -> (String, Vec<Reach>) {
+        let (from, reaches) = payload.split_once('|').unwrap();
+        (
+            from.to_owned(),
+            reaches.split(' ').map(Reach::decode).collect(),
+        )
+    }
+
+    #[test]
+    fn announcements_collected_together_go_out_in_one_payload_that_reads_back_as_each() {
+        let sent = [Reach::User(7), Reach::Client(3), Reach::Everyone];
+        let out = payloads("i-1", sent);
+        assert_eq!(out, vec!["i-1|u:7 c:3 *".to_owned()]);
+        assert_eq!(heard(&out[0]), ("i-1".to_owned(), sent.to_vec()));
+    }
+
+    #[test]
+    fn a_batch_too_large_for_one_notify_is_split_without_losing_an_announcement() {
+        let sent: Vec<Reach> = (0..2_000).map(Reach::User).collect();
+        let out = payloads("instance", sent.clone());
+        assert!(out.len() > 1);
+        assert!(out.iter().all(|p| p.len() <= PAYLOAD_MAX));
+        let back: Vec<Reach> = out.iter().flat_map(|p| heard(p).1).collect();
+        assert_eq!(back, sent);
+    }
+
+    #[test]
+    fn nothing_to_announce_sends_nothing() {
+        assert!(payloads("i", []).is_empty());
     }
 }
