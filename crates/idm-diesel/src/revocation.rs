@@ -204,6 +204,13 @@ fn payloads(instance: &str, reaches: impl IntoIterator<Item = Reach>) -> Vec<Str
     out
 }
 
+/// The sender and the reaches of a payload made by [`payloads`]; `None` for a payload without
+/// a sender, which the caller must treat as reaching everyone.
+fn heard(payload: &str) -> Option<(&str, impl Iterator<Item = Reach> + '_)> {
+    let (from, reaches) = payload.split_once('|')?;
+    Some((from, reaches.split(' ').map(Reach::decode)))
+}
+
 #[cfg(feature = "postgres")]
 mod pg {
     use std::collections::HashSet;
@@ -216,7 +223,7 @@ mod pg {
     use diesel::{Connection, PgConnection, RunQueryDsl};
     use idm_ports::revocation::Reach;
 
-    use super::{payloads, Bus, LINGER, POLL};
+    use super::{heard, payloads, Bus, LINGER, POLL};
 
     pub(super) enum End {
         StoreGone,
@@ -294,11 +301,9 @@ mod pg {
                 }
                 for note in self.conn.notifications_iter() {
                     match note {
-                        Ok(note) => match note.payload.split_once('|') {
+                        Ok(note) => match heard(&note.payload) {
                             Some((from, _)) if from == instance => {}
-                            Some((_, reaches)) => {
-                                reaches.split(' ').map(Reach::decode).for_each(on_revoke);
-                            }
+                            Some((_, reaches)) => reaches.for_each(on_revoke),
                             None => on_revoke(Reach::Everyone),
                         },
                         Err(e) => return End::Broken(e.to_string()),
@@ -330,12 +335,9 @@ mod pg {
 mod tests {
     use super::*;
 
-    fn heard(payload: &str) -> (String, Vec<Reach>) {
-        let (from, reaches) = payload.split_once('|').unwrap();
-        (
-            from.to_owned(),
-            reaches.split(' ').map(Reach::decode).collect(),
-        )
+    fn read(payload: &str) -> (String, Vec<Reach>) {
+        let (from, reaches) = heard(payload).unwrap();
+        (from.to_owned(), reaches.collect())
     }
 
     #[test]
@@ -343,7 +345,7 @@ mod tests {
         let sent = [Reach::User(7), Reach::Client(3), Reach::Everyone];
         let out = payloads("i-1", sent);
         assert_eq!(out, vec!["i-1|u:7 c:3 *".to_owned()]);
-        assert_eq!(heard(&out[0]), ("i-1".to_owned(), sent.to_vec()));
+        assert_eq!(read(&out[0]), ("i-1".to_owned(), sent.to_vec()));
     }
 
     #[test]
@@ -352,7 +354,7 @@ mod tests {
         let out = payloads("instance", sent.clone());
         assert!(out.len() > 1);
         assert!(out.iter().all(|p| p.len() <= PAYLOAD_MAX));
-        let back: Vec<Reach> = out.iter().flat_map(|p| heard(p).1).collect();
+        let back: Vec<Reach> = out.iter().flat_map(|p| read(p).1).collect();
         assert_eq!(back, sent);
     }
 

@@ -9,7 +9,7 @@
 //! This module depends on neither `routes` nor `openapi`: route modules use it, and
 //! `openapi` (which assembles the document) uses it and the routes, so there is no cycle.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use actix_web::http::Method;
 use actix_web::{guard, web, FromRequest, Handler, HttpResponse, Resource, Responder, Route};
@@ -178,15 +178,11 @@ impl Api {
                 cfg.service(served(&path, &path, &ops));
             }
         }
-        let literals: Vec<String> = core
+        let literals: BTreeSet<String> = core
             .iter()
             .filter_map(|(path, _)| literal_first_segment(path))
-            .fold(Vec::new(), |mut out, segment| {
-                if !out.iter().any(|s| s == segment) {
-                    out.push(segment.to_owned());
-                }
-                out
-            });
+            .map(str::to_owned)
+            .collect();
         let client_scope = || {
             families
                 .iter()
@@ -227,20 +223,21 @@ const CLIENT_SCOPE: &str = "/nevisidm/api/core/v1/{clientExtId}";
 /// The literal first segment below `core/v1/` of a core path: `…/v1/clients/{extId}` →
 /// `clients`; `None` for a client-scoped path.
 fn literal_first_segment(path: &str) -> Option<&str> {
-    let below = path.strip_prefix(CORE_PREFIX)?;
-    let segment = below.split('/').next().unwrap_or(below);
-    (!segment.is_empty() && !segment.contains('{')).then_some(segment)
+    first_core_segment(path).filter(|segment| !segment.is_empty() && !segment.contains('{'))
 }
 
 /// Whether no core path with a literal first segment can fit the request path `path` (the
 /// guard of the first client scope, see [`Api::register`]). A segment with a `%` escape may
 /// decode to a literal, so it counts as one that could fit.
-fn no_literal_could_fit(path: &str, literals: &[String]) -> bool {
-    let Some(below) = path.strip_prefix(CORE_PREFIX) else {
-        return false;
-    };
-    let segment = below.split('/').next().unwrap_or(below);
-    !segment.contains('%') && !literals.iter().any(|l| l == segment)
+fn no_literal_could_fit(path: &str, literals: &BTreeSet<String>) -> bool {
+    first_core_segment(path)
+        .is_some_and(|segment| !segment.contains('%') && !literals.contains(segment))
+}
+
+/// The segment right after `core/v1/` of a path (a pattern or a request path); `None` outside
+/// the core API.
+fn first_core_segment(path: &str) -> Option<&str> {
+    path.strip_prefix(CORE_PREFIX)?.split('/').next()
 }
 
 /// `(family, rest)` of a client-scoped path whose family segment is literal:
@@ -589,7 +586,7 @@ mod tests {
 
     #[test]
     fn the_first_client_scope_takes_only_core_requests_no_literal_path_could_fit() {
-        let literals = ["clients".to_owned(), "terms".to_owned()];
+        let literals = ["clients".to_owned(), "terms".to_owned()].into();
         let fits = |p: &str| no_literal_could_fit(p, &literals);
         assert!(fits("/nevisidm/api/core/v1/c1/profiles/p/unit"));
         assert!(fits("/nevisidm/api/core/v1/client/users"));
