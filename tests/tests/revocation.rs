@@ -163,7 +163,9 @@ dual_test!(
         // user of such a batch must still be refused on the other instance.
         let other = app.second_instance().await;
         if app.backend == Backend::Sqlite {
-            return; // one instance per SQLite file: no bus (see the test above)
+            // One instance per SQLite file: no bus (see the test above).
+            assert_eq!(other.get("/ready").await.body["revocations"], "not-needed");
+            return;
         }
         let probe = format!("{CORE}/Default/users/admin");
         let mut tokens = Vec::new();

@@ -359,6 +359,37 @@ impl Api {
         assert_eq!(s, 201, "create {ext_id}: {b}");
     }
 
+    /// Creates `user` with a profile in `unit` and the role `nevisIdm.Helpdesk` there.
+    async fn created_helpdesk(&self, user: &str, unit: &str) {
+        let (s, b) = self
+            .call(
+                reqwest::Method::POST,
+                "/Default/users",
+                Some(json!({"extId": user, "loginId": user})),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        let (s, b) = self
+            .call(
+                reqwest::Method::POST,
+                &format!("/Default/users/{user}/profiles"),
+                Some(json!({"extId": format!("{user}-p"), "unitExtId": unit, "name": user})),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+        let (s, b) = self
+            .call(
+                reqwest::Method::POST,
+                &format!("/Default/profiles/{user}-p/authorizations"),
+                Some(
+                    json!({"extId": format!("{user}-a"), "roleExtId": "nevisIdm.Helpdesk",
+                            "unitGlobal": false, "clientGlobal": false}),
+                ),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+    }
+
     async fn mv(&self, child: &str, new_parent: &str) -> (u16, Value) {
         self.call(
             reqwest::Method::PUT,
@@ -410,33 +441,7 @@ impl Race {
         let admin = Api::new(&one, "admin");
         for (unit, user) in [("zp", "adm-zp"), ("zq", "adm-zq")] {
             admin.created_unit(unit, "Default-root").await;
-            let (s, b) = admin
-                .call(
-                    reqwest::Method::POST,
-                    "/Default/users",
-                    Some(json!({"extId": user, "loginId": user})),
-                )
-                .await;
-            assert_eq!(s, 201, "{b}");
-            let (s, b) = admin
-                .call(
-                    reqwest::Method::POST,
-                    &format!("/Default/users/{user}/profiles"),
-                    Some(json!({"extId": format!("{user}-p"), "unitExtId": unit, "name": user})),
-                )
-                .await;
-            assert_eq!(s, 201, "{b}");
-            let (s, b) = admin
-                .call(
-                    reqwest::Method::POST,
-                    &format!("/Default/profiles/{user}-p/authorizations"),
-                    Some(
-                        json!({"extId": format!("{user}-a"), "roleExtId": "nevisIdm.Helpdesk",
-                                "unitGlobal": false, "clientGlobal": false}),
-                    ),
-                )
-                .await;
-            assert_eq!(s, 201, "{b}");
+            admin.created_helpdesk(user, unit).await;
         }
         Some(Race { db, one, two })
     }
@@ -869,6 +874,105 @@ dual_test!(
         assert!(
             out.contains("Default: BROKEN after 6 verified record(s): record 7 does not match its hash"),
             "{out}"
+        );
+    }
+);
+
+/// `idm_caller_loads_total` of process `p`: how many callers it looked up in the database.
+async fn caller_loads(p: &Proc) -> u64 {
+    let text = reqwest::get(format!("{}/metrics", p.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("idm_caller_loads_total "))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+dual_test!(
+    users_disabled_together_in_one_process_are_each_refused_by_the_other_and_nobody_else_is_evicted,
+    setup = on,
+    |backend: Backend| {
+        let Some(db) = Db::fresh(backend) else {
+            return;
+        };
+        // A one-minute caller cache: a refusal that comes sooner can only come from the
+        // revocation bus, which sends what it collects within a few milliseconds as one
+        // notification.
+        let env = [("IDM__AUTH__CALLER_CACHE_TTL_MS", "60000")];
+        let one = start(&db, "one", &env);
+        let two = start(&db, "two", &env);
+        let ready: Value = reqwest::get(format!("{}/ready", two.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if backend == Backend::Sqlite {
+            // One instance per SQLite file is the supported deployment: no bus to report.
+            assert_eq!(ready["revocations"], "not-needed", "{ready}");
+            return;
+        }
+        assert_eq!(ready["revocations"], "up", "{ready}");
+        let admin = Api::new(&one, "admin");
+        admin.created_unit("zb", "Default-root").await;
+        let users: Vec<String> = (0..8).map(|i| format!("burst{i}")).collect();
+        for user in &users {
+            admin.created_helpdesk(user, "zb").await;
+        }
+        let probe = "/Default/units/zb";
+        let on_two: Vec<Api> = users.iter().map(|u| Api::new(&two, u)).collect();
+        let admin_two = Api::new(&two, "admin");
+        for api in on_two.iter().chain([&admin_two]) {
+            let (s, b) = api.call(reqwest::Method::GET, probe, None).await;
+            assert_eq!(s, 200, "{b}");
+        }
+        let before = caller_loads(&two).await;
+        let mut disables = tokio::task::JoinSet::new();
+        for user in &users {
+            let (admin, path) = (admin.clone(), format!("/Default/users/{user}"));
+            disables.spawn(async move {
+                admin
+                    .call(
+                        reqwest::Method::PATCH,
+                        &path,
+                        Some(json!({"userState": "disabled"})),
+                    )
+                    .await
+            });
+        }
+        while let Some(done) = disables.join_next().await {
+            let (s, b) = done.unwrap();
+            assert_eq!(s, 200, "{b}");
+        }
+        let disabled = Instant::now();
+        for (user, api) in users.iter().zip(&on_two) {
+            loop {
+                let (s, b) = api.call(reqwest::Method::GET, probe, None).await;
+                if s == 401 {
+                    break;
+                }
+                assert_eq!(s, 200, "{b}");
+                assert!(
+                    disabled.elapsed() < Duration::from_secs(5),
+                    "process two still accepts the disabled user {user}"
+                );
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }
+        // Each notification named its users: process two's admin, named by none, stayed
+        // cached (a batch read as one unreadable announcement would have emptied the cache).
+        let (s, b) = admin_two.call(reqwest::Method::GET, probe, None).await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(
+            caller_loads(&two).await - before,
+            8,
+            "one look-up per disabled user, none for the admin"
         );
     }
 );
