@@ -226,7 +226,7 @@ async fn one_connection(backend: idm_tests::Backend) -> Option<idm_tests::TestAp
 }
 
 dual_test!(
-    the_audit_trail_adds_three_statements_to_a_write_on_sqlite_and_one_on_postgresql,
+    the_audit_trail_adds_three_statements_to_a_write_on_sqlite_and_none_on_postgresql,
     setup = one_connection,
     |app: idm_tests::TestApp| {
         let path = format!("{CORE}/clients/Default");
@@ -255,12 +255,12 @@ dual_test!(
         );
         // The path's two (look-up, UPDATE ... RETURNING), now inside BEGIN ... COMMIT, plus
         // the trail's own. SQLite chains the record in the write's transaction: lock the head
-        // (UPDATE ... RETURNING), insert the record, move the head. PostgreSQL inserts it
-        // into `audit_pending` and chains it after the commit, in statements counted apart
-        // (`idm_audit_seal_statements_total`).
+        // (UPDATE ... RETURNING), insert the record, move the head. On PostgreSQL the UPDATE
+        // itself inserts it into `audit_pending` (`audit::WithRecord`), and it is chained after
+        // the commit, in statements counted apart (`idm_audit_seal_statements_total`).
         let trail = match app.backend {
             idm_tests::Backend::Sqlite => 3,
-            idm_tests::Backend::Postgres => 1,
+            idm_tests::Backend::Postgres => 0,
         };
         assert!(
             statements <= 2 + 2 + trail,
@@ -271,5 +271,74 @@ dual_test!(
         assert_eq!(records.status, 200, "{}", records.body);
         let records = records.body["items"].as_array().unwrap().clone();
         assert_eq!(records.len(), 3, "one record per PATCH");
+    }
+);
+
+dual_test!(
+    an_audited_user_create_patch_and_delete_carry_their_records_in_the_write_statement_on_postgresql,
+    setup = one_connection,
+    |app: idm_tests::TestApp| {
+        use idm_tests::json;
+        let users = format!("{CORE}/Default/users");
+        let create = |n: &str| {
+            app.post(
+                &users,
+                json!({"extId": n, "loginId": n, "name": {"firstName": "A", "familyName": "B"}}),
+            )
+        };
+        let patch = |n: &str| app.patch(&format!("{users}/{n}"), json!({"remarks": "r"}));
+        // Warm: statement caches, the caller cache, the chain's head row.
+        for n in ["w1", "w2"] {
+            assert_eq!(create(n).await.status, 201);
+            assert_eq!(patch(n).await.status, 200);
+            assert_eq!(app.delete(&format!("{users}/{n}")).await.status, 204);
+        }
+        let (created, create_cost, _) = app.statements_during(create("u1")).await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        let (patched, patch_cost, _) = app.statements_during(patch("u1")).await;
+        assert_eq!(patched.status, 200, "{}", patched.body);
+        let (deleted, delete_cost, _) = app
+            .statements_during(app.delete(&format!("{users}/u1")))
+            .await;
+        assert_eq!(deleted.status, 204, "{}", deleted.body);
+        eprintln!(
+            "{:?}: audited user create {create_cost}, patch {patch_cost}, delete {delete_cost} statements",
+            app.backend
+        );
+        if app.backend == idm_tests::Backend::Postgres {
+            // Create: the client's look-up, its policy, the property definitions, and the
+            // INSERT carrying its record — no BEGIN, no COMMIT, no separate record.
+            assert_eq!(create_cost, 4, "audited user create");
+            // Patch: the look-up, the policy, the UPDATE carrying its record, the property
+            // values of the answer.
+            assert_eq!(patch_cost, 4, "audited user patch");
+            // Delete: the look-up, then BEGIN, the FIDO UAF credentials, the profiles, the
+            // DELETE carrying its record, COMMIT.
+            assert_eq!(delete_cost, 6, "audited user delete");
+        }
+        // One record each, whatever the path.
+        let records = app.get(&format!("{CORE}/Default/audit")).await;
+        assert_eq!(records.status, 200, "{}", records.body);
+        let mine: Vec<_> = records.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["objectExtId"] == "u1")
+            .map(|r| {
+                (
+                    r["operation"].as_str().unwrap().split(' ').next().unwrap().to_owned(),
+                    r["versionBefore"].clone(),
+                    r["versionAfter"].clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            mine,
+            vec![
+                ("POST".to_owned(), serde_json::Value::Null, serde_json::Value::Null),
+                ("PATCH".to_owned(), json!(1), json!(2)),
+                ("DELETE".to_owned(), serde_json::Value::Null, serde_json::Value::Null),
+            ]
+        );
     }
 );

@@ -110,6 +110,11 @@ pub(crate) enum Append {
 
 /// Runs the write `f` and, when it succeeds, adds the record of `draft` as `append` says — to
 /// be called inside the write's transaction.
+///
+/// With [`Append::Pending`] the record is first offered to the write's statements: the first
+/// one run through [`RecordedWrite`] carries it in itself ([`WithRecord`]), which saves the
+/// separate `INSERT INTO audit_pending` round trip. A record no statement took is inserted
+/// after `f`, still inside the transaction.
 pub(crate) fn recorded<T>(
     conn: &mut DbConnection,
     draft: Option<&AuditDraft>,
@@ -120,6 +125,16 @@ pub(crate) fn recorded<T>(
         return f(conn);
     };
     VERSIONS.with(|v| v.set(None));
+    if append == Append::Pending {
+        let Some(offer) = Offer::of(draft) else {
+            return f(conn);
+        };
+        let out = f(conn)?;
+        if let Some(entry) = offer.left() {
+            insert_pending(conn, &entry)?;
+        }
+        return Ok(out);
+    }
     let out = f(conn)?;
     let versions = VERSIONS.with(Cell::take);
     let Some(entry) = unchained(draft, versions) else {
@@ -133,6 +148,210 @@ pub(crate) fn recorded<T>(
         Append::Pending => insert_pending(conn, &entry)?,
     }
     Ok(out)
+}
+
+/// PostgreSQL, a write of exactly one statement outside any transaction ([`crate::Store::write_one`]):
+/// runs `f`, whose statement takes the record of `draft` into itself through [`RecordedWrite`],
+/// so the write and its record commit together without `BEGIN`/`COMMIT`.
+///
+/// A write whose statement did not take the record is a bug of its call site (every caller
+/// of `write_one` runs its statement through [`RecordedWrite`], and the tests of each prove
+/// its record exists): debug builds fail on it; release builds insert the record right after
+/// the write and log the error, so the trail still gets it.
+pub(crate) fn in_statement<T>(
+    conn: &mut DbConnection,
+    draft: &AuditDraft,
+    f: impl FnOnce(&mut DbConnection) -> R<T>,
+) -> R<T> {
+    VERSIONS.with(|v| v.set(None));
+    let Some(offer) = Offer::of(draft) else {
+        return f(conn);
+    };
+    let out = f(conn)?;
+    if let Some(entry) = offer.left() {
+        debug_assert!(false, "a one-statement write did not take its audit record");
+        tracing::error!(
+            operation = %entry.operation,
+            "audit: a one-statement write did not carry its record; inserted after it"
+        );
+        insert_pending(conn, &entry)?;
+    }
+    Ok(out)
+}
+
+thread_local! {
+    /// PostgreSQL: the record the write running on this blocking thread offers to its first
+    /// statement run through [`RecordedWrite`] (set and cleared by [`Offer`]).
+    static OFFERED: std::cell::RefCell<Option<AuditEntry>> = const { std::cell::RefCell::new(None) };
+}
+
+/// A record on offer for the duration of one write; dropping it withdraws the offer, so an
+/// error or a panic inside the write never leaves it to the next write on the thread.
+struct Offer;
+
+impl Offer {
+    /// Offers the record of `draft` (`None`, and nothing offered, when it names no chain).
+    fn of(draft: &AuditDraft) -> Option<Offer> {
+        let entry = unchained(draft, None)?;
+        OFFERED.with(|o| *o.borrow_mut() = Some(entry));
+        Some(Offer)
+    }
+
+    /// The record when no statement took it, with the versions of the write's first
+    /// versioned update.
+    fn left(self) -> Option<AuditEntry> {
+        let mut entry = OFFERED.with(|o| o.borrow_mut().take())?;
+        if let Some((before, after)) = VERSIONS.with(Cell::take) {
+            entry.version_before = Some(before);
+            entry.version_after = Some(after);
+        }
+        Some(entry)
+    }
+}
+
+impl Drop for Offer {
+    fn drop(&mut self) {
+        OFFERED.with(|o| o.borrow_mut().take());
+    }
+}
+
+/// Takes the offered record for a statement about to run (`versions`: what the statement
+/// moves its row's version from and to, when it is a versioned update).
+#[cfg(feature = "postgres")]
+fn take_offer(versions: Option<(i64, i64)>) -> Option<AuditEntry> {
+    let mut entry = OFFERED.with(|o| o.borrow_mut().take())?;
+    entry.version_before = versions.map(|v| v.0);
+    entry.version_after = versions.map(|v| v.1);
+    Some(entry)
+}
+
+/// Puts a taken record back: its statement wrote nothing (no row matched) or failed, so a
+/// later statement of the same write, or the fallback after it, must record the write.
+#[cfg(feature = "postgres")]
+fn restore_offer(entry: AuditEntry) {
+    OFFERED.with(|o| *o.borrow_mut() = Some(entry));
+}
+
+/// Runs a write statement that returns at most one row, carrying the write's offered audit
+/// record in the same statement where the backend allows it. Implemented per backend
+/// connection, so it is called inside `native!`:
+/// - **PostgreSQL**: with a record on offer and no savepoint open, the statement becomes
+///   [`WithRecord`]; otherwise it runs as it is.
+/// - **SQLite** runs it as it is: its records are chained in the write's transaction.
+pub(crate) trait RecordedWrite<'q, Q, U> {
+    /// `write` loaded as at most one row of `U` (`None`: no row matched).
+    fn first_recorded(&mut self, write: Q, versions: Option<(i64, i64)>) -> QueryResult<Option<U>>;
+}
+
+impl<'q, Q, U> RecordedWrite<'q, Q, U> for diesel::SqliteConnection
+where
+    Q: diesel::query_dsl::LoadQuery<'q, diesel::SqliteConnection, U> + 'q,
+{
+    fn first_recorded(&mut self, write: Q, _: Option<(i64, i64)>) -> QueryResult<Option<U>> {
+        write.get_result(self).optional()
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl<'q, Q, U> RecordedWrite<'q, Q, U> for diesel::PgConnection
+where
+    Q: diesel::query_dsl::LoadQuery<'q, diesel::PgConnection, U> + 'q,
+    WithRecord<Q>: diesel::query_dsl::LoadQuery<'q, diesel::PgConnection, U>,
+{
+    fn first_recorded(&mut self, write: Q, versions: Option<(i64, i64)>) -> QueryResult<Option<U>> {
+        use diesel::connection::{AnsiTransactionManager, TransactionManager};
+        // Inside a savepoint the statement could be rolled back while the write goes on and
+        // commits: the record stays with the write's own transaction then.
+        let depth = AnsiTransactionManager::transaction_manager_status_mut(self)
+            .transaction_depth()?
+            .map_or(0, std::num::NonZeroU32::get);
+        let Some(entry) = (depth <= 1).then(|| take_offer(versions)).flatten() else {
+            return write.get_result(self).optional();
+        };
+        let record = match PendingRow::of(&entry) {
+            Ok(record) => record,
+            Err(_) => {
+                // Unreadable fields: leave the record to the fallback, which reports it.
+                restore_offer(entry);
+                return write.get_result(self).optional();
+            }
+        };
+        let found = WithRecord { write, record }.get_result(self).optional();
+        if !matches!(found, Ok(Some(_))) {
+            restore_offer(entry);
+        }
+        found
+    }
+}
+
+/// `WITH written AS (<write>), recorded AS (INSERT INTO audit_pending (…) SELECT … WHERE
+/// EXISTS (SELECT 1 FROM written)) SELECT * FROM written` (PostgreSQL): a write and its audit
+/// record in one statement. A statement is atomic, so the record exists exactly when the
+/// write's row does, and a write that matched no row (a stale version) records nothing.
+/// `write` must have a RETURNING clause: its rows are the statement's rows.
+#[cfg(feature = "postgres")]
+pub(crate) struct WithRecord<Q> {
+    write: Q,
+    record: PendingRow,
+}
+
+#[cfg(feature = "postgres")]
+impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for WithRecord<Q> {
+    type SqlType = Q::SqlType;
+}
+
+#[cfg(feature = "postgres")]
+impl<Q> diesel::query_builder::QueryId for WithRecord<Q> {
+    // No static id: cached by SQL text, which is the write's text plus a fixed tail.
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+#[cfg(feature = "postgres")]
+impl<Q> RunQueryDsl<diesel::PgConnection> for WithRecord<Q> {}
+
+#[cfg(feature = "postgres")]
+impl<Q> diesel::query_builder::QueryFragment<diesel::pg::Pg> for WithRecord<Q>
+where
+    Q: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> QueryResult<()> {
+        use diesel::sql_types::{BigInt, Nullable, Text};
+        let r = &self.record;
+        out.push_sql("WITH written AS (");
+        self.write.walk_ast(out.reborrow())?;
+        out.push_sql(
+            "), recorded AS (INSERT INTO audit_pending (chain, at_millis, caller_client, \
+             caller_user, request_id, operation, object_type, object_ext_id, version_before, \
+             version_after, fields) SELECT ",
+        );
+        out.push_bind_param::<Text, _>(&r.chain)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&r.at_millis)?;
+        for text in [
+            &r.caller_client,
+            &r.caller_user,
+            &r.request_id,
+            &r.operation,
+            &r.object_type,
+        ] {
+            out.push_sql(", ");
+            out.push_bind_param::<Text, _>(text)?;
+        }
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(&r.object_ext_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<BigInt>, _>(&r.version_before)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<BigInt>, _>(&r.version_after)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(&r.fields)?;
+        out.push_sql(" WHERE EXISTS (SELECT 1 FROM written)) SELECT * FROM written");
+        Ok(())
+    }
 }
 
 fn insert_pending(conn: &mut DbConnection, entry: &AuditEntry) -> R<()> {
@@ -243,6 +462,13 @@ fn chain_entries(conn: &mut DbConnection, head: (i64, String), entries: Vec<Audi
     .execute(conn))?;
     Ok(())
 }
+
+/// How long the sealing task lets pending records gather before it chains them: one pass
+/// costs the same eight statements for one record or hundreds. Measured on the PostgreSQL
+/// lifecycle (docs/performance.md, tenth session): sealing right after each commit took a
+/// handful of records per pass. Records wait in `audit_pending` meanwhile, durable, and every
+/// read of the trail chains what is pending first, so no reader sees the delay.
+pub(crate) const SEAL_LINGER: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// Most pending records one sealing transaction chains: bounds its statement and how long it
 /// holds the head row.
@@ -660,6 +886,153 @@ mod tests {
                 // Each once: lock the head, insert its row (the chain's first record), insert
                 // the record, move the head.
                 assert_eq!(count.load(Ordering::Relaxed), 4, "the chaining statements");
+                Ok(())
+            });
+        }
+    );
+
+    diesel::table! {
+        recorded_probe (id) {
+            id -> BigInt,
+            n -> BigInt,
+        }
+    }
+
+    /// The pending-record table and a one-row probe table, in a transaction the caller rolls
+    /// back (PostgreSQL: in a schema of its own, as the shared test database may hold the
+    /// tables).
+    fn recorded_probe_tables(conn: &mut DbConnection) -> QueryResult<()> {
+        let setup = match conn {
+            DbConnection::Sqlite(_) => String::new(),
+            #[cfg(feature = "postgres")]
+            DbConnection::Postgresql(_) => {
+                "CREATE SCHEMA recorded_probe; SET LOCAL search_path TO recorded_probe;".into()
+            }
+        };
+        let pending = match conn {
+            DbConnection::Sqlite(_) => {
+                include_str!("../../../migrations/sqlite/2026-11-26-000500_audit_pending/up.sql")
+            }
+            #[cfg(feature = "postgres")]
+            DbConnection::Postgresql(_) => {
+                include_str!("../../../migrations/postgres/2026-11-26-000500_audit_pending/up.sql")
+            }
+        };
+        conn.batch_execute(&format!(
+            "{setup}{pending}; CREATE TABLE recorded_probe (id BIGINT PRIMARY KEY, n BIGINT NOT NULL); \
+             INSERT INTO recorded_probe VALUES (1, 0);"
+        ))
+    }
+
+    fn probe_draft() -> AuditDraft {
+        AuditDraft {
+            request_id: "req-1".into(),
+            operation: "PATCH /probe/{id}".into(),
+            chain: Some("acme".into()),
+            caller_client: Some("acme".into()),
+            caller_user: Some("admin".into()),
+            object_type: "probe".into(),
+            object_ext_id: Some("1".into()),
+            ..AuditDraft::default()
+        }
+    }
+
+    /// `UPDATE recorded_probe SET n = n + 1 WHERE id = $id RETURNING n`, through
+    /// [`RecordedWrite`], as a versioned update from 1 to 2.
+    fn bump(conn: &mut DbConnection, id: i64) -> QueryResult<Option<i64>> {
+        use recorded_probe as p;
+        native!(conn, |c| RecordedWrite::<_, i64>::first_recorded(
+            c,
+            crate::cached::update(p::table, p::n.eq(p::n + 1_i64), p::id.eq(id)).returning(p::n),
+            Some((1, 2)),
+        ))
+    }
+
+    /// The pending records: (version before, version after, object extId).
+    fn pending_rows(conn: &mut DbConnection) -> Vec<(Option<i64>, Option<i64>, Option<String>)> {
+        audit_pending::table
+            .select((
+                audit_pending::version_before,
+                audit_pending::version_after,
+                audit_pending::object_ext_id,
+            ))
+            .load(conn)
+            .unwrap()
+    }
+
+    crate::dual_test!(
+        a_write_carries_its_offered_record_in_its_own_statement_on_postgresql_and_leaves_it_on_sqlite,
+        setup = probe_connection,
+        |conn: DbConnection| {
+            let mut conn = conn;
+            let postgres = !matches!(conn, DbConnection::Sqlite(_));
+            conn.test_transaction::<_, E, _>(|conn| {
+                recorded_probe_tables(conn)?;
+                let offer = Offer::of(&probe_draft()).unwrap();
+                assert_eq!(bump(conn, 1)?, Some(1));
+                let left = offer.left();
+                if postgres {
+                    assert!(left.is_none(), "the statement took the record");
+                    assert_eq!(
+                        pending_rows(conn),
+                        vec![(Some(1), Some(2), Some("1".to_owned()))],
+                        "exactly one record, with the statement's versions"
+                    );
+                } else {
+                    // SQLite chains its records in the write's transaction instead.
+                    assert!(left.is_some());
+                    assert!(pending_rows(conn).is_empty());
+                }
+                Ok(())
+            });
+        }
+    );
+
+    crate::dual_test!(
+        a_write_that_matches_no_row_records_nothing_and_leaves_the_record_on_offer,
+        setup = probe_connection,
+        |conn: DbConnection| {
+            let mut conn = conn;
+            conn.test_transaction::<_, E, _>(|conn| {
+                recorded_probe_tables(conn)?;
+                let offer = Offer::of(&probe_draft()).unwrap();
+                // A stale version, as the write sees it: no row matches.
+                assert_eq!(bump(conn, 99)?, None);
+                assert!(pending_rows(conn).is_empty(), "nothing was written");
+                // A later statement of the same write (here: the same one, now matching) must
+                // still be able to record the write.
+                assert_eq!(bump(conn, 1)?, Some(1));
+                let left = offer.left();
+                match conn {
+                    DbConnection::Sqlite(_) => assert!(left.is_some()),
+                    #[cfg(feature = "postgres")]
+                    DbConnection::Postgresql(_) => {
+                        assert!(left.is_none());
+                        assert_eq!(pending_rows(conn).len(), 1);
+                    }
+                }
+                Ok(())
+            });
+        }
+    );
+
+    crate::dual_test!(
+        a_write_inside_a_savepoint_leaves_the_record_to_the_transaction,
+        setup = probe_connection,
+        |conn: DbConnection| {
+            let mut conn = conn;
+            conn.test_transaction::<_, E, _>(|conn| {
+                recorded_probe_tables(conn)?;
+                let offer = Offer::of(&probe_draft()).unwrap();
+                // The savepoint could roll back while the write goes on: its statement must
+                // not carry the record.
+                conn.transaction::<_, E, _>(|conn| Ok(bump(conn, 1)?))?;
+                assert!(pending_rows(conn).is_empty());
+                let left = offer.left().expect("still on offer");
+                assert_eq!((left.version_before, left.version_after), (None, None));
+                // A withdrawn offer is gone for the next write on the thread.
+                assert!(Offer::of(&AuditDraft::default()).is_none());
+                assert!(OFFERED.with(|o| o.borrow().is_none()));
                 Ok(())
             });
         }

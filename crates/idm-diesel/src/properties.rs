@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use idm_domain::model::{EnterpriseRole, Profile, Unit, User};
 use idm_domain::properties::{AllowedValue, PropertyDef};
 use idm_ports::properties::{OwnedValue, Owner, PropertyRepo, StoredValue, ValueWrites};
+use idm_ports::users::{UserAdmin, UserRepo};
 use idm_ports::{RepoError, RepoResult};
 
 use crate::rows::parse;
@@ -356,6 +357,10 @@ impl PropertyRepo for Store {
         user: User,
         writes: ValueWrites,
     ) -> RepoResult<User> {
+        if writes.is_empty() {
+            // One statement (on PostgreSQL without BEGIN/COMMIT): see `Store::write_one`.
+            return self.create_user(user).await;
+        }
         self.tx(move |conn| {
             let u = crate::users::insert(conn, &user)?;
             write_values(conn, Owner::User(u.meta.id), &writes)?;
@@ -370,6 +375,9 @@ impl PropertyRepo for Store {
         before: &User,
         writes: ValueWrites,
     ) -> RepoResult<User> {
+        if writes.is_empty() {
+            return self.update_user(user, before).await;
+        }
         let (user, before) = (user.clone(), before.clone());
         self.tx(move |conn| {
             let u = crate::users::update(conn, &user, &before)?;

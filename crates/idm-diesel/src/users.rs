@@ -96,8 +96,12 @@ impl UserRow {
 }
 
 /// Column values of a user as written by insert and update.
+///
+/// `treat_none_as_default_value = false`: a `None` is bound as NULL (every optional column
+/// defaults to NULL anyway), so the INSERT's text is the same for every user and stays in the
+/// statement cache; with `DEFAULT` for `None`, PostgreSQL parsed and planned it on every create.
 #[derive(Insertable, AsChangeset)]
-#[diesel(table_name = users, treat_none_as_null = true)]
+#[diesel(table_name = users, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub(crate) struct UserValues<'a> {
     login_id: &'a str,
     state: &'a str,
@@ -214,7 +218,7 @@ impl<'a> UserChanges<'a> {
 
 /// A new user row: identity columns plus [`UserValues`].
 #[derive(Insertable)]
-#[diesel(table_name = users)]
+#[diesel(table_name = users, treat_none_as_default_value = false)]
 struct NewUser<'a> {
     client_id: i64,
     ext_id: &'a str,
@@ -262,10 +266,20 @@ pub(crate) fn insert(conn: &mut DbConnection, user: &User) -> R<User> {
         values: UserValues::of(user),
     };
     // INSERT … RETURNING through the MultiConnection is prepared afresh on every run.
-    returned(native!(conn, |conn| diesel::insert_into(users::table)
-        .values(&new)
-        .returning(user_returning!())
-        .get_result(conn))?)
+    // `first_recorded`: on PostgreSQL the create's audit record rides in the statement.
+    let row = native!(conn, |conn| crate::audit::RecordedWrite::<
+        _,
+        (UserRow, String),
+    >::first_recorded(
+        conn,
+        diesel::insert_into(users::table)
+            .values(&new)
+            .returning(user_returning!()),
+        None,
+    ))?;
+    returned(
+        row.ok_or_else(|| crate::E(RepoError::Other("INSERT … RETURNING gave no row".into())))?,
+    )
 }
 
 /// The versioned update of a user from `before` (the stored row at `user`'s version) to `user`,
@@ -332,7 +346,7 @@ impl UserRepo for Store {
     }
 
     async fn create_user(&self, user: User) -> RepoResult<User> {
-        self.write(move |conn| insert(conn, &user)).await
+        self.write_one(move |conn| insert(conn, &user)).await
     }
 
     async fn user_unit_paths(&self, user_id: i64) -> RepoResult<Vec<String>> {
@@ -487,6 +501,12 @@ impl UserAdmin for Store {
 
     async fn update_user(&self, user: &User, before: &User) -> RepoResult<User> {
         let (user, before) = (user.clone(), before.clone());
+        // Without a state change there is no profile cascade: one statement.
+        if user.state == before.state {
+            return self
+                .write_one(move |conn| update(conn, &user, &before))
+                .await;
+        }
         self.tx(move |conn| update(conn, &user, &before)).await
     }
 
@@ -545,11 +565,15 @@ impl UserAdmin for Store {
                 let ext_ids: Vec<String> = gone.iter().map(|(_, e)| e.clone()).collect();
                 crate::profiles::clear_deputies(conn, *client_id, &ext_ids)?;
             }
-            let n = diesel::delete(users::table.filter(users::id.eq(user_id))).execute(conn)?;
-            if n == 0 {
-                return Err(RepoError::NotFound.into());
-            }
-            Ok(())
+            // `first_recorded`: on PostgreSQL the delete's audit record rides in the statement.
+            let gone = native!(conn, |conn| {
+                crate::audit::RecordedWrite::<_, i64>::first_recorded(
+                    conn,
+                    diesel::delete(users::table.filter(users::id.eq(user_id))).returning(users::id),
+                    None,
+                )
+            })?;
+            gone.map(|_| ()).ok_or_else(|| RepoError::NotFound.into())
         })
         .await
     }

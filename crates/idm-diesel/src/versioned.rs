@@ -12,7 +12,8 @@
 //! stored one — either another writer got there first or the row is gone; the ports report both
 //! as [`idm_ports::RepoError::StaleVersion`], because the service already proved the row existed
 //! when it read the version it sends back. RETURNING hands back exactly what was written, so no
-//! adapter re-reads a row after updating it.
+//! adapter re-reads a row after updating it. On PostgreSQL the statement also carries the
+//! write's audit record when one is on offer ([`crate::audit::RecordedWrite`]).
 //!
 //! A macro rather than a generic function: Diesel's table, column and statement types make the
 //! bounds of a generic version longer than the statement itself, and every table here has the
@@ -24,18 +25,23 @@ macro_rules! versioned_update {
         let version: i64 = $version;
         // On the backend's own connection: through the MultiConnection an UPDATE … RETURNING
         // is rendered twice per run. `cached::update`: Diesel itself never caches an UPDATE.
-        native!($conn, |conn| crate::cached::update(
-            $table::table,
-            (
-                $changes,
-                $table::version.eq($table::version + 1_i64),
-                $table::last_modified.eq(idm_domain::values::now_millis()),
-            ),
-            $table::id.eq($id).and($table::version.eq(version)),
-        )
-        .returning($returning)
-        .get_result::<$out>(conn)
-        .optional())
+        // `first_recorded`: on PostgreSQL the write's audit record rides in the statement.
+        native!($conn, |conn| {
+            crate::audit::RecordedWrite::<_, $out>::first_recorded(
+                conn,
+                crate::cached::update(
+                    $table::table,
+                    (
+                        $changes,
+                        $table::version.eq($table::version + 1_i64),
+                        $table::last_modified.eq(idm_domain::values::now_millis()),
+                    ),
+                    $table::id.eq($id).and($table::version.eq(version)),
+                )
+                .returning($returning),
+                Some((version, version + 1)),
+            )
+        })
         .map_err(crate::E::from)
         .and_then(|row| row.ok_or(crate::E(idm_ports::RepoError::StaleVersion)))
         .inspect(|_| crate::audit::saw_update(version))

@@ -42,6 +42,13 @@ pub struct ValueWrites {
     pub set: Vec<StoredValue>,
 }
 
+impl ValueWrites {
+    /// Whether nothing is removed or set: the entity's write is then its only statement.
+    pub fn is_empty(&self) -> bool {
+        self.remove.is_empty() && self.set.is_empty()
+    }
+}
+
 /// A stored value of an entity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OwnedValue {
