@@ -285,6 +285,53 @@ async fn make_profile(app: &TestApp, user_ext: &str, body: serde_json::Value) ->
 }
 
 dual_test!(
+    deleting_a_user_clears_the_deputy_of_every_other_profile_that_named_one_of_its_profiles,
+    |app| {
+        app.seed_user("Default", "boss", &["SelfAdmin"], false, true, None)
+            .await;
+        let deputy = app
+            .seed_user("Default", "dep", &["SelfAdmin"], false, true, None)
+            .await;
+        let bystander = app
+            .seed_user("Default", "by", &["SelfAdmin"], false, true, None)
+            .await;
+        // Two profiles of others name the deputy's profile; one names the bystander's; the
+        // deputy's own second profile names its first (deleted with it).
+        for (owner, ext, names) in [
+            ("boss", "boss-2", deputy.profile_ext_id.as_str()),
+            ("boss", "boss-3", deputy.profile_ext_id.as_str()),
+            ("boss", "boss-4", bystander.profile_ext_id.as_str()),
+            ("dep", "dep-2", deputy.profile_ext_id.as_str()),
+        ] {
+            let r = make_profile(
+                &app,
+                owner,
+                json!({"extId": ext, "unitExtId": "Default-root", "deputedProfileExtId": names}),
+            )
+            .await;
+            assert_eq!(r.status, 201, "{}", r.body);
+        }
+        let r = app.delete(&user("dep")).await;
+        assert_eq!(r.status, 204, "{}", r.body);
+        for ext in ["boss-2", "boss-3"] {
+            let r = app.get(&profile(ext)).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            assert!(r.body.get("deputedProfileExtId").is_none(), "{}", r.body);
+            // Clearing it is a change of the profile.
+            assert_eq!(r.body["version"], 2, "{}", r.body);
+        }
+        let r = app.get(&profile("boss-4")).await;
+        assert_eq!(
+            r.body["deputedProfileExtId"],
+            bystander.profile_ext_id.as_str(),
+            "an unrelated deputy stays"
+        );
+        assert_eq!(app.get(&profile("dep-2")).await.status, 404);
+        assert_eq!(app.get(&user("dep")).await.status, 404);
+    }
+);
+
+dual_test!(
     a_profile_names_another_profile_of_its_client_as_deputy,
     |app| {
         app.create_client("other", "Other").await;

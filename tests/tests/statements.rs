@@ -275,7 +275,7 @@ dual_test!(
 );
 
 dual_test!(
-    an_audited_user_create_patch_and_delete_carry_their_records_in_the_write_statement_on_postgresql,
+    an_audited_user_create_patch_disable_and_delete_are_one_write_statement_each_on_postgresql,
     setup = one_connection,
     |app: idm_tests::TestApp| {
         use idm_tests::json;
@@ -301,12 +301,16 @@ dual_test!(
         assert_eq!(created.status, 201, "{}", created.body);
         let (patched, patch_cost, _) = app.statements_during(patch("u1")).await;
         assert_eq!(patched.status, 200, "{}", patched.body);
+        let (disabled, disable_cost, _) = app
+            .statements_during(app.patch(&format!("{users}/u1"), json!({"userState": "disabled"})))
+            .await;
+        assert_eq!(disabled.status, 200, "{}", disabled.body);
         let (deleted, delete_cost, _) = app
             .statements_during(app.delete(&format!("{users}/u1")))
             .await;
         assert_eq!(deleted.status, 204, "{}", deleted.body);
         eprintln!(
-            "{:?}: audited user create {create_cost}, patch {patch_cost}, delete {delete_cost} statements",
+            "{:?}: audited user create {create_cost}, patch {patch_cost}, disable {disable_cost}, delete {delete_cost} statements",
             app.backend
         );
         if app.backend == idm_tests::Backend::Postgres {
@@ -316,9 +320,11 @@ dual_test!(
             // Patch: the look-up, the policy, the UPDATE carrying its record (the client
             // defines no property: no values to read for the answer).
             assert_eq!(patch_cost, 3, "audited user patch");
-            // Delete: the look-up, then BEGIN, the FIDO UAF credentials, the profiles, the
-            // DELETE carrying its record, COMMIT.
-            assert_eq!(delete_cost, 6, "audited user delete");
+            // Disable: the same, the profiles' cascade riding in the UPDATE.
+            assert_eq!(disable_cost, 3, "audited user disable");
+            // Delete: the look-up, and the DELETE carrying the credential and profile deletes,
+            // the deputies' update and its record.
+            assert_eq!(delete_cost, 2, "audited user delete");
         }
         // One record each, whatever the path.
         let records = app.get(&format!("{CORE}/Default/audit")).await;
@@ -330,7 +336,13 @@ dual_test!(
             .filter(|r| r["objectExtId"] == "u1")
             .map(|r| {
                 (
-                    r["operation"].as_str().unwrap().split(' ').next().unwrap().to_owned(),
+                    r["operation"]
+                        .as_str()
+                        .unwrap()
+                        .split(' ')
+                        .next()
+                        .unwrap()
+                        .to_owned(),
                     r["versionBefore"].clone(),
                     r["versionAfter"].clone(),
                 )
@@ -339,9 +351,18 @@ dual_test!(
         assert_eq!(
             mine,
             vec![
-                ("POST".to_owned(), serde_json::Value::Null, serde_json::Value::Null),
+                (
+                    "POST".to_owned(),
+                    serde_json::Value::Null,
+                    serde_json::Value::Null
+                ),
                 ("PATCH".to_owned(), json!(1), json!(2)),
-                ("DELETE".to_owned(), serde_json::Value::Null, serde_json::Value::Null),
+                ("PATCH".to_owned(), json!(2), json!(3)),
+                (
+                    "DELETE".to_owned(),
+                    serde_json::Value::Null,
+                    serde_json::Value::Null
+                ),
             ]
         );
     }

@@ -256,32 +256,65 @@ where
 impl<'q, Q, U> RecordedWrite<'q, Q, U> for diesel::PgConnection
 where
     Q: diesel::query_dsl::LoadQuery<'q, diesel::PgConnection, U> + 'q,
-    WithRecord<Q>: diesel::query_dsl::LoadQuery<'q, diesel::PgConnection, U>,
+    WithRecord<'q, Q>: diesel::query_dsl::LoadQuery<'q, diesel::PgConnection, U>,
 {
     fn first_recorded(&mut self, write: Q, versions: Option<(i64, i64)>) -> QueryResult<Option<U>> {
-        use diesel::connection::{AnsiTransactionManager, TransactionManager};
-        // Inside a savepoint the statement could be rolled back while the write goes on and
-        // commits: the record stays with the write's own transaction then.
-        let depth = AnsiTransactionManager::transaction_manager_status_mut(self)
-            .transaction_depth()?
-            .map_or(0, std::num::NonZeroU32::get);
-        let Some(entry) = (depth <= 1).then(|| take_offer(versions)).flatten() else {
-            return write.get_result(self).optional();
-        };
-        let record = match PendingRow::of(&entry) {
-            Ok(record) => record,
-            Err(_) => {
-                // Unreadable fields: leave the record to the fallback, which reports it.
-                restore_offer(entry);
-                return write.get_result(self).optional();
-            }
-        };
-        let found = WithRecord { write, record }.get_result(self).optional();
-        if !matches!(found, Ok(Some(_))) {
-            restore_offer(entry);
-        }
-        found
+        write_with(self, write, Vec::new(), versions)
     }
+}
+
+/// Statements that ride along in a write's statement (PostgreSQL), each `(name, statement)`
+/// rendered as `name AS (statement)` after `written`. A side effect that must not happen when
+/// the write matched no row (a stale version) filters on `EXISTS (SELECT 1 FROM written)`.
+#[cfg(feature = "postgres")]
+pub(crate) type Sides<'a> = Vec<(
+    &'static str,
+    Box<dyn diesel::query_builder::QueryFragment<diesel::pg::Pg> + 'a>,
+)>;
+
+/// [`RecordedWrite::first_recorded`] on PostgreSQL with `sides` in the same statement: the
+/// write, its side effects and its offered record commit or fail together.
+#[cfg(feature = "postgres")]
+pub(crate) fn write_with<'q, Q, U>(
+    conn: &mut diesel::PgConnection,
+    write: Q,
+    sides: Sides<'q>,
+    versions: Option<(i64, i64)>,
+) -> QueryResult<Option<U>>
+where
+    Q: diesel::query_dsl::LoadQuery<'q, diesel::PgConnection, U> + 'q,
+    WithRecord<'q, Q>: diesel::query_dsl::LoadQuery<'q, diesel::PgConnection, U>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    // Inside a savepoint the statement could be rolled back while the write goes on and
+    // commits: the record stays with the write's own transaction then.
+    let depth = AnsiTransactionManager::transaction_manager_status_mut(conn)
+        .transaction_depth()?
+        .map_or(0, std::num::NonZeroU32::get);
+    let mut entry = (depth <= 1).then(|| take_offer(versions)).flatten();
+    let record = match entry.as_ref().map(PendingRow::of) {
+        Some(Ok(record)) => Some(record),
+        // Unreadable fields: leave the record to the fallback, which reports it.
+        Some(Err(_)) => {
+            entry.take().map(restore_offer);
+            None
+        }
+        None => None,
+    };
+    if record.is_none() && sides.is_empty() {
+        return write.get_result(conn).optional();
+    }
+    let found = WithRecord {
+        write,
+        sides,
+        record,
+    }
+    .get_result(conn)
+    .optional();
+    if !matches!(found, Ok(Some(_))) {
+        entry.map(restore_offer);
+    }
+    found
 }
 
 /// `WITH written AS (<write>), recorded AS (INSERT INTO audit_pending (…) SELECT … WHERE
@@ -289,29 +322,32 @@ where
 /// record in one statement. A statement is atomic, so the record exists exactly when the
 /// write's row does, and a write that matched no row (a stale version) records nothing.
 /// `write` must have a RETURNING clause: its rows are the statement's rows.
+/// With [`Sides`], they come between `written` and `recorded`; without a record on offer,
+/// `recorded` is left out.
 #[cfg(feature = "postgres")]
-pub(crate) struct WithRecord<Q> {
+pub(crate) struct WithRecord<'a, Q> {
     write: Q,
-    record: PendingRow,
+    sides: Sides<'a>,
+    record: Option<PendingRow>,
 }
 
 #[cfg(feature = "postgres")]
-impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for WithRecord<Q> {
+impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for WithRecord<'_, Q> {
     type SqlType = Q::SqlType;
 }
 
 #[cfg(feature = "postgres")]
-impl<Q> diesel::query_builder::QueryId for WithRecord<Q> {
+impl<Q> diesel::query_builder::QueryId for WithRecord<'_, Q> {
     // No static id: cached by SQL text, which is the write's text plus a fixed tail.
     type QueryId = ();
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
 #[cfg(feature = "postgres")]
-impl<Q> RunQueryDsl<diesel::PgConnection> for WithRecord<Q> {}
+impl<Q> RunQueryDsl<diesel::PgConnection> for WithRecord<'_, Q> {}
 
 #[cfg(feature = "postgres")]
-impl<Q> diesel::query_builder::QueryFragment<diesel::pg::Pg> for WithRecord<Q>
+impl<Q> diesel::query_builder::QueryFragment<diesel::pg::Pg> for WithRecord<'_, Q>
 where
     Q: diesel::query_builder::QueryFragment<diesel::pg::Pg>,
 {
@@ -320,11 +356,22 @@ where
         mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
     ) -> QueryResult<()> {
         use diesel::sql_types::{BigInt, Nullable, Text};
-        let r = &self.record;
         out.push_sql("WITH written AS (");
         self.write.walk_ast(out.reborrow())?;
+        out.push_sql(")");
+        for (name, side) in &self.sides {
+            out.push_sql(", ");
+            out.push_sql(name);
+            out.push_sql(" AS (");
+            side.walk_ast(out.reborrow())?;
+            out.push_sql(")");
+        }
+        let Some(r) = &self.record else {
+            out.push_sql(" SELECT * FROM written");
+            return Ok(());
+        };
         out.push_sql(
-            "), recorded AS (INSERT INTO audit_pending (chain, at_millis, caller_client, \
+            ", recorded AS (INSERT INTO audit_pending (chain, at_millis, caller_client, \
              caller_user, request_id, operation, object_type, object_ext_id, version_before, \
              version_after, fields) SELECT ",
         );

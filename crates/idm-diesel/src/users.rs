@@ -283,18 +283,11 @@ pub(crate) fn insert(conn: &mut DbConnection, user: &User) -> R<User> {
 }
 
 /// The versioned update of a user from `before` (the stored row at `user`'s version) to `user`,
-/// with its state cascade; run inside a transaction.
+/// with its state cascade. On PostgreSQL one statement (the cascade rides in it); on SQLite
+/// two when the state changes, run inside a transaction.
 pub(crate) fn update(conn: &mut DbConnection, user: &User, before: &User) -> R<User> {
     use crate::schema::profiles;
     let previous = before.state;
-    let written = returned(versioned_update!(
-        conn,
-        users,
-        user.meta.id,
-        user.meta.version,
-        UserChanges::between(before, user),
-        user_returning!() => (UserRow, String),
-    )?)?;
     // The user's state rules its profiles: disabling disables the active ones,
     // archiving archives all (reference notes §4).
     let cascade = match user.state {
@@ -303,6 +296,40 @@ pub(crate) fn update(conn: &mut DbConnection, user: &User, before: &User) -> R<U
         UserState::Archived => Some(("archived", vec!["active", "disabled"])),
         UserState::Active => None,
     };
+    #[cfg(feature = "postgres")]
+    if let (DbConnection::Postgresql(pg), Some((to, from))) = (&mut *conn, &cascade) {
+        use diesel::dsl::sql;
+        use diesel::sql_types::{Bool, Timestamp};
+        let side = crate::cached::update(
+            profiles::table,
+            (
+                profiles::state.eq(*to),
+                profiles::last_modified.eq(sql::<Timestamp>("(SELECT last_modified FROM written)")),
+                profiles::version.eq(profiles::version + 1),
+            ),
+            profiles::user_id
+                .eq(user.meta.id)
+                .and(profiles::state.eq_any(from))
+                .and(sql::<Bool>("EXISTS (SELECT 1 FROM written)")),
+        );
+        return returned(crate::versioned::versioned_update_with!(
+            pg,
+            users,
+            user.meta.id,
+            user.meta.version,
+            UserChanges::between(before, user),
+            user_returning!() => (UserRow, String),
+            vec![("cascade", Box::new(side))],
+        )?);
+    }
+    let written = returned(versioned_update!(
+        conn,
+        users,
+        user.meta.id,
+        user.meta.version,
+        UserChanges::between(before, user),
+        user_returning!() => (UserRow, String),
+    )?)?;
     if let Some((to, from)) = cascade {
         let at = written.meta.last_modified;
         native!(conn, |conn| crate::cached::update(
@@ -319,6 +346,71 @@ pub(crate) fn update(conn: &mut DbConnection, user: &User, before: &User) -> R<U
         .execute(conn))?;
     }
     Ok(written)
+}
+
+/// Deletes a user with what does not cascade from it. On PostgreSQL one statement; on SQLite
+/// several, run inside a transaction.
+fn delete(conn: &mut DbConnection, user_id: i64) -> R<()> {
+    use crate::schema::{fido_uaf_credentials as f, profiles as p};
+    #[cfg(feature = "postgres")]
+    if let DbConnection::Postgresql(pg) = conn {
+        use diesel::dsl::sql;
+        use diesel::sql_types::Bool;
+        // Credentials point at dispatch targets without a cascade: deleted in the statement,
+        // they are gone when the end-of-statement cascade from `users` reaches the targets.
+        // Profiles of others that named a deleted profile as deputy name none; a profile of
+        // this user itself is left to `gone` (one row must not be deleted and updated by the
+        // same statement).
+        let sides: crate::audit::Sides<'_> = vec![
+            (
+                "fido",
+                Box::new(diesel::delete(f::table.filter(f::user_id.eq(user_id)))),
+            ),
+            (
+                "gone",
+                Box::new(
+                    diesel::delete(p::table.filter(p::user_id.eq(user_id)))
+                        .returning((p::client_id, p::ext_id)),
+                ),
+            ),
+            (
+                "deputies",
+                Box::new(crate::cached::update(
+                    p::table,
+                    (
+                        p::deputed_profile_ext_id.eq(None::<String>),
+                        p::version.eq(p::version + 1),
+                        p::last_modified.eq(idm_domain::values::now_millis()),
+                    ),
+                    p::user_id.ne(user_id).and(sql::<Bool>(
+                        "(client_id, deputed_profile_ext_id) IN (SELECT client_id, ext_id FROM gone)",
+                    )),
+                )),
+            ),
+        ];
+        let gone = crate::audit::write_with::<_, i64>(
+            pg,
+            diesel::delete(users::table.filter(users::id.eq(user_id))).returning(users::id),
+            sides,
+            None,
+        )?;
+        return gone.map(|_| ()).ok_or_else(|| RepoError::NotFound.into());
+    }
+    // Credentials point at dispatch targets without a cascade: they go first; the rest
+    // (authorizations, passwords, consents, devices) cascades from profiles and users.
+    diesel::delete(f::table.filter(f::user_id.eq(user_id))).execute(conn)?;
+    let gone: Vec<(i64, String)> = diesel::delete(p::table.filter(p::user_id.eq(user_id)))
+        .returning((p::client_id, p::ext_id))
+        .get_results(conn)?;
+    if let Some((client_id, _)) = gone.first() {
+        let ext_ids: Vec<String> = gone.iter().map(|(_, e)| e.clone()).collect();
+        crate::profiles::clear_deputies(conn, *client_id, &ext_ids)?;
+    }
+    let n = diesel::delete(users::table.filter(users::id.eq(user_id))).execute(conn)?;
+    if n == 0 {
+        return Err(RepoError::NotFound.into());
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -501,8 +593,8 @@ impl UserAdmin for Store {
 
     async fn update_user(&self, user: &User, before: &User) -> RepoResult<User> {
         let (user, before) = (user.clone(), before.clone());
-        // Without a state change there is no profile cascade: one statement.
-        if user.state == before.state {
+        // One statement on PostgreSQL, and on SQLite without a state change (no cascade).
+        if user.state == before.state || self.backend() == crate::Backend::Postgres {
             return self
                 .write_one(move |conn| update(conn, &user, &before))
                 .await;
@@ -553,29 +645,10 @@ impl UserAdmin for Store {
     }
 
     async fn delete_user(&self, user_id: i64) -> RepoResult<()> {
-        use crate::schema::{fido_uaf_credentials as f, profiles as p};
-        self.tx(move |conn| {
-            // Credentials point at dispatch targets without a cascade: they go first; the rest
-            // (authorizations, passwords, consents, devices) cascades from profiles and users.
-            diesel::delete(f::table.filter(f::user_id.eq(user_id))).execute(conn)?;
-            let gone: Vec<(i64, String)> = diesel::delete(p::table.filter(p::user_id.eq(user_id)))
-                .returning((p::client_id, p::ext_id))
-                .get_results(conn)?;
-            if let Some((client_id, _)) = gone.first() {
-                let ext_ids: Vec<String> = gone.iter().map(|(_, e)| e.clone()).collect();
-                crate::profiles::clear_deputies(conn, *client_id, &ext_ids)?;
-            }
-            // `first_recorded`: on PostgreSQL the delete's audit record rides in the statement.
-            let gone = native!(conn, |conn| {
-                crate::audit::RecordedWrite::<_, i64>::first_recorded(
-                    conn,
-                    diesel::delete(users::table.filter(users::id.eq(user_id))).returning(users::id),
-                    None,
-                )
-            })?;
-            gone.map(|_| ()).ok_or_else(|| RepoError::NotFound.into())
-        })
-        .await
+        if self.backend() == crate::Backend::Postgres {
+            return self.write_one(move |conn| delete(conn, user_id)).await;
+        }
+        self.tx(move |conn| delete(conn, user_id)).await
     }
 }
 

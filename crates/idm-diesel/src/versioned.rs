@@ -21,24 +21,14 @@
 
 macro_rules! versioned_update {
     ($conn:expr, $table:ident, $id:expr, $version:expr, $changes:expr, $returning:expr => $out:ty $(,)?) => {{
-        use diesel::prelude::*;
         let version: i64 = $version;
         // On the backend's own connection: through the MultiConnection an UPDATE … RETURNING
-        // is rendered twice per run. `cached::update`: Diesel itself never caches an UPDATE.
-        // `first_recorded`: on PostgreSQL the write's audit record rides in the statement.
+        // is rendered twice per run. `first_recorded`: on PostgreSQL the write's audit record
+        // rides in the statement.
         native!($conn, |conn| {
             crate::audit::RecordedWrite::<_, $out>::first_recorded(
                 conn,
-                crate::cached::update(
-                    $table::table,
-                    (
-                        $changes,
-                        $table::version.eq($table::version + 1_i64),
-                        $table::last_modified.eq(idm_domain::values::now_millis()),
-                    ),
-                    $table::id.eq($id).and($table::version.eq(version)),
-                )
-                .returning($returning),
+                crate::versioned::versioned_statement!($table, $id, version, $changes, $returning),
                 Some((version, version + 1)),
             )
         })
@@ -48,6 +38,46 @@ macro_rules! versioned_update {
     }};
 }
 pub(crate) use versioned_update;
+
+/// [`versioned_update!`] on a `PgConnection` with [`crate::audit::Sides`] in the same
+/// statement (each side effect filters on `EXISTS (SELECT 1 FROM written)` so a stale version
+/// changes nothing).
+#[cfg(feature = "postgres")]
+macro_rules! versioned_update_with {
+    ($pg:expr, $table:ident, $id:expr, $version:expr, $changes:expr, $returning:expr => $out:ty, $sides:expr $(,)?) => {{
+        let version: i64 = $version;
+        crate::audit::write_with::<_, $out>(
+            $pg,
+            crate::versioned::versioned_statement!($table, $id, version, $changes, $returning),
+            $sides,
+            Some((version, version + 1)),
+        )
+        .map_err(crate::E::from)
+        .and_then(|row| row.ok_or(crate::E(idm_ports::RepoError::StaleVersion)))
+        .inspect(|_| crate::audit::saw_update(version))
+    }};
+}
+#[cfg(feature = "postgres")]
+pub(crate) use versioned_update_with;
+
+/// The statement of [`versioned_update!`]. `cached::update`: Diesel itself never caches an
+/// UPDATE.
+macro_rules! versioned_statement {
+    ($table:ident, $id:expr, $version:expr, $changes:expr, $returning:expr) => {{
+        use diesel::prelude::*;
+        crate::cached::update(
+            $table::table,
+            (
+                $changes,
+                $table::version.eq($table::version + 1_i64),
+                $table::last_modified.eq(idm_domain::values::now_millis()),
+            ),
+            $table::id.eq($id).and($table::version.eq($version)),
+        )
+        .returning($returning)
+    }};
+}
+pub(crate) use versioned_statement;
 
 /// The column list of row struct `T`, for `.returning(..)`.
 ///
