@@ -25,16 +25,18 @@ macro_rules! versioned_update {
         // On the backend's own connection: through the MultiConnection an UPDATE … RETURNING
         // is rendered twice per run. `first_recorded`: on PostgreSQL the write's audit record
         // rides in the statement.
-        native!($conn, |conn| {
-            crate::audit::RecordedWrite::<_, $out>::first_recorded(
-                conn,
-                crate::versioned::versioned_statement!($table, $id, version, $changes, $returning),
-                Some((version, version + 1)),
-            )
-        })
-        .map_err(crate::E::from)
-        .and_then(|row| row.ok_or(crate::E(idm_ports::RepoError::StaleVersion)))
-        .inspect(|_| crate::audit::saw_update(version))
+        crate::versioned::settled(
+            native!($conn, |conn| {
+                crate::audit::RecordedWrite::<_, $out>::first_recorded(
+                    conn,
+                    crate::versioned::versioned_statement!(
+                        $table, $id, version, $changes, $returning
+                    ),
+                    Some((version, version + 1)),
+                )
+            }),
+            version,
+        )
     }};
 }
 pub(crate) use versioned_update;
@@ -46,19 +48,27 @@ pub(crate) use versioned_update;
 macro_rules! versioned_update_with {
     ($pg:expr, $table:ident, $id:expr, $version:expr, $changes:expr, $returning:expr => $out:ty, $sides:expr $(,)?) => {{
         let version: i64 = $version;
-        crate::audit::write_with::<_, $out>(
-            $pg,
-            crate::versioned::versioned_statement!($table, $id, version, $changes, $returning),
-            $sides,
-            Some((version, version + 1)),
+        crate::versioned::settled(
+            crate::audit::write_with::<_, $out>(
+                $pg,
+                crate::versioned::versioned_statement!($table, $id, version, $changes, $returning),
+                $sides,
+                Some((version, version + 1)),
+            ),
+            version,
         )
-        .map_err(crate::E::from)
-        .and_then(|row| row.ok_or(crate::E(idm_ports::RepoError::StaleVersion)))
-        .inspect(|_| crate::audit::saw_update(version))
     }};
 }
 #[cfg(feature = "postgres")]
 pub(crate) use versioned_update_with;
+
+/// The outcome of a versioned update from `version`: no row is a stale version (see the
+/// module docs); a written row notes its versions for the audit record.
+pub(crate) fn settled<T>(row: diesel::QueryResult<Option<T>>, version: i64) -> crate::R<T> {
+    row.map_err(crate::E::from)
+        .and_then(|row| row.ok_or(crate::E(idm_ports::RepoError::StaleVersion)))
+        .inspect(|_| crate::audit::saw_update(version))
+}
 
 /// The statement of [`versioned_update!`]. `cached::update`: Diesel itself never caches an
 /// UPDATE.
