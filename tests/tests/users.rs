@@ -170,6 +170,46 @@ dual_test!(
 );
 
 dual_test!(
+    a_disable_that_lost_the_race_to_another_write_changes_neither_the_user_nor_its_profiles,
+    |app| {
+        let u = app
+            .seed_user("Default", "worker", &[], false, false, None)
+            .await;
+        let repo = app.services.repo().clone();
+        let client = repo.client_by_ext_id("Default").await.unwrap().unwrap();
+        let before = repo
+            .user_by_ext_id(client.meta.id, "worker")
+            .await
+            .unwrap()
+            .unwrap();
+        // Another write gets there first.
+        let r = app
+            .patch(
+                &format!("{CORE}/Default/users/worker"),
+                json!({"remarks": "first"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        // The disable decided on the version it read: refused, and its cascade (one statement
+        // with the UPDATE on PostgreSQL) must not have touched the profiles either.
+        let mut disabled = before.clone();
+        disabled.state = idm_domain::values::UserState::Disabled;
+        let lost = repo.update_user(&disabled, &before).await;
+        assert!(
+            matches!(lost, Err(idm_ports::RepoError::StaleVersion)),
+            "{lost:?}"
+        );
+        let r = app.get(&format!("{CORE}/Default/users/worker")).await;
+        assert_eq!(r.body["userState"], "active", "{}", r.body);
+        let r = app
+            .get(&format!("{CORE}/Default/profiles/{}", u.profile_ext_id))
+            .await;
+        assert_eq!(r.body["profileState"], "active", "{}", r.body);
+        assert_eq!(r.body["version"], 1, "{}", r.body);
+    }
+);
+
+dual_test!(
     disabling_a_user_disables_its_profiles_and_archived_users_cannot_be_modified,
     |app| {
         let u = app
