@@ -976,3 +976,73 @@ dual_test!(
         );
     }
 );
+
+dual_test!(
+    patches_of_one_user_version_racing_from_two_processes_let_exactly_one_win_with_one_record_and_its_cascade_only,
+    setup = on,
+    |backend: Backend| {
+        let Some(db) = Db::fresh(backend) else {
+            return;
+        };
+        let one = start(&db, "one", &[]);
+        let two = start(&db, "two", &[]);
+        let apis = [Api::new(&one, "admin"), Api::new(&two, "admin")];
+        apis[0].created_helpdesk("racer", "Default-root").await;
+        let profile = |api: Api| async move {
+            let (s, b) = api
+                .call(reqwest::Method::GET, "/Default/profiles/racer-p", None)
+                .await;
+            assert_eq!(s, 200, "{b}");
+            b
+        };
+        let before = profile(apis[1].clone()).await;
+        // Sixteen writers, eight per process, all deciding on version 1: half disable the
+        // user (its profile follows in the same statement on PostgreSQL), half patch remarks.
+        let mut tasks = Vec::new();
+        for i in 0..16 {
+            let api = apis[i % 2].clone();
+            let body = if i % 4 < 2 {
+                json!({"userState": "disabled", "version": 1})
+            } else {
+                json!({"remarks": format!("writer {i}"), "version": 1})
+            };
+            tasks.push(tokio::spawn(async move {
+                api.call(reqwest::Method::PATCH, "/Default/users/racer", Some(body))
+                    .await
+            }));
+        }
+        let mut won = 0;
+        for t in tasks {
+            let (s, b) = t.await.unwrap();
+            match s {
+                200 => won += 1,
+                // The losers learn that their version is gone, not that something broke.
+                409 => assert_eq!(code(&b).0, "errors.optimisticLockingFailure", "{b}"),
+                other => panic!("racing PATCH answered {other}: {b}"),
+            }
+        }
+        assert_eq!(won, 1, "exactly one writer of version 1 wins");
+        let (s, user) = apis[0]
+            .call(reqwest::Method::GET, "/Default/users/racer", None)
+            .await;
+        assert_eq!(s, 200, "{user}");
+        assert_eq!(user["version"], 2, "{user}");
+        let disabled = user["userState"] == "disabled";
+        let after = profile(apis[0].clone()).await;
+        let expected = if disabled { "disabled" } else { "active" };
+        assert_eq!(after["profileState"], expected, "{after}");
+        assert_eq!(
+            after["version"].as_i64().unwrap(),
+            before["version"].as_i64().unwrap() + i64::from(disabled),
+            "the profile moved only with a winning disable: {after}"
+        );
+        // Verifying chains what is still pending first; the winner alone is recorded.
+        let (code, out) = audit_verify(&db);
+        assert_eq!(code, Some(0), "{out}");
+        let records = db.count(
+            "SELECT COUNT(*) AS n FROM audit_records \
+             WHERE object_ext_id = 'racer' AND operation LIKE 'PATCH%'",
+        );
+        assert_eq!(records, 1, "one record, the winner's");
+    }
+);
