@@ -127,17 +127,14 @@ pub(crate) fn recorded<T>(
     let Some(draft) = draft else {
         return f(conn);
     };
-    VERSIONS.with(|v| v.set(None));
     if append == Append::Pending {
-        let Some(offer) = Offer::of(draft) else {
-            return f(conn);
-        };
-        let out = f(conn)?;
-        if let Some(entry) = offer.left() {
+        let (out, left) = offering(conn, draft, f)?;
+        if let Some(entry) = left {
             insert_pending(conn, &entry)?;
         }
         return Ok(out);
     }
+    VERSIONS.with(|v| v.set(None));
     let out = f(conn)?;
     let versions = VERSIONS.with(Cell::take);
     let Some(entry) = unchained(draft, versions) else {
@@ -166,12 +163,8 @@ pub(crate) fn in_statement<T>(
     draft: &AuditDraft,
     f: impl FnOnce(&mut DbConnection) -> R<T>,
 ) -> R<T> {
-    VERSIONS.with(|v| v.set(None));
-    let Some(offer) = Offer::of(draft) else {
-        return f(conn);
-    };
-    let out = f(conn)?;
-    if let Some(entry) = offer.left() {
+    let (out, left) = offering(conn, draft, f)?;
+    if let Some(entry) = left {
         debug_assert!(false, "a one-statement write did not take its audit record");
         tracing::error!(
             operation = %entry.operation,
@@ -180,6 +173,21 @@ pub(crate) fn in_statement<T>(
         insert_pending(conn, &entry)?;
     }
     Ok(out)
+}
+
+/// Runs `f` with the record of `draft` on offer; returns its result and the record when no
+/// statement took it (with the versions of the write's first versioned update).
+fn offering<T>(
+    conn: &mut DbConnection,
+    draft: &AuditDraft,
+    f: impl FnOnce(&mut DbConnection) -> R<T>,
+) -> R<(T, Option<AuditEntry>)> {
+    VERSIONS.with(|v| v.set(None));
+    let Some(offer) = Offer::of(draft) else {
+        return Ok((f(conn)?, None));
+    };
+    let out = f(conn)?;
+    Ok((out, offer.left()))
 }
 
 thread_local! {

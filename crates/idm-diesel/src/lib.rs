@@ -436,9 +436,12 @@ impl Store {
         F: FnOnce(&mut DbConnection) -> R<T> + Send + 'static,
         T: Send + 'static,
     {
-        let draft = match (self.append(), audit::current()) {
-            (audit::Append::Pending, Some(draft)) => draft,
-            _ => return self.write(f).await,
+        if self.append() != audit::Append::Pending {
+            return self.write(f).await;
+        }
+        // One statement either way: without a record to carry it needs no transaction.
+        let Some(draft) = audit::current() else {
+            return self.run_write(f).await;
         };
         let chain = draft.chain().map(str::to_owned);
         let out = self
