@@ -283,6 +283,71 @@ pub(crate) type Sides<'a> = Vec<(
     Box<dyn diesel::query_builder::QueryFragment<diesel::pg::Pg> + 'a>,
 )>;
 
+/// Fixed SQL text of type `ST` that names the statement's own CTEs (`written`), which Diesel's
+/// DSL cannot name: `EXISTS (SELECT 1 FROM written)` in a side's filter, say.
+///
+/// Why not `diesel::dsl::sql`: Diesel marks every statement holding an `sql` literal as unsafe
+/// to cache, so PostgreSQL parsed and planned the whole write (a CTE of several statements)
+/// afresh on every run. A `&'static str` is part of the statement's SQL text, by which Diesel
+/// keys statements that have no static query id, so caching stays exact.
+#[cfg(feature = "postgres")]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fixed<ST>(&'static str, std::marker::PhantomData<ST>);
+
+/// [`Fixed`] SQL of type `ST`.
+#[cfg(feature = "postgres")]
+pub(crate) const fn fixed<ST>(sql: &'static str) -> Fixed<ST> {
+    Fixed(sql, std::marker::PhantomData)
+}
+
+/// `EXISTS (SELECT 1 FROM written)`: whether the write matched its row. A side effect that
+/// must not happen for a stale version filters on it.
+#[cfg(feature = "postgres")]
+pub(crate) const WRITTEN: Fixed<diesel::sql_types::Bool> = fixed("EXISTS (SELECT 1 FROM written)");
+
+#[cfg(feature = "postgres")]
+impl<ST> diesel::query_builder::QueryId for Fixed<ST> {
+    // No static id: two texts of one type must not share a cache entry.
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+#[cfg(feature = "postgres")]
+impl<ST> diesel::expression::Expression for Fixed<ST>
+where
+    ST: diesel::sql_types::SqlType + diesel::expression::TypedExpressionType,
+{
+    type SqlType = ST;
+}
+
+#[cfg(feature = "postgres")]
+impl<ST, DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for Fixed<ST> {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        out.push_sql(self.0);
+        Ok(())
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl<ST, QS> diesel::expression::AppearsOnTable<QS> for Fixed<ST> where
+    Self: diesel::expression::Expression
+{
+}
+
+#[cfg(feature = "postgres")]
+impl<ST, QS> diesel::expression::SelectableExpression<QS> for Fixed<ST> where
+    Self: diesel::expression::Expression
+{
+}
+
+#[cfg(feature = "postgres")]
+impl<ST, GB> diesel::expression::ValidGrouping<GB> for Fixed<ST> {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
 /// [`RecordedWrite::first_recorded`] on PostgreSQL with `sides` in the same statement: the
 /// write, its side effects and its offered record commit or fail together.
 #[cfg(feature = "postgres")]

@@ -298,20 +298,6 @@ pub(crate) fn update(conn: &mut DbConnection, user: &User, before: &User) -> R<U
     };
     #[cfg(feature = "postgres")]
     if let (DbConnection::Postgresql(pg), Some((to, from))) = (&mut *conn, &cascade) {
-        use diesel::dsl::sql;
-        use diesel::sql_types::{Bool, Timestamp};
-        let side = crate::cached::update(
-            profiles::table,
-            (
-                profiles::state.eq(*to),
-                profiles::last_modified.eq(sql::<Timestamp>("(SELECT last_modified FROM written)")),
-                profiles::version.eq(profiles::version + 1),
-            ),
-            profiles::user_id
-                .eq(user.meta.id)
-                .and(profiles::state.eq_any(from))
-                .and(sql::<Bool>("EXISTS (SELECT 1 FROM written)")),
-        );
         return returned(crate::versioned::versioned_update_with!(
             pg,
             users,
@@ -319,7 +305,7 @@ pub(crate) fn update(conn: &mut DbConnection, user: &User, before: &User) -> R<U
             user.meta.version,
             UserChanges::between(before, user),
             user_returning!() => (UserRow, String),
-            vec![("cascade", Box::new(side))],
+            cascade_side(user.meta.id, to, from.as_slice()),
         )?);
     }
     let written = returned(versioned_update!(
@@ -348,50 +334,81 @@ pub(crate) fn update(conn: &mut DbConnection, user: &User, before: &User) -> R<U
     Ok(written)
 }
 
+/// The profiles' state cascade of a user's disable or archive, riding in the user's UPDATE
+/// (PostgreSQL): it happens only when the UPDATE matched, and stamps the user's new time.
+#[cfg(feature = "postgres")]
+fn cascade_side<'a>(user_id: i64, to: &'a str, from: &'a [&'a str]) -> crate::audit::Sides<'a> {
+    use crate::audit::{fixed, WRITTEN};
+    use crate::schema::profiles;
+    use diesel::sql_types::Timestamp;
+    vec![(
+        "cascade",
+        Box::new(crate::cached::update(
+            profiles::table,
+            (
+                profiles::state.eq(to),
+                profiles::last_modified
+                    .eq(fixed::<Timestamp>("(SELECT last_modified FROM written)")),
+                profiles::version.eq(profiles::version + 1),
+            ),
+            profiles::user_id
+                .eq(user_id)
+                .and(profiles::state.eq_any(from))
+                .and(WRITTEN),
+        )),
+    )]
+}
+
+/// What a user's DELETE takes along in its statement (PostgreSQL).
+#[cfg(feature = "postgres")]
+fn delete_sides(user_id: i64) -> crate::audit::Sides<'static> {
+    use crate::audit::fixed;
+    use crate::schema::{fido_uaf_credentials as f, profiles as p};
+    use diesel::sql_types::Bool;
+    // Credentials point at dispatch targets without a cascade: deleted in the statement,
+    // they are gone when the end-of-statement cascade from `users` reaches the targets.
+    // Profiles of others that named a deleted profile as deputy name none; a profile of
+    // this user itself is left to `gone` (one row must not be deleted and updated by the
+    // same statement).
+    vec![
+        (
+            "fido",
+            Box::new(diesel::delete(f::table.filter(f::user_id.eq(user_id)))),
+        ),
+        (
+            "gone",
+            Box::new(
+                diesel::delete(p::table.filter(p::user_id.eq(user_id)))
+                    .returning((p::client_id, p::ext_id)),
+            ),
+        ),
+        (
+            "deputies",
+            Box::new(crate::cached::update(
+                p::table,
+                (
+                    p::deputed_profile_ext_id.eq(None::<String>),
+                    p::version.eq(p::version + 1),
+                    p::last_modified.eq(idm_domain::values::now_millis()),
+                ),
+                p::user_id.ne(user_id).and(fixed::<Bool>(
+                    "(client_id, deputed_profile_ext_id) IN (SELECT client_id, ext_id FROM gone)",
+                )),
+            )),
+        ),
+    ]
+}
+
 /// Deletes a user with what does not cascade from it. On PostgreSQL one statement; on SQLite
 /// several, run inside a transaction.
 fn delete(conn: &mut DbConnection, user_id: i64) -> R<()> {
     use crate::schema::{fido_uaf_credentials as f, profiles as p};
     #[cfg(feature = "postgres")]
     if let DbConnection::Postgresql(pg) = conn {
-        use diesel::dsl::sql;
-        use diesel::sql_types::Bool;
-        // Credentials point at dispatch targets without a cascade: deleted in the statement,
-        // they are gone when the end-of-statement cascade from `users` reaches the targets.
-        // Profiles of others that named a deleted profile as deputy name none; a profile of
-        // this user itself is left to `gone` (one row must not be deleted and updated by the
-        // same statement).
-        let sides: crate::audit::Sides<'_> = vec![
-            (
-                "fido",
-                Box::new(diesel::delete(f::table.filter(f::user_id.eq(user_id)))),
-            ),
-            (
-                "gone",
-                Box::new(
-                    diesel::delete(p::table.filter(p::user_id.eq(user_id)))
-                        .returning((p::client_id, p::ext_id)),
-                ),
-            ),
-            (
-                "deputies",
-                Box::new(crate::cached::update(
-                    p::table,
-                    (
-                        p::deputed_profile_ext_id.eq(None::<String>),
-                        p::version.eq(p::version + 1),
-                        p::last_modified.eq(idm_domain::values::now_millis()),
-                    ),
-                    p::user_id.ne(user_id).and(sql::<Bool>(
-                        "(client_id, deputed_profile_ext_id) IN (SELECT client_id, ext_id FROM gone)",
-                    )),
-                )),
-            ),
-        ];
         let gone = crate::audit::write_with::<_, i64>(
             pg,
             diesel::delete(users::table.filter(users::id.eq(user_id))).returning(users::id),
-            sides,
+            delete_sides(user_id),
             None,
         )?;
         return gone.map(|_| ()).ok_or_else(|| RepoError::NotFound.into());
@@ -666,6 +683,28 @@ mod list_tests {
 mod tests {
     use super::*;
     use idm_domain::model::Meta;
+
+    /// Every side a user's write takes along renders as cacheable SQL: PostgreSQL parses and
+    /// plans the whole statement once per connection instead of on every run (a `dsl::sql`
+    /// literal anywhere in it made Diesel send it unnamed, planned afresh each time).
+    #[cfg(feature = "postgres")]
+    #[test]
+    fn the_sides_of_a_users_disable_and_delete_leave_their_statements_cacheable_on_postgresql() {
+        use diesel::query_builder::QueryFragment;
+        let pg = diesel::pg::Pg;
+        let sides = cascade_side(7, "disabled", &["active"])
+            .into_iter()
+            .chain(delete_sides(7));
+        for (name, side) in sides {
+            assert!(
+                side.is_safe_to_cache_prepared(&pg).unwrap(),
+                "the {name} side makes its statement uncacheable"
+            );
+        }
+        // The check itself tells: a literal makes it false.
+        let literal = diesel::dsl::sql::<diesel::sql_types::Bool>("TRUE");
+        assert!(!literal.is_safe_to_cache_prepared(&pg).unwrap());
+    }
 
     fn user() -> User {
         let t = chrono::DateTime::from_timestamp_millis(0)
