@@ -281,7 +281,7 @@ dual_test!(
         create_policy(
             &app,
             "Default",
-            json!({"policyType": "ClientPolicy",
+            json!({"extId": "cp", "policyType": "ClientPolicy",
                    "parameters": {"validation.user.email.mandatory": "true",
                                   "allowed.user.languages": "[de]"}}),
         )
@@ -314,6 +314,28 @@ dual_test!(
             "errors.invalidParameter",
             "The following fields are not valid: contacts.email",
         );
+        // The user and profile in one call: its user part is checked against the same policy
+        // (located with the profile's unit, not in the client's statement).
+        app.post(
+            &format!("{CORE}/Default/identity"),
+            json!({"user": {"extId": "u2", "loginId": "u2"},
+                   "profile": {"unitExtId": "Default-root"}}),
+        )
+        .await
+        .assert_error(
+            422,
+            "errors.invalidParameter",
+            "The following fields are not valid: user.contacts.email",
+        );
+        // A policy removed between two writes no longer rules the second: nothing kept it.
+        assert_eq!(app.delete(&policy("Default", "cp")).await.status, 204);
+        let r = app
+            .patch(
+                &format!("{CORE}/Default/users/u1"),
+                json!({"contacts": {"email": ""}}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
     }
 );
 

@@ -314,14 +314,15 @@ dual_test!(
             app.backend
         );
         if app.backend == idm_tests::Backend::Postgres {
-            // Create: the client's look-up, its policy, the property definitions, and the
-            // INSERT carrying its record — no BEGIN, no COMMIT, no separate record.
-            assert_eq!(create_cost, 4, "audited user create");
-            // Patch: the look-up, the policy, the UPDATE carrying its record (the client
+            // Create: the client's look-up (its policy's parameters in the same statement),
+            // the property definitions, and the INSERT carrying its record — no BEGIN, no
+            // COMMIT, no separate record.
+            assert_eq!(create_cost, 3, "audited user create");
+            // Patch: the look-up with the policy, the UPDATE carrying its record (the client
             // defines no property: no values to read for the answer).
-            assert_eq!(patch_cost, 3, "audited user patch");
+            assert_eq!(patch_cost, 2, "audited user patch");
             // Disable: the same, the profiles' cascade riding in the UPDATE.
-            assert_eq!(disable_cost, 3, "audited user disable");
+            assert_eq!(disable_cost, 2, "audited user disable");
             // Delete: the look-up, and the DELETE carrying the credential and profile deletes,
             // the deputies' update and its record.
             assert_eq!(delete_cost, 2, "audited user delete");

@@ -151,7 +151,7 @@ struct AuthorizationValues {
 
 /// A new application row.
 #[derive(Insertable)]
-#[diesel(table_name = applications)]
+#[diesel(table_name = applications, treat_none_as_default_value = false)]
 struct NewApplication<'a> {
     ext_id: &'a str,
     name: &'a str,
@@ -182,7 +182,7 @@ impl<'a> NewApplication<'a> {
 
 /// A new role row.
 #[derive(Insertable)]
-#[diesel(table_name = roles)]
+#[diesel(table_name = roles, treat_none_as_default_value = false)]
 struct NewRole<'a> {
     application_id: i64,
     ext_id: &'a str,
@@ -209,7 +209,7 @@ impl<'a> NewRole<'a> {
 
 /// A new authorization row.
 #[derive(Insertable)]
-#[diesel(table_name = authorizations)]
+#[diesel(table_name = authorizations, treat_none_as_default_value = false)]
 struct NewAuthorization<'a> {
     client_id: i64,
     profile_id: i64,

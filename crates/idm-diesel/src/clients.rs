@@ -44,7 +44,7 @@ impl ClientRow {
 
 /// The columns a client update may change; also the body of its insert.
 #[derive(Insertable, AsChangeset)]
-#[diesel(table_name = clients, treat_none_as_null = true)]
+#[diesel(table_name = clients, treat_none_as_null = true, treat_none_as_default_value = false)]
 struct ClientValues<'a> {
     name: &'a str,
     display_name: String,
@@ -63,7 +63,7 @@ impl<'a> ClientValues<'a> {
 
 /// A new client row: the identity columns plus [`ClientValues`].
 #[derive(Insertable)]
-#[diesel(table_name = clients)]
+#[diesel(table_name = clients, treat_none_as_default_value = false)]
 struct NewClient<'a> {
     ext_id: &'a str,
     created: NaiveDateTime,

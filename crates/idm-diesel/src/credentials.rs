@@ -109,7 +109,7 @@ impl<'a> LoginValues<'a> {
 
 /// The columns an update of the common fields may change; also the body of an insert.
 #[derive(Insertable, AsChangeset)]
-#[diesel(table_name = credentials, treat_none_as_null = true)]
+#[diesel(table_name = credentials, treat_none_as_null = true, treat_none_as_default_value = false)]
 struct CredentialValues<'a> {
     policy_ext_id: Option<&'a str>,
     state: &'a str,
@@ -151,7 +151,7 @@ impl<'a> CredentialValues<'a> {
 
 /// A new credential row: owner, identity and secret columns plus [`CredentialValues`].
 #[derive(Insertable)]
-#[diesel(table_name = credentials)]
+#[diesel(table_name = credentials, treat_none_as_default_value = false)]
 struct NewCredentialRow<'a> {
     client_id: i64,
     user_id: i64,

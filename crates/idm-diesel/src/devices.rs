@@ -64,7 +64,7 @@ impl TargetRow {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = dispatch_targets)]
+#[diesel(table_name = dispatch_targets, treat_none_as_default_value = false)]
 struct NewTarget<'a> {
     client_id: i64,
     user_id: i64,
@@ -151,7 +151,7 @@ impl AttestationRow {
 
 /// The columns an attestation update may change; also the body of its insert.
 #[derive(Insertable, AsChangeset)]
-#[diesel(table_name = app_attestations, treat_none_as_null = true)]
+#[diesel(table_name = app_attestations, treat_none_as_null = true, treat_none_as_default_value = false)]
 struct AttestationValues<'a> {
     name: Option<&'a str>,
     counter: i64,
@@ -176,7 +176,7 @@ impl<'a> AttestationValues<'a> {
 
 /// A new attestation row: owner and identity columns plus [`AttestationValues`].
 #[derive(Insertable)]
-#[diesel(table_name = app_attestations)]
+#[diesel(table_name = app_attestations, treat_none_as_default_value = false)]
 struct NewAttestation<'a> {
     client_id: i64,
     user_id: i64,
@@ -257,7 +257,7 @@ impl FidoRow {
 /// A new FIDO UAF credential row. There is no changeset: the only update is unlinking it from
 /// its dispatch target.
 #[derive(Insertable)]
-#[diesel(table_name = fido_uaf_credentials)]
+#[diesel(table_name = fido_uaf_credentials, treat_none_as_default_value = false)]
 struct NewFido<'a> {
     client_id: i64,
     user_id: i64,

@@ -52,7 +52,7 @@ impl EroleRow {
 
 /// The columns an enterprise-role update may change; also the body of its insert.
 #[derive(Insertable, AsChangeset)]
-#[diesel(table_name = enterprise_roles, treat_none_as_null = true)]
+#[diesel(table_name = enterprise_roles, treat_none_as_null = true, treat_none_as_default_value = false)]
 struct EroleValues<'a> {
     name: &'a str,
     description: Option<&'a str>,
@@ -70,7 +70,7 @@ impl<'a> EroleValues<'a> {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = enterprise_roles)]
+#[diesel(table_name = enterprise_roles, treat_none_as_default_value = false)]
 struct NewErole<'a> {
     client_id: i64,
     ext_id: &'a str,
@@ -149,7 +149,7 @@ impl EauthValues {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = enterprise_authorizations)]
+#[diesel(table_name = enterprise_authorizations, treat_none_as_default_value = false)]
 struct NewEauth<'a> {
     client_id: i64,
     profile_id: i64,

@@ -76,7 +76,57 @@ pub(crate) fn locate(conn: &mut DbConnection, address: &Address) -> R<Located> {
     if let Some(u) = address.other_unit.as_deref() {
         found.other_unit = unit(conn, client_id, u)?;
     }
+    // Shapes that do not carry the policy in their statement read it apart.
+    if address.client_policy && found.client_policy.is_none() {
+        found.client_policy = Some(crate::policies::client_policy(conn, client_id)?);
+    }
     Ok(found)
+}
+
+/// The `parameters` of the located client's `ClientPolicy`, as a column of a statement that
+/// has `clients` in its FROM clause: a scalar subquery on the unique
+/// `policies_one_client_policy` index, so a user write needs no statement of its own to read
+/// the rules it is checked against.
+///
+/// Hand-written because Diesel's `single_value` binds its `LIMIT 1`, which SQLite recompiles on
+/// every run (clippy.toml); a type of its own with fixed text keeps a static query id.
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+struct ClientPolicyOf;
+
+impl diesel::expression::Expression for ClientPolicyOf {
+    type SqlType = diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
+impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for ClientPolicyOf {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql(
+            "(SELECT policies.parameters FROM policies WHERE policies.client_id = clients.id \
+             AND policies.policy_type = 'ClientPolicy')",
+        );
+        Ok(())
+    }
+}
+
+impl<QS> diesel::expression::AppearsOnTable<QS> for ClientPolicyOf where
+    clients::id: diesel::expression::AppearsOnTable<QS>
+{
+}
+
+impl<QS> diesel::expression::SelectableExpression<QS> for ClientPolicyOf where
+    clients::id: diesel::expression::SelectableExpression<QS>
+{
+}
+
+impl<GB> diesel::expression::ValidGrouping<GB> for ClientPolicyOf {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+/// The located policy column's value.
+fn policy_of(text: Option<String>) -> R<Option<idm_domain::policy_config::Parameters>> {
+    text.as_deref().map(crate::policies::parameters).transpose()
 }
 
 fn unit(
@@ -102,6 +152,21 @@ fn key(ext_id: &str) -> &str {
 
 fn client_shape(conn: &mut DbConnection, c: &str, address: &Address) -> R<Located> {
     match &address.item {
+        None if address.client_policy => {
+            let row = native!(conn, |conn| clients::table
+                .filter(clients::ext_id.eq(c))
+                .select((ClientRow::as_select(), ClientPolicyOf))
+                .get_result::<(ClientRow, Option<String>)>(conn)
+                .optional())?;
+            let Some((client, policy)) = row else {
+                return Ok(Located::default());
+            };
+            Ok(Located {
+                client: Some(client.into_domain()?),
+                client_policy: Some(policy_of(policy)?),
+                ..Located::default()
+            })
+        }
         None => {
             let client = crate::clients::find(conn, c)?;
             Ok(Located {
@@ -222,6 +287,30 @@ fn fold_user_rows<A, B>(
 fn user_shape(conn: &mut DbConnection, c: &str, u: &str, address: &Address) -> R<Located> {
     let u = key(u);
     match &address.item {
+        None if address.client_policy => {
+            let rows = native!(conn, |conn| user_join!(c, u)
+                .select((
+                    ClientRow::as_select(),
+                    Option::<UserRow>::as_select(),
+                    units::path.nullable(),
+                    users::id.nullable(),
+                    ClientPolicyOf,
+                ))
+                .load::<(
+                    ClientRow,
+                    Option<UserRow>,
+                    Option<String>,
+                    Option<i64>,
+                    Option<String>,
+                )>(conn))?;
+            let policy = rows
+                .first()
+                .map(|row| policy_of(row.4.clone()))
+                .transpose()?;
+            let mut found = fold_user_rows(rows, |_| Ok(None))?;
+            found.client_policy = policy;
+            Ok(found)
+        }
         None => {
             let rows = native!(conn, |conn| user_join!(c, u)
                 .select((

@@ -50,7 +50,7 @@ impl OathRow {
 }
 
 #[derive(Queryable, Selectable, Insertable)]
-#[diesel(table_name = fido2_credentials)]
+#[diesel(table_name = fido2_credentials, treat_none_as_default_value = false)]
 struct Fido2Row {
     credential_id: i64,
     client_id: i64,

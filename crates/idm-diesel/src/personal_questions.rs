@@ -49,7 +49,7 @@ impl QuestionRow {
 
 /// The columns a personal question update may change; also the body of its insert.
 #[derive(Insertable, AsChangeset)]
-#[diesel(table_name = personal_questions, treat_none_as_null = true)]
+#[diesel(table_name = personal_questions, treat_none_as_null = true, treat_none_as_default_value = false)]
 struct QuestionValues<'a> {
     description: Option<&'a str>,
     state: &'a str,
@@ -70,7 +70,7 @@ impl<'a> QuestionValues<'a> {
 
 /// A new personal question row: owner and identity columns plus [`QuestionValues`].
 #[derive(Insertable)]
-#[diesel(table_name = personal_questions)]
+#[diesel(table_name = personal_questions, treat_none_as_default_value = false)]
 struct NewQuestion<'a> {
     client_id: i64,
     ext_id: &'a str,

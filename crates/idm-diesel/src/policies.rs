@@ -29,13 +29,33 @@ pub(crate) struct PolicyRow {
     version: i64,
 }
 
+/// Stored policy parameters (a JSON object of strings).
+pub(crate) fn parameters(text: &str) -> R<Parameters> {
+    serde_json::from_str(text).map_err(|e| {
+        E(RepoError::Other(format!(
+            "corrupt policy parameters in database: {e}"
+        )))
+    })
+}
+
+/// The parameters of a client's `ClientPolicy` (at most one: `policies_one_client_policy`).
+pub(crate) fn client_policy(
+    conn: &mut crate::DbConnection,
+    client_id: i64,
+) -> R<Option<Parameters>> {
+    native!(conn, |conn| policies::table
+        .filter(policies::client_id.eq(client_id))
+        .filter(policies::policy_type.eq(PolicyType::ClientPolicy.as_str()))
+        .select(policies::parameters)
+        .get_result::<String>(conn)
+        .optional())?
+    .map(|p| parameters(&p))
+    .transpose()
+}
+
 impl PolicyRow {
     fn into_domain(self, client_ext_id: String) -> R<PolicyConfig> {
-        let parameters: Parameters = serde_json::from_str(&self.parameters).map_err(|e| {
-            E(RepoError::Other(format!(
-                "corrupt policy parameters in database: {e}"
-            )))
-        })?;
+        let parameters = parameters(&self.parameters)?;
         Ok(PolicyConfig {
             client_id: self.client_id,
             client_ext_id,
@@ -57,7 +77,7 @@ impl PolicyRow {
 
 /// The columns a policy update may change; also the body of its insert.
 #[derive(Insertable, AsChangeset)]
-#[diesel(table_name = policies, treat_none_as_null = true)]
+#[diesel(table_name = policies, treat_none_as_null = true, treat_none_as_default_value = false)]
 struct PolicyValues<'a> {
     name: Option<&'a str>,
     description: Option<&'a str>,
@@ -79,7 +99,7 @@ impl<'a> PolicyValues<'a> {
 
 /// A new policy row: owner, identity and type columns plus [`PolicyValues`].
 #[derive(Insertable)]
-#[diesel(table_name = policies)]
+#[diesel(table_name = policies, treat_none_as_default_value = false)]
 struct NewPolicy<'a> {
     client_id: i64,
     ext_id: &'a str,

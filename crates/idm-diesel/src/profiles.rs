@@ -79,7 +79,7 @@ impl ProfileRow {
 
 /// The columns a profile update may change; also the body of its insert.
 #[derive(Insertable, AsChangeset)]
-#[diesel(table_name = profiles, treat_none_as_null = true)]
+#[diesel(table_name = profiles, treat_none_as_null = true, treat_none_as_default_value = false)]
 struct ProfileValues<'a> {
     unit_id: i64,
     name: Option<&'a str>,
@@ -115,7 +115,7 @@ diesel::define_sql_function! {
 
 /// A new profile row: owner and identity columns plus [`ProfileValues`].
 #[derive(Insertable)]
-#[diesel(table_name = profiles)]
+#[diesel(table_name = profiles, treat_none_as_default_value = false)]
 struct NewProfile<'a> {
     client_id: i64,
     user_id: i64,

@@ -108,7 +108,7 @@ impl DefRow {
 
 /// Changeable columns of a definition.
 #[derive(Insertable, AsChangeset)]
-#[diesel(table_name = pd, treat_none_as_null = true)]
+#[diesel(table_name = pd, treat_none_as_null = true, treat_none_as_default_value = false)]
 struct DefValues<'a> {
     name: &'a str,
     description: Option<&'a str>,
@@ -148,7 +148,7 @@ impl<'a> DefValues<'a> {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = pd)]
+#[diesel(table_name = pd, treat_none_as_default_value = false)]
 struct NewDef<'a> {
     client_id: Option<i64>,
     client_key: i64,

@@ -67,7 +67,7 @@ fn urls_to_storage(urls: &BTreeMap<String, String>) -> R<String> {
 
 /// The columns a terms update may change; also the body of its insert.
 #[derive(Insertable, AsChangeset)]
-#[diesel(table_name = terms)]
+#[diesel(table_name = terms, treat_none_as_default_value = false)]
 struct TermsValues<'a> {
     name: &'a str,
     active: bool,
@@ -90,7 +90,7 @@ impl<'a> TermsValues<'a> {
 
 /// A new terms row: identity columns plus [`TermsValues`].
 #[derive(Insertable)]
-#[diesel(table_name = terms)]
+#[diesel(table_name = terms, treat_none_as_default_value = false)]
 struct NewTerms<'a> {
     ext_id: &'a str,
     created: NaiveDateTime,
@@ -169,7 +169,7 @@ fn link(conn: &mut DbConnection, terms_id: i64, application_ids: &[i64]) -> R<()
 
 /// A new consent row (consents are never updated).
 #[derive(Insertable)]
-#[diesel(table_name = consents)]
+#[diesel(table_name = consents, treat_none_as_default_value = false)]
 struct NewConsent<'a> {
     client_id: i64,
     user_id: i64,
@@ -384,10 +384,67 @@ fn terms_column(field: &str) -> Option<Column> {
 
 #[cfg(test)]
 mod list_tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    /// Diesel wraps every value of an `Insertable` derived with the default settings so that it
+    /// could be `DEFAULT`, and such an INSERT cannot be cached on PostgreSQL: it was parsed and
+    /// planned on every run. `treat_none_as_default_value = false` binds plain values.
+    #[cfg(feature = "postgres")]
+    #[test]
+    fn a_consents_insert_is_cacheable_on_postgresql() {
+        use diesel::query_builder::QueryFragment;
+        let at = chrono::DateTime::from_timestamp_millis(0)
+            .map(|t| t.naive_utc())
+            .unwrap();
+        let row = NewConsent {
+            client_id: 1,
+            user_id: 2,
+            terms_id: 3,
+            ext_id: "c",
+            terms_version: "1",
+            acceptance_date: at,
+            created: at,
+            last_modified: at,
+            version: 1,
+        };
+        let insert = diesel::insert_into(consents::table).values(row);
+        assert!(insert.is_safe_to_cache_prepared(&diesel::pg::Pg).unwrap());
+    }
+
+    /// Every `Insertable` row of the adapter binds `None` as NULL (see the test above): a new
+    /// one that forgets it is caught here, not in a profile.
+    #[test]
+    fn every_insertable_row_of_the_adapter_binds_plain_values() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut checked = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let mut derive = false;
+            for line in text.lines() {
+                let line = line.trim();
+                if line.starts_with("#[derive(") && line.contains("Insertable") {
+                    derive = true;
+                } else if derive && line.starts_with("#[diesel(table_name") {
+                    derive = false;
+                    checked += 1;
+                    assert!(
+                        line.contains("treat_none_as_default_value = false"),
+                        "{}: {line}",
+                        path.display()
+                    );
+                }
+            }
+        }
+        assert!(checked >= 20, "found only {checked} Insertable rows");
+    }
+
     #[test]
     fn every_declared_field_has_a_column() {
         for f in idm_ports::query::TERMS_FIELDS {
-            assert!(super::terms_column(f.name).is_some(), "{}", f.name);
+            assert!(terms_column(f.name).is_some(), "{}", f.name);
         }
     }
 }

@@ -80,7 +80,7 @@ impl UnitRow {
 
 /// The columns a unit update may change; also the body of its insert.
 #[derive(Insertable, AsChangeset)]
-#[diesel(table_name = units, treat_none_as_null = true)]
+#[diesel(table_name = units, treat_none_as_null = true, treat_none_as_default_value = false)]
 struct UnitValues<'a> {
     name: &'a str,
     location: Option<&'a str>,
@@ -113,7 +113,7 @@ impl<'a> UnitValues<'a> {
 
 /// A new unit row: placement and identity columns plus [`UnitValues`].
 #[derive(Insertable)]
-#[diesel(table_name = units)]
+#[diesel(table_name = units, treat_none_as_default_value = false)]
 struct NewUnit<'a> {
     client_id: i64,
     parent_id: Option<i64>,

@@ -11,6 +11,7 @@ use idm_domain::model::{
     AppAttestation, Authorization, Client, DispatchTarget, FidoUafCredential, PersonalQuestion,
     Profile, Unit, User,
 };
+use idm_domain::policy_config::Parameters;
 
 use crate::RepoResult;
 
@@ -62,6 +63,9 @@ pub struct Address {
     pub other_unit: Option<String>,
     /// The item below the user, profile or client.
     pub item: Option<ItemKey>,
+    /// Whether to locate the parameters of the client's `ClientPolicy` too (a user write
+    /// checks the user against them): in the same statement where the shape allows.
+    pub client_policy: bool,
 }
 
 impl Address {
@@ -100,6 +104,12 @@ impl Address {
     /// The same address, with an item.
     pub fn with_item(mut self, item: ItemKey) -> Self {
         self.item = Some(item);
+        self
+    }
+
+    /// The same address, asking for the client's `ClientPolicy` parameters too.
+    pub fn with_client_policy(mut self) -> Self {
+        self.client_policy = true;
         self
     }
 }
@@ -141,6 +151,10 @@ pub struct Located {
     pub other_unit: Option<Unit>,
     /// The item.
     pub item: Option<Item>,
+    /// The parameters of the client's `ClientPolicy` when the address asked for them
+    /// ([`Address::with_client_policy`]) and the client exists: `Some(None)` when the client
+    /// has no such policy.
+    pub client_policy: Option<Option<Parameters>>,
 }
 
 /// Resolves addresses.

@@ -75,7 +75,7 @@ impl Services {
         } else {
             &IDENTITY
         };
-        let mut address = Address::client(client_ext_id);
+        let mut address = Address::client(client_ext_id).with_client_policy();
         if let Some(u) = &profile.unit_ext_id {
             address = address.with_unit(u);
         }
@@ -84,7 +84,7 @@ impl Services {
             .await?;
         let client = admitted.client()?;
         let user = self
-            .new_user(client, user)
+            .new_user(client, admitted.found.client_policy.as_ref(), user)
             .await
             .map_err(|e| in_part(e, "user"))?;
         let profile = new_profile(client, &user, admitted.found.unit.as_ref(), profile)

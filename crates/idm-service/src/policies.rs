@@ -289,14 +289,11 @@ impl Services {
     /// # Errors
     /// A repository failure, or stored parameters that no longer parse (a server fault).
     pub async fn client_policy_for(&self, client_id: i64) -> AppResult<ClientRules> {
-        match self
+        let policy = self
             .repo
             .effective_policy(client_id, PolicyType::ClientPolicy)
-            .await?
-        {
-            None => Ok(ClientRules::default()),
-            Some(p) => policy_config::client_policy(&p.parameters).map_err(stored),
-        }
+            .await?;
+        client_rules_of(policy.as_ref().map(|p| &p.parameters))
     }
 
     /// The identifier naming policy in force in a client: the configured one, overridden by
@@ -315,6 +312,17 @@ impl Services {
             Some(p) => policy_config::identifier_policy(base, &p.parameters).map_err(stored),
         }
     }
+}
+
+/// The rules of a client's `ClientPolicy` parameters (`None`: the client has none).
+///
+/// # Errors
+/// Stored parameters that no longer parse (a server fault).
+pub(crate) fn client_rules_of(parameters: Option<&Parameters>) -> AppResult<ClientRules> {
+    parameters.map_or_else(
+        || Ok(ClientRules::default()),
+        |p| policy_config::client_policy(p).map_err(stored),
+    )
 }
 
 /// Parameters were validated when stored; failing now means the data changed underneath.

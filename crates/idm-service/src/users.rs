@@ -2,7 +2,7 @@
 
 use idm_domain::access::{Access, Caller, Denial, Requirement, Target};
 use idm_domain::model::{Client, Contacts, Meta, PersonName, User};
-use idm_domain::policy_config::UserFacts;
+use idm_domain::policy_config::{Parameters, UserFacts};
 use idm_domain::rights::Right;
 use idm_domain::values::{check_ext_id, new_ext_id, now_millis, Language, UserState, Validity};
 use idm_domain::{DomainError, ErrorCode};
@@ -15,6 +15,7 @@ use idm_ports::properties::Owner;
 
 use crate::admit::{client_not_found, precheck, user_target, Gate};
 use crate::clients::{check_same_ext_id, check_version};
+use crate::policies::client_rules_of;
 use crate::properties::{
     uniqueness_violated, unit_of_paths, PropertyMap, PropertyPatch, Subject, WithProperties,
 };
@@ -263,12 +264,19 @@ fn duplicate_login(login_id: &str, client_name: &str) -> AppError {
 
 impl Services {
     /// 422 `errors.invalidParameter` naming the fields of `user` its client's policy refuses
-    /// (mandatory fields, allowed languages, loginId and phone patterns).
-    pub(crate) async fn check_client_rules(&self, user: &User) -> AppResult<()> {
-        let bad = self
-            .client_policy_for(user.client_id)
-            .await?
-            .violations(&facts(user));
+    /// (mandatory fields, allowed languages, loginId and phone patterns). `located`: the
+    /// client's policy parameters as located with the request ([`Address::with_client_policy`]);
+    /// `None` reads them.
+    pub(crate) async fn check_client_rules(
+        &self,
+        user: &User,
+        located: Option<&Option<Parameters>>,
+    ) -> AppResult<()> {
+        let rules = match located {
+            Some(parameters) => client_rules_of(parameters.as_ref())?,
+            None => self.client_policy_for(user.client_id).await?,
+        };
+        let bad = rules.violations(&facts(user));
         if bad.is_empty() {
             Ok(())
         } else {
@@ -311,10 +319,16 @@ impl Services {
             &CREATE
         };
         let admitted = self
-            .admit(caller, Gate::new(req), Address::client(client_ext_id))
+            .admit(
+                caller,
+                Gate::new(req),
+                Address::client(client_ext_id).with_client_policy(),
+            )
             .await?;
         let client = admitted.client()?;
-        let user = self.new_user(client, input).await?;
+        let user = self
+            .new_user(client, admitted.found.client_policy.as_ref(), input)
+            .await?;
         let writes = match &properties {
             None => None,
             Some(sent) => {
@@ -345,8 +359,14 @@ impl Services {
         })
     }
 
-    /// A validated new user of `client` from `input` (not stored yet).
-    pub(crate) async fn new_user(&self, client: &Client, input: UserInput) -> AppResult<User> {
+    /// A validated new user of `client` from `input` (not stored yet); `policy` as for
+    /// [`Self::check_client_rules`].
+    pub(crate) async fn new_user(
+        &self,
+        client: &Client,
+        policy: Option<&Option<Parameters>>,
+        input: UserInput,
+    ) -> AppResult<User> {
         let mut bad = invalid_fields(&input);
         if input.login_id.is_none() {
             bad.insert(0, "loginId");
@@ -389,7 +409,7 @@ impl Services {
             validity: Validity::default(),
         };
         apply(&mut user, input);
-        self.check_client_rules(&user).await?;
+        self.check_client_rules(&user, policy).await?;
         Ok(user)
     }
 
@@ -454,13 +474,16 @@ impl Services {
         xtoken: Option<&str>,
     ) -> AppResult<WithProperties<User>> {
         let write = self.writing();
-        let admitted = self
+        let mut admitted = self
             .admit(
                 caller,
                 Gate::new(&MODIFY_OR_SELF),
-                Address::client(client_ext_id).with_user(ext_id),
+                Address::client(client_ext_id)
+                    .with_user(ext_id)
+                    .with_client_policy(),
             )
             .await?;
+        let policy = admitted.found.client_policy.take();
         let self_admin = admitted.access == Access::SelfAdmin;
         let client_name = admitted.client()?.name.clone();
         let paths = admitted.found.user_unit_paths.clone();
@@ -509,7 +532,7 @@ impl Services {
         {
             self.verify_xtoken(caller, xtoken).await?;
         }
-        self.check_client_rules(&user).await?;
+        self.check_client_rules(&user, policy.as_ref()).await?;
         if user.state != UserState::Active && before.state == UserState::Active {
             crate::clients::refuse_self_lockout(
                 caller,
