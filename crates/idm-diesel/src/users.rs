@@ -391,7 +391,11 @@ fn delete_sides(user_id: i64) -> crate::audit::Sides<'static> {
                     p::version.eq(p::version + 1),
                     p::last_modified.eq(idm_domain::values::now_millis()),
                 ),
-                p::user_id.ne(user_id).and(fixed::<Bool>(
+                p::user_id
+                    .ne(user_id)
+                    // Spelled out so the partial index `profiles_deputed` is provably usable.
+                    .and(p::deputed_profile_ext_id.is_not_null())
+                    .and(fixed::<Bool>(
                     "(client_id, deputed_profile_ext_id) IN (SELECT client_id, ext_id FROM gone)",
                 )),
             )),

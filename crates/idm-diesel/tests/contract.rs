@@ -25,6 +25,8 @@ use dual::Backend;
 /// store, so a contract body calls the ports on it directly.
 struct Db {
     store: Store,
+    /// The database URL the store was opened on (PostgreSQL: with the test's schema).
+    url: String,
     cleanup: Option<(String, String)>,
     _dir: Option<std::path::PathBuf>,
 }
@@ -60,14 +62,12 @@ async fn db(backend: Backend) -> Option<Db> {
 
 async fn sqlite() -> Db {
     let dir = std::env::temp_dir().join(format!("idm-contract-{}", uuid::Uuid::new_v4()));
-    let store = Store::open(&PoolSettings::new(format!(
-        "sqlite://{}",
-        dir.join("t.db").display()
-    )))
-    .unwrap();
+    let url = format!("sqlite://{}", dir.join("t.db").display());
+    let store = Store::open(&PoolSettings::new(url.clone())).unwrap();
     store.migrate().await.unwrap();
     Db {
         store,
+        url,
         cleanup: None,
         _dir: Some(dir),
     }
@@ -93,13 +93,12 @@ async fn postgres() -> Option<Db> {
         .batch_execute(&format!("CREATE SCHEMA {schema}"))
         .unwrap();
     let sep = if base.contains('?') { '&' } else { '?' };
-    let store = Store::open(&PoolSettings::new(format!(
-        "{base}{sep}options=-csearch_path%3D{schema}"
-    )))
-    .unwrap();
+    let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
+    let store = Store::open(&PoolSettings::new(url.clone())).unwrap();
     store.migrate().await.unwrap();
     Some(Db {
         store,
+        url,
         cleanup: Some((base, schema)),
         _dir: None,
     })
@@ -410,5 +409,72 @@ dual_test!(
                 .unwrap(),
             moved
         );
+    }
+);
+
+#[derive(diesel::QueryableByName)]
+struct SqlitePlanRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    detail: String,
+}
+
+#[derive(diesel::QueryableByName)]
+struct PgPlanRow {
+    #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+/// The plan the database chooses for `sql`, as text. PostgreSQL is told to avoid sequential
+/// scans, so the plan shows whether an index can serve the statement at all, whatever the size
+/// of the test's tables.
+fn plan(db: &Db, sql: &str) -> String {
+    use diesel::RunQueryDsl;
+    if let Some(path) = db.url.strip_prefix("sqlite://") {
+        let mut conn = diesel::SqliteConnection::establish(path).unwrap();
+        let rows: Vec<SqlitePlanRow> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+            .load(&mut conn)
+            .unwrap();
+        rows.into_iter()
+            .map(|r| r.detail)
+            .collect::<Vec<_>>()
+            .join("\n")
+    } else {
+        let mut conn = diesel::PgConnection::establish(&db.url).unwrap();
+        conn.batch_execute("SET enable_seqscan = off").unwrap();
+        let rows: Vec<PgPlanRow> = diesel::sql_query(format!("EXPLAIN {sql}"))
+            .load(&mut conn)
+            .unwrap();
+        rows.into_iter()
+            .map(|r| r.line)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+dual_test!(
+    the_profiles_naming_a_deleted_profile_as_deputy_are_found_through_an_index,
+    setup = db,
+    |db: Db| {
+        // A profile's delete (and SQLite's user delete) clears them by extId list; it scanned
+        // every profile of the client before `profiles_deputed`.
+        let by_list = plan(
+            &db,
+            "UPDATE profiles SET version = version + 1 WHERE client_id = 1 \
+             AND deputed_profile_ext_id IN ('p1', 'p2')",
+        );
+        assert!(by_list.contains("profiles_deputed"), "{by_list}");
+        // PostgreSQL's user delete: the profiles it deletes, joined in the same statement
+        // (`users::delete_sides`).
+        if db.url.starts_with("postgres") {
+            let by_join = plan(
+                &db,
+                "WITH gone AS (DELETE FROM profiles WHERE user_id = 1 \
+                 RETURNING client_id, ext_id) \
+                 UPDATE profiles SET version = version + 1 WHERE user_id <> 1 \
+                 AND deputed_profile_ext_id IS NOT NULL \
+                 AND (client_id, deputed_profile_ext_id) IN (SELECT client_id, ext_id FROM gone)",
+            );
+            assert!(by_join.contains("profiles_deputed"), "{by_join}");
+        }
     }
 );
