@@ -303,9 +303,11 @@ fn user_shape(conn: &mut DbConnection, c: &str, u: &str, address: &Address) -> R
                     Option<i64>,
                     Option<String>,
                 )>(conn))?;
+            let mut rows = rows;
+            // Taken from the first row (every row carries it); the fold ignores the column.
             let policy = rows
-                .first()
-                .map(|row| policy_of(row.4.clone()))
+                .first_mut()
+                .map(|row| policy_of(row.4.take()))
                 .transpose()?;
             let mut found = fold_user_rows(rows, |_| Ok(None))?;
             found.client_policy = policy;

@@ -301,6 +301,13 @@ fn start(db: &Db, tag: &str, env: &[(&str, &str)]) -> Proc {
     await_ready(child, &ready, log)
 }
 
+/// Two server processes on `db` ("one" and "two"), with an admin client for each.
+fn two_admins(db: &Db) -> ([Proc; 2], [Api; 2]) {
+    let procs = [start(db, "one", &[]), start(db, "two", &[])];
+    let apis = [Api::new(&procs[0], "admin"), Api::new(&procs[1], "admin")];
+    (procs, apis)
+}
+
 fn token(user: &str) -> String {
     let exp = chrono::Utc::now().timestamp() + 3600;
     jsonwebtoken::encode(
@@ -831,9 +838,7 @@ dual_test!(
         let Some(db) = Db::fresh(backend) else {
             return;
         };
-        let one = start(&db, "one", &[]);
-        let two = start(&db, "two", &[]);
-        let apis = [Api::new(&one, "admin"), Api::new(&two, "admin")];
+        let (_servers, apis) = two_admins(&db); // kept alive to the end
         // Creates from both processes at once, then updates, moves and deletes.
         let mut tasks = Vec::new();
         for i in 0..12 {
@@ -984,9 +989,7 @@ dual_test!(
         let Some(db) = Db::fresh(backend) else {
             return;
         };
-        let one = start(&db, "one", &[]);
-        let two = start(&db, "two", &[]);
-        let apis = [Api::new(&one, "admin"), Api::new(&two, "admin")];
+        let (_servers, apis) = two_admins(&db); // kept alive to the end
         apis[0].created_helpdesk("racer", "Default-root").await;
         let profile = |api: Api| async move {
             let (s, b) = api

@@ -11,6 +11,7 @@ use idm_domain::model::{
     AppAttestation, Authorization, Client, DispatchTarget, FidoUafCredential, PersonalQuestion,
     Profile, Unit, User,
 };
+use idm_domain::policy_config::Parameters;
 use idm_domain::DomainError;
 use idm_ports::locate::{Address, Item, ItemKey, Located};
 
@@ -111,6 +112,15 @@ impl Admitted {
             .profile
             .as_ref()
             .ok_or_else(|| missing("profile"))
+    }
+    /// The client's `ClientPolicy` parameters (`None`: the client has none); the address
+    /// must have asked for them ([`Address::with_client_policy`]).
+    pub(crate) fn client_policy(&self) -> AppResult<Option<&Parameters>> {
+        self.found
+            .client_policy
+            .as_ref()
+            .map(Option::as_ref)
+            .ok_or_else(|| missing("client policy"))
     }
     pub(crate) fn unit(&self) -> AppResult<&Unit> {
         self.found.unit.as_ref().ok_or_else(|| missing("unit"))

@@ -83,9 +83,7 @@ impl Services {
             .admit(caller, Gate::new(req).on_unit(), address)
             .await?;
         let client = admitted.client()?;
-        let user = self
-            .new_user(client, admitted.found.client_policy.as_ref(), user)
-            .await
+        let user = crate::users::new_user(client, admitted.client_policy()?, user)
             .map_err(|e| in_part(e, "user"))?;
         let profile = new_profile(client, &user, admitted.found.unit.as_ref(), profile)
             .map_err(|e| in_part(e, "profile"))?;

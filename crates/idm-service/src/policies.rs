@@ -283,19 +283,6 @@ impl Services {
         }
     }
 
-    /// The user validation rules in force in a client (its `ClientPolicy`, else none beyond
-    /// idm's own).
-    ///
-    /// # Errors
-    /// A repository failure, or stored parameters that no longer parse (a server fault).
-    pub async fn client_policy_for(&self, client_id: i64) -> AppResult<ClientRules> {
-        let policy = self
-            .repo
-            .effective_policy(client_id, PolicyType::ClientPolicy)
-            .await?;
-        client_rules_of(policy.as_ref().map(|p| &p.parameters))
-    }
-
     /// The identifier naming policy in force in a client: the configured one, overridden by
     /// the client's `IdentifierPolicy`.
     ///

@@ -262,28 +262,72 @@ fn duplicate_login(login_id: &str, client_name: &str) -> AppError {
     .into()
 }
 
-impl Services {
-    /// 422 `errors.invalidParameter` naming the fields of `user` its client's policy refuses
-    /// (mandatory fields, allowed languages, loginId and phone patterns). `located`: the
-    /// client's policy parameters as located with the request ([`Address::with_client_policy`]);
-    /// `None` reads them.
-    pub(crate) async fn check_client_rules(
-        &self,
-        user: &User,
-        located: Option<&Option<Parameters>>,
-    ) -> AppResult<()> {
-        let rules = match located {
-            Some(parameters) => client_rules_of(parameters.as_ref())?,
-            None => self.client_policy_for(user.client_id).await?,
-        };
-        let bad = rules.violations(&facts(user));
-        if bad.is_empty() {
-            Ok(())
-        } else {
-            Err(DomainError::invalid_fields(&bad).into())
+/// 422 `errors.invalidParameter` naming the fields of `user` its client's policy refuses
+/// (mandatory fields, allowed languages, loginId and phone patterns); `policy`: the client's
+/// `ClientPolicy` parameters as located with the request ([`Admitted::client_policy`]).
+pub(crate) fn check_client_rules(user: &User, policy: Option<&Parameters>) -> AppResult<()> {
+    let bad = client_rules_of(policy)?.violations(&facts(user));
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(DomainError::invalid_fields(&bad).into())
+    }
+}
+
+/// A validated new user of `client` from `input` (not stored yet); `policy` as for
+/// [`check_client_rules`].
+pub(crate) fn new_user(
+    client: &Client,
+    policy: Option<&Parameters>,
+    input: UserInput,
+) -> AppResult<User> {
+    let mut bad = invalid_fields(&input);
+    if input.login_id.is_none() {
+        bad.insert(0, "loginId");
+    }
+    if let Some(e) = &input.ext_id {
+        if check_ext_id(e).is_err() {
+            bad.insert(0, "extId");
         }
     }
+    if !bad.is_empty() {
+        return Err(DomainError::invalid_fields(&bad).into());
+    }
+    if let Some(v) = &input.validity {
+        v.check()?;
+    }
+    let now = now_millis();
+    let ext_id = input.ext_id.clone().unwrap_or_else(new_ext_id);
+    let mut user = User {
+        meta: Meta {
+            id: 0,
+            ext_id,
+            created: now,
+            last_modified: now,
+            version: 1,
+        },
+        client_id: client.meta.id,
+        client_ext_id: client.meta.ext_id.clone(),
+        login_id: String::new(),
+        state: UserState::Active,
+        language_code: None,
+        is_technical_user: false,
+        name: PersonName::default(),
+        sex: None,
+        gender: None,
+        birth_date: None,
+        contacts: Contacts::default(),
+        address: serde_json::Map::new(),
+        remarks: None,
+        modification_comment: None,
+        validity: Validity::default(),
+    };
+    apply(&mut user, input);
+    check_client_rules(&user, policy)?;
+    Ok(user)
+}
 
+impl Services {
     /// Creates a user (`UserCreateTechUser` too for a technical user).
     ///
     /// # Errors
@@ -326,9 +370,7 @@ impl Services {
             )
             .await?;
         let client = admitted.client()?;
-        let user = self
-            .new_user(client, admitted.found.client_policy.as_ref(), input)
-            .await?;
+        let user = new_user(client, admitted.client_policy()?, input)?;
         let writes = match &properties {
             None => None,
             Some(sent) => {
@@ -357,60 +399,6 @@ impl Services {
                 user_conflict(e, &user, &client.name)
             }
         })
-    }
-
-    /// A validated new user of `client` from `input` (not stored yet); `policy` as for
-    /// [`Self::check_client_rules`].
-    pub(crate) async fn new_user(
-        &self,
-        client: &Client,
-        policy: Option<&Option<Parameters>>,
-        input: UserInput,
-    ) -> AppResult<User> {
-        let mut bad = invalid_fields(&input);
-        if input.login_id.is_none() {
-            bad.insert(0, "loginId");
-        }
-        if let Some(e) = &input.ext_id {
-            if check_ext_id(e).is_err() {
-                bad.insert(0, "extId");
-            }
-        }
-        if !bad.is_empty() {
-            return Err(DomainError::invalid_fields(&bad).into());
-        }
-        if let Some(v) = &input.validity {
-            v.check()?;
-        }
-        let now = now_millis();
-        let ext_id = input.ext_id.clone().unwrap_or_else(new_ext_id);
-        let mut user = User {
-            meta: Meta {
-                id: 0,
-                ext_id,
-                created: now,
-                last_modified: now,
-                version: 1,
-            },
-            client_id: client.meta.id,
-            client_ext_id: client.meta.ext_id.clone(),
-            login_id: String::new(),
-            state: UserState::Active,
-            language_code: None,
-            is_technical_user: false,
-            name: PersonName::default(),
-            sex: None,
-            gender: None,
-            birth_date: None,
-            contacts: Contacts::default(),
-            address: serde_json::Map::new(),
-            remarks: None,
-            modification_comment: None,
-            validity: Validity::default(),
-        };
-        apply(&mut user, input);
-        self.check_client_rules(&user, policy).await?;
-        Ok(user)
     }
 
     /// Reads a user (`UserView`, or a self-admin reading itself).
@@ -474,7 +462,7 @@ impl Services {
         xtoken: Option<&str>,
     ) -> AppResult<WithProperties<User>> {
         let write = self.writing();
-        let mut admitted = self
+        let admitted = self
             .admit(
                 caller,
                 Gate::new(&MODIFY_OR_SELF),
@@ -483,7 +471,7 @@ impl Services {
                     .with_client_policy(),
             )
             .await?;
-        let policy = admitted.found.client_policy.take();
+        let policy = admitted.client_policy()?.cloned();
         let self_admin = admitted.access == Access::SelfAdmin;
         let client_name = admitted.client()?.name.clone();
         let paths = admitted.found.user_unit_paths.clone();
@@ -532,7 +520,7 @@ impl Services {
         {
             self.verify_xtoken(caller, xtoken).await?;
         }
-        self.check_client_rules(&user, policy.as_ref()).await?;
+        check_client_rules(&user, policy.as_ref())?;
         if user.state != UserState::Active && before.state == UserState::Active {
             crate::clients::refuse_self_lockout(
                 caller,
