@@ -368,3 +368,80 @@ dual_test!(
         );
     }
 );
+
+dual_test!(
+    a_user_patch_answers_with_the_values_its_look_up_read_and_no_statement_of_their_own,
+    setup = one_connection,
+    |app: idm_tests::TestApp| {
+        use idm_tests::json;
+        for name in ["employeeNumber", "channel"] {
+            let r = app
+                .post(
+                    "/nevisidm/api/core/v1/properties",
+                    json!({"name": name, "type": "STRING", "scope": "USER_GLOBAL"}),
+                )
+                .await;
+            assert_eq!(r.status, 201, "define {name}: {}", r.body);
+        }
+        let users = format!("{CORE}/Default/users");
+        let r = app
+            .post(
+                &users,
+                json!({"extId": "v1", "loginId": "v1",
+                       "properties": {"employeeNumber": "4711", "channel": "email"}}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let path = format!("{users}/v1");
+        let remarks = |n: u32| app.patch(&path, json!({"remarks": format!("r{n}")}));
+        // Warm: statement caches, the caller cache, the chain's head row.
+        for n in 0..2 {
+            assert_eq!(remarks(n).await.status, 200);
+        }
+        let (patched, cost, _) = app.statements_during(remarks(2)).await;
+        assert_eq!(patched.status, 200, "{}", patched.body);
+        assert_eq!(
+            patched.body["properties"],
+            json!({"employeeNumber": "4711", "channel": "email"})
+        );
+        eprintln!(
+            "{:?}: user patch with values {cost} statements",
+            app.backend
+        );
+        if app.backend == idm_tests::Backend::Postgres {
+            // The look-up (policy and values in its statement) and the UPDATE with its record.
+            assert_eq!(cost, 2, "a user patch of a client with property values");
+        }
+        // A patch that changes a value answers the value it wrote, and the next patch without
+        // values answers it too, from its look-up.
+        let changed = app
+            .patch(&path, json!({"properties": {"channel": "sms"}}))
+            .await;
+        assert_eq!(changed.status, 200, "{}", changed.body);
+        assert_eq!(
+            changed.body["properties"],
+            json!({"employeeNumber": "4711", "channel": "sms"})
+        );
+        let after = remarks(3).await;
+        assert_eq!(after.status, 200, "{}", after.body);
+        assert_eq!(
+            after.body["properties"],
+            json!({"employeeNumber": "4711", "channel": "sms"})
+        );
+        assert_eq!(
+            app.get(&path).await.body["properties"],
+            after.body["properties"]
+        );
+        // A value removed is gone from the next answer; a user without values answers {}.
+        let removed = app
+            .patch(
+                &path,
+                json!({"properties": {"employeeNumber": null, "channel": ""}}),
+            )
+            .await;
+        assert_eq!(removed.status, 200, "{}", removed.body);
+        let empty = remarks(4).await;
+        assert_eq!(empty.status, 200, "{}", empty.body);
+        assert_eq!(empty.body["properties"], json!({}));
+    }
+);

@@ -80,6 +80,14 @@ pub(crate) fn locate(conn: &mut DbConnection, address: &Address) -> R<Located> {
     if address.client_policy && found.client_policy.is_none() {
         found.client_policy = Some(crate::policies::client_policy(conn, client_id)?);
     }
+    if address.user_property_values && found.user_property_values.is_none() {
+        if let Some(user_id) = found.user.as_ref().map(|u| u.meta.id) {
+            found.user_property_values = Some(crate::properties::owner_values(
+                conn,
+                idm_ports::properties::Owner::User(user_id),
+            )?);
+        }
+    }
     Ok(found)
 }
 
@@ -122,6 +130,78 @@ impl<QS> diesel::expression::SelectableExpression<QS> for ClientPolicyOf where
 
 impl<GB> diesel::expression::ValidGrouping<GB> for ClientPolicyOf {
     type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+/// The property values of the located user, as a column of a statement that has `users` in
+/// its FROM clause: a JSON array of `[definition id, value]` pairs (NULL or `[]` for none),
+/// aggregated by a scalar subquery on `property_values_of_user`, so a user patch needs no
+/// statement of its own for the values it answers with. The aggregate functions differ by
+/// backend, hence one fixed text each.
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+struct UserValuesOf;
+
+impl diesel::expression::Expression for UserValuesOf {
+    type SqlType = diesel::sql_types::Nullable<diesel::sql_types::Text>;
+}
+
+#[cfg(feature = "postgres")]
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for UserValuesOf {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql(
+            "(SELECT json_agg(json_build_array(property_values.property_id, \
+             property_values.value))::text FROM property_values \
+             WHERE property_values.user_id = users.id)",
+        );
+        Ok(())
+    }
+}
+
+impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for UserValuesOf {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql(
+            "(SELECT json_group_array(json_array(property_values.property_id, \
+             property_values.value)) FROM property_values \
+             WHERE property_values.user_id = users.id)",
+        );
+        Ok(())
+    }
+}
+
+impl<QS> diesel::expression::AppearsOnTable<QS> for UserValuesOf where
+    users::id: diesel::expression::AppearsOnTable<QS>
+{
+}
+
+impl<QS> diesel::expression::SelectableExpression<QS> for UserValuesOf where
+    users::id: diesel::expression::AppearsOnTable<QS>
+{
+}
+
+impl<GB> diesel::expression::ValidGrouping<GB> for UserValuesOf {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+/// The located values column's value, ordered by definition id as a read of the values is.
+fn values_of(text: Option<&str>) -> R<Vec<idm_ports::properties::OwnedValue>> {
+    let Some(text) = text else {
+        return Ok(Vec::new());
+    };
+    let mut pairs: Vec<(i64, String)> = serde_json::from_str(text).map_err(|e| {
+        E(RepoError::Other(format!(
+            "located property values are not [id, value] pairs: {e}"
+        )))
+    })?;
+    pairs.sort_unstable_by_key(|(id, _)| *id);
+    Ok(pairs
+        .into_iter()
+        .map(|(property_id, value)| idm_ports::properties::OwnedValue { property_id, value })
+        .collect())
 }
 
 /// The located policy column's value.
@@ -287,30 +367,36 @@ fn fold_user_rows<A, B>(
 fn user_shape(conn: &mut DbConnection, c: &str, u: &str, address: &Address) -> R<Located> {
     let u = key(u);
     match &address.item {
-        None if address.client_policy => {
+        // A user write: the rules it is checked against and the values it answers with come
+        // in the look-up's statement (both columns, whichever was asked: one shape to cache).
+        None if address.client_policy || address.user_property_values => {
             let rows = native!(conn, |conn| user_join!(c, u)
                 .select((
                     ClientRow::as_select(),
                     Option::<UserRow>::as_select(),
                     units::path.nullable(),
-                    users::id.nullable(),
                     ClientPolicyOf,
+                    UserValuesOf,
                 ))
                 .load::<(
                     ClientRow,
                     Option<UserRow>,
                     Option<String>,
-                    Option<i64>,
+                    Option<String>,
                     Option<String>,
                 )>(conn))?;
             let mut rows = rows;
-            // Taken from the first row (every row carries it); the fold ignores the column.
-            let policy = rows
-                .first_mut()
-                .map(|row| policy_of(row.4.take()))
-                .transpose()?;
+            // Taken from the first row (every row carries them); the fold ignores the columns.
+            let first = rows.first_mut().map(|row| (row.3.take(), row.4.take()));
             let mut found = fold_user_rows(rows, |_| Ok(None))?;
-            found.client_policy = policy;
+            if let Some((policy, values)) = first {
+                if address.client_policy {
+                    found.client_policy = Some(policy_of(policy)?);
+                }
+                if address.user_property_values && found.user.is_some() {
+                    found.user_property_values = Some(values_of(values.as_deref())?);
+                }
+            }
             Ok(found)
         }
         None => {

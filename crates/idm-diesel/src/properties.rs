@@ -294,24 +294,7 @@ impl PropertyRepo for Store {
 
     async fn property_values(&self, owner: Owner) -> RepoResult<Vec<OwnedValue>> {
         // The values of one owner, read on its every write and GET: a short read.
-        self.lookup(move |conn| {
-            let rows: Vec<(i64, String)> = native!(conn, |conn| {
-                let q = pv::table
-                    .select((pv::property_id, pv::value))
-                    .order(pv::property_id.asc());
-                match owner {
-                    Owner::User(id) => q.filter(pv::user_id.eq(id)).load(conn),
-                    Owner::Profile(id) => q.filter(pv::profile_id.eq(id)).load(conn),
-                    Owner::Unit(id) => q.filter(pv::unit_id.eq(id)).load(conn),
-                    Owner::EnterpriseRole(id) => q.filter(pv::enterprise_role_id.eq(id)).load(conn),
-                }
-            })?;
-            Ok(rows
-                .into_iter()
-                .map(|(property_id, value)| OwnedValue { property_id, value })
-                .collect())
-        })
-        .await
+        self.lookup(move |conn| owner_values(conn, owner)).await
     }
 
     async fn users_property_values(&self, user_ids: &[i64]) -> RepoResult<Vec<(i64, OwnedValue)>> {
@@ -467,4 +450,23 @@ impl PropertyRepo for Store {
         })
         .await
     }
+}
+
+/// The property values of one owner, ordered by definition id.
+pub(crate) fn owner_values(conn: &mut DbConnection, owner: Owner) -> R<Vec<OwnedValue>> {
+    let rows: Vec<(i64, String)> = native!(conn, |conn| {
+        let q = pv::table
+            .select((pv::property_id, pv::value))
+            .order(pv::property_id.asc());
+        match owner {
+            Owner::User(id) => q.filter(pv::user_id.eq(id)).load(conn),
+            Owner::Profile(id) => q.filter(pv::profile_id.eq(id)).load(conn),
+            Owner::Unit(id) => q.filter(pv::unit_id.eq(id)).load(conn),
+            Owner::EnterpriseRole(id) => q.filter(pv::enterprise_role_id.eq(id)).load(conn),
+        }
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|(property_id, value)| OwnedValue { property_id, value })
+        .collect())
 }

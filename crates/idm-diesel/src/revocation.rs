@@ -20,14 +20,13 @@ use crate::Store;
 
 /// Announcements waiting for the bus thread; past this the next send widens to everyone.
 const QUEUE: usize = 4096;
-/// How often the bus thread looks for other instances' notifications when idle.
+/// How often the bus thread wakes: to send what was announced since, all in one `NOTIFY`, and
+/// to read the other instances' notifications. It does not wake for each announcement: under a
+/// write load that was a thread wake-up per write (0.83 context switches per lifecycle call,
+/// docs/performance.md) and a `NOTIFY` every few milliseconds. Against the cache TTL of a
+/// second, a few milliseconds more for the other instances to hear of a revocation is nothing;
+/// this instance evicts its own cache entries at once, before the answer.
 const POLL: Duration = Duration::from_millis(5);
-/// How long the bus thread keeps collecting after the first announcement before it sends
-/// them, all in one `NOTIFY`. Under a write load each announcement alone cost a statement
-/// on the bus connection and a wake-up of every listener (this instance's own included):
-/// ~0.75 per write in the lifecycle bench (docs/performance.md). Against the cache TTL of a
-/// second, two milliseconds more for the other instances to hear of a revocation is nothing.
-const LINGER: Duration = Duration::from_millis(2);
 /// The largest payload one `NOTIFY` carries (PostgreSQL refuses 8,000 bytes and more).
 const PAYLOAD_MAX: usize = 7_000;
 
@@ -215,15 +214,14 @@ fn heard(payload: &str) -> Option<(&str, impl Iterator<Item = Reach> + '_)> {
 mod pg {
     use std::collections::HashSet;
     use std::sync::atomic::Ordering;
-    use std::sync::mpsc::{Receiver, RecvTimeoutError};
-    use std::time::Instant;
+    use std::sync::mpsc::{Receiver, TryRecvError};
 
     use diesel::connection::SimpleConnection;
     use diesel::sql_types::Text;
     use diesel::{Connection, PgConnection, RunQueryDsl};
     use idm_ports::revocation::Reach;
 
-    use super::{heard, payloads, Bus, LINGER, POLL};
+    use super::{heard, payloads, Bus, POLL};
 
     pub(super) enum End {
         StoreGone,
@@ -261,24 +259,16 @@ mod pg {
             on_revoke: &dyn Fn(Reach),
         ) -> End {
             loop {
+                std::thread::sleep(POLL);
                 let mut outgoing = HashSet::new();
-                match rx.recv_timeout(POLL) {
-                    Ok(r) => {
-                        outgoing.insert(r);
-                        let until = Instant::now() + LINGER;
-                        loop {
-                            let left = until.saturating_duration_since(Instant::now());
-                            match rx.recv_timeout(left) {
-                                Ok(r) => {
-                                    outgoing.insert(r);
-                                }
-                                Err(RecvTimeoutError::Timeout) => break,
-                                Err(RecvTimeoutError::Disconnected) => return End::StoreGone,
-                            }
+                loop {
+                    match rx.try_recv() {
+                        Ok(r) => {
+                            outgoing.insert(r);
                         }
+                        Err(TryRecvError::Empty) => break,
+                        Err(TryRecvError::Disconnected) => return End::StoreGone,
                     }
-                    Err(RecvTimeoutError::Timeout) => {}
-                    Err(RecvTimeoutError::Disconnected) => return End::StoreGone,
                 }
                 let Some(strong) = bus.upgrade() else {
                     return End::StoreGone;

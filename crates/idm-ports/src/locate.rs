@@ -13,6 +13,7 @@ use idm_domain::model::{
 };
 use idm_domain::policy_config::Parameters;
 
+use crate::properties::OwnedValue;
 use crate::RepoResult;
 
 /// The item a URL addresses below its user, profile or client, by extId.
@@ -66,6 +67,9 @@ pub struct Address {
     /// Whether to locate the parameters of the client's `ClientPolicy` too (a user write
     /// checks the user against them): in the same statement where the shape allows.
     pub client_policy: bool,
+    /// Whether to locate the addressed user's property values too (a user patch answers
+    /// with them): in the same statement where the shape allows.
+    pub user_property_values: bool,
 }
 
 impl Address {
@@ -112,6 +116,12 @@ impl Address {
         self.client_policy = true;
         self
     }
+
+    /// The same address, asking for the addressed user's property values too.
+    pub fn with_user_property_values(mut self) -> Self {
+        self.user_property_values = true;
+        self
+    }
 }
 
 /// A located item (see [`ItemKey`]).
@@ -155,6 +165,9 @@ pub struct Located {
     /// ([`Address::with_client_policy`]) and the client exists: `Some(None)` when the client
     /// has no such policy.
     pub client_policy: Option<Option<Parameters>>,
+    /// The user's property values, ordered by definition id, when the address asked for them
+    /// ([`Address::with_user_property_values`]) and the user exists.
+    pub user_property_values: Option<Vec<OwnedValue>>,
 }
 
 /// Resolves addresses.

@@ -46,6 +46,14 @@ pub type PropertyMap = BTreeMap<String, String>;
 /// Values a client sent: name → value; `None` or `""` removes the value.
 pub type PropertyPatch = BTreeMap<String, Option<String>>;
 
+/// Where the values of a read come from.
+enum Read {
+    /// A statement of their own.
+    Owner(Owner),
+    /// The look-up of the entity, which read them already.
+    Located(Vec<idm_ports::properties::OwnedValue>),
+}
+
 /// An entity with the property values its reader may see (`None`: none visible, the
 /// `properties` field is left out).
 #[derive(Debug, Clone, PartialEq)]
@@ -305,6 +313,29 @@ impl Services {
         subject: &Subject<'_>,
         owner: Owner,
     ) -> AppResult<Option<PropertyMap>> {
+        self.readable_properties(caller, target, subject, Read::Owner(owner))
+            .await
+    }
+
+    /// [`Services::read_properties`] of values already read (located with the entity).
+    pub(crate) async fn read_located_properties(
+        &self,
+        caller: &Caller,
+        target: &Target<'_>,
+        subject: &Subject<'_>,
+        values: Vec<idm_ports::properties::OwnedValue>,
+    ) -> AppResult<Option<PropertyMap>> {
+        self.readable_properties(caller, target, subject, Read::Located(values))
+            .await
+    }
+
+    async fn readable_properties(
+        &self,
+        caller: &Caller,
+        target: &Target<'_>,
+        subject: &Subject<'_>,
+        read: Read,
+    ) -> AppResult<Option<PropertyMap>> {
         if Self::authorize(caller, &VALUE_VIEW, target).is_err() {
             return Ok(None);
         }
@@ -315,7 +346,10 @@ impl Services {
         {
             return Ok(Some(PropertyMap::new()));
         }
-        let values = self.repo.property_values(owner).await?;
+        let values = match read {
+            Read::Owner(owner) => self.repo.property_values(owner).await?,
+            Read::Located(values) => values,
+        };
         Ok(Some(self.decode(&defs, subject, values).await?))
     }
 

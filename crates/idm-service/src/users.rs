@@ -468,10 +468,12 @@ impl Services {
                 Gate::new(&MODIFY_OR_SELF),
                 Address::client(client_ext_id)
                     .with_user(ext_id)
-                    .with_client_policy(),
+                    .with_client_policy()
+                    .with_user_property_values(),
             )
             .await?;
         let policy = admitted.client_policy()?.cloned();
+        let located_values = admitted.found.user_property_values.clone();
         let self_admin = admitted.access == Access::SelfAdmin;
         let client_name = admitted.client()?.name.clone();
         let paths = admitted.found.user_unit_paths.clone();
@@ -543,16 +545,17 @@ impl Services {
             }
             Err(e) => return Err(uniqueness_violated(e)),
         };
-        let properties = match properties {
-            None => None,
-            Some(_) => {
-                self.read_properties(
-                    caller,
-                    &user_target(&written, &paths),
-                    &subject,
-                    Owner::User(written.meta.id),
-                )
-                .await?
+        let target = user_target(&written, &paths);
+        let properties = match (properties, located_values) {
+            (None, _) => None,
+            // No value changed: the look-up's are the values after the write.
+            (Some(sent), Some(values)) if sent.is_empty() => {
+                self.read_located_properties(caller, &target, &subject, values)
+                    .await?
+            }
+            (Some(_), _) => {
+                self.read_properties(caller, &target, &subject, Owner::User(written.meta.id))
+                    .await?
             }
         };
         Ok(WithProperties {
