@@ -394,6 +394,50 @@ dual_test!(a_mandatory_property_is_required_on_create, |app| {
 });
 
 dual_test!(
+    a_definition_made_mandatory_later_is_required_by_the_next_create_and_released_after,
+    |app| {
+        // A create that sends no values reads the definitions only when one is mandatory
+        // (the look-up says so): the look-up must see the definition change at once.
+        let id = define(
+            &app,
+            json!({"name": "costCentre", "type": "STRING", "scope": "USER_GLOBAL"}),
+        )
+        .await;
+        let users = format!("{CORE}/Default/users");
+        let create = |n: &str| app.post(&users, json!({"extId": n, "loginId": n}));
+        assert_eq!(create("u1").await.status, 201);
+        let p = app
+            .patch(
+                &format!("{PROPS}/{id}"),
+                json!({"mandatoryOnGui": true, "version": 1}),
+            )
+            .await;
+        assert_eq!(p.status, 200, "{}", p.body);
+        create("u2").await.assert_error(
+            422,
+            "errors.invalidParameter",
+            "The following fields are not valid: properties.costCentre",
+        );
+        let p = app
+            .patch(
+                &format!("{PROPS}/{id}"),
+                json!({"mandatoryOnGui": false, "version": 2}),
+            )
+            .await;
+        assert_eq!(p.status, 200, "{}", p.body);
+        assert_eq!(create("u2").await.status, 201);
+        // A mandatory definition of another scope does not hold back a user.
+        define(
+            &app,
+            json!({"name": "desk", "type": "STRING", "scope": "PROFILE_GLOBAL",
+                   "mandatoryOnGui": true}),
+        )
+        .await;
+        assert_eq!(create("u3").await.status, 201);
+    }
+);
+
+dual_test!(
     a_caller_without_property_value_view_does_not_see_values,
     |app| {
         define(

@@ -80,6 +80,11 @@ pub(crate) fn locate(conn: &mut DbConnection, address: &Address) -> R<Located> {
     if address.client_policy && found.client_policy.is_none() {
         found.client_policy = Some(crate::policies::client_policy(conn, client_id)?);
     }
+    if address.mandatory_properties && found.mandatory_properties.is_none() {
+        found.mandatory_properties =
+            Some(native!(conn, |conn| diesel::select(AnyMandatoryProperty)
+                .get_result::<bool>(conn))?);
+    }
     if address.user_property_values && found.user_property_values.is_none() {
         if let Some(user_id) = found.user.as_ref().map(|u| u.meta.id) {
             found.user_property_values = Some(crate::properties::owner_values(
@@ -129,6 +134,40 @@ impl<QS> diesel::expression::SelectableExpression<QS> for ClientPolicyOf where
 }
 
 impl<GB> diesel::expression::ValidGrouping<GB> for ClientPolicyOf {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+/// Whether any property definition is mandatory, as a column: a create that sends no values
+/// needs the definitions (and their statement) only to check the mandatory ones, so it asks
+/// this in its look-up first. Deliberately wider than the rule (any scope, any client): the
+/// domain still decides which definitions apply whenever there is one.
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+struct AnyMandatoryProperty;
+
+impl diesel::expression::Expression for AnyMandatoryProperty {
+    type SqlType = diesel::sql_types::Bool;
+}
+
+impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB>
+    for AnyMandatoryProperty
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> diesel::QueryResult<()> {
+        out.push_sql(
+            "EXISTS (SELECT 1 FROM property_definitions \
+             WHERE property_definitions.mandatory_on_gui)",
+        );
+        Ok(())
+    }
+}
+
+impl<QS> diesel::expression::AppearsOnTable<QS> for AnyMandatoryProperty {}
+
+impl<QS> diesel::expression::SelectableExpression<QS> for AnyMandatoryProperty {}
+
+impl<GB> diesel::expression::ValidGrouping<GB> for AnyMandatoryProperty {
     type IsAggregate = diesel::expression::is_aggregate::Never;
 }
 
@@ -232,18 +271,24 @@ fn key(ext_id: &str) -> &str {
 
 fn client_shape(conn: &mut DbConnection, c: &str, address: &Address) -> R<Located> {
     match &address.item {
-        None if address.client_policy => {
+        // A create: its rules come in the look-up's statement (both columns, whichever was
+        // asked: one shape to cache).
+        None if address.client_policy || address.mandatory_properties => {
             let row = native!(conn, |conn| clients::table
                 .filter(clients::ext_id.eq(c))
-                .select((ClientRow::as_select(), ClientPolicyOf))
-                .get_result::<(ClientRow, Option<String>)>(conn)
+                .select((ClientRow::as_select(), ClientPolicyOf, AnyMandatoryProperty))
+                .get_result::<(ClientRow, Option<String>, bool)>(conn)
                 .optional())?;
-            let Some((client, policy)) = row else {
+            let Some((client, policy, mandatory)) = row else {
                 return Ok(Located::default());
             };
             Ok(Located {
                 client: Some(client.into_domain()?),
-                client_policy: Some(policy_of(policy)?),
+                client_policy: address
+                    .client_policy
+                    .then(|| policy_of(policy))
+                    .transpose()?,
+                mandatory_properties: address.mandatory_properties.then_some(mandatory),
                 ..Located::default()
             })
         }

@@ -70,6 +70,9 @@ pub struct Address {
     /// Whether to locate the addressed user's property values too (a user patch answers
     /// with them): in the same statement where the shape allows.
     pub user_property_values: bool,
+    /// Whether to locate if any property definition is mandatory (a create without values
+    /// needs the definitions only then): in the same statement where the shape allows.
+    pub mandatory_properties: bool,
 }
 
 impl Address {
@@ -122,6 +125,12 @@ impl Address {
         self.user_property_values = true;
         self
     }
+
+    /// The same address, asking whether any property definition is mandatory.
+    pub fn with_mandatory_properties(mut self) -> Self {
+        self.mandatory_properties = true;
+        self
+    }
 }
 
 /// A located item (see [`ItemKey`]).
@@ -168,6 +177,9 @@ pub struct Located {
     /// The user's property values, ordered by definition id, when the address asked for them
     /// ([`Address::with_user_property_values`]) and the user exists.
     pub user_property_values: Option<Vec<OwnedValue>>,
+    /// Whether any property definition (of any scope or client) is mandatory, when the
+    /// address asked ([`Address::with_mandatory_properties`]) and the client exists.
+    pub mandatory_properties: Option<bool>,
 }
 
 /// Resolves addresses.

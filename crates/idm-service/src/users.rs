@@ -366,13 +366,20 @@ impl Services {
             .admit(
                 caller,
                 Gate::new(req),
-                Address::client(client_ext_id).with_client_policy(),
+                Address::client(client_ext_id)
+                    .with_client_policy()
+                    .with_mandatory_properties(),
             )
             .await?;
         let client = admitted.client()?;
         let user = new_user(client, admitted.client_policy()?, input)?;
         let writes = match &properties {
             None => None,
+            // No value sent and no definition mandatory: nothing to check, no definitions to
+            // read.
+            Some(sent) if sent.is_empty() && admitted.found.mandatory_properties == Some(false) => {
+                None
+            }
             Some(sent) => {
                 let subject = Subject {
                     scope: PropertyScope::UserGlobal,
