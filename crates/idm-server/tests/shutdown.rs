@@ -159,7 +159,15 @@ fn a_sigterm_the_moment_the_port_opens_stops_gracefully_with_exit_0() {
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+    // A connection from the port to itself is not the server: the port came from the ephemeral
+    // range, and with a connect every millisecond while a loaded machine starts the server,
+    // one of them now and then picks that very port as its source (TCP self-connect), which
+    // succeeds with nobody listening. The SIGTERM then hit the server before its handlers.
+    let open = || {
+        std::net::TcpStream::connect(("127.0.0.1", port))
+            .is_ok_and(|s| s.local_addr().is_ok_and(|a| a.port() != port))
+    };
+    while !open() {
         assert!(Instant::now() < deadline, "server did not come up");
         assert!(child.try_wait().unwrap().is_none(), "server exited early");
         std::thread::sleep(Duration::from_millis(1));
