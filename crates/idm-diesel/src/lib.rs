@@ -768,6 +768,36 @@ mod tests {
         })
     }
 
+    #[tokio::test]
+    async fn every_pooled_sqlite_connection_reads_its_file_through_a_memory_map() {
+        #[derive(diesel::QueryableByName)]
+        struct Mmap {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            mmap_size: i64,
+        }
+        let (store, dir) = sqlite_store(Duration::from_secs(1));
+        // Two connections at once: each pooled connection is set up, not only the first.
+        let mut a = store.pool.get().unwrap();
+        let mut b = store.pool.get().unwrap();
+        let mut read = |c: &mut DbConnection| {
+            native!(c, |c| diesel::RunQueryDsl::get_result::<Mmap>(
+                diesel::sql_query("PRAGMA mmap_size"),
+                c
+            ))
+            .unwrap()
+            .mmap_size
+        };
+        let sizes = (read(&mut a.conn), read(&mut b.conn));
+        assert_eq!(
+            sizes,
+            (
+                i64::try_from(pool::SQLITE_MMAP_BYTES).unwrap(),
+                i64::try_from(pool::SQLITE_MMAP_BYTES).unwrap()
+            )
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn concurrent_writers_of_one_process_queue_for_the_writer_not_in_sqlites_busy_handler() {
         // With no busy timeout, SQLite refuses a second writer at once ("database is
