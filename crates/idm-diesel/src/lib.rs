@@ -779,7 +779,7 @@ mod tests {
         // Two connections at once: each pooled connection is set up, not only the first.
         let mut a = store.pool.get().unwrap();
         let mut b = store.pool.get().unwrap();
-        let mut read = |c: &mut DbConnection| {
+        let read = |c: &mut DbConnection| {
             native!(c, |c| diesel::RunQueryDsl::get_result::<Mmap>(
                 diesel::sql_query("PRAGMA mmap_size"),
                 c
