@@ -106,13 +106,7 @@ async fn postgres() -> Option<Db> {
 
 fn meta(ext_id: &str) -> Meta {
     let now = now_millis();
-    Meta {
-        id: 0,
-        ext_id: ext_id.into(),
-        created: now,
-        last_modified: now,
-        version: 1,
-    }
+    Meta::new(ext_id.into(), now)
 }
 
 fn client(ext_id: &str, name: &str) -> (Client, Unit) {

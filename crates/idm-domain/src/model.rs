@@ -24,6 +24,20 @@ pub struct Meta {
     pub version: i64,
 }
 
+impl Meta {
+    /// The meta data of an entity created at `at`: version 1, created and last modified then,
+    /// no internal key yet (the adapter assigns it on insert).
+    pub fn new(ext_id: String, at: NaiveDateTime) -> Self {
+        Meta {
+            id: 0,
+            ext_id,
+            created: at,
+            last_modified: at,
+            version: 1,
+        }
+    }
+}
+
 /// A tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Client {

@@ -129,13 +129,7 @@ pub(crate) fn new_meta(ext_id: Option<String>) -> AppResult<Meta> {
         None => new_ext_id(),
     };
     let now = now_millis();
-    Ok(Meta {
-        id: 0,
-        ext_id,
-        created: now,
-        last_modified: now,
-        version: 1,
-    })
+    Ok(Meta::new(ext_id, now))
 }
 
 fn unprocessable(code: ErrorCode, message: String) -> crate::AppError {

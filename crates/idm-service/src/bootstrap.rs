@@ -53,14 +53,7 @@ pub struct AdminReport {
 }
 
 fn meta(ext_id: String) -> Meta {
-    let now = now_millis();
-    Meta {
-        id: 0,
-        ext_id,
-        created: now,
-        last_modified: now,
-        version: 1,
-    }
+    Meta::new(ext_id, now_millis())
 }
 
 impl Services {

@@ -115,13 +115,7 @@ impl Services {
             None => new_ext_id(),
         };
         let now = now_millis();
-        let meta = Meta {
-            id: 0,
-            ext_id: ext_id.clone(),
-            created: now,
-            last_modified: now,
-            version: 1,
-        };
+        let meta = Meta::new(ext_id.clone(), now);
         let root = Unit {
             meta: Meta {
                 ext_id: format!("{ext_id}-root"),

@@ -362,13 +362,7 @@ impl Services {
         let now = now_millis();
         let new = NewCredential {
             credential: Credential {
-                meta: Meta {
-                    id: 0,
-                    ext_id: ext_id.clone(),
-                    created: now,
-                    last_modified: now,
-                    version: 1,
-                },
+                meta: Meta::new(ext_id.clone(), now),
                 client_id: client.meta.id,
                 user_id: user.meta.id,
                 user_ext_id: user.meta.ext_id.clone(),

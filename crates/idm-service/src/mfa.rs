@@ -226,13 +226,7 @@ fn new_credential(
 ) -> Credential {
     let now = now_millis();
     Credential {
-        meta: Meta {
-            id: 0,
-            ext_id,
-            created: now,
-            last_modified: now,
-            version: 1,
-        },
+        meta: Meta::new(ext_id, now),
         client_id: client.meta.id,
         user_id: user.meta.id,
         user_ext_id: user.meta.ext_id.clone(),

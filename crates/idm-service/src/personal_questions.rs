@@ -123,13 +123,7 @@ impl Services {
         )?;
         let now = now_millis();
         let question = PersonalQuestion {
-            meta: Meta {
-                id: 0,
-                ext_id: ext_id.clone(),
-                created: now,
-                last_modified: now,
-                version: 1,
-            },
+            meta: Meta::new(ext_id.clone(), now),
             client_id: client.meta.id,
             client_ext_id: client.meta.ext_id.clone(),
             description: input.description,

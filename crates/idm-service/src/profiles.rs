@@ -80,13 +80,7 @@ pub(crate) fn new_profile(
     validity.check()?;
     let now = now_millis();
     Ok(Profile {
-        meta: Meta {
-            id: 0,
-            ext_id: input.ext_id.unwrap_or_else(new_ext_id),
-            created: now,
-            last_modified: now,
-            version: 1,
-        },
+        meta: Meta::new(input.ext_id.unwrap_or_else(new_ext_id), now),
         client_id: client.meta.id,
         client_ext_id: client.meta.ext_id.clone(),
         user_id: user.meta.id,

@@ -163,13 +163,7 @@ impl Services {
         let app_ids = self.application_ids(&input.application_ext_ids).await?;
         let now = now_millis();
         let terms = Terms {
-            meta: Meta {
-                id: 0,
-                ext_id: ext_id.clone(),
-                created: now,
-                last_modified: now,
-                version: 1,
-            },
+            meta: Meta::new(ext_id.clone(), now),
             name: input.name.clone(),
             active: input.active,
             silent_acceptance: input.silent_acceptance,
@@ -296,13 +290,7 @@ impl Services {
         }
         let now = now_millis();
         let consent = Consent {
-            meta: Meta {
-                id: 0,
-                ext_id: new_ext_id(),
-                created: now,
-                last_modified: now,
-                version: 1,
-            },
+            meta: Meta::new(new_ext_id(), now),
             user_id: user.meta.id,
             terms_ext_id: terms.meta.ext_id.clone(),
             terms_version: terms.terms_version.clone(),

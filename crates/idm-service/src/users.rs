@@ -299,13 +299,7 @@ pub(crate) fn new_user(
     let now = now_millis();
     let ext_id = input.ext_id.clone().unwrap_or_else(new_ext_id);
     let mut user = User {
-        meta: Meta {
-            id: 0,
-            ext_id,
-            created: now,
-            last_modified: now,
-            version: 1,
-        },
+        meta: Meta::new(ext_id, now),
         client_id: client.meta.id,
         client_ext_id: client.meta.ext_id.clone(),
         login_id: String::new(),
@@ -469,7 +463,7 @@ impl Services {
         xtoken: Option<&str>,
     ) -> AppResult<WithProperties<User>> {
         let write = self.writing();
-        let admitted = self
+        let mut admitted = self
             .admit(
                 caller,
                 Gate::new(&MODIFY_OR_SELF),
@@ -480,7 +474,7 @@ impl Services {
             )
             .await?;
         let policy = admitted.client_policy()?.cloned();
-        let located_values = admitted.found.user_property_values.clone();
+        let located_values = admitted.found.user_property_values.take();
         let self_admin = admitted.access == Access::SelfAdmin;
         let client_name = admitted.client()?.name.clone();
         let paths = admitted.found.user_unit_paths.clone();

@@ -655,13 +655,7 @@ impl TestApp {
             .expect("unit exists");
         let meta = |e: String| {
             let now = now_millis();
-            Meta {
-                id: 0,
-                ext_id: e,
-                created: now,
-                last_modified: now,
-                version: 1,
-            }
+            Meta::new(e, now)
         };
         let user = repo
             .create_user(User {

@@ -276,14 +276,7 @@ pub fn is_valid_authenticator_version(version: &str) -> bool {
 }
 
 fn new_meta(ext_id: String) -> Meta {
-    let now = now_millis();
-    Meta {
-        id: 0,
-        ext_id,
-        created: now,
-        last_modified: now,
-        version: 1,
-    }
+    Meta::new(ext_id, now_millis())
 }
 
 fn ext_id_or_new(ext_id: Option<String>) -> AppResult<String> {
