@@ -798,6 +798,45 @@ mod tests {
         let _ = std::fs::remove_dir_all(dir);
     }
 
+    #[tokio::test]
+    async fn committed_sqlite_writes_reach_the_database_file_without_waiting_for_the_wal_to_fill() {
+        // SQLite's own trigger is 10,000 WAL pages here (`SQLITE_AUTOCHECKPOINT_PAGES`); three
+        // small inserts reach the database file itself only through the checkpointer thread.
+        let (store, dir) = sqlite_table(Duration::from_secs(5)).await;
+        for x in 1..=3_i64 {
+            store
+                .run_write(move |conn| {
+                    Ok(conn.batch_execute(&format!("INSERT INTO t (x) VALUES ({x})"))?)
+                })
+                .await
+                .unwrap();
+        }
+        // A copy of the database file alone (no WAL beside it) holds what was checkpointed.
+        let in_file = || -> i64 {
+            let copy = dir.join("copy.db");
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", copy.display()));
+            }
+            std::fs::copy(dir.join("t.db"), &copy).unwrap();
+            let mut conn =
+                <diesel::SqliteConnection as diesel::Connection>::establish(copy.to_str().unwrap())
+                    .unwrap();
+            diesel::RunQueryDsl::get_result::<i64>(
+                diesel::dsl::sql::<diesel::sql_types::BigInt>("SELECT count(*) FROM t"),
+                &mut conn,
+            )
+            .unwrap_or(0) // the table itself not checkpointed yet
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        let mut rows = in_file();
+        while rows < 3 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            rows = in_file();
+        }
+        assert_eq!(rows, 3, "the writes stayed in the WAL");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn concurrent_writers_of_one_process_queue_for_the_writer_not_in_sqlites_busy_handler() {
         // With no busy timeout, SQLite refuses a second writer at once ("database is

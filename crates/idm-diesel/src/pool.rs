@@ -311,12 +311,15 @@ impl Manager {
                 // Statement journals (a multi-row UPDATE or DELETE inside a transaction) go to
                 // memory: on disk each was a temp file created and unlinked, five system
                 // calls per such statement. Pages are read through a memory map
-                // ([`SQLITE_MMAP_BYTES`]).
+                // ([`SQLITE_MMAP_BYTES`]). The writer's commits leave checkpoints to the
+                // checkpointer thread (`commit::checkpoint`) up to a fallback size.
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {}; PRAGMA synchronous = NORMAL; \
                      PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; \
-                     PRAGMA mmap_size = {SQLITE_MMAP_BYTES};",
-                    self.busy_timeout_ms
+                     PRAGMA mmap_size = {SQLITE_MMAP_BYTES}; \
+                     PRAGMA wal_autocheckpoint = {};",
+                    self.busy_timeout_ms,
+                    crate::commit::SQLITE_AUTOCHECKPOINT_PAGES
                 ))?;
                 Ok(DbConnection::Sqlite(conn))
             }
