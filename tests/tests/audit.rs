@@ -224,6 +224,48 @@ dual_test!(
 );
 
 dual_test!(
+    audited_writes_that_commit_together_chain_the_records_of_exactly_the_successful_ones,
+    |app| {
+        app.create_client("acme", "Acme").await;
+        let users = format!("{CORE}/acme/users");
+        // Thirty creates at once, ten of them repeating a taken extId (422): on SQLite they queue
+        // for the one writer and commit in shared transactions, the failures among them.
+        let app = &app;
+        let users = &users;
+        let statuses = futures::future::join_all((0..30).map(|i| async move {
+            let n = format!("u{}", i % 20);
+            let body =
+                json!({"extId": n, "loginId": n, "name": {"firstName": "A", "familyName": "B"}});
+            app.post(users, body).await.status
+        }))
+        .await;
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 201).count(),
+            20,
+            "{statuses:?}"
+        );
+        assert!(
+            statuses.iter().all(|s| *s == 201 || *s == 422),
+            "{statuses:?}"
+        );
+        let chains = assert_intact(app).await;
+        assert!(chains.contains(&("acme".to_owned(), 20)), "{chains:?}");
+        let mut named: Vec<String> = records(app, "acme", "")
+            .await
+            .iter()
+            .map(|r| r["objectExtId"].as_str().unwrap().to_owned())
+            .collect();
+        named.sort();
+        let mut expected: Vec<String> = (0..20).map(|i| format!("u{i}")).collect();
+        expected.sort();
+        assert_eq!(
+            named, expected,
+            "one record per created user, none for a refused one"
+        );
+    }
+);
+
+dual_test!(
     an_edited_or_deleted_record_is_found_by_verification,
     |app| {
         workload(&app).await;

@@ -142,12 +142,90 @@ pub(crate) fn recorded<T>(
     };
     match append {
         Append::InTransaction => {
-            let head = lock_head(conn, &entry.chain)?;
-            chain_entries(conn, head, vec![entry])?;
+            if let Some(entry) = defer(entry) {
+                let head = lock_head(conn, &entry.chain)?;
+                chain_entries(conn, head, vec![entry])?;
+            }
         }
         Append::Pending => insert_pending(conn, &entry)?,
     }
     Ok(out)
+}
+
+thread_local! {
+    /// The records of the SQLite writes that share one transaction, in the order the writes
+    /// ran, while the writer thread runs such a batch ([`Deferred`]); `None` otherwise.
+    static DEFERRED: std::cell::RefCell<Option<Vec<AuditEntry>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Keeps `entry` for the batch's end when a batch is running on this thread; else hands it
+/// back to be chained at once.
+fn defer(entry: AuditEntry) -> Option<AuditEntry> {
+    DEFERRED.with(|d| match d.borrow_mut().as_mut() {
+        Some(kept) => {
+            kept.push(entry);
+            None
+        }
+        None => Some(entry),
+    })
+}
+
+/// SQLite's group commit: the records of the writes that share one transaction are chained
+/// once, at its end, instead of each write locking the head, inserting its record and moving
+/// the head (three statements per write, ~27 % of the one writer's time in the lifecycle;
+/// docs/performance.md, thirteenth session).
+///
+/// The writer thread starts it before the batch's first write and calls [`Deferred::chain`]
+/// before the commit. A write that fails after its record was kept rolls back to its
+/// savepoint; [`Deferred::rewind`] drops its record with it. The records are chained in the
+/// order their writes ran, which is the order they commit in. Dropping it (also on a panic)
+/// ends the deferral; the records of a transaction that did not commit go with it.
+pub(crate) struct Deferred(());
+
+impl Deferred {
+    /// Starts keeping the records of this thread's audited writes.
+    pub(crate) fn start() -> Self {
+        DEFERRED.with(|d| *d.borrow_mut() = Some(Vec::new()));
+        Deferred(())
+    }
+
+    /// How many records are kept: the mark to [`Deferred::rewind`] to should the next write
+    /// roll back.
+    pub(crate) fn mark(&self) -> usize {
+        DEFERRED.with(|d| d.borrow().as_ref().map_or(0, Vec::len))
+    }
+
+    /// Drops the records kept after `mark` (those of a write that rolled back).
+    pub(crate) fn rewind(&self, mark: usize) {
+        DEFERRED.with(|d| {
+            if let Some(kept) = d.borrow_mut().as_mut() {
+                kept.truncate(mark);
+            }
+        });
+    }
+
+    /// Chains the kept records, chain by chain, in the order their writes ran; to be called
+    /// in the shared transaction, before its commit.
+    pub(crate) fn chain(&self, conn: &mut DbConnection) -> R<()> {
+        let mut kept = DEFERRED
+            .with(|d| d.borrow_mut().as_mut().map(std::mem::take))
+            .unwrap_or_default();
+        while let Some(first) = kept.first() {
+            let chain = first.chain.clone();
+            let (this, rest): (Vec<_>, Vec<_>) = kept.into_iter().partition(|e| e.chain == chain);
+            kept = rest;
+            let head = lock_head(conn, &chain)?;
+            chain_entries(conn, head, this)?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Deferred {
+    fn drop(&mut self) {
+        DEFERRED.with(|d| *d.borrow_mut() = None);
+    }
 }
 
 /// PostgreSQL, a write of exactly one statement outside any transaction ([`crate::Store::write_one`]):

@@ -89,15 +89,15 @@ impl Committer {
         pool: Pool,
         counters: Arc<PoolCounters>,
         wait: Duration,
+        path: String,
     ) -> Result<Self, RepoError> {
         let (queue, inbox) = mpsc::channel();
         let queued = Arc::new(AtomicUsize::new(0));
         // One nudge waiting is enough: it means "there is something to checkpoint".
         let (nudge, nudges) = mpsc::sync_channel(1);
-        let checkpoints = pool.clone();
         std::thread::Builder::new()
             .name("idm-sqlite-checkpoint".into())
-            .spawn(move || checkpoint(&checkpoints, &nudges))
+            .spawn(move || checkpoint(&path, &nudges))
             .map_err(|e| RepoError::Other(format!("cannot start the SQLite checkpointer: {e}")))?;
         let writer = Writer {
             pool,
@@ -214,17 +214,31 @@ pub(crate) const SQLITE_AUTOCHECKPOINT_PAGES: u32 = 10_000;
 /// lifecycle, docs/performance.md thirteenth session) while every other write waited. A
 /// `PASSIVE` checkpoint takes no lock a writer or a reader needs; the writer restarts the WAL
 /// at its next transaction once everything is copied.
-fn checkpoint(pool: &Pool, nudges: &mpsc::Receiver<()>) {
+///
+/// It has a connection of its own, not a pooled one: it takes no request's connection, and
+/// its statements are not the requests' (`idm_db_statements_total`).
+fn checkpoint(path: &str, nudges: &mpsc::Receiver<()>) {
+    use diesel::Connection;
+    let mut conn: Option<SqliteConnection> = None;
     // `Err`: the writer is gone, the store was dropped.
     while nudges.recv().is_ok() {
         std::thread::sleep(CHECKPOINT_GATHER);
         while nudges.try_recv().is_ok() {}
         // A failed checkpoint loses nothing (the frames stay in the WAL, and the commits'
-        // own fallback still applies); the next nudge tries again.
-        if let Ok(mut pooled) = pool.get() {
-            if let Err(e) = pooled.conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
-                tracing::debug!(error = %e, "SQLite checkpoint failed; the next one retries");
-            }
+        // own fallback still applies); the next nudge tries again, on a new connection.
+        let ran = match conn.as_mut() {
+            Some(c) => c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)"),
+            None => SqliteConnection::establish(path)
+                .map_err(|e| diesel::result::Error::QueryBuilderError(e.into()))
+                .and_then(|mut c| {
+                    c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)")?;
+                    conn = Some(c);
+                    Ok(())
+                }),
+        };
+        if let Err(e) = ran {
+            conn = None;
+            tracing::debug!(error = %e, "SQLite checkpoint failed; the next one retries");
         }
     }
 }
@@ -325,6 +339,8 @@ impl Writer {
         let mut ran_ok: Vec<Ran> = Vec::with_capacity(batch.len());
         let mut dead = false;
         let mut jobs = batch.into_iter();
+        // The writes' audit records are chained once, before the commit.
+        let records = crate::audit::Deferred::start();
         for q in jobs.by_ref() {
             if on_sqlite(conn, AnsiTransactionManager::begin_transaction).is_err() {
                 carried.push_back(q);
@@ -332,8 +348,10 @@ impl Writer {
                 break;
             }
             let _entered = q.span.enter();
+            let mark = records.mark();
             let ran = (q.job)(Ok(&mut *conn));
             let closed = if ran.failed {
+                records.rewind(mark);
                 on_sqlite(conn, AnsiTransactionManager::rollback_transaction)
             } else {
                 on_sqlite(conn, AnsiTransactionManager::commit_transaction)
@@ -363,8 +381,14 @@ impl Writer {
             let _ = on_sqlite(conn, AnsiTransactionManager::rollback_transaction);
             Err(rolled_back())
         } else {
-            on_sqlite(conn, AnsiTransactionManager::commit_transaction).map_err(crate::translate)
+            // A trail that cannot take the records fails the whole transaction: no write
+            // commits without its record.
+            records.chain(conn).map_err(|E(e)| e).and_then(|()| {
+                on_sqlite(conn, AnsiTransactionManager::commit_transaction)
+                    .map_err(crate::translate)
+            })
         };
+        drop(records);
         if committed.is_ok() {
             self.counters.note_batch(count);
         } else if !dead {

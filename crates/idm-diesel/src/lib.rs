@@ -186,6 +186,7 @@ impl Store {
                 pool.clone(),
                 counters.clone(),
                 settings.sqlite_busy_timeout,
+                pool::sqlite_path(&settings.url).to_owned(),
             )?),
             Backend::Postgres => None,
         };
@@ -768,6 +769,78 @@ mod tests {
         })
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn writes_committed_together_chain_their_audit_records_at_the_end_without_the_failed_ones(
+    ) {
+        #[derive(diesel::QueryableByName, Debug, PartialEq)]
+        struct Chained {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            seq: i64,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            request_id: String,
+        }
+        let (store, dir) = sqlite_store(Duration::from_secs(5));
+        store.migrate().await.unwrap();
+        // Audited writes; the one that fails does so after its record was kept.
+        let write = |id: &'static str, fails: bool| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .run_write(move |conn| {
+                        let draft = idm_ports::audit::AuditDraft {
+                            request_id: id.into(),
+                            operation: "TEST".into(),
+                            chain: Some("c".into()),
+                            object_type: "things".into(),
+                            ..Default::default()
+                        };
+                        audit::recorded(conn, Some(&draft), audit::Append::InTransaction, |_| {
+                            Ok(())
+                        })?;
+                        if fails {
+                            return Err(E(RepoError::NotFound));
+                        }
+                        Ok(())
+                    })
+                    .await
+            })
+        };
+        let (release, holder) = hold_the_writer(&store).await;
+        // Queued one after the other: they run, and their records chain, in this order.
+        let mut writes = Vec::new();
+        for (n, (id, fails)) in [("a", false), ("b", true), ("c", false)]
+            .into_iter()
+            .enumerate()
+        {
+            writes.push(write(id, fails));
+            until_queued(&store, n + 1).await;
+        }
+        release.send(()).unwrap();
+        holder.await.unwrap().unwrap();
+        let mut outcomes = Vec::new();
+        for w in writes {
+            outcomes.push(w.await.unwrap().is_ok());
+        }
+        assert_eq!(outcomes, [true, false, true]);
+        let chained = store
+            .run(|conn| {
+                Ok(native!(conn, |c| diesel::RunQueryDsl::load::<Chained>(
+                    diesel::sql_query(
+                        "SELECT seq, request_id FROM audit_records WHERE chain = 'c' ORDER BY seq"
+                    ),
+                    c
+                ))?)
+            })
+            .await
+            .unwrap();
+        let expected = [(1, "a"), (2, "c")].map(|(seq, id)| Chained {
+            seq,
+            request_id: id.into(),
+        });
+        assert_eq!(chained, expected);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
     #[tokio::test]
     async fn every_pooled_sqlite_connection_reads_its_file_through_a_memory_map() {
         #[derive(diesel::QueryableByName)]
@@ -849,6 +922,7 @@ mod tests {
                 store.pool.clone(),
                 store.counters.clone(),
                 Duration::from_secs(30),
+                pool::sqlite_path(&store.url).to_owned(),
             )
             .unwrap(),
         );

@@ -343,7 +343,7 @@ const NO_POSTGRES: &str = "database.url selects PostgreSQL, but this build of id
                            PostgreSQL support (cargo feature `postgres` of idm-diesel is off)";
 
 /// The SQLite file path of a URL, without the scheme.
-fn sqlite_path(url: &str) -> &str {
+pub(crate) fn sqlite_path(url: &str) -> &str {
     url.strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
         .unwrap_or(url)
