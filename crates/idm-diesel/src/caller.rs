@@ -50,12 +50,7 @@ impl CallerRepo for Store {
                         )
                         .and(profiles::valid_to.is_null().or(profiles::valid_to.ge(now)))),
                 )
-                // The client's id steers the plan, as in `locate` (module doc).
-                .left_join(
-                    units::table.on(units::id
-                        .eq(profiles::unit_id)
-                        .and(units::client_id.eq(clients::id))),
-                )
+                .left_join(units::table.on(crate::locate::unit_of_profile()))
                 .left_join(
                     authorizations::table.on(authorizations::profile_id
                         .eq(profiles::id)

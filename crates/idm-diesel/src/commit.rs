@@ -227,17 +227,15 @@ fn checkpoint(path: &str, nudges: &mpsc::Receiver<()>) {
         while nudges.try_recv().is_ok() {}
         // A failed checkpoint loses nothing (the frames stay in the WAL, and the commits'
         // own fallback still applies); the next nudge tries again, on a new connection.
-        let ran = match conn.as_mut() {
-            Some(c) => c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)"),
-            None => SqliteConnection::establish(path)
-                .map_err(|e| diesel::result::Error::QueryBuilderError(e.into()))
-                .and_then(|mut c| {
-                    c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)")?;
-                    conn = Some(c);
-                    Ok(())
-                }),
-        };
-        if let Err(e) = ran {
+        if conn.is_none() {
+            conn = SqliteConnection::establish(path)
+                .inspect_err(|e| tracing::debug!(error = %e, "SQLite checkpointer cannot connect"))
+                .ok();
+        }
+        if let Some(Err(e)) = conn
+            .as_mut()
+            .map(|c| c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)"))
+        {
             conn = None;
             tracing::debug!(error = %e, "SQLite checkpoint failed; the next one retries");
         }

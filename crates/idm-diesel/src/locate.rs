@@ -362,6 +362,20 @@ fn unit_shape(conn: &mut DbConnection, c: &str, u: &str, address: &Address) -> R
     })
 }
 
+/// The join condition of a profile's unit: its id *and* the client's id (module doc: the
+/// second condition steers PostgreSQL's plan). Also the caller's look-up uses it.
+pub(crate) type UnitOfProfile = diesel::dsl::And<
+    diesel::dsl::Eq<units::id, profiles::unit_id>,
+    diesel::dsl::Eq<units::client_id, clients::id>,
+>;
+
+/// See [`UnitOfProfile`].
+pub(crate) fn unit_of_profile() -> UnitOfProfile {
+    units::id
+        .eq(profiles::unit_id)
+        .and(units::client_id.eq(clients::id))
+}
+
 /// Clients, the addressed user, and the units of the user's profiles.
 macro_rules! user_join {
     ($c:expr, $u:expr) => {
@@ -372,11 +386,7 @@ macro_rules! user_join {
                     .and(users::ext_id.eq($u.to_owned()))),
             )
             .left_join(profiles::table.on(profiles::user_id.eq(users::id)))
-            .left_join(
-                units::table.on(units::id
-                    .eq(profiles::unit_id)
-                    .and(units::client_id.eq(clients::id))),
-            )
+            .left_join(units::table.on(unit_of_profile()))
             .filter(clients::ext_id.eq($c))
     };
 }
@@ -551,11 +561,7 @@ fn profile_shape(conn: &mut DbConnection, c: &str, p: &str, address: &Address) -
                         .eq(clients::id)
                         .and(profiles::ext_id.eq(p.to_owned()))),
                 )
-                .left_join(
-                    units::table.on(units::id
-                        .eq(profiles::unit_id)
-                        .and(units::client_id.eq(clients::id))),
-                )
+                .left_join(units::table.on(unit_of_profile()))
                 .filter(clients::ext_id.eq(c))
         };
     }
