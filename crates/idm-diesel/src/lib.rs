@@ -46,6 +46,8 @@ mod listing;
 mod locate;
 mod mfa;
 mod personal_questions;
+#[cfg(feature = "postgres")]
+mod pipeline;
 mod policies;
 mod pool;
 mod profiles;
@@ -162,6 +164,9 @@ pub struct Store {
     sealer: std::sync::Arc<audit::Sealer>,
     /// PostgreSQL: whether a short read may run on the calling thread ([`in_place`]).
     in_place: std::sync::Arc<in_place::InPlace>,
+    /// PostgreSQL: the workers' pipelined connections for point reads ([`pipeline`]).
+    #[cfg(feature = "postgres")]
+    pipeline: Option<std::sync::Arc<pipeline::Pipeline>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -191,6 +196,10 @@ impl Store {
             Backend::Postgres => None,
         };
         let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(pool.max_size() as usize));
+        #[cfg(feature = "postgres")]
+        let pipeline = (backend == Backend::Postgres && settings.pipelined_reads).then(|| {
+            std::sync::Arc::new(pipeline::Pipeline::new(&settings.url, counters.clone()))
+        });
         Ok(Store {
             pool,
             backend,
@@ -205,6 +214,8 @@ impl Store {
                 settings.in_place_read_limit,
                 settings.in_place_reads_max,
             )),
+            #[cfg(feature = "postgres")]
+            pipeline,
         })
     }
 

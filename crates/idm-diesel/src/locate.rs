@@ -38,6 +38,12 @@ use crate::{DbConnection, Store, E, R};
 #[async_trait]
 impl Locator for Store {
     async fn locate(&self, address: &Address) -> RepoResult<Located> {
+        #[cfg(feature = "postgres")]
+        if let Some(pipeline) = &self.pipeline {
+            if let Some(found) = pipelined::locate(pipeline, address).await {
+                return Ok(found);
+            }
+        }
         let address = address.clone();
         self.lookup(move |conn| locate(conn, &address)).await
     }
@@ -551,36 +557,47 @@ fn user_shape(conn: &mut DbConnection, c: &str, u: &str, address: &Address) -> R
     }
 }
 
+/// The profile shape's FROM and WHERE: the client by extId, its profile by extId, the
+/// profile's unit. A macro, not a function, so the blocking path and the pipelined one
+/// ([`pipelined`]) run the very same query type, each with its own `RunQueryDsl`.
+macro_rules! profile_join {
+    ($c:expr, $p:expr) => {
+        clients::table
+            .left_join(
+                profiles::table.on(profiles::client_id
+                    .eq(clients::id)
+                    .and(profiles::ext_id.eq($p.to_owned()))),
+            )
+            .left_join(units::table.on(unit_of_profile()))
+            .filter(clients::ext_id.eq($c))
+    };
+}
+
+/// The columns of the profile shape without an item.
+type ProfileColumns = (ClientRow, Option<ProfileRow>, Option<UnitRow>);
+
+macro_rules! profile_columns {
+    () => {
+        (
+            ClientRow::as_select(),
+            Option::<ProfileRow>::as_select(),
+            Option::<UnitRow>::as_select(),
+        )
+    };
+}
+
 fn profile_shape(conn: &mut DbConnection, c: &str, p: &str, address: &Address) -> R<Located> {
     let p = key(p);
-    macro_rules! profile_join {
-        () => {
-            clients::table
-                .left_join(
-                    profiles::table.on(profiles::client_id
-                        .eq(clients::id)
-                        .and(profiles::ext_id.eq(p.to_owned()))),
-                )
-                .left_join(units::table.on(unit_of_profile()))
-                .filter(clients::ext_id.eq(c))
-        };
-    }
-    // The unit's extId and path, which the profile carries, come from its row.
-    type ProfileColumns = (ClientRow, Option<ProfileRow>, Option<UnitRow>);
     let (head, item) = match &address.item {
         None => {
-            let head = native!(conn, |conn| profile_join!()
-                .select((
-                    ClientRow::as_select(),
-                    Option::<ProfileRow>::as_select(),
-                    Option::<UnitRow>::as_select(),
-                ))
+            let head = native!(conn, |conn| profile_join!(c, p)
+                .select(profile_columns!())
                 .get_result::<ProfileColumns>(conn)
                 .optional())?;
             (head, None)
         }
         Some(ItemKey::Authorization(a)) => {
-            let row = native!(conn, |conn| profile_join!()
+            let row = native!(conn, |conn| profile_join!(c, p)
                 .left_join(
                     authorizations::table.on(authorizations::profile_id
                         .eq(profiles::id)
@@ -615,6 +632,11 @@ fn profile_shape(conn: &mut DbConnection, c: &str, p: &str, address: &Address) -
         }
         Some(_) => return Err(unsupported(address)),
     };
+    profile_located(head, item)
+}
+
+/// The profile shape's row (none: no such client) as a [`Located`].
+fn profile_located(head: Option<ProfileColumns>, item: Option<Item>) -> R<Located> {
     let Some((client, profile, unit)) = head else {
         return Ok(Located::default());
     };
@@ -638,4 +660,57 @@ fn profile_shape(conn: &mut DbConnection, c: &str, p: &str, address: &Address) -
         profile_unit,
         ..Located::default()
     })
+}
+
+/// PostgreSQL: the shapes that are one statement and nothing else, run on the calling
+/// worker's pipelined connection ([`crate::pipeline`]).
+#[cfg(feature = "postgres")]
+pub(crate) mod pipelined {
+    use diesel::{
+        BoolExpressionMethods, ExpressionMethods, JoinOnDsl, OptionalExtension, QueryDsl,
+        SelectableHelper,
+    };
+    use diesel_async::RunQueryDsl;
+    use idm_ports::locate::{Address, Located};
+
+    use super::{profile_located, unit_of_profile, ProfileColumns};
+    use crate::clients::ClientRow;
+    use crate::pipeline::Pipeline;
+    use crate::profiles::ProfileRow;
+    use crate::schema::{clients, profiles, units};
+    use crate::units::UnitRow;
+    use crate::E;
+
+    /// `Some` when `address` is a shape served here and this worker's connection is open;
+    /// `None` sends the read down the blocking path (also after a failure on the connection,
+    /// which the blocking path then reports or answers).
+    pub(crate) async fn locate(pipeline: &Pipeline, address: &Address) -> Option<Located> {
+        let c = address.client.as_str();
+        let p = address.profile.as_deref()?;
+        let alone = address.user.is_none()
+            && address.item.is_none()
+            && address.unit.is_none()
+            && address.other_unit.is_none()
+            && !address.client_policy
+            && !address.mandatory_properties
+            && !address.user_property_values;
+        if !alone || c.contains('\0') {
+            return None;
+        }
+        let conn = pipeline.connection()?;
+        let p = super::key(p);
+        let head = profile_join!(c, p)
+            .select(profile_columns!())
+            .get_result::<ProfileColumns>(&mut &*conn)
+            .await
+            .optional();
+        match head.map_err(E::from).and_then(|head| profile_located(head, None)) {
+            Ok(found) => Some(found),
+            Err(E(e)) => {
+                tracing::debug!(error = %e, "pipelined read failed; retried on libpq");
+                pipeline.failed();
+                None
+            }
+        }
+    }
 }

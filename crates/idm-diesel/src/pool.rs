@@ -88,6 +88,9 @@ pub struct PoolSettings {
     /// runs at most one anyway; fewer than the workers keeps some free should the database
     /// stop answering.
     pub in_place_reads_max: u32,
+    /// PostgreSQL: point reads of one statement go over a pipelined asynchronous connection
+    /// per async worker (`crate::pipeline`) instead of a pooled libpq connection.
+    pub pipelined_reads: bool,
 }
 
 impl PoolSettings {
@@ -100,6 +103,7 @@ impl PoolSettings {
             sqlite_busy_timeout: Duration::from_secs(5),
             in_place_read_limit: DEFAULT_IN_PLACE_READ_LIMIT,
             in_place_reads_max: u32::MAX,
+            pipelined_reads: true,
         }
     }
 }
@@ -218,6 +222,17 @@ impl diesel::connection::Instrumentation for StatementCounter {
     }
 }
 
+/// The instrumentation every connection of a store counts its statements with (the pipelined
+/// reads' connections too, so the counts stay per request whichever path a read takes).
+pub(crate) fn statement_counter(
+    counters: std::sync::Arc<PoolCounters>,
+) -> impl diesel::connection::Instrumentation {
+    StatementCounter {
+        counters,
+        traced_cache: std::collections::HashSet::new(),
+    }
+}
+
 #[derive(Debug)]
 struct PoolEvents(std::sync::Arc<PoolCounters>);
 
@@ -271,10 +286,7 @@ impl r2d2::ManageConnection for Manager {
 
     fn connect(&self) -> Result<Pooled, ManagerError> {
         let mut conn = self.connect_raw()?;
-        conn.set_instrumentation(StatementCounter {
-            counters: self.counters.clone(),
-            traced_cache: std::collections::HashSet::new(),
-        });
+        conn.set_instrumentation(statement_counter(self.counters.clone()));
         Ok(Pooled {
             conn,
             broken: false,

@@ -1,0 +1,121 @@
+//! PostgreSQL: point reads pipelined over one asynchronous connection per async worker.
+//!
+//! With libpq, a read blocks its thread from the moment it sends the statement until the
+//! answer arrives: the PostgreSQL backend is woken for every statement, and so is the reading
+//! thread. Under the ★ read that round trip was ~40 % of idm's CPU and about half of
+//! PostgreSQL's (docs/performance.md, fourteenth session). A tokio-postgres connection (through
+//! `diesel-async`, so the statements are the same Diesel queries, prepared once per
+//! connection) lets the worker serve its other requests meanwhile, and the reads of one worker
+//! that are in flight together travel in one write and are answered back to back, without the
+//! backend going to sleep between them.
+//!
+//! Each async worker thread has one such connection per store, opened in the background on
+//! the first read that wants it; until it is up, and whenever it fails, reads take the
+//! blocking path ([`crate::Store::lookup`]) as before. A connection that fails is dropped and
+//! reopened at most once per [`RETRY_AFTER`]. URLs that tokio-postgres cannot serve (TLS
+//! required, libpq-only parameters) fail to connect and so stay on libpq.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+
+/// How long a worker waits after a failed connection before it tries to open another.
+pub(crate) const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// One worker's connection to one store's database.
+enum Slot {
+    /// Being opened in the background; reads take the blocking path meanwhile.
+    Connecting,
+    Ready(Arc<AsyncPgConnection>),
+    /// The last attempt, or the connection, failed at this instant.
+    Failed(Instant),
+}
+
+thread_local! {
+    /// Per worker thread, per store (by [`Pipeline::id`]).
+    static SLOTS: RefCell<HashMap<u64, Arc<Mutex<Slot>>>> = RefCell::new(HashMap::new());
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+/// What a store needs to open its workers' pipelined connections.
+#[derive(Debug)]
+pub(crate) struct Pipeline {
+    id: u64,
+    url: String,
+    counters: Arc<crate::pool::PoolCounters>,
+}
+
+impl Pipeline {
+    pub(crate) fn new(url: &str, counters: Arc<crate::pool::PoolCounters>) -> Self {
+        Pipeline {
+            id: NEXT_ID.fetch_add(1, Relaxed),
+            url: url.to_owned(),
+            counters,
+        }
+    }
+
+    /// This thread's connection, if it is open; otherwise `None`, after starting to open one
+    /// when none is being opened and the last failure is older than [`RETRY_AFTER`].
+    pub(crate) fn connection(&self) -> Option<Arc<AsyncPgConnection>> {
+        let slot = SLOTS.with(|slots| {
+            slots
+                .borrow_mut()
+                .entry(self.id)
+                .or_insert_with(|| Arc::new(Mutex::new(Slot::Failed(far_past()))))
+                .clone()
+        });
+        let mut state = slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match &*state {
+            Slot::Ready(conn) => Some(conn.clone()),
+            Slot::Connecting => None,
+            Slot::Failed(at) if at.elapsed() < RETRY_AFTER => None,
+            Slot::Failed(_) => {
+                // Outside a runtime (a blocking caller) there is no worker to pipeline on.
+                let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+                    return None;
+                };
+                *state = Slot::Connecting;
+                drop(state);
+                let url = self.url.clone();
+                let counters = self.counters.clone();
+                runtime.spawn(async move {
+                    let opened = AsyncPgConnection::establish(&url).await;
+                    let next = match opened {
+                        Ok(mut conn) => {
+                            conn.set_instrumentation(crate::pool::statement_counter(counters));
+                            Slot::Ready(Arc::new(conn))
+                        }
+                        Err(e) => {
+                            tracing::debug!(error = %e, "pipelined PostgreSQL connection not opened; reads stay on libpq");
+                            Slot::Failed(Instant::now())
+                        }
+                    };
+                    *slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = next;
+                });
+                None
+            }
+        }
+    }
+
+    /// Drops this thread's connection after a failure, so the next read after
+    /// [`RETRY_AFTER`] opens a new one (reads in flight on it finish or fail on their own).
+    pub(crate) fn failed(&self) {
+        SLOTS.with(|slots| {
+            if let Some(slot) = slots.borrow().get(&self.id) {
+                *slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                    Slot::Failed(Instant::now());
+            }
+        });
+    }
+}
+
+fn far_past() -> Instant {
+    Instant::now()
+        .checked_sub(RETRY_AFTER)
+        .unwrap_or_else(Instant::now)
+}
