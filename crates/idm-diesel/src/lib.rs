@@ -48,6 +48,8 @@ mod mfa;
 mod personal_questions;
 #[cfg(feature = "postgres")]
 mod pipeline;
+#[cfg(feature = "postgres")]
+pub use pipeline::{APPLICATION_NAME as PIPELINED_APPLICATION_NAME, APPLICATION_SUFFIX as PIPELINED_APPLICATION_SUFFIX};
 mod policies;
 mod pool;
 mod profiles;
@@ -242,6 +244,7 @@ impl Store {
             audit_sealed_records_total: read(&self.counters.sealed_records),
             audit_seal_statements_total: read(&self.counters.seal_statements),
             reads_in_place_total: read(&self.counters.reads_in_place),
+            reads_pipelined_total: read(&self.counters.reads_pipelined),
             point_read_floor_micros: self
                 .in_place
                 .floor()

@@ -705,7 +705,10 @@ pub(crate) mod pipelined {
             .await
             .optional();
         match head.map_err(E::from).and_then(|head| profile_located(head, None)) {
-            Ok(found) => Some(found),
+            Ok(found) => {
+                pipeline.answered();
+                Some(found)
+            }
             Err(E(e)) => {
                 tracing::debug!(error = %e, "pipelined read failed; retried on libpq");
                 pipeline.failed();

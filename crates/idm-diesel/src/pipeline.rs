@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
+
 /// How long a worker waits after a failed connection before it tries to open another.
 pub(crate) const RETRY_AFTER: Duration = Duration::from_secs(1);
 
@@ -84,14 +85,13 @@ impl Pipeline {
                 let url = self.url.clone();
                 let counters = self.counters.clone();
                 runtime.spawn(async move {
-                    let opened = AsyncPgConnection::establish(&url).await;
-                    let next = match opened {
+                    let next = match open(&url).await {
                         Ok(mut conn) => {
                             conn.set_instrumentation(crate::pool::statement_counter(counters));
                             Slot::Ready(Arc::new(conn))
                         }
                         Err(e) => {
-                            tracing::debug!(error = %e, "pipelined PostgreSQL connection not opened; reads stay on libpq");
+                            tracing::debug!(error = %e, "no pipelined PostgreSQL connection; reads stay on libpq");
                             Slot::Failed(Instant::now())
                         }
                     };
@@ -100,6 +100,11 @@ impl Pipeline {
                 None
             }
         }
+    }
+
+    /// Counts a read answered here.
+    pub(crate) fn answered(&self) {
+        self.counters.reads_pipelined.fetch_add(1, Relaxed);
     }
 
     /// Drops this thread's connection after a failure, so the next read after
@@ -113,6 +118,31 @@ impl Pipeline {
         });
     }
 }
+
+/// Opens a pipelined connection to `url`, named in `pg_stat_activity` after the URL's
+/// `application_name` with [`APPLICATION_SUFFIX`] (or [`APPLICATION_NAME`]), so an operator
+/// can tell them from the pool's. Without TLS: a URL that requires it fails here.
+async fn open(url: &str) -> Result<AsyncPgConnection, String> {
+    let mut config: tokio_postgres::Config = url.parse().map_err(|e| format!("{e}"))?;
+    let name = match config.get_application_name() {
+        Some(name) => format!("{name}{APPLICATION_SUFFIX}"),
+        None => APPLICATION_NAME.to_owned(),
+    };
+    config.application_name(name);
+    let (client, connection) = config
+        .connect(tokio_postgres::NoTls)
+        .await
+        .map_err(|e| format!("{e}"))?;
+    AsyncPgConnection::try_from_client_and_connection(client, connection)
+        .await
+        .map_err(|e| format!("{e}"))
+}
+
+/// `application_name` of the pipelined connections when the URL names none.
+pub const APPLICATION_NAME: &str = "idm (pipelined reads)";
+
+/// Appended to the URL's `application_name` for the pipelined connections.
+pub const APPLICATION_SUFFIX: &str = " (pipelined reads)";
 
 fn far_past() -> Instant {
     Instant::now()

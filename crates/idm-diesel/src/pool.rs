@@ -142,6 +142,8 @@ pub struct PoolStats {
     pub audit_seal_statements_total: u64,
     /// PostgreSQL: point reads run on the calling thread instead of the blocking pool.
     pub reads_in_place_total: u64,
+    /// PostgreSQL: point reads answered over a worker's pipelined connection.
+    pub reads_pipelined_total: u64,
     /// PostgreSQL: the fastest of the last window of point reads, in microseconds (they run
     /// in place while it stays below `database.in_place_read_limit_us`); `None` before the
     /// first window.
@@ -162,6 +164,7 @@ pub(crate) struct PoolCounters {
     pub(crate) sealed_records: std::sync::atomic::AtomicU64,
     pub(crate) seal_statements: std::sync::atomic::AtomicU64,
     pub(crate) reads_in_place: std::sync::atomic::AtomicU64,
+    pub(crate) reads_pipelined: std::sync::atomic::AtomicU64,
 }
 
 impl PoolCounters {

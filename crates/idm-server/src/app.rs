@@ -84,6 +84,7 @@ pub fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     pool.checkout_timeout = Duration::from_millis(settings.database.checkout_timeout_ms);
     pool.sqlite_busy_timeout = Duration::from_millis(settings.database.sqlite_busy_timeout_ms);
     pool.in_place_read_limit = Duration::from_micros(settings.database.in_place_read_limit_us);
+    pool.pipelined_reads = settings.database.pipelined_reads;
     if let Some(max) = settings.database.in_place_reads_max {
         pool.in_place_reads_max = max;
     }

@@ -327,6 +327,12 @@ impl Collector for PoolCollector {
                 pool.reads_in_place_total,
             ),
             (
+                "idm_db_reads_pipelined",
+                "PostgreSQL: point reads answered over the async worker's pipelined connection \
+                 (database.pipelined_reads).",
+                pool.reads_pipelined_total,
+            ),
+            (
                 "idm_caller_loads",
                 "Callers resolved from the database (caller-cache misses); a write evicts only \
                  the callers it changes.",
@@ -382,6 +388,7 @@ mod tests {
                 audit_sealed_records_total: 5,
                 audit_seal_statements_total: 9,
                 reads_in_place_total: 4,
+                reads_pipelined_total: 6,
                 point_read_floor_micros: Some(250),
             },
             0,
@@ -392,6 +399,7 @@ mod tests {
         );
         assert!(text.contains("idm_db_pool_timeouts_total 2\n"));
         assert!(text.contains("idm_db_statements_total 40\n"));
+        assert!(text.contains("idm_db_reads_pipelined_total 6\n"));
         assert!(text.contains("idm_db_statement_prepares_total 7\n"));
         assert!(text.contains("idm_db_group_commits_total 3\n"));
         assert!(text.contains("idm_db_group_committed_writes_total 12\n"));

@@ -130,6 +130,9 @@ pub struct DatabaseSettings {
     /// PostgreSQL: how many point reads may run on async workers at once (default: one per
     /// worker).
     pub in_place_reads_max: Option<u32>,
+    /// PostgreSQL: point reads of one statement (the ★ read) go over one pipelined
+    /// connection per async worker; off: every read uses the libpq pool.
+    pub pipelined_reads: bool,
 }
 
 impl Default for DatabaseSettings {
@@ -144,6 +147,7 @@ impl Default for DatabaseSettings {
             )
             .unwrap_or(u64::MAX),
             in_place_reads_max: None,
+            pipelined_reads: true,
         }
     }
 }
