@@ -48,8 +48,6 @@ mod mfa;
 mod personal_questions;
 #[cfg(feature = "postgres")]
 mod pipeline;
-#[cfg(feature = "postgres")]
-pub use pipeline::{APPLICATION_NAME as PIPELINED_APPLICATION_NAME, APPLICATION_SUFFIX as PIPELINED_APPLICATION_SUFFIX};
 mod policies;
 mod pool;
 mod profiles;

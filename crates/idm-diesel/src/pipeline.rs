@@ -121,9 +121,12 @@ impl Pipeline {
 
 /// Opens a pipelined connection to `url`, named in `pg_stat_activity` after the URL's
 /// `application_name` with [`APPLICATION_SUFFIX`] (or [`APPLICATION_NAME`]), so an operator
-/// can tell them from the pool's. Without TLS: a URL that requires it fails here.
+/// can tell them from the pool's.
 async fn open(url: &str) -> Result<AsyncPgConnection, String> {
     let mut config: tokio_postgres::Config = url.parse().map_err(|e| format!("{e}"))?;
+    if !plain_allowed(&config) {
+        return Err("the URL asks for TLS (or may get it), which the pipelined connections do not speak".into());
+    }
     let name = match config.get_application_name() {
         Some(name) => format!("{name}{APPLICATION_SUFFIX}"),
         None => APPLICATION_NAME.to_owned(),
@@ -139,13 +142,59 @@ async fn open(url: &str) -> Result<AsyncPgConnection, String> {
 }
 
 /// `application_name` of the pipelined connections when the URL names none.
-pub const APPLICATION_NAME: &str = "idm (pipelined reads)";
+pub(crate) const APPLICATION_NAME: &str = "idm (pipelined reads)";
 
 /// Appended to the URL's `application_name` for the pipelined connections.
-pub const APPLICATION_SUFFIX: &str = " (pipelined reads)";
+pub(crate) const APPLICATION_SUFFIX: &str = " (pipelined reads)";
+
+/// Whether a connection without TLS gives what the pool's libpq connection would: the URL
+/// says `sslmode=disable`, or `prefer` (libpq's default) towards a Unix socket or loopback,
+/// where there is no network to protect. With `prefer` towards another host libpq would
+/// encrypt if the server offers it, so the reads stay on libpq rather than go in the clear.
+fn plain_allowed(config: &tokio_postgres::Config) -> bool {
+    use tokio_postgres::config::{Host, SslMode};
+    let local = |host: &Host| match host {
+        Host::Unix(_) => true,
+        Host::Tcp(name) => {
+            name == "localhost"
+                || name
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+    };
+    match config.get_ssl_mode() {
+        SslMode::Disable => true,
+        SslMode::Prefer => {
+            !config.get_hosts().is_empty()
+                && config.get_hostaddrs().is_empty()
+                && config.get_hosts().iter().all(local)
+        }
+        _ => false,
+    }
+}
 
 fn far_past() -> Instant {
     Instant::now()
         .checked_sub(RETRY_AFTER)
         .unwrap_or_else(Instant::now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_allowed;
+
+    #[test]
+    fn pipelined_connections_go_without_tls_only_where_libpq_would_not_encrypt_either() {
+        let allowed = |url: &str| plain_allowed(&url.parse().unwrap());
+        assert!(allowed("postgres://idm@db.internal/idm?sslmode=disable"));
+        assert!(allowed("postgres://idm@127.0.0.1:5432/idm"));
+        assert!(allowed("postgres://idm@localhost/idm?sslmode=prefer"));
+        assert!(allowed("postgres://idm@[::1]/idm"));
+        assert!(allowed("postgres://idm@%2Fvar%2Frun%2Fpostgresql/idm"));
+        // libpq would encrypt here if the server offers TLS, or refuse without it.
+        assert!(!allowed("postgres://idm@db.internal/idm"));
+        assert!(!allowed("postgres://idm@db.internal/idm?sslmode=prefer"));
+        assert!(!allowed("postgres://idm@127.0.0.1/idm?sslmode=require"));
+        assert!(!allowed("postgres://idm@10.0.0.5/idm"));
+    }
 }

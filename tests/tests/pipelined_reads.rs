@@ -1,0 +1,131 @@
+//! PostgreSQL's pipelined point reads (`database.pipelined_reads`, idm-diesel `pipeline`): the
+//! ★ read answered over the async workers' own tokio-postgres connections gives the answers
+//! the libpq pool gives, 404s included, and a read whose pipelined connection died is answered
+//! over the pool while the connection is reopened. On SQLite nothing is pipelined.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use diesel::{Connection, RunQueryDsl};
+use idm_tests::{dual_test, Backend, TestApp, CORE};
+
+/// A server whose PostgreSQL connections carry an `application_name` unique to this test, so
+/// the test can find its pipelined connections in `pg_stat_activity` among other tests'.
+async fn named(backend: Backend) -> Option<(TestApp, String)> {
+    let name = format!("idm-test-{}", uuid::Uuid::new_v4().simple());
+    let app_name = name.clone();
+    let app = idm_tests::spawn_with(backend, move |s| {
+        if backend == Backend::Postgres {
+            s.database.url.0 = format!("{}&application_name={app_name}", s.database.url.0);
+        }
+    })
+    .await?;
+    Some((app, name))
+}
+
+/// `idm_db_reads_pipelined_total` from `/metrics`.
+async fn pipelined(app: &TestApp) -> u64 {
+    let text = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("idm_db_reads_pipelined_total "))
+        .expect("the metric is exported")
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// Sends `GET path` until one answer was pipelined (at most `within`), asserting that every
+/// answer on the way is `expected`; returns whether one was.
+async fn until_pipelined(
+    app: &TestApp,
+    path: &str,
+    expected: &(u16, serde_json::Value),
+    within: Duration,
+) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < within {
+        let before = pipelined(app).await;
+        let r = app.get(path).await;
+        assert_eq!(&(r.status, r.body), expected, "GET {path}");
+        if pipelined(app).await > before {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    false
+}
+
+dual_test!(
+    star_reads_go_over_the_pipelined_connection_on_postgresql_and_fall_back_to_the_pool_when_it_dies,
+    setup = named,
+    |fixture: (TestApp, String)| {
+        let (app, name) = fixture;
+        app.seed_user("Default", "u1", &["UserAdmin"], false, false, None)
+            .await;
+        let star = format!("{CORE}/Default/profiles/u1-profile/unit");
+        // The first read of a worker starts opening its connection and is answered by the pool.
+        let first = app.get(&star).await;
+        assert_eq!(first.status, 200, "{}", first.body);
+        assert_eq!(first.body["extId"], "Default-root");
+        let unit = (200, first.body);
+        let r = app.get(&format!("{CORE}/Default/profiles/nope/unit")).await;
+        r.assert_error(404, "errors.noRecord", "Profile doesn't exist with extId 'nope'");
+        let no_profile = (r.status, r.body);
+        let r = app.get(&format!("{CORE}/nope/profiles/u1-profile/unit")).await;
+        r.assert_error(404, "errors.noRecord", "Client doesn't exist with extId 'nope'");
+        let no_client = (r.status, r.body);
+        let cases = [
+            (star.clone(), &unit),
+            (format!("{CORE}/Default/profiles/nope/unit"), &no_profile),
+            (format!("{CORE}/nope/profiles/u1-profile/unit"), &no_client),
+        ];
+        if app.backend == Backend::Sqlite {
+            for (path, expected) in &cases {
+                let r = app.get(path).await;
+                assert_eq!(&(r.status, r.body), *expected, "GET {path}");
+            }
+            assert_eq!(pipelined(&app).await, 0);
+            return;
+        }
+        // The found unit and both 404s, each answered over the pipeline at least once and
+        // the same on every path.
+        for (path, expected) in &cases {
+            assert!(
+                until_pipelined(&app, path, expected, Duration::from_secs(10)).await,
+                "GET {path} was never answered over the pipelined connection"
+            );
+        }
+
+        // Kill this server's pipelined connections: reads keep their answers (the pool
+        // answers while the workers reopen theirs), then go over the pipeline again.
+        let mut admin = diesel::PgConnection::establish(&app.database_url).unwrap();
+        // The name the adapter gives them: the URL's application_name and this suffix.
+        let pipelined_name = format!("{name} (pipelined reads)");
+        let killed: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            &format!(
+                "(SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                 WHERE application_name = '{pipelined_name}')"
+            ),
+        ))
+        .get_result(&mut admin)
+        .unwrap();
+        assert!(killed >= 1, "no pipelined connection named {pipelined_name}");
+        for _ in 0..20 {
+            let r = app.get(&star).await;
+            assert_eq!((r.status, r.body), unit, "a read after the kill");
+        }
+        assert!(
+            until_pipelined(&app, &star, &unit, Duration::from_secs(10)).await,
+            "the pipelined connection was not reopened"
+        );
+    }
+);
