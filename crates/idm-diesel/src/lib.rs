@@ -197,9 +197,8 @@ impl Store {
         };
         let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(pool.max_size() as usize));
         #[cfg(feature = "postgres")]
-        let pipeline = (backend == Backend::Postgres && settings.pipelined_reads).then(|| {
-            std::sync::Arc::new(pipeline::Pipeline::new(&settings.url, counters.clone()))
-        });
+        let pipeline = (backend == Backend::Postgres && settings.pipelined_reads)
+            .then(|| std::sync::Arc::new(pipeline::Pipeline::new(&settings.url, counters.clone())));
         Ok(Store {
             pool,
             backend,

@@ -704,7 +704,10 @@ pub(crate) mod pipelined {
             .get_result::<ProfileColumns>(&mut &*conn)
             .await
             .optional();
-        match head.map_err(E::from).and_then(|head| profile_located(head, None)) {
+        match head
+            .map_err(E::from)
+            .and_then(|head| profile_located(head, None))
+        {
             Ok(found) => {
                 pipeline.answered();
                 Some(found)

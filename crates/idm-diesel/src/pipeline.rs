@@ -23,7 +23,6 @@ use std::time::{Duration, Instant};
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
-
 /// How long a worker waits after a failed connection before it tries to open another.
 pub(crate) const RETRY_AFTER: Duration = Duration::from_secs(1);
 
@@ -70,7 +69,9 @@ impl Pipeline {
                 .or_insert_with(|| Arc::new(Mutex::new(Slot::Failed(far_past()))))
                 .clone()
         });
-        let mut state = slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut state = slot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match &*state {
             Slot::Ready(conn) => Some(conn.clone()),
             Slot::Connecting => None,
@@ -112,7 +113,9 @@ impl Pipeline {
     pub(crate) fn failed(&self) {
         SLOTS.with(|slots| {
             if let Some(slot) = slots.borrow().get(&self.id) {
-                *slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                *slot
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) =
                     Slot::Failed(Instant::now());
             }
         });
@@ -125,7 +128,10 @@ impl Pipeline {
 async fn open(url: &str) -> Result<AsyncPgConnection, String> {
     let mut config: tokio_postgres::Config = url.parse().map_err(|e| format!("{e}"))?;
     if !plain_allowed(&config) {
-        return Err("the URL asks for TLS (or may get it), which the pipelined connections do not speak".into());
+        return Err(
+            "the URL asks for TLS (or may get it), which the pipelined connections do not speak"
+                .into(),
+        );
     }
     let name = match config.get_application_name() {
         Some(name) => format!("{name}{APPLICATION_SUFFIX}"),
