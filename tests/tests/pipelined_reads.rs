@@ -13,15 +13,38 @@ use idm_tests::{dual_test, Backend, TestApp, CORE};
 /// A server whose PostgreSQL connections carry an `application_name` unique to this test, so
 /// the test can find its pipelined connections in `pg_stat_activity` among other tests'.
 async fn named(backend: Backend) -> Option<(TestApp, String)> {
+    named_with(backend, 5000).await
+}
+
+/// [`named`] with the database checkout timeout, which is also how long a pipelined read
+/// waits for its answer. One HTTP worker, so one pipelined connection serves every read: the
+/// HTTP client may open a new connection for any request, which another worker, whose
+/// pipelined connection is still closed, could take.
+async fn named_with(backend: Backend, checkout_timeout_ms: u64) -> Option<(TestApp, String)> {
     let name = format!("idm-test-{}", uuid::Uuid::new_v4().simple());
     let app_name = name.clone();
     let app = idm_tests::spawn_with(backend, move |s| {
+        s.server.workers = Some(1);
+        s.database.checkout_timeout_ms = checkout_timeout_ms;
         if backend == Backend::Postgres {
             s.database.url.0 = format!("{}&application_name={app_name}", s.database.url.0);
         }
     })
     .await?;
     Some((app, name))
+}
+
+/// The backend pids of this server's pipelined connections.
+fn pipelined_pids(admin: &mut diesel::PgConnection, name: &str) -> Vec<i32> {
+    // The name the adapter gives them: the URL's application_name and this suffix.
+    diesel::select(diesel::dsl::sql::<
+        diesel::sql_types::Array<diesel::sql_types::Integer>,
+    >(&format!(
+        "(SELECT coalesce(array_agg(pid ORDER BY pid), '{{}}') FROM pg_stat_activity \
+         WHERE application_name = '{name} (pipelined reads)')"
+    )))
+    .get_result(admin)
+    .unwrap()
 }
 
 /// `idm_db_reads_pipelined_total` from `/metrics`.
@@ -108,7 +131,7 @@ dual_test!(
         // Kill this server's pipelined connections: reads keep their answers (the pool
         // answers while the workers reopen theirs), then go over the pipeline again.
         let mut admin = diesel::PgConnection::establish(&app.database_url).unwrap();
-        // The name the adapter gives them: the URL's application_name and this suffix.
+        assert!(!pipelined_pids(&mut admin, &name).is_empty());
         let pipelined_name = format!("{name} (pipelined reads)");
         let killed: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
             &format!(
@@ -127,5 +150,65 @@ dual_test!(
             until_pipelined(&app, &star, &unit, Duration::from_secs(10)).await,
             "the pipelined connection was not reopened"
         );
+    }
+);
+
+dual_test!(
+    a_pipelined_read_that_waits_past_the_checkout_timeout_is_answered_over_the_pool_and_its_connection_replaced,
+    setup = |backend| named_with(backend, 300),
+    |fixture: (TestApp, String)| {
+        let (app, name) = fixture;
+        app.seed_user("Default", "u1", &["UserAdmin"], false, false, None)
+            .await;
+        let star = format!("{CORE}/Default/profiles/u1-profile/unit");
+        let first = app.get(&star).await;
+        assert_eq!(first.status, 200, "{}", first.body);
+        let unit = (200, first.body);
+        if app.backend == Backend::Sqlite {
+            assert_eq!(pipelined(&app).await, 0);
+            return;
+        }
+        assert!(until_pipelined(&app, &star, &unit, Duration::from_secs(10)).await);
+        let mut admin = diesel::PgConnection::establish(&app.database_url).unwrap();
+        let before = pipelined_pids(&mut admin, &name);
+        assert!(!before.is_empty());
+
+        // A lock that every ★ read waits for, held four times the pipeline's patience.
+        let url = app.database_url.clone();
+        let (locked, is_locked) = tokio::sync::oneshot::channel();
+        let locker = tokio::task::spawn_blocking(move || {
+            use diesel::connection::SimpleConnection;
+            let mut conn = diesel::PgConnection::establish(&url).unwrap();
+            conn.batch_execute("BEGIN; LOCK TABLE units IN ACCESS EXCLUSIVE MODE")
+                .unwrap();
+            locked.send(()).unwrap();
+            std::thread::sleep(Duration::from_millis(1200));
+            conn.batch_execute("COMMIT").unwrap();
+        });
+        is_locked.await.unwrap();
+        let counted = pipelined(&app).await;
+        let r = app.get(&star).await;
+        locker.await.unwrap();
+        assert_eq!((r.status, r.body), unit, "the read held up by the lock");
+        assert_eq!(
+            pipelined(&app).await,
+            counted,
+            "the read was answered over the pipeline after the lock, not over the pool"
+        );
+        // The connection that kept the read waiting is closed ...
+        let start = Instant::now();
+        loop {
+            let now = pipelined_pids(&mut admin, &name);
+            if before.iter().any(|pid| !now.contains(pid)) {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "the pipelined connection that timed out is still open"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // ... and reads go over a new one.
+        assert!(until_pipelined(&app, &star, &unit, Duration::from_secs(10)).await);
     }
 );

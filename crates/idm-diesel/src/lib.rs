@@ -197,8 +197,13 @@ impl Store {
         };
         let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(pool.max_size() as usize));
         #[cfg(feature = "postgres")]
-        let pipeline = (backend == Backend::Postgres && settings.pipelined_reads)
-            .then(|| std::sync::Arc::new(pipeline::Pipeline::new(&settings.url, counters.clone())));
+        let pipeline = (backend == Backend::Postgres && settings.pipelined_reads).then(|| {
+            std::sync::Arc::new(pipeline::Pipeline::new(
+                &settings.url,
+                counters.clone(),
+                settings.checkout_timeout,
+            ))
+        });
         Ok(Store {
             pool,
             backend,

@@ -699,12 +699,19 @@ pub(crate) mod pipelined {
         }
         let conn = pipeline.connection()?;
         let p = super::key(p);
-        let head = profile_join!(c, p)
+        let read = profile_join!(c, p)
             .select(profile_columns!())
-            .get_result::<ProfileColumns>(&mut &*conn)
-            .await
-            .optional();
+            .get_result::<ProfileColumns>(&mut &*conn);
+        let Some(head) = pipeline.answer(read).await else {
+            tracing::warn!(
+                "a pipelined read waited too long; its connection is dropped and the read \
+                 retried on libpq"
+            );
+            pipeline.failed();
+            return None;
+        };
         match head
+            .optional()
             .map_err(E::from)
             .and_then(|head| profile_located(head, None))
         {

@@ -48,15 +48,30 @@ pub(crate) struct Pipeline {
     id: u64,
     url: String,
     counters: Arc<crate::pool::PoolCounters>,
+    /// How long a read waits for its answer here before the connection counts as failed and
+    /// the read goes to the pool (the pool's checkout timeout).
+    patience: Duration,
 }
 
 impl Pipeline {
-    pub(crate) fn new(url: &str, counters: Arc<crate::pool::PoolCounters>) -> Self {
+    pub(crate) fn new(
+        url: &str,
+        counters: Arc<crate::pool::PoolCounters>,
+        patience: Duration,
+    ) -> Self {
         Pipeline {
             id: NEXT_ID.fetch_add(1, Relaxed),
             url: url.to_owned(),
             counters,
+            patience,
         }
+    }
+
+    /// Awaits `read` for at most the pipeline's patience: a connection that stops answering
+    /// (a network that drops packets, a backend that hangs) would otherwise hold every read
+    /// of its worker until TCP gives up. `None`: the wait was too long.
+    pub(crate) async fn answer<T>(&self, read: impl std::future::Future<Output = T>) -> Option<T> {
+        tokio::time::timeout(self.patience, read).await.ok()
     }
 
     /// This thread's connection, if it is open; otherwise `None`, after starting to open one
