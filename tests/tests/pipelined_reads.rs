@@ -49,21 +49,19 @@ fn pipelined_pids(admin: &mut diesel::PgConnection, name: &str) -> Vec<i32> {
 
 /// `idm_db_reads_pipelined_total` from `/metrics`.
 async fn pipelined(app: &TestApp) -> u64 {
-    let text = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix("idm_db_reads_pipelined_total "))
-        .expect("the metric is exported")
-        .trim()
-        .parse()
-        .unwrap()
+    app.metric("idm_db_reads_pipelined_total").await
+}
+
+/// The ★ path of a seeded user's profile and its first answer (over the pool: a worker's
+/// first read only starts opening its pipelined connection).
+async fn star(app: &TestApp) -> (String, (u16, serde_json::Value)) {
+    app.seed_user("Default", "u1", &["UserAdmin"], false, false, None)
+        .await;
+    let star = format!("{CORE}/Default/profiles/u1-profile/unit");
+    let first = app.get(&star).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(first.body["extId"], "Default-root");
+    (star, (200, first.body))
 }
 
 /// Sends `GET path` until one answer was pipelined (at most `within`), asserting that every
@@ -92,14 +90,7 @@ dual_test!(
     setup = named,
     |fixture: (TestApp, String)| {
         let (app, name) = fixture;
-        app.seed_user("Default", "u1", &["UserAdmin"], false, false, None)
-            .await;
-        let star = format!("{CORE}/Default/profiles/u1-profile/unit");
-        // The first read of a worker starts opening its connection and is answered by the pool.
-        let first = app.get(&star).await;
-        assert_eq!(first.status, 200, "{}", first.body);
-        assert_eq!(first.body["extId"], "Default-root");
-        let unit = (200, first.body);
+        let (star, unit) = star(&app).await;
         let r = app.get(&format!("{CORE}/Default/profiles/nope/unit")).await;
         r.assert_error(404, "errors.noRecord", "Profile doesn't exist with extId 'nope'");
         let no_profile = (r.status, r.body);
@@ -158,12 +149,7 @@ dual_test!(
     setup = |backend| named_with(backend, 300),
     |fixture: (TestApp, String)| {
         let (app, name) = fixture;
-        app.seed_user("Default", "u1", &["UserAdmin"], false, false, None)
-            .await;
-        let star = format!("{CORE}/Default/profiles/u1-profile/unit");
-        let first = app.get(&star).await;
-        assert_eq!(first.status, 200, "{}", first.body);
-        let unit = (200, first.body);
+        let (star, unit) = star(&app).await;
         if app.backend == Backend::Sqlite {
             assert_eq!(pipelined(&app).await, 0);
             return;

@@ -197,13 +197,16 @@ impl Store {
         };
         let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(pool.max_size() as usize));
         #[cfg(feature = "postgres")]
-        let pipeline = (backend == Backend::Postgres && settings.pipelined_reads).then(|| {
-            std::sync::Arc::new(pipeline::Pipeline::new(
-                &settings.url,
-                counters.clone(),
-                settings.checkout_timeout,
-            ))
-        });
+        let pipeline = (backend == Backend::Postgres && settings.pipelined_reads)
+            .then(|| {
+                pipeline::Pipeline::for_url(
+                    &settings.url,
+                    counters.clone(),
+                    settings.checkout_timeout,
+                )
+            })
+            .flatten()
+            .map(std::sync::Arc::new);
         Ok(Store {
             pool,
             backend,

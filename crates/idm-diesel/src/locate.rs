@@ -697,17 +697,17 @@ pub(crate) mod pipelined {
         if !alone || c.contains('\0') {
             return None;
         }
-        let conn = pipeline.connection()?;
+        let lease = pipeline.connection()?;
         let p = super::key(p);
         let read = profile_join!(c, p)
             .select(profile_columns!())
-            .get_result::<ProfileColumns>(&mut &*conn);
+            .get_result::<ProfileColumns>(&mut lease.conn());
         let Some(head) = pipeline.answer(read).await else {
             tracing::warn!(
                 "a pipelined read waited too long; its connection is dropped and the read \
                  retried on libpq"
             );
-            pipeline.failed();
+            lease.failed();
             return None;
         };
         match head
@@ -721,7 +721,7 @@ pub(crate) mod pipelined {
             }
             Err(E(e)) => {
                 tracing::debug!(error = %e, "pipelined read failed; retried on libpq");
-                pipeline.failed();
+                lease.failed();
                 None
             }
         }

@@ -12,8 +12,8 @@
 //! Each async worker thread has one such connection per store, opened in the background on
 //! the first read that wants it; until it is up, and whenever it fails, reads take the
 //! blocking path ([`crate::Store::lookup`]) as before. A connection that fails is dropped and
-//! reopened at most once per [`RETRY_AFTER`]. URLs that tokio-postgres cannot serve (TLS
-//! required, libpq-only parameters) fail to connect and so stay on libpq.
+//! reopened at most once per [`RETRY_AFTER`]. A URL that tokio-postgres cannot parse, or that
+//! asks for TLS or may get it ([`plain_allowed`]), gets no pipeline: its reads stay on libpq.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -53,18 +53,62 @@ pub(crate) struct Pipeline {
     patience: Duration,
 }
 
+/// A worker's open connection, lent to one read.
+pub(crate) struct Lease {
+    conn: Arc<AsyncPgConnection>,
+    slot: Arc<Mutex<Slot>>,
+}
+
+impl Lease {
+    /// The connection, for `diesel_async::RunQueryDsl` (`&mut &*lease.conn()`).
+    pub(crate) fn conn(&self) -> &AsyncPgConnection {
+        &self.conn
+    }
+
+    /// Drops this connection from its worker after a failure, so a read after
+    /// [`RETRY_AFTER`] opens a new one. Reads in flight on it finish or fail on their own; a
+    /// newer connection of the worker is left alone.
+    pub(crate) fn failed(&self) {
+        let mut state = lock(&self.slot);
+        if matches!(&*state, Slot::Ready(c) if Arc::ptr_eq(c, &self.conn)) {
+            *state = Slot::Failed(Instant::now());
+        }
+    }
+}
+
+fn lock(slot: &Mutex<Slot>) -> std::sync::MutexGuard<'_, Slot> {
+    slot.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 impl Pipeline {
-    pub(crate) fn new(
+    /// A pipeline for `url`, or `None` where the reads must stay on libpq: a URL that
+    /// tokio-postgres cannot parse, or one that asks for TLS or may get it.
+    pub(crate) fn for_url(
         url: &str,
         counters: Arc<crate::pool::PoolCounters>,
         patience: Duration,
-    ) -> Self {
-        Pipeline {
+    ) -> Option<Self> {
+        let usable = url
+            .parse::<tokio_postgres::Config>()
+            .map_err(|e| e.to_string())
+            .and_then(|config| {
+                if plain_allowed(&config) {
+                    Ok(())
+                } else {
+                    Err("the URL asks for TLS or may get it, which pipelined connections do not speak".into())
+                }
+            });
+        if let Err(why) = usable {
+            tracing::info!(%why, "PostgreSQL reads are not pipelined; they all use the libpq pool");
+            return None;
+        }
+        Some(Pipeline {
             id: NEXT_ID.fetch_add(1, Relaxed),
             url: url.to_owned(),
             counters,
             patience,
-        }
+        })
     }
 
     /// Awaits `read` for at most the pipeline's patience: a connection that stops answering
@@ -76,7 +120,7 @@ impl Pipeline {
 
     /// This thread's connection, if it is open; otherwise `None`, after starting to open one
     /// when none is being opened and the last failure is older than [`RETRY_AFTER`].
-    pub(crate) fn connection(&self) -> Option<Arc<AsyncPgConnection>> {
+    pub(crate) fn connection(&self) -> Option<Lease> {
         let slot = SLOTS.with(|slots| {
             slots
                 .borrow_mut()
@@ -84,11 +128,12 @@ impl Pipeline {
                 .or_insert_with(|| Arc::new(Mutex::new(Slot::Failed(far_past()))))
                 .clone()
         });
-        let mut state = slot
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut state = lock(&slot);
         match &*state {
-            Slot::Ready(conn) => Some(conn.clone()),
+            Slot::Ready(conn) => Some(Lease {
+                conn: conn.clone(),
+                slot: slot.clone(),
+            }),
             Slot::Connecting => None,
             Slot::Failed(at) if at.elapsed() < RETRY_AFTER => None,
             Slot::Failed(_) => {
@@ -111,7 +156,7 @@ impl Pipeline {
                             Slot::Failed(Instant::now())
                         }
                     };
-                    *slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = next;
+                    *lock(&slot) = next;
                 });
                 None
             }
@@ -122,19 +167,6 @@ impl Pipeline {
     pub(crate) fn answered(&self) {
         self.counters.reads_pipelined.fetch_add(1, Relaxed);
     }
-
-    /// Drops this thread's connection after a failure, so the next read after
-    /// [`RETRY_AFTER`] opens a new one (reads in flight on it finish or fail on their own).
-    pub(crate) fn failed(&self) {
-        SLOTS.with(|slots| {
-            if let Some(slot) = slots.borrow().get(&self.id) {
-                *slot
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) =
-                    Slot::Failed(Instant::now());
-            }
-        });
-    }
 }
 
 /// Opens a pipelined connection to `url`, named in `pg_stat_activity` after the URL's
@@ -142,12 +174,6 @@ impl Pipeline {
 /// can tell them from the pool's.
 async fn open(url: &str) -> Result<AsyncPgConnection, String> {
     let mut config: tokio_postgres::Config = url.parse().map_err(|e| format!("{e}"))?;
-    if !plain_allowed(&config) {
-        return Err(
-            "the URL asks for TLS (or may get it), which the pipelined connections do not speak"
-                .into(),
-        );
-    }
     let name = match config.get_application_name() {
         Some(name) => format!("{name}{APPLICATION_SUFFIX}"),
         None => APPLICATION_NAME.to_owned(),

@@ -562,26 +562,27 @@ impl TestApp {
     /// The server's database counters from `/metrics`: (statements run, statements prepared
     /// into a connection's statement cache). Reading them runs no statement.
     pub async fn db_counters(&self) -> (u64, u64) {
-        let text = self
-            .http
+        let text = self.metrics_text().await;
+        (
+            metric_in(&text, "idm_db_statements_total"),
+            metric_in(&text, "idm_db_statement_prepares_total"),
+        )
+    }
+
+    /// One counter or gauge without labels from `/metrics` (e.g. `idm_db_reads_pipelined_total`).
+    pub async fn metric(&self, name: &str) -> u64 {
+        metric_in(&self.metrics_text().await, name)
+    }
+
+    async fn metrics_text(&self) -> String {
+        self.http
             .get(self.url("/metrics"))
             .send()
             .await
             .unwrap()
             .text()
             .await
-            .unwrap();
-        let read = |name: &str| -> u64 {
-            text.lines()
-                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-                .unwrap_or_else(|| panic!("{name} missing from /metrics:\n{text}"))
-                .parse()
-                .unwrap()
-        };
-        (
-            read("idm_db_statements_total"),
-            read("idm_db_statement_prepares_total"),
-        )
+            .unwrap()
     }
 
     /// Statements and prepares the server ran while `f` ran (anything else in flight on the
@@ -604,6 +605,15 @@ impl TestApp {
         assert_eq!(r.status, 201, "create client: {}", r.body);
         ext_id.to_owned()
     }
+}
+
+/// The value of the unlabelled metric `name` in a `/metrics` text.
+fn metric_in(text: &str, name: &str) -> u64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("{name} missing from /metrics:\n{text}"))
+        .parse()
+        .unwrap()
 }
 
 /// A user created directly through the ports, with a password and role grants.
