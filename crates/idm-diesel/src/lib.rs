@@ -197,16 +197,12 @@ impl Store {
         };
         let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(pool.max_size() as usize));
         #[cfg(feature = "postgres")]
-        let pipeline = (backend == Backend::Postgres && settings.pipelined_reads)
-            .then(|| {
-                pipeline::Pipeline::for_url(
-                    &settings.url,
-                    counters.clone(),
-                    settings.checkout_timeout,
-                )
-            })
-            .flatten()
-            .map(std::sync::Arc::new);
+        let pipeline = if backend == Backend::Postgres && settings.pipelined_reads {
+            pipeline::Pipeline::for_url(&settings.url, counters.clone(), settings.checkout_timeout)
+                .map(std::sync::Arc::new)
+        } else {
+            None
+        };
         Ok(Store {
             pool,
             backend,

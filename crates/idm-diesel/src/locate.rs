@@ -41,7 +41,7 @@ impl Locator for Store {
         #[cfg(feature = "postgres")]
         if let Some(pipeline) = &self.pipeline {
             if let Some(found) = pipelined::locate(pipeline, address).await {
-                return Ok(found);
+                return found.map_err(|E(e)| e);
             }
         }
         let address = address.clone();
@@ -679,12 +679,11 @@ pub(crate) mod pipelined {
     use crate::profiles::ProfileRow;
     use crate::schema::{clients, profiles, units};
     use crate::units::UnitRow;
-    use crate::E;
+    use crate::R;
 
-    /// `Some` when `address` is a shape served here and this worker's connection is open;
-    /// `None` sends the read down the blocking path (also after a failure on the connection,
-    /// which the blocking path then reports or answers).
-    pub(crate) async fn locate(pipeline: &Pipeline, address: &Address) -> Option<Located> {
+    /// `Some` when `address` is a shape served here and this worker's connection answered;
+    /// `None` sends the read down the blocking path (also after a failure on the connection).
+    pub(crate) async fn locate(pipeline: &Pipeline, address: &Address) -> Option<R<Located>> {
         let c = address.client.as_str();
         let p = address.profile.as_deref()?;
         let alone = address.user.is_none()
@@ -702,28 +701,8 @@ pub(crate) mod pipelined {
         let read = profile_join!(c, p)
             .select(profile_columns!())
             .get_result::<ProfileColumns>(&mut lease.conn());
-        let Some(head) = pipeline.answer(read).await else {
-            tracing::warn!(
-                "a pipelined read waited too long; its connection is dropped and the read \
-                 retried on libpq"
-            );
-            lease.failed();
-            return None;
-        };
-        match head
-            .optional()
-            .map_err(E::from)
-            .and_then(|head| profile_located(head, None))
-        {
-            Ok(found) => {
-                pipeline.answered();
-                Some(found)
-            }
-            Err(E(e)) => {
-                tracing::debug!(error = %e, "pipelined read failed; retried on libpq");
-                lease.failed();
-                None
-            }
-        }
+        let head = lease.answer(async { read.await.optional() }).await?;
+        // A row that does not convert is the data's fault, not the connection's: reported.
+        Some(profile_located(head, None))
     }
 }

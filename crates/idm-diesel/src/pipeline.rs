@@ -28,6 +28,8 @@ pub(crate) const RETRY_AFTER: Duration = Duration::from_secs(1);
 
 /// One worker's connection to one store's database.
 enum Slot {
+    /// Never opened on this worker.
+    Closed,
     /// Being opened in the background; reads take the blocking path meanwhile.
     Connecting,
     Ready(Arc<AsyncPgConnection>),
@@ -54,25 +56,43 @@ pub(crate) struct Pipeline {
 }
 
 /// A worker's open connection, lent to one read.
-pub(crate) struct Lease {
+pub(crate) struct Lease<'a> {
+    pipeline: &'a Pipeline,
     conn: Arc<AsyncPgConnection>,
     slot: Arc<Mutex<Slot>>,
 }
 
-impl Lease {
-    /// The connection, for `diesel_async::RunQueryDsl` (`&mut &*lease.conn()`).
+impl Lease<'_> {
+    /// The connection, for `diesel_async::RunQueryDsl` (`&mut lease.conn()`).
     pub(crate) fn conn(&self) -> &AsyncPgConnection {
         &self.conn
     }
 
-    /// Drops this connection from its worker after a failure, so a read after
-    /// [`RETRY_AFTER`] opens a new one. Reads in flight on it finish or fail on their own; a
-    /// newer connection of the worker is left alone.
-    pub(crate) fn failed(&self) {
+    /// The result of `read`, a query on [`Lease::conn`], counted as pipelined; `None` when it
+    /// failed or took longer than the pipeline's patience (a connection that stops answering
+    /// would otherwise hold every read of its worker until TCP gives up). Then the connection
+    /// is dropped from its worker, so a read after [`RETRY_AFTER`] opens a new one; reads in
+    /// flight on it finish or fail on their own, and a newer connection is left alone.
+    pub(crate) async fn answer<T>(
+        &self,
+        read: impl std::future::Future<Output = diesel::QueryResult<T>>,
+    ) -> Option<T> {
+        match tokio::time::timeout(self.pipeline.patience, read).await {
+            Ok(Ok(answer)) => {
+                self.pipeline.counters.reads_pipelined.fetch_add(1, Relaxed);
+                return Some(answer);
+            }
+            Ok(Err(e)) => tracing::debug!(error = %e, "pipelined read failed; retried on libpq"),
+            Err(_) => tracing::warn!(
+                "a pipelined read waited too long; its connection is dropped and the read \
+                 retried on libpq"
+            ),
+        }
         let mut state = lock(&self.slot);
         if matches!(&*state, Slot::Ready(c) if Arc::ptr_eq(c, &self.conn)) {
             *state = Slot::Failed(Instant::now());
         }
+        None
     }
 }
 
@@ -111,32 +131,26 @@ impl Pipeline {
         })
     }
 
-    /// Awaits `read` for at most the pipeline's patience: a connection that stops answering
-    /// (a network that drops packets, a backend that hangs) would otherwise hold every read
-    /// of its worker until TCP gives up. `None`: the wait was too long.
-    pub(crate) async fn answer<T>(&self, read: impl std::future::Future<Output = T>) -> Option<T> {
-        tokio::time::timeout(self.patience, read).await.ok()
-    }
-
     /// This thread's connection, if it is open; otherwise `None`, after starting to open one
     /// when none is being opened and the last failure is older than [`RETRY_AFTER`].
-    pub(crate) fn connection(&self) -> Option<Lease> {
+    pub(crate) fn connection(&self) -> Option<Lease<'_>> {
         let slot = SLOTS.with(|slots| {
             slots
                 .borrow_mut()
                 .entry(self.id)
-                .or_insert_with(|| Arc::new(Mutex::new(Slot::Failed(far_past()))))
+                .or_insert_with(|| Arc::new(Mutex::new(Slot::Closed)))
                 .clone()
         });
         let mut state = lock(&slot);
         match &*state {
             Slot::Ready(conn) => Some(Lease {
+                pipeline: self,
                 conn: conn.clone(),
                 slot: slot.clone(),
             }),
             Slot::Connecting => None,
             Slot::Failed(at) if at.elapsed() < RETRY_AFTER => None,
-            Slot::Failed(_) => {
+            Slot::Closed | Slot::Failed(_) => {
                 // Outside a runtime (a blocking caller) there is no worker to pipeline on.
                 let Ok(runtime) = tokio::runtime::Handle::try_current() else {
                     return None;
@@ -161,11 +175,6 @@ impl Pipeline {
                 None
             }
         }
-    }
-
-    /// Counts a read answered here.
-    pub(crate) fn answered(&self) {
-        self.counters.reads_pipelined.fetch_add(1, Relaxed);
     }
 }
 
@@ -218,12 +227,6 @@ fn plain_allowed(config: &tokio_postgres::Config) -> bool {
         }
         _ => false,
     }
-}
-
-fn far_past() -> Instant {
-    Instant::now()
-        .checked_sub(RETRY_AFTER)
-        .unwrap_or_else(Instant::now)
 }
 
 #[cfg(test)]
