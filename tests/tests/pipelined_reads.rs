@@ -198,3 +198,72 @@ dual_test!(
         assert!(until_pipelined(&app, &star, &unit, Duration::from_secs(10)).await);
     }
 );
+
+dual_test!(
+    concurrent_star_reads_while_a_second_instance_moves_a_profile_each_get_their_own_profiles_unit,
+    setup = named,
+    |fixture: (TestApp, String)| {
+        let (app, _name) = fixture;
+        let (star, root) = star(&app).await;
+        let r = app
+            .post(
+                &format!("{CORE}/Default/units"),
+                idm_tests::json!({"extId": "eng", "parentUnitExtId": "Default-root",
+                    "name": "Engineering", "profileless": false}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        // A second profile that stays in `eng` while the first one moves back and forth: an
+        // answer delivered to the wrong one of the reads in flight together shows up as the
+        // wrong unit.
+        app.seed_user("Default", "u2", &["UserAdmin"], false, false, None)
+            .await;
+        let r = app
+            .put(&format!("{CORE}/Default/profiles/u2-profile/unit/eng"))
+            .await;
+        assert_eq!(r.status, 204, "{}", r.body);
+        let star2 = format!("{CORE}/Default/profiles/u2-profile/unit");
+        let eng = app.get(&star2).await;
+        assert_eq!(eng.body["extId"], "eng", "{}", eng.body);
+        let eng = (200, eng.body);
+        if app.backend == Backend::Postgres {
+            assert!(until_pipelined(&app, &star2, &eng, Duration::from_secs(10)).await);
+        }
+        let before = pipelined(&app).await;
+
+        let other = app.second_instance().await;
+        let mover = async {
+            for i in 0..20 {
+                let to = if i % 2 == 0 { "eng" } else { "Default-root" };
+                let r = other
+                    .put(&format!("{CORE}/Default/profiles/u1-profile/unit/{to}"))
+                    .await;
+                assert_eq!(r.status, 204, "{}", r.body);
+            }
+        };
+        // Eight readers at once: over one HTTP worker, so on PostgreSQL their look-ups share
+        // its one pipelined connection.
+        let readers = futures::future::join_all((0..8).map(|_| async {
+            for _ in 0..25 {
+                let r = app.get(&star2).await;
+                assert_eq!((r.status, r.body), eng, "the profile that never moves");
+                let r = app.get(&star).await;
+                assert_eq!(r.status, 200, "{}", r.body);
+                let unit = r.body["extId"].as_str().unwrap_or_default().to_owned();
+                assert!(unit == "eng" || unit == "Default-root", "{}", r.body);
+            }
+        }));
+        tokio::join!(mover, readers);
+        let r = app.get(&star).await;
+        assert_eq!(
+            (r.status, r.body),
+            root,
+            "twenty moves end where they began"
+        );
+        if app.backend == Backend::Postgres {
+            assert!(pipelined(&app).await > before, "no read was pipelined");
+        } else {
+            assert_eq!(pipelined(&app).await, 0);
+        }
+    }
+);
