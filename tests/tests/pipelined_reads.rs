@@ -267,3 +267,139 @@ dual_test!(
         }
     }
 );
+
+/// `GET path` until one answer was pipelined (at most 10 s); every answer on the way, over
+/// either path, must pass `check`. Returns the pipelined answer.
+async fn pipelined_answer(
+    app: &TestApp,
+    path: &str,
+    check: impl Fn(&idm_tests::Reply),
+) -> (u16, serde_json::Value) {
+    let start = Instant::now();
+    loop {
+        let before = pipelined(app).await;
+        let r = app.get(path).await;
+        check(&r);
+        if pipelined(app).await > before {
+            return (r.status, r.body);
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "GET {path} was never answered over the pipelined connection"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+dual_test!(
+    the_look_ups_of_a_client_a_unit_and_a_user_go_over_the_pipelined_connection_on_postgresql_with_the_pools_answers,
+    setup = named,
+    |fixture: (TestApp, String)| {
+        let (app, _name) = fixture;
+        app.seed_user("Default", "u1", &["UserAdmin"], false, false, None)
+            .await;
+        let found = |field: &'static str, ext_id: &'static str| {
+            move |r: &idm_tests::Reply| {
+                assert_eq!(r.status, 200, "{}", r.body);
+                assert_eq!(r.body[field], ext_id, "{}", r.body);
+            }
+        };
+        let missing = |message: &'static str| {
+            move |r: &idm_tests::Reply| r.assert_error(404, "errors.noRecord", message)
+        };
+        let cases: Vec<(String, Box<dyn Fn(&idm_tests::Reply)>)> = vec![
+            (format!("{CORE}/clients/Default"), Box::new(found("extId", "Default"))),
+            (
+                format!("{CORE}/clients/nope"),
+                Box::new(missing("Client doesn't exist with extId 'nope'")),
+            ),
+            (
+                format!("{CORE}/Default/units/Default-root"),
+                Box::new(found("extId", "Default-root")),
+            ),
+            (
+                format!("{CORE}/Default/units/nope"),
+                Box::new(missing("Unit doesn't exist with extId 'nope'")),
+            ),
+            (format!("{CORE}/Default/users/u1"), Box::new(found("extId", "u1"))),
+            (
+                format!("{CORE}/Default/users/nope"),
+                Box::new(missing("A user with extId 'nope' doesn't exist on client with name Default")),
+            ),
+            (
+                format!("{CORE}/nope/users/u1"),
+                Box::new(missing("Client doesn't exist with extId 'nope'")),
+            ),
+        ];
+        if app.backend == Backend::Sqlite {
+            for (path, check) in &cases {
+                check(&app.get(path).await);
+            }
+            assert_eq!(pipelined(&app).await, 0);
+            return;
+        }
+        // Each read answered over the pipeline at least once, and the same over either path
+        // (the first answers of a worker come from the pool).
+        for (path, check) in &cases {
+            let answer = pipelined_answer(&app, path, check).await;
+            for _ in 0..3 {
+                let r = app.get(path).await;
+                assert_eq!((r.status, r.body), answer, "GET {path}");
+            }
+        }
+
+        // A user's lifecycle: each write's look-up (the client with its rules, the user with
+        // its values, the user) goes over the pipeline, and the writes do what they do.
+        let step = |counted: u64, now: u64, what: &str| {
+            assert!(now > counted, "the look-up of the {what} was not pipelined");
+            now
+        };
+        let users = format!("{CORE}/Default/users");
+        let mut counted = pipelined(&app).await;
+        let r = app
+            .post(
+                &users,
+                idm_tests::json!({"extId": "lc", "loginId": "lc",
+                    "name": {"firstName": "Life", "familyName": "Cycle"}}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        counted = step(counted, pipelined(&app).await, "create");
+        let r = app
+            .patch(
+                &format!("{users}/lc"),
+                idm_tests::json!({"remarks": "patched", "name": {"firstName": "Patched"}}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["name"]["firstName"], "Patched", "{}", r.body);
+        assert_eq!(r.body["remarks"], "patched", "{}", r.body);
+        counted = step(counted, pipelined(&app).await, "patch");
+        let r = app
+            .patch(&format!("{users}/lc"), idm_tests::json!({"userState": "disabled"}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["userState"], "disabled", "{}", r.body);
+        counted = step(counted, pipelined(&app).await, "disable");
+        let r = app.delete(&format!("{users}/lc")).await;
+        assert_eq!(r.status, 204, "{}", r.body);
+        counted = step(counted, pipelined(&app).await, "delete");
+        // And their 404s, with the pool's messages.
+        let r = app
+            .patch(&format!("{users}/lc"), idm_tests::json!({"remarks": "gone"}))
+            .await;
+        r.assert_error(404, "errors.noRecord", "A user with extId 'lc' doesn't exist on client with name Default");
+        counted = step(counted, pipelined(&app).await, "patch of a deleted user");
+        let r = app
+            .post(
+                &format!("{CORE}/nope/users"),
+                idm_tests::json!({"extId": "lc2", "loginId": "lc2",
+                    "name": {"familyName": "Cycle"}}),
+            )
+            .await;
+        r.assert_error(404, "errors.noRecord", "Client doesn't exist with extId 'nope'");
+        step(counted, pipelined(&app).await, "create in a missing client");
+        let r = app.get(&format!("{users}/lc")).await;
+        r.assert_error(404, "errors.noRecord", "A user with extId 'lc' doesn't exist on client with name Default");
+    }
+);

@@ -281,35 +281,69 @@ fn key(ext_id: &str) -> &str {
     }
 }
 
+/// The client alone. A macro, so the blocking and the pipelined path run the same query.
+macro_rules! client_plain_query {
+    ($c:expr) => {
+        clients::table
+            .filter(clients::ext_id.eq($c))
+            .select(ClientRow::as_select())
+    };
+}
+
+/// The client's row (none: no such client) as a [`Located`].
+fn client_located(row: Option<ClientRow>) -> R<Located> {
+    Ok(Located {
+        client: row.map(ClientRow::into_domain).transpose()?,
+        ..Located::default()
+    })
+}
+
+/// A user create's look-up: the client with the rules the new user is checked against.
+/// A macro, so the blocking path and the pipelined one ([`pipelined`]) run the very same query.
+macro_rules! client_rules_query {
+    ($c:expr) => {
+        clients::table.filter(clients::ext_id.eq($c)).select((
+            ClientRow::as_select(),
+            ClientPolicyOf,
+            AnyMandatoryProperty,
+        ))
+    };
+}
+
+/// The row of [`client_rules_query`].
+type ClientRulesRow = (ClientRow, Option<String>, bool);
+
+/// A user create's look-up row (none: no such client) as a [`Located`].
+fn client_rules_located(row: Option<ClientRulesRow>, address: &Address) -> R<Located> {
+    let Some((client, policy, mandatory)) = row else {
+        return Ok(Located::default());
+    };
+    Ok(Located {
+        client: Some(client.into_domain()?),
+        client_policy: address
+            .client_policy
+            .then(|| policy_of(policy))
+            .transpose()?,
+        mandatory_properties: address.mandatory_properties.then_some(mandatory),
+        ..Located::default()
+    })
+}
+
 fn client_shape(conn: &mut DbConnection, c: &str, address: &Address) -> R<Located> {
     match &address.item {
         // A create: its rules come in the look-up's statement (both columns, whichever was
         // asked: one shape to cache).
         None if address.client_policy || address.mandatory_properties => {
-            let row = native!(conn, |conn| clients::table
-                .filter(clients::ext_id.eq(c))
-                .select((ClientRow::as_select(), ClientPolicyOf, AnyMandatoryProperty))
-                .get_result::<(ClientRow, Option<String>, bool)>(conn)
+            let row = native!(conn, |conn| client_rules_query!(c)
+                .get_result::<ClientRulesRow>(conn)
                 .optional())?;
-            let Some((client, policy, mandatory)) = row else {
-                return Ok(Located::default());
-            };
-            Ok(Located {
-                client: Some(client.into_domain()?),
-                client_policy: address
-                    .client_policy
-                    .then(|| policy_of(policy))
-                    .transpose()?,
-                mandatory_properties: address.mandatory_properties.then_some(mandatory),
-                ..Located::default()
-            })
+            client_rules_located(row, address)
         }
         None => {
-            let client = crate::clients::find(conn, c)?;
-            Ok(Located {
-                client,
-                ..Located::default()
-            })
+            let row = native!(conn, |conn| client_plain_query!(c)
+                .get_result::<ClientRow>(conn)
+                .optional())?;
+            client_located(row)
         }
         Some(ItemKey::PersonalQuestion(q)) => {
             let row = native!(conn, |conn| clients::table
@@ -340,20 +374,21 @@ fn client_shape(conn: &mut DbConnection, c: &str, address: &Address) -> R<Locate
     }
 }
 
-fn unit_shape(conn: &mut DbConnection, c: &str, u: &str, address: &Address) -> R<Located> {
-    if address.item.is_some() {
-        return Err(unsupported(address));
-    }
-    let row = native!(conn, |conn| clients::table
-        .left_join(
-            units::table.on(units::client_id
-                .eq(clients::id)
-                .and(units::ext_id.eq(key(u)))),
-        )
-        .filter(clients::ext_id.eq(c))
-        .select((ClientRow::as_select(), Option::<UnitRow>::as_select()))
-        .get_result::<(ClientRow, Option<UnitRow>)>(conn)
-        .optional())?;
+/// A unit of the client. A macro, so the blocking and the pipelined path run the same query.
+macro_rules! unit_query {
+    ($c:expr, $u:expr) => {
+        clients::table
+            .left_join(units::table.on(units::client_id.eq(clients::id).and(units::ext_id.eq($u))))
+            .filter(clients::ext_id.eq($c))
+            .select((ClientRow::as_select(), Option::<UnitRow>::as_select()))
+    };
+}
+
+/// The row of [`unit_query`].
+type UnitShapeRow = (ClientRow, Option<UnitRow>);
+
+/// The unit shape's row (none: no such client) as a [`Located`].
+fn unit_located(row: Option<UnitShapeRow>) -> R<Located> {
     let Some((client, unit)) = row else {
         return Ok(Located::default());
     };
@@ -366,6 +401,16 @@ fn unit_shape(conn: &mut DbConnection, c: &str, u: &str, address: &Address) -> R
         unit,
         ..Located::default()
     })
+}
+
+fn unit_shape(conn: &mut DbConnection, c: &str, u: &str, address: &Address) -> R<Located> {
+    if address.item.is_some() {
+        return Err(unsupported(address));
+    }
+    let row = native!(conn, |conn| unit_query!(c, key(u))
+        .get_result::<UnitShapeRow>(conn)
+        .optional())?;
+    unit_located(row)
 }
 
 /// The join condition of a profile's unit: its id *and* the client's id (module doc: the
@@ -435,57 +480,68 @@ fn fold_user_rows<A, B>(
     })
 }
 
+/// A user write's look-up: the user shape with the client's policy and the user's property
+/// values. A macro, so the blocking and the pipelined path run the very same query.
+macro_rules! user_write_query {
+    ($c:expr, $u:expr) => {
+        user_join!($c, $u).select((
+            ClientRow::as_select(),
+            Option::<UserRow>::as_select(),
+            units::path.nullable(),
+            ClientPolicyOf,
+            UserValuesOf,
+        ))
+    };
+}
+
+/// A row of [`user_write_query`].
+type UserWriteRow = UserShapeRow<Option<String>, Option<String>>;
+
+/// The user shape without an item or rules (a read or a delete of the user).
+macro_rules! user_plain_query {
+    ($c:expr, $u:expr) => {
+        user_join!($c, $u).select((
+            ClientRow::as_select(),
+            Option::<UserRow>::as_select(),
+            units::path.nullable(),
+            users::id.nullable(),
+            profiles::id.nullable(),
+        ))
+    };
+}
+
+/// A row of [`user_plain_query`].
+type UserPlainRow = UserShapeRow<Option<i64>, Option<i64>>;
+
+/// A user write's look-up rows as a [`Located`]: the rules and values from the first row
+/// (every row carries them), the rest as [`fold_user_rows`] folds it.
+fn user_write_located(mut rows: Vec<UserWriteRow>, address: &Address) -> R<Located> {
+    let first = rows.first_mut().map(|row| (row.3.take(), row.4.take()));
+    let mut found = fold_user_rows(rows, |_| Ok(None))?;
+    if let Some((policy, values)) = first {
+        if address.client_policy {
+            found.client_policy = Some(policy_of(policy)?);
+        }
+        if address.user_property_values && found.user.is_some() {
+            found.user_property_values = Some(values_of(values.as_deref())?);
+        }
+    }
+    Ok(found)
+}
+
 fn user_shape(conn: &mut DbConnection, c: &str, u: &str, address: &Address) -> R<Located> {
     let u = key(u);
     match &address.item {
         // A user write: the rules it is checked against and the values it answers with come
         // in the look-up's statement (both columns, whichever was asked: one shape to cache).
         None if address.client_policy || address.user_property_values => {
-            let rows = native!(conn, |conn| user_join!(c, u)
-                .select((
-                    ClientRow::as_select(),
-                    Option::<UserRow>::as_select(),
-                    units::path.nullable(),
-                    ClientPolicyOf,
-                    UserValuesOf,
-                ))
-                .load::<(
-                    ClientRow,
-                    Option<UserRow>,
-                    Option<String>,
-                    Option<String>,
-                    Option<String>,
-                )>(conn))?;
-            let mut rows = rows;
-            // Taken from the first row (every row carries them); the fold ignores the columns.
-            let first = rows.first_mut().map(|row| (row.3.take(), row.4.take()));
-            let mut found = fold_user_rows(rows, |_| Ok(None))?;
-            if let Some((policy, values)) = first {
-                if address.client_policy {
-                    found.client_policy = Some(policy_of(policy)?);
-                }
-                if address.user_property_values && found.user.is_some() {
-                    found.user_property_values = Some(values_of(values.as_deref())?);
-                }
-            }
-            Ok(found)
+            let rows = native!(conn, |conn| user_write_query!(c, u)
+                .load::<UserWriteRow>(conn))?;
+            user_write_located(rows, address)
         }
         None => {
-            let rows = native!(conn, |conn| user_join!(c, u)
-                .select((
-                    ClientRow::as_select(),
-                    Option::<UserRow>::as_select(),
-                    units::path.nullable(),
-                    users::id.nullable(),
-                    profiles::id.nullable(),
-                ))
-                .load::<(
-                    ClientRow,
-                    Option<UserRow>,
-                    Option<String>,
-                    Option<i64>,
-                    Option<i64>,
-                )>(conn))?;
+            let rows = native!(conn, |conn| user_plain_query!(c, u)
+                .load::<UserPlainRow>(conn))?;
             fold_user_rows(rows, |_| Ok(None))
         }
         Some(ItemKey::DispatchTarget(d) | ItemKey::AppAttestation(d)) => {
@@ -663,46 +719,122 @@ fn profile_located(head: Option<ProfileColumns>, item: Option<Item>) -> R<Locate
 }
 
 /// PostgreSQL: the shapes that are one statement and nothing else, run on the calling
-/// worker's pipelined connection ([`crate::pipeline`]).
+/// worker's pipelined connection ([`crate::pipeline`]): the ★ read (a profile's unit), the
+/// look-ups of a client, a unit or a user (reads, deletes, and the user writes with the rules
+/// they are checked against). Each runs the very query of
+/// the blocking path (the shared macros above) and converts its rows with the same function.
 #[cfg(feature = "postgres")]
 pub(crate) mod pipelined {
     use diesel::{
-        BoolExpressionMethods, ExpressionMethods, JoinOnDsl, OptionalExtension, QueryDsl,
-        SelectableHelper,
+        BoolExpressionMethods, ExpressionMethods, JoinOnDsl, NullableExpressionMethods,
+        OptionalExtension, QueryDsl, SelectableHelper,
     };
     use diesel_async::RunQueryDsl;
     use idm_ports::locate::{Address, Located};
 
-    use super::{profile_located, unit_of_profile, ProfileColumns};
+    use super::{
+        client_located, client_rules_located, fold_user_rows, profile_located, unit_located,
+        unit_of_profile, user_write_located, AnyMandatoryProperty, ClientPolicyOf, ClientRulesRow,
+        ProfileColumns, UnitShapeRow, UserPlainRow, UserValuesOf, UserWriteRow,
+    };
     use crate::clients::ClientRow;
     use crate::pipeline::Pipeline;
     use crate::profiles::ProfileRow;
-    use crate::schema::{clients, profiles, units};
+    use crate::schema::{clients, profiles, units, users};
     use crate::units::UnitRow;
+    use crate::users::UserRow;
     use crate::R;
 
-    /// `Some` when `address` is a shape served here and this worker's connection answered;
-    /// `None` sends the read down the blocking path (also after a failure on the connection).
-    pub(crate) async fn locate(pipeline: &Pipeline, address: &Address) -> Option<R<Located>> {
-        let c = address.client.as_str();
-        let p = address.profile.as_deref()?;
-        let alone = address.user.is_none()
-            && address.item.is_none()
-            && address.unit.is_none()
-            && address.other_unit.is_none()
-            && !address.client_policy
-            && !address.mandatory_properties
-            && !address.user_property_values;
-        if !alone || c.contains('\0') {
+    /// The shapes served here.
+    enum Shape<'a> {
+        /// The client alone.
+        Client,
+        /// The client with the rules of a new user (a create).
+        ClientRules,
+        /// A unit of the client.
+        Unit(&'a str),
+        /// A profile and its unit (the ★ read).
+        Profile(&'a str),
+        /// A user and the units of its profiles (a read or a delete).
+        User(&'a str),
+        /// A user with the client's policy and the user's values (an update).
+        UserWrite(&'a str),
+    }
+
+    /// The shape of `address` when one statement answers all of it, exactly as the blocking
+    /// path's [`super::locate`] would; `None` otherwise (also for what that path does in a
+    /// second statement: a unit beside a user or profile, another unit, a policy or values
+    /// that the shape's statement does not carry).
+    fn shape(address: &Address) -> Option<Shape<'_>> {
+        if address.item.is_some() || address.other_unit.is_some() || address.client.contains('\0') {
             return None;
         }
+        let (policy, mandatory, values) = (
+            address.client_policy,
+            address.mandatory_properties,
+            address.user_property_values,
+        );
+        let unit = address.unit.as_deref();
+        match (address.user.as_deref(), address.profile.as_deref()) {
+            (None, None) => match unit {
+                None if !values => Some(if policy || mandatory {
+                    Shape::ClientRules
+                } else {
+                    Shape::Client
+                }),
+                Some(u) if !policy && !mandatory && !values => Some(Shape::Unit(super::key(u))),
+                _ => None,
+            },
+            (None, Some(p)) if unit.is_none() && !policy && !mandatory && !values => {
+                Some(Shape::Profile(super::key(p)))
+            }
+            (Some(u), None) if unit.is_none() && !mandatory => Some(if policy || values {
+                Shape::UserWrite(super::key(u))
+            } else {
+                Shape::User(super::key(u))
+            }),
+            _ => None,
+        }
+    }
+
+    /// `Some` when `address` is a shape served here and this worker's connection answered;
+    /// `None` sends the look-up down the blocking path (also after a failure on the
+    /// connection).
+    pub(crate) async fn locate(pipeline: &Pipeline, address: &Address) -> Option<R<Located>> {
+        let shape = shape(address)?;
         let lease = pipeline.connection()?;
-        let p = super::key(p);
-        let read = profile_join!(c, p)
-            .select(profile_columns!())
-            .get_result::<ProfileColumns>(&mut lease.conn());
-        let head = lease.answer(async { read.await.optional() }).await?;
+        let c = address.client.as_str();
         // A row that does not convert is the data's fault, not the connection's: reported.
-        Some(profile_located(head, None))
+        Some(match shape {
+            Shape::Profile(p) => {
+                let read = profile_join!(c, p)
+                    .select(profile_columns!())
+                    .get_result::<ProfileColumns>(&mut lease.conn());
+                profile_located(lease.answer(async { read.await.optional() }).await?, None)
+            }
+            Shape::User(u) => {
+                let read = user_plain_query!(c, u).load::<UserPlainRow>(&mut lease.conn());
+                fold_user_rows(lease.answer(read).await?, |_| Ok(None))
+            }
+            Shape::UserWrite(u) => {
+                let read = user_write_query!(c, u).load::<UserWriteRow>(&mut lease.conn());
+                user_write_located(lease.answer(read).await?, address)
+            }
+            Shape::Client => {
+                let read = client_plain_query!(c).get_result::<ClientRow>(&mut lease.conn());
+                client_located(lease.answer(async { read.await.optional() }).await?)
+            }
+            Shape::Unit(u) => {
+                let read = unit_query!(c, u).get_result::<UnitShapeRow>(&mut lease.conn());
+                unit_located(lease.answer(async { read.await.optional() }).await?)
+            }
+            Shape::ClientRules => {
+                let read = client_rules_query!(c).get_result::<ClientRulesRow>(&mut lease.conn());
+                client_rules_located(
+                    lease.answer(async { read.await.optional() }).await?,
+                    address,
+                )
+            }
+        })
     }
 }
