@@ -268,6 +268,9 @@ dual_test!(
     }
 );
 
+/// An assertion on one answer.
+type Check = Box<dyn Fn(&idm_tests::Reply)>;
+
 /// `GET path` until one answer was pipelined (at most 10 s); every answer on the way, over
 /// either path, must pass `check`. Returns the pipelined answer.
 async fn pipelined_answer(
@@ -307,7 +310,7 @@ dual_test!(
         let missing = |message: &'static str| {
             move |r: &idm_tests::Reply| r.assert_error(404, "errors.noRecord", message)
         };
-        let cases: Vec<(String, Box<dyn Fn(&idm_tests::Reply)>)> = vec![
+        let cases: Vec<(String, Check)> = vec![
             (format!("{CORE}/clients/Default"), Box::new(found("extId", "Default"))),
             (
                 format!("{CORE}/clients/nope"),
