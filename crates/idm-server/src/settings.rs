@@ -130,8 +130,9 @@ pub struct DatabaseSettings {
     /// PostgreSQL: how many point reads may run on async workers at once (default: one per
     /// worker).
     pub in_place_reads_max: Option<u32>,
-    /// PostgreSQL: point reads of one statement (the ★ read) go over one pipelined
-    /// connection per async worker; off: every read uses the libpq pool.
+    /// PostgreSQL: look-ups of one statement (the ★ read's; a client's, a unit's, a user's,
+    /// also before a user write) go over one pipelined connection per async worker; off:
+    /// every read uses the libpq pool.
     pub pipelined_reads: bool,
 }
 
