@@ -86,13 +86,9 @@ impl<'a> NewClient<'a> {
 }
 
 pub(crate) fn find(conn: &mut crate::DbConnection, ext_id: &str) -> R<Option<Client>> {
-    native!(conn, |conn| clients::table
-        .filter(clients::ext_id.eq(ext_id))
-        .select(ClientRow::as_select())
-        .get_result(conn)
-        .optional())?
-    .map(ClientRow::into_domain)
-    .transpose()
+    crate::locate::client(conn, ext_id)?
+        .map(ClientRow::into_domain)
+        .transpose()
 }
 
 #[async_trait]

@@ -290,6 +290,13 @@ macro_rules! client_plain_query {
     };
 }
 
+/// The client by extId, the one statement of the client shape (also the clients port's read).
+pub(crate) fn client(conn: &mut DbConnection, c: &str) -> R<Option<ClientRow>> {
+    Ok(native!(conn, |conn| client_plain_query!(c)
+        .get_result::<ClientRow>(conn)
+        .optional())?)
+}
+
 /// The client's row (none: no such client) as a [`Located`].
 fn client_located(row: Option<ClientRow>) -> R<Located> {
     Ok(Located {
@@ -339,12 +346,7 @@ fn client_shape(conn: &mut DbConnection, c: &str, address: &Address) -> R<Locate
                 .optional())?;
             client_rules_located(row, address)
         }
-        None => {
-            let row = native!(conn, |conn| client_plain_query!(c)
-                .get_result::<ClientRow>(conn)
-                .optional())?;
-            client_located(row)
-        }
+        None => client_located(client(conn, c)?),
         Some(ItemKey::PersonalQuestion(q)) => {
             let row = native!(conn, |conn| clients::table
                 .left_join(
