@@ -72,17 +72,31 @@ async fn until_pipelined(
     expected: &(u16, serde_json::Value),
     within: Duration,
 ) -> bool {
+    let check = |r: &idm_tests::Reply| {
+        assert_eq!(&(r.status, r.body.clone()), expected, "GET {path}");
+    };
+    first_pipelined(app, path, within, check).await.is_some()
+}
+
+/// Sends `GET path` until one answer was pipelined (at most `within`); every answer on the
+/// way, over either path, must pass `check`. Returns the pipelined answer.
+async fn first_pipelined(
+    app: &TestApp,
+    path: &str,
+    within: Duration,
+    check: impl Fn(&idm_tests::Reply),
+) -> Option<(u16, serde_json::Value)> {
     let start = Instant::now();
     while start.elapsed() < within {
         let before = pipelined(app).await;
         let r = app.get(path).await;
-        assert_eq!(&(r.status, r.body), expected, "GET {path}");
+        check(&r);
         if pipelined(app).await > before {
-            return true;
+            return Some((r.status, r.body));
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    false
+    None
 }
 
 dual_test!(
@@ -271,29 +285,6 @@ dual_test!(
 /// An assertion on one answer.
 type Check = Box<dyn Fn(&idm_tests::Reply)>;
 
-/// `GET path` until one answer was pipelined (at most 10 s); every answer on the way, over
-/// either path, must pass `check`. Returns the pipelined answer.
-async fn pipelined_answer(
-    app: &TestApp,
-    path: &str,
-    check: impl Fn(&idm_tests::Reply),
-) -> (u16, serde_json::Value) {
-    let start = Instant::now();
-    loop {
-        let before = pipelined(app).await;
-        let r = app.get(path).await;
-        check(&r);
-        if pipelined(app).await > before {
-            return (r.status, r.body);
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "GET {path} was never answered over the pipelined connection"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
-
 dual_test!(
     the_look_ups_of_a_client_a_unit_and_a_user_go_over_the_pipelined_connection_on_postgresql_with_the_pools_answers,
     setup = named,
@@ -344,7 +335,11 @@ dual_test!(
         // Each read answered over the pipeline at least once, and the same over either path
         // (the first answers of a worker come from the pool).
         for (path, check) in &cases {
-            let answer = pipelined_answer(&app, path, check).await;
+            let answer = first_pipelined(&app, path, Duration::from_secs(10), check)
+                .await
+                .unwrap_or_else(|| {
+                    panic!("GET {path} was never answered over the pipelined connection")
+                });
             for _ in 0..3 {
                 let r = app.get(path).await;
                 assert_eq!((r.status, r.body), answer, "GET {path}");

@@ -885,6 +885,11 @@ dual_test!(
 
 /// `idm_caller_loads_total` of process `p`: how many callers it looked up in the database.
 async fn caller_loads(p: &Proc) -> u64 {
+    metric(p, "idm_caller_loads_total").await
+}
+
+/// The unlabelled counter `name` from process `p`'s `/metrics`.
+async fn metric(p: &Proc, name: &str) -> u64 {
     let text = reqwest::get(format!("{}/metrics", p.base))
         .await
         .unwrap()
@@ -892,7 +897,7 @@ async fn caller_loads(p: &Proc) -> u64 {
         .await
         .unwrap();
     text.lines()
-        .find_map(|l| l.strip_prefix("idm_caller_loads_total "))
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
         .unwrap()
         .trim()
         .parse()
@@ -989,7 +994,11 @@ dual_test!(
         let Some(db) = Db::fresh(backend) else {
             return;
         };
-        let (_servers, apis) = two_admins(&db); // kept alive to the end
+        // One HTTP worker each, so on PostgreSQL one pipelined connection per process takes
+        // every look-up of the race once it is open.
+        let one_worker = [("IDM__SERVER__WORKERS", "1")];
+        let servers = [start(&db, "one", &one_worker), start(&db, "two", &one_worker)];
+        let apis = [Api::new(&servers[0], "admin"), Api::new(&servers[1], "admin")];
         apis[0].created_helpdesk("racer", "Default-root").await;
         let profile = |api: Api| async move {
             let (s, b) = api
@@ -999,6 +1008,21 @@ dual_test!(
             b
         };
         let before = profile(apis[1].clone()).await;
+        const PIPELINED: &str = "idm_db_reads_pipelined_total";
+        let mut pipelined_before = [0, 0];
+        if backend == Backend::Postgres {
+            // Each process reads the user until a read went over its pipelined connection.
+            for (i, (server, api)) in servers.iter().zip(&apis).enumerate() {
+                let start = Instant::now();
+                while metric(server, PIPELINED).await == 0 {
+                    assert!(start.elapsed() < Duration::from_secs(10), "{} never pipelined", server.base);
+                    let (s, b) = api.call(reqwest::Method::GET, "/Default/users/racer", None).await;
+                    assert_eq!(s, 200, "{b}");
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                pipelined_before[i] = metric(server, PIPELINED).await;
+            }
+        }
         // Sixteen writers, eight per process, all deciding on version 1: half disable the
         // user (its profile follows in the same statement on PostgreSQL), half patch remarks.
         let mut tasks = Vec::new();
@@ -1025,6 +1049,13 @@ dual_test!(
             }
         }
         assert_eq!(won, 1, "exactly one writer of version 1 wins");
+        if backend == Backend::Postgres {
+            // The eight look-ups of each process went over its pipelined connection.
+            for (server, before) in servers.iter().zip(pipelined_before) {
+                let during = metric(server, PIPELINED).await - before;
+                assert!(during >= 8, "{}: {during} look-ups pipelined", server.base);
+            }
+        }
         let (s, user) = apis[0]
             .call(reqwest::Method::GET, "/Default/users/racer", None)
             .await;
