@@ -55,8 +55,8 @@ fn unsupported(address: &Address) -> E {
     )))
 }
 
-/// Resolves `address` on `conn`: one statement for the primary shape, one more for each unit
-/// that is not the primary part.
+/// Resolves `address` on `conn`: one statement for the primary shape (a [`Shape`], or an
+/// item's), one more for each part that statement does not carry.
 pub(crate) fn locate(conn: &mut DbConnection, address: &Address) -> R<Located> {
     let c = address.client.as_str();
     // PostgreSQL refuses text containing NUL outright; such an extId cannot exist anyway, and
@@ -64,17 +64,15 @@ pub(crate) fn locate(conn: &mut DbConnection, address: &Address) -> R<Located> {
     if c.contains('\0') {
         return Ok(Located::default());
     }
-    let mut found = if let Some(u) = &address.user {
-        if address.profile.is_some() {
-            return Err(unsupported(address));
-        }
-        user_shape(conn, c, u, address)?
-    } else if let Some(p) = &address.profile {
-        profile_shape(conn, c, p, address)?
-    } else if let Some(u) = &address.unit {
-        unit_shape(conn, c, u, address)?
-    } else {
-        client_shape(conn, c, address)?
+    let mut found = match &address.item {
+        None => one_statement(conn, c, Shape::primary(address)?, address)?,
+        Some(item) => match (&address.user, &address.profile, &address.unit) {
+            (Some(u), None, _) => user_item(conn, c, key(u), item, address)?,
+            (None, Some(p), _) => profile_item(conn, c, key(p), item, address)?,
+            (None, None, None) => client_item(conn, c, item, address)?,
+            // An item of a unit, or of a user's profile: no route addresses one.
+            _ => return Err(unsupported(address)),
+        },
     };
     let Some(client_id) = found.client.as_ref().map(|c| c.meta.id) else {
         return Ok(found);
@@ -336,18 +334,10 @@ fn client_rules_located(row: Option<ClientRulesRow>, address: &Address) -> R<Loc
     })
 }
 
-fn client_shape(conn: &mut DbConnection, c: &str, address: &Address) -> R<Located> {
-    match &address.item {
-        // A create: its rules come in the look-up's statement (both columns, whichever was
-        // asked: one shape to cache).
-        None if address.client_policy || address.mandatory_properties => {
-            let row = native!(conn, |conn| client_rules_query!(c)
-                .get_result::<ClientRulesRow>(conn)
-                .optional())?;
-            client_rules_located(row, address)
-        }
-        None => client_located(client(conn, c)?),
-        Some(ItemKey::PersonalQuestion(q)) => {
+/// An item of the client itself (a personal question), with the client.
+fn client_item(conn: &mut DbConnection, c: &str, item: &ItemKey, address: &Address) -> R<Located> {
+    match item {
+        ItemKey::PersonalQuestion(q) => {
             let row = native!(conn, |conn| clients::table
                 .left_join(
                     personal_questions::table.on(personal_questions::client_id
@@ -372,7 +362,7 @@ fn client_shape(conn: &mut DbConnection, c: &str, address: &Address) -> R<Locate
                 ..Located::default()
             })
         }
-        Some(_) => Err(unsupported(address)),
+        _ => Err(unsupported(address)),
     }
 }
 
@@ -403,16 +393,6 @@ fn unit_located(row: Option<UnitShapeRow>) -> R<Located> {
         unit,
         ..Located::default()
     })
-}
-
-fn unit_shape(conn: &mut DbConnection, c: &str, u: &str, address: &Address) -> R<Located> {
-    if address.item.is_some() {
-        return Err(unsupported(address));
-    }
-    let row = native!(conn, |conn| unit_query!(c, key(u))
-        .get_result::<UnitShapeRow>(conn)
-        .optional())?;
-    unit_located(row)
 }
 
 /// The join condition of a profile's unit: its id *and* the client's id (module doc: the
@@ -531,22 +511,17 @@ fn user_write_located(mut rows: Vec<UserWriteRow>, address: &Address) -> R<Locat
     Ok(found)
 }
 
-fn user_shape(conn: &mut DbConnection, c: &str, u: &str, address: &Address) -> R<Located> {
-    let u = key(u);
-    match &address.item {
-        // A user write: the rules it is checked against and the values it answers with come
-        // in the look-up's statement (both columns, whichever was asked: one shape to cache).
-        None if address.client_policy || address.user_property_values => {
-            let rows = native!(conn, |conn| user_write_query!(c, u)
-                .load::<UserWriteRow>(conn))?;
-            user_write_located(rows, address)
-        }
-        None => {
-            let rows = native!(conn, |conn| user_plain_query!(c, u)
-                .load::<UserPlainRow>(conn))?;
-            fold_user_rows(rows, |_| Ok(None))
-        }
-        Some(ItemKey::DispatchTarget(d) | ItemKey::AppAttestation(d)) => {
+/// An item of the user (`u` already [`key`]ed), with the user shape's client, user and unit
+/// paths.
+fn user_item(
+    conn: &mut DbConnection,
+    c: &str,
+    u: &str,
+    item: &ItemKey,
+    address: &Address,
+) -> R<Located> {
+    match item {
+        ItemKey::DispatchTarget(d) | ItemKey::AppAttestation(d) => {
             let rows = native!(conn, |conn| user_join!(c, u)
                 .left_join(
                     dispatch_targets::table.on(dispatch_targets::user_id
@@ -581,7 +556,7 @@ fn user_shape(conn: &mut DbConnection, c: &str, u: &str, address: &Address) -> R
                 )))
             })
         }
-        Some(ItemKey::FidoUaf(f)) => {
+        ItemKey::FidoUaf(f) => {
             let rows = native!(conn, |conn| user_join!(c, u)
                 .left_join(
                     fido_uaf_credentials::table.on(fido_uaf_credentials::user_id
@@ -611,7 +586,7 @@ fn user_shape(conn: &mut DbConnection, c: &str, u: &str, address: &Address) -> R
                 Ok(credential.map(|f| Item::FidoUaf(f.into_domain(target_ext_id))))
             })
         }
-        Some(_) => Err(unsupported(address)),
+        _ => Err(unsupported(address)),
     }
 }
 
@@ -644,17 +619,16 @@ macro_rules! profile_columns {
     };
 }
 
-fn profile_shape(conn: &mut DbConnection, c: &str, p: &str, address: &Address) -> R<Located> {
-    let p = key(p);
-    let (head, item) = match &address.item {
-        None => {
-            let head = native!(conn, |conn| profile_join!(c, p)
-                .select(profile_columns!())
-                .get_result::<ProfileColumns>(conn)
-                .optional())?;
-            (head, None)
-        }
-        Some(ItemKey::Authorization(a)) => {
+/// An item of the profile (`p` already [`key`]ed), with the profile shape's parts.
+fn profile_item(
+    conn: &mut DbConnection,
+    c: &str,
+    p: &str,
+    item: &ItemKey,
+    address: &Address,
+) -> R<Located> {
+    let (head, item) = match item {
+        ItemKey::Authorization(a) => {
             let row = native!(conn, |conn| profile_join!(c, p)
                 .left_join(
                     authorizations::table.on(authorizations::profile_id
@@ -688,7 +662,7 @@ fn profile_shape(conn: &mut DbConnection, c: &str, p: &str, address: &Address) -
                 }
             }
         }
-        Some(_) => return Err(unsupported(address)),
+        _ => return Err(unsupported(address)),
     };
     profile_located(head, item)
 }
@@ -720,6 +694,119 @@ fn profile_located(head: Option<ProfileColumns>, item: Option<Item>) -> R<Locate
     })
 }
 
+/// The look-ups one statement answers, each with its query (the macros above) and the function
+/// that converts its rows. Both paths dispatch on it with [`answer_shape`]: the blocking one
+/// for the primary part of every address without an item, the pipelined one ([`pipelined`])
+/// when that part is all of the address ([`Shape::whole`]).
+pub(crate) enum Shape<'a> {
+    /// The client alone.
+    Client,
+    /// The client with the rules of a new user (a create).
+    ClientRules,
+    /// A unit of the client.
+    Unit(&'a str),
+    /// A profile and its unit (the ★ read).
+    Profile(&'a str),
+    /// A user and the units of its profiles (a read or a delete).
+    User(&'a str),
+    /// A user with the client's policy and the user's values (an update).
+    UserWrite(&'a str),
+}
+
+impl<'a> Shape<'a> {
+    /// The primary part of `address` (which addresses no item): the statement [`locate`] runs
+    /// first. A create's rules, and a user write's rules and values, come in it (both columns,
+    /// whichever was asked: one statement to cache); what it does not carry, [`locate`] reads
+    /// after it.
+    fn primary(address: &'a Address) -> R<Shape<'a>> {
+        let asks_rules = address.client_policy || address.mandatory_properties;
+        Ok(
+            match (address.user.as_deref(), address.profile.as_deref()) {
+                (None, None) => match address.unit.as_deref() {
+                    Some(u) => Shape::Unit(key(u)),
+                    None if asks_rules => Shape::ClientRules,
+                    None => Shape::Client,
+                },
+                (None, Some(p)) => Shape::Profile(key(p)),
+                (Some(u), None) if address.client_policy || address.user_property_values => {
+                    Shape::UserWrite(key(u))
+                }
+                (Some(u), None) => Shape::User(key(u)),
+                (Some(_), Some(_)) => return Err(unsupported(address)),
+            },
+        )
+    }
+
+    /// Whether this primary statement answers all of `address`, so [`locate`] would add
+    /// nothing after it: no item, no other unit, no unit beside a user or profile, and every
+    /// rule asked for carried by the statement. (Property values asked without a user add
+    /// nothing.)
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    fn whole(&self, address: &Address) -> bool {
+        if address.item.is_some() || address.other_unit.is_some() {
+            return false;
+        }
+        let no_rules = !address.client_policy && !address.mandatory_properties;
+        match self {
+            Shape::Client | Shape::ClientRules => true,
+            Shape::Unit(_) => no_rules,
+            Shape::Profile(_) => address.unit.is_none() && no_rules,
+            Shape::User(_) | Shape::UserWrite(_) => {
+                address.unit.is_none() && !address.mandatory_properties
+            }
+        }
+    }
+}
+
+/// Runs the statement of the [`Shape`] `$shape` and converts its rows, with the runners of the
+/// calling path: `$one!(query, Row)` is the optional single row, `$all!(query, Row)` all rows
+/// (blocking `RunQueryDsl` or `diesel_async`'s). A macro, so which query and which converter
+/// belong to a shape is written once for both paths.
+macro_rules! answer_shape {
+    ($shape:expr, $c:expr, $address:expr, $one:ident, $all:ident) => {
+        match $shape {
+            Shape::Client => client_located($one!(client_plain_query!($c), ClientRow)),
+            Shape::ClientRules => {
+                client_rules_located($one!(client_rules_query!($c), ClientRulesRow), $address)
+            }
+            Shape::Unit(u) => unit_located($one!(unit_query!($c, u), UnitShapeRow)),
+            Shape::Profile(p) => profile_located(
+                $one!(
+                    profile_join!($c, p).select(profile_columns!()),
+                    ProfileColumns
+                ),
+                None,
+            ),
+            Shape::User(u) => {
+                fold_user_rows($all!(user_plain_query!($c, u), UserPlainRow), |_| Ok(None))
+            }
+            Shape::UserWrite(u) => {
+                user_write_located($all!(user_write_query!($c, u), UserWriteRow), $address)
+            }
+        }
+    };
+}
+
+/// `shape`'s statement on the blocking connection.
+fn one_statement(
+    conn: &mut DbConnection,
+    c: &str,
+    shape: Shape<'_>,
+    address: &Address,
+) -> R<Located> {
+    macro_rules! one {
+        ($q:expr, $row:ty) => {
+            native!(conn, |conn| $q.get_result::<$row>(conn).optional())?
+        };
+    }
+    macro_rules! all {
+        ($q:expr, $row:ty) => {
+            native!(conn, |conn| $q.load::<$row>(conn))?
+        };
+    }
+    answer_shape!(shape, c, address, one, all)
+}
+
 /// PostgreSQL: the shapes that are one statement and nothing else, run on the calling
 /// worker's pipelined connection ([`crate::pipeline`]): the ★ read (a profile's unit), the
 /// look-ups of a client, a unit or a user (reads, deletes, and the user writes with the rules
@@ -737,7 +824,7 @@ pub(crate) mod pipelined {
     use super::{
         client_located, client_rules_located, fold_user_rows, profile_located, unit_located,
         unit_of_profile, user_write_located, AnyMandatoryProperty, ClientPolicyOf, ClientRulesRow,
-        ProfileColumns, UnitShapeRow, UserPlainRow, UserValuesOf, UserWriteRow,
+        ProfileColumns, Shape, UnitShapeRow, UserPlainRow, UserValuesOf, UserWriteRow,
     };
     use crate::clients::ClientRow;
     use crate::pipeline::Pipeline;
@@ -747,56 +834,14 @@ pub(crate) mod pipelined {
     use crate::users::UserRow;
     use crate::R;
 
-    /// The shapes served here.
-    enum Shape<'a> {
-        /// The client alone.
-        Client,
-        /// The client with the rules of a new user (a create).
-        ClientRules,
-        /// A unit of the client.
-        Unit(&'a str),
-        /// A profile and its unit (the ★ read).
-        Profile(&'a str),
-        /// A user and the units of its profiles (a read or a delete).
-        User(&'a str),
-        /// A user with the client's policy and the user's values (an update).
-        UserWrite(&'a str),
-    }
-
     /// The shape of `address` when one statement answers all of it, exactly as the blocking
-    /// path's [`super::locate`] would; `None` otherwise (also for what that path does in a
-    /// second statement: a unit beside a user or profile, another unit, a policy or values
-    /// that the shape's statement does not carry).
+    /// path's [`super::locate`] would; `None` sends the look-up down that path.
     fn shape(address: &Address) -> Option<Shape<'_>> {
-        if address.item.is_some() || address.other_unit.is_some() || address.client.contains('\0') {
+        if address.client.contains('\0') {
             return None;
         }
-        let (policy, mandatory, values) = (
-            address.client_policy,
-            address.mandatory_properties,
-            address.user_property_values,
-        );
-        let unit = address.unit.as_deref();
-        match (address.user.as_deref(), address.profile.as_deref()) {
-            (None, None) => match unit {
-                None if !values => Some(if policy || mandatory {
-                    Shape::ClientRules
-                } else {
-                    Shape::Client
-                }),
-                Some(u) if !policy && !mandatory && !values => Some(Shape::Unit(super::key(u))),
-                _ => None,
-            },
-            (None, Some(p)) if unit.is_none() && !policy && !mandatory && !values => {
-                Some(Shape::Profile(super::key(p)))
-            }
-            (Some(u), None) if unit.is_none() && !mandatory => Some(if policy || values {
-                Shape::UserWrite(super::key(u))
-            } else {
-                Shape::User(super::key(u))
-            }),
-            _ => None,
-        }
+        let shape = Shape::primary(address).ok()?;
+        shape.whole(address).then_some(shape)
     }
 
     /// `Some` when `address` is a shape served here and this worker's connection answered;
@@ -806,37 +851,150 @@ pub(crate) mod pipelined {
         let shape = shape(address)?;
         let lease = pipeline.connection()?;
         let c = address.client.as_str();
+        macro_rules! one {
+            ($q:expr, $row:ty) => {{
+                let read = $q.get_result::<$row>(&mut lease.conn());
+                lease.answer(async { read.await.optional() }).await?
+            }};
+        }
+        macro_rules! all {
+            ($q:expr, $row:ty) => {{
+                let read = $q.load::<$row>(&mut lease.conn());
+                lease.answer(read).await?
+            }};
+        }
         // A row that does not convert is the data's fault, not the connection's: reported.
-        Some(match shape {
-            Shape::Profile(p) => {
-                let read = profile_join!(c, p)
-                    .select(profile_columns!())
-                    .get_result::<ProfileColumns>(&mut lease.conn());
-                profile_located(lease.answer(async { read.await.optional() }).await?, None)
-            }
-            Shape::User(u) => {
-                let read = user_plain_query!(c, u).load::<UserPlainRow>(&mut lease.conn());
-                fold_user_rows(lease.answer(read).await?, |_| Ok(None))
-            }
-            Shape::UserWrite(u) => {
-                let read = user_write_query!(c, u).load::<UserWriteRow>(&mut lease.conn());
-                user_write_located(lease.answer(read).await?, address)
-            }
-            Shape::Client => {
-                let read = client_plain_query!(c).get_result::<ClientRow>(&mut lease.conn());
-                client_located(lease.answer(async { read.await.optional() }).await?)
-            }
-            Shape::Unit(u) => {
-                let read = unit_query!(c, u).get_result::<UnitShapeRow>(&mut lease.conn());
-                unit_located(lease.answer(async { read.await.optional() }).await?)
-            }
-            Shape::ClientRules => {
-                let read = client_rules_query!(c).get_result::<ClientRulesRow>(&mut lease.conn());
-                client_rules_located(
-                    lease.answer(async { read.await.optional() }).await?,
-                    address,
-                )
-            }
-        })
+        Some(answer_shape!(shape, c, address, one, all))
     }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    /// Counts the statements a connection starts.
+    struct Statements(Arc<AtomicUsize>);
+
+    impl Instrumentation for Statements {
+        fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+            if let InstrumentationEvent::StartQuery { .. } = event {
+                self.0.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// A client `c` with unit `u`, user `x` and its profile `p` in unit `u`.
+    const ROWS: &str = "\
+        INSERT INTO clients (ext_id, name, created, last_modified) \
+            VALUES ('c', 'c', '2026-01-01 00:00:00', '2026-01-01 00:00:00'); \
+        INSERT INTO units (client_id, ext_id, path, hierarchical_name, name, state, created, \
+            last_modified) SELECT id, 'u', '/1/', 'u', 'u', 'active', created, last_modified \
+            FROM clients; \
+        INSERT INTO users (client_id, ext_id, login_id, state, created, last_modified) \
+            SELECT id, 'x', 'x', 'active', created, last_modified FROM clients; \
+        INSERT INTO profiles (client_id, user_id, unit_id, ext_id, user_ext_id, state, \
+            created, last_modified) SELECT clients.id, users.id, units.id, 'p', 'x', 'active', \
+            clients.created, clients.last_modified FROM clients, users, units;";
+
+    /// A migrated connection holding [`ROWS`]: SQLite in memory, or a schema of its own on the
+    /// test database (dropped by [`Fixture`]'s drop).
+    struct Fixture {
+        conn: DbConnection,
+        schema: Option<String>,
+    }
+
+    impl Drop for Fixture {
+        fn drop(&mut self) {
+            if let Some(schema) = &self.schema {
+                let _ = self
+                    .conn
+                    .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"));
+            }
+        }
+    }
+
+    async fn migrated(backend: crate::Backend) -> Option<Fixture> {
+        let mut conn = crate::cached::tests::probe_connection(backend).await?;
+        let schema = (backend == crate::Backend::Postgres)
+            .then(|| format!("locate_{}", uuid::Uuid::new_v4().simple()));
+        if let Some(schema) = &schema {
+            conn.batch_execute(&format!(
+                "CREATE SCHEMA {schema}; SET search_path TO {schema}"
+            ))
+            .unwrap();
+        }
+        let mut fixture = Fixture { conn, schema };
+        crate::pool::run_migrations(&mut fixture.conn).unwrap();
+        fixture.conn.batch_execute(ROWS).unwrap();
+        Some(fixture)
+    }
+
+    /// Every address without an item that the blocking path answers: each combination of the
+    /// parts and rules an address may ask for.
+    fn addresses() -> Vec<Address> {
+        let mut all = Vec::new();
+        for bits in 0_u32..128 {
+            let on = |bit: u32| bits & (1 << bit) != 0;
+            if on(0) && on(1) {
+                // A user and a profile together: no route addresses that.
+                continue;
+            }
+            all.push(Address {
+                client: "c".into(),
+                user: on(0).then(|| "x".into()),
+                profile: on(1).then(|| "p".into()),
+                unit: on(2).then(|| "u".into()),
+                other_unit: on(3).then(|| "u".into()),
+                client_policy: on(4),
+                user_property_values: on(5),
+                mandatory_properties: on(6),
+                item: None,
+            });
+        }
+        all
+    }
+
+    crate::dual_test!(
+        a_look_up_is_one_statement_exactly_when_its_shape_says_the_statement_answers_it_whole,
+        setup = migrated,
+        |fixture: Fixture| {
+            let mut fixture = fixture;
+            let count = Arc::new(AtomicUsize::new(0));
+            native!(&mut fixture.conn, |c| c
+                .set_instrumentation(Statements(count.clone())));
+            let mut whole = 0;
+            for address in addresses() {
+                count.store(0, Ordering::Relaxed);
+                let found = locate(&mut fixture.conn, &address).unwrap();
+                let statements = count.load(Ordering::Relaxed);
+                // Every part exists, so every part asked for was found.
+                assert!(found.client.is_some(), "{address:?}");
+                assert_eq!(found.user.is_some(), address.user.is_some(), "{address:?}");
+                assert_eq!(
+                    found.profile.is_some(),
+                    address.profile.is_some(),
+                    "{address:?}"
+                );
+                assert_eq!(
+                    found.other_unit.is_some(),
+                    address.other_unit.is_some(),
+                    "{address:?}"
+                );
+                let shape = Shape::primary(&address).unwrap();
+                assert_eq!(
+                    shape.whole(&address),
+                    statements == 1,
+                    "{address:?} ran {statements} statement(s)"
+                );
+                whole += usize::from(statements == 1);
+            }
+            // Both kinds occur: the property is not vacuous.
+            assert!(whole >= 10, "only {whole} addresses were one statement");
+        }
+    );
 }
