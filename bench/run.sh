@@ -243,17 +243,17 @@ half_rate() { # name script path saturated-name
     "paced: $conns connections x 1 request per ${pace} ms + latency, target $((sat / 2)) req/s"
 }
 
-# pgbench -N -M prepared with $1 clients on database $2: prints "tps latency_ms".
-pgbench_update() {
+# pgbench $1 (-S or -N) -M prepared with $2 clients on database $3: prints "tps latency_ms".
+pgbench_run() {
   local out tps lat
-  out=$(pgbench -N -M prepared -c "$1" -j 2 -T "$BENCH_DURATION" "$BENCH_PG_URL/$2" 2>&1 || true)
+  out=$(pgbench "$1" -M prepared -c "$2" -j 2 -T "$BENCH_DURATION" "$BENCH_PG_URL/$3" 2>&1 || true)
   tps=$(printf '%s\n' "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | tail -1)
   lat=$(printf '%s\n' "$out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' | tail -1)
   echo "${tps:-0} ${lat:-0}"
 }
 
 pgbench_ceiling() {
-  local db=${BENCH_DB}_pgbench out tps lat
+  local db=${BENCH_DB}_pgbench tps lat
   if ! command -v pgbench >/dev/null 2>&1; then
     emit "{\"kind\":\"pgbench\",\"tps\":0,\"latency_ms\":0,\"clients\":0,\"scale\":0}"
     return
@@ -261,17 +261,15 @@ pgbench_ceiling() {
   log "pgbench ceiling: -i -s $BENCH_PGBENCH_SCALE, then -S -M prepared -c $BENCH_PGBENCH_CLIENTS -j 2 -T $BENCH_DURATION"
   psql -q "$BENCH_PG_URL/postgres" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
   pgbench -q -i -s "$BENCH_PGBENCH_SCALE" "$BENCH_PG_URL/$db" >/dev/null 2>&1
-  out=$(pgbench -S -M prepared -c "$BENCH_PGBENCH_CLIENTS" -j 2 -T "$BENCH_DURATION" "$BENCH_PG_URL/$db" 2>&1 || true)
-  tps=$(printf '%s\n' "$out" | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | tail -1)
-  lat=$(printf '%s\n' "$out" | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' | tail -1)
+  read -r tps lat < <(pgbench_run -S "$BENCH_PGBENCH_CLIENTS" "$db")
   log "  pgbench -S tps=$tps latency=${lat}ms"
   # The write ceiling for the admin lifecycle: pgbench's simple-update transaction (-N). Run
   # twice: with pgbench's client count (comparable with earlier reports) and with wrk's
   # connection count, the "same client count", which gives the lifecycle verdict.
   local ntps nlat stps slat
-  read -r ntps nlat < <(pgbench_update "$BENCH_PGBENCH_CLIENTS" "$db")
+  read -r ntps nlat < <(pgbench_run -N "$BENCH_PGBENCH_CLIENTS" "$db")
   log "  pgbench -N -c $BENCH_PGBENCH_CLIENTS tps=$ntps latency=${nlat}ms"
-  read -r stps slat < <(pgbench_update "$BENCH_CONNECTIONS" "$db")
+  read -r stps slat < <(pgbench_run -N "$BENCH_CONNECTIONS" "$db")
   log "  pgbench -N -c $BENCH_CONNECTIONS tps=$stps latency=${slat}ms"
   psql -q "$BENCH_PG_URL/postgres" -c "DROP DATABASE IF EXISTS $db" >/dev/null
   emit "{\"kind\":\"pgbench\",\"tps\":${tps:-0},\"latency_ms\":${lat:-0},\"update_tps\":${ntps:-0},\"update_latency_ms\":${nlat:-0},\"update_same_clients\":$BENCH_CONNECTIONS,\"update_same_tps\":${stps:-0},\"update_same_latency_ms\":${slat:-0},\"clients\":$BENCH_PGBENCH_CLIENTS,\"scale\":$BENCH_PGBENCH_SCALE}"

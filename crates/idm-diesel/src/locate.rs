@@ -873,20 +873,9 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
-    use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use diesel::connection::SimpleConnection;
+    use std::sync::atomic::Ordering;
     use std::sync::Arc;
-
-    /// Counts the statements a connection starts.
-    struct Statements(Arc<AtomicUsize>);
-
-    impl Instrumentation for Statements {
-        fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-            if let InstrumentationEvent::StartQuery { .. } = event {
-                self.0.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-    }
 
     /// A client `c` with unit `u`, user `x` and its profile `p` in unit `u`.
     const ROWS: &str = "\
@@ -964,14 +953,16 @@ mod tests {
         setup = migrated,
         |fixture: Fixture| {
             let mut fixture = fixture;
-            let count = Arc::new(AtomicUsize::new(0));
-            native!(&mut fixture.conn, |c| c
-                .set_instrumentation(Statements(count.clone())));
+            // The store's own statement counter, as every pooled connection has.
+            let counters = Arc::new(crate::pool::PoolCounters::default());
+            native!(&mut fixture.conn, |c| c.set_instrumentation(
+                crate::pool::statement_counter(counters.clone())
+            ));
             let mut whole = 0;
             for address in addresses() {
-                count.store(0, Ordering::Relaxed);
+                let before = counters.statements.load(Ordering::Relaxed);
                 let found = locate(&mut fixture.conn, &address).unwrap();
-                let statements = count.load(Ordering::Relaxed);
+                let statements = counters.statements.load(Ordering::Relaxed) - before;
                 // Every part exists, so every part asked for was found.
                 assert!(found.client.is_some(), "{address:?}");
                 assert_eq!(found.user.is_some(), address.user.is_some(), "{address:?}");
