@@ -6,6 +6,7 @@ Usage: report.py RUN.jsonl > RESULT.md
 """
 import json
 import os
+import re
 import statistics
 import sys
 
@@ -252,9 +253,18 @@ def report(path):
     return "\n".join(out) + "\n"
 
 
+def run_time(path):
+    """When the report's run started, from its heading (`# idm benchmark — <backend>, <UTC>`).
+
+    Not the file's mtime: a fresh checkout gives every report the same one."""
+    with open(path, encoding="utf-8") as f:
+        m = re.search(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)", f.readline())
+    return (m.group(1) if m else "", os.path.basename(path))
+
+
 def index(directory):
     files = sorted((f for f in os.listdir(directory) if f.endswith(".md") and f != "README.md"),
-                   key=lambda f: os.path.getmtime(os.path.join(directory, f)), reverse=True)
+                   key=lambda f: run_time(os.path.join(directory, f)), reverse=True)
     out = ["# Benchmark results", "",
            "Written by `make bench` (see `bench/run.sh` for the settings, `docs/performance.md` "
            "for what the numbers mean). Newest first.", ""]
